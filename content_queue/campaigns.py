@@ -1,0 +1,50 @@
+"""Creating and reading the campaign a folder belongs to."""
+from __future__ import annotations
+
+import re
+import unicodedata
+from datetime import date
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from .errors import NotFound, UserError
+from .models import Campaign
+from .text import nfc, parse_hashtags
+from .timeutil import zone
+
+
+def slugify(name: str) -> str:
+    """``"Không một mình"`` → ``"khong-mot-minh"`` (đ → d as Vietnamese readers expect)."""
+    s = nfc(name).replace("đ", "d").replace("Đ", "D")
+    s = unicodedata.normalize("NFKD", s).encode("ascii", "ignore").decode()
+    s = re.sub(r"[^a-zA-Z0-9]+", "-", s).strip("-").lower()
+    return s[:80] or "campaign"
+
+
+def create_campaign(session: Session, *, name: str, hashtags: str | list[str], tz: str,
+                    message: str = "", starts_on: date | None = None, ends_on: date | None = None,
+                    slug: str | None = None) -> Campaign:
+    name = nfc(name).strip()
+    if not name:
+        raise UserError("The campaign needs a name.", fix='Give --campaign "Tên chiến dịch".')
+    zone(tz)
+    if starts_on and ends_on and ends_on < starts_on:
+        raise UserError("The campaign ends before it starts.", fix="Check --start and --end.")
+    slug = slug or slugify(name)
+    if session.scalar(select(Campaign).where(Campaign.slug == slug)) is not None:
+        raise UserError(f"A campaign {slug!r} already exists in this database.",
+                        fix="Choose another name, or use that campaign's folder.")
+    campaign = Campaign(slug=slug, name=name, message=nfc(message), hashtags=" ".join(parse_hashtags(hashtags)),
+                        timezone=tz, starts_on=starts_on, ends_on=ends_on)
+    session.add(campaign)
+    session.flush()
+    return campaign
+
+
+def get_campaign(session: Session, slug: str) -> Campaign:
+    campaign = session.scalar(select(Campaign).where(Campaign.slug == slug))
+    if campaign is None:
+        raise NotFound(f"The campaign {slug!r} is not in the database.",
+                       fix="Run `loa init` in this folder, or check LOA_DATABASE_URL.")
+    return campaign

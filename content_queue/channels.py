@@ -1,0 +1,166 @@
+"""Channels: one account on one platform, with its credentials kept secret."""
+from __future__ import annotations
+
+from datetime import datetime, timezone
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from connectors import limits as L
+from connectors.credentials import OPTIONAL_KEYS, REQUIRED_KEYS, SECRET_KEYS, mask
+
+from .errors import NotFound, UserError
+from .models import WAITING_STATES, Campaign, Channel, ChannelHealth, Delivery, DeliveryState, Platform
+from .text import nfc
+
+ACCOUNT_KEY = {"facebook": "page_id", "zalo": "oa_id", "tiktok": "open_id"}
+SETTINGS = {
+    "facebook": {"handoff"},
+    "zalo": {"cover_url", "author"},
+    "tiktok": {"privacy_level", "mode", "disable_comment", "disable_duet", "disable_stitch"},
+}
+
+
+def parse_instant(value: Any, key: str) -> datetime:
+    if isinstance(value, datetime):
+        dt = value
+    else:
+        try:
+            dt = datetime.fromisoformat(str(value).strip().replace("Z", "+00:00"))
+        except ValueError:
+            raise UserError(f"{key} {value!r} is not an ISO 8601 instant.",
+                            fix='Write it like "2026-01-31T08:00:00+07:00".') from None
+    if dt.tzinfo is None:
+        raise UserError(f"{key} {value!r} has no time zone.",
+                        fix='Add the offset, like "2026-01-31T08:00:00+07:00" or a trailing Z.')
+    return dt.astimezone(timezone.utc)
+
+
+def check_settings(platform: str, settings: dict[str, Any]) -> dict[str, Any]:
+    unknown = set(settings) - SETTINGS[platform]
+    if unknown:
+        raise UserError(f"Unknown {platform} setting(s): {', '.join(sorted(unknown))}.",
+                        fix=f"Known: {', '.join(sorted(SETTINGS[platform]))}.")
+    if platform == "tiktok":
+        level = settings.get("privacy_level")
+        if level is not None and level not in L.TIKTOK_PRIVACY_LEVELS:
+            raise UserError(f"TikTok privacy level {level!r} is not one TikTok offers.",
+                            fix=f"Use one of {', '.join(L.TIKTOK_PRIVACY_LEVELS)}.")
+        mode = settings.get("mode")
+        if mode is not None and mode not in ("direct", "inbox"):
+            raise UserError(f"TikTok mode {mode!r} is unknown.",
+                            fix="Use direct (publish) or inbox (send to the creator's drafts).")
+    if platform == "zalo" and settings.get("cover_url"):
+        url = settings["cover_url"]
+        if not str(url).startswith(("http://", "https://")):
+            raise UserError(f"Cover {url!r} is not a web address.", fix="Give an http(s):// address.")
+    return settings
+
+
+def add_channel(session: Session, campaign: Campaign, *, platform: str, name: str,
+                credentials: dict[str, Any], settings: dict[str, Any] | None = None) -> Channel:
+    if platform not in L.PLATFORMS:
+        raise UserError(f"Unknown platform {platform!r}.", fix="Use facebook, zalo or tiktok.")
+    name = nfc(name).strip()
+    if not name:
+        raise UserError("The channel needs a name.", fix="Give --name, e.g. --name fanpage-cax.")
+    if session.scalar(select(Channel).where(Channel.campaign_id == campaign.id, Channel.name == name)):
+        raise UserError(f"A channel named {name!r} already exists.",
+                        fix="Choose another --name, or `loa channel remove` the old one first.")
+    creds = {k: v for k, v in credentials.items() if v not in (None, "")}
+    allowed = set(REQUIRED_KEYS[platform]) | set(OPTIONAL_KEYS)
+    unknown = sorted(set(creds) - allowed)
+    if unknown:
+        raise UserError(f"Unknown {platform} credential key(s): {', '.join(unknown)}.",
+                        fix=f"Expected: {', '.join(REQUIRED_KEYS[platform] + OPTIONAL_KEYS)}.")
+    missing = [k for k in REQUIRED_KEYS[platform] if not creds.get(k)]
+    if missing:
+        raise UserError(f"Missing {platform} credential(s): {', '.join(missing)}.",
+                        fix="Give them as options or in --credentials FILE.json (see `loa channel add --help`).")
+    access_expires = parse_instant(creds.pop("expires_at"), "expires_at") if "expires_at" in creds else None
+    refresh_expires = (parse_instant(creds.pop("refresh_expires_at"), "refresh_expires_at")
+                       if "refresh_expires_at" in creds else None)
+    settings = check_settings(platform, dict(settings or {}))
+    if platform == "tiktok":
+        settings.setdefault("privacy_level", "PUBLIC_TO_EVERYONE")
+        settings.setdefault("mode", "direct")
+    channel = Channel(campaign_id=campaign.id, platform=Platform(platform), name=name,
+                      account_id=str(creds[ACCOUNT_KEY[platform]]), settings=settings,
+                      access_expires_at=access_expires, refresh_expires_at=refresh_expires,
+                      health=ChannelHealth.unknown)
+    channel.set_credentials({k: str(v) for k, v in creds.items()})
+    session.add(channel)
+    session.flush()
+    return channel
+
+
+def list_channels(session: Session, campaign: Campaign) -> list[Channel]:
+    return list(session.scalars(select(Channel).where(Channel.campaign_id == campaign.id).order_by(Channel.id)))
+
+
+def get_channel(session: Session, campaign: Campaign, ref: str | int) -> Channel:
+    q = select(Channel).where(Channel.campaign_id == campaign.id)
+    ref_s = nfc(str(ref)).strip()
+    ch = session.scalar(q.where(Channel.id == int(ref_s))) if ref_s.isdigit() else None
+    ch = ch or session.scalar(q.where(Channel.name == ref_s))
+    if ch is None:
+        names = ", ".join(c.name for c in list_channels(session, campaign)) or "none yet"
+        raise NotFound(f"No channel {ref!r}.", fix=f"Channels: {names}.")
+    return ch
+
+
+def update_settings(session: Session, campaign: Campaign, ref: str, changes: dict[str, Any]) -> Channel:
+    ch = get_channel(session, campaign, ref)
+    merged = dict(ch.settings or {})
+    merged.update({k: v for k, v in changes.items() if v is not None})
+    ch.settings = check_settings(ch.platform.value, merged)
+    return ch
+
+
+def remove_channel(session: Session, campaign: Campaign, ref: str, *, force: bool = False) -> tuple[Channel, int]:
+    """Remove a channel; with waiting deliveries only when ``force`` (they are cancelled first)."""
+    ch = get_channel(session, campaign, ref)
+    waiting = session.scalar(select(func.count()).select_from(Delivery).where(
+        Delivery.channel_id == ch.id, Delivery.state.in_(WAITING_STATES)))
+    busy = session.scalar(select(func.count()).select_from(Delivery).where(
+        Delivery.channel_id == ch.id,
+        Delivery.state.in_((DeliveryState.publishing, DeliveryState.processing, DeliveryState.unknown,
+                            DeliveryState.needs_attention))))
+    if busy:
+        raise UserError(f"Channel {ch.name!r} has {busy} delivery(ies) being published or awaiting a check.",
+                        fix="Wait until `loa status` shows them settled, then remove it.")
+    if waiting and not force:
+        raise UserError(f"Channel {ch.name!r} still has {waiting} post(s) waiting to go out.",
+                        fix="Cancel them, or remove with --force to cancel them and keep their record.")
+    if waiting or session.scalar(select(func.count()).select_from(Delivery).where(Delivery.channel_id == ch.id)):
+        # Keep the history: a channel with deliveries is deactivated, not deleted.
+        for d in session.scalars(select(Delivery).where(Delivery.channel_id == ch.id,
+                                                         Delivery.state.in_(WAITING_STATES))):
+            d.state = DeliveryState.cancelled
+            d.last_error = "channel removed"
+        ch.active = False
+        ch.set_credentials({})
+        ch.name = f"{ch.name} (removed {ch.id})"
+    else:
+        session.delete(ch)
+    session.flush()
+    return ch, waiting
+
+
+def describe(ch: Channel, tz_show) -> dict[str, Any]:
+    """A channel as listings show it: secrets masked, never revealed."""
+    creds = ch.credentials
+    return {
+        "id": ch.id,
+        "name": ch.name,
+        "platform": ch.platform.value,
+        "account_id": ch.account_id,
+        "active": ch.active,
+        "health": ch.health.value,
+        "health_detail": ch.health_detail,
+        "access_expires_at": tz_show(ch.access_expires_at),
+        "refresh_expires_at": tz_show(ch.refresh_expires_at),
+        "settings": ch.settings,
+        "credentials": {k: (mask(v.reveal()) if k in SECRET_KEYS else v) for k, v in sorted(creds.items())},
+    }

@@ -1,0 +1,24 @@
+"""Errors the officer can act on. Each says what is wrong and how to fix it."""
+from __future__ import annotations
+
+
+class UserError(Exception):
+    """Bad input or a state the officer must change; shown as one line, never a traceback."""
+
+    def __init__(self, message: str, *, fix: str | None = None) -> None:
+        self.fix = fix
+        super().__init__(message if not fix else f"{message} {fix}")
+
+
+class NotFound(UserError):
+    pass
+
+
+class ValidationFailed(UserError):
+    """One or more rules broken; ``problems`` lists every one of them."""
+
+    def __init__(self, problems: list) -> None:
+        self.problems = list(problems)
+        lines = [str(p) for p in self.problems]
+        head = f"{len(lines)} problem{'s' if len(lines) != 1 else ''} found"
+        super().__init__(head + ":\n" + "\n".join(f"  - {line}" for line in lines))

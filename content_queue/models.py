@@ -1,0 +1,355 @@
+"""The campaign's data model (SQLAlchemy 2, typed).
+
+All instants are stored as UTC and come back timezone-aware; all text is stored NFC-normalised
+by the code that writes it (see :mod:`content_queue.text`). Credentials live in
+``Channel.credentials_json`` and are only ever handed out wrapped in ``Secret``.
+"""
+from __future__ import annotations
+
+import enum
+import json
+from datetime import date, datetime, timezone
+from typing import Any, Optional
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    Date,
+    DateTime,
+    Enum,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Text,
+    TypeDecorator,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+from connectors.credentials import Secret, split_credentials
+
+
+def utcnow() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+class UTCDateTime(TypeDecorator):
+    """A timestamp stored as UTC and always returned timezone-aware (SQLite keeps no zone)."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: Optional[datetime], dialect) -> Optional[datetime]:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given where a UTC instant is required")
+        value = value.astimezone(timezone.utc)
+        if dialect.name == "sqlite":
+            return value.replace(tzinfo=None)
+        return value
+
+    def process_result_value(self, value: Optional[datetime], dialect) -> Optional[datetime]:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            return value.replace(tzinfo=timezone.utc)
+        return value.astimezone(timezone.utc)
+
+
+NAMING = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING)
+    type_annotation_map = {datetime: UTCDateTime(), dict[str, Any]: JSON}
+
+
+class Platform(str, enum.Enum):
+    facebook = "facebook"
+    zalo = "zalo"
+    tiktok = "tiktok"
+
+
+class ChannelHealth(str, enum.Enum):
+    ok = "ok"
+    unknown = "unknown"
+    degraded = "degraded"  # warnings: token expiring, rate limited, preflight problems
+    reconnect = "reconnect"  # credentials dead: the officer must connect the account again
+
+
+class DeliveryState(str, enum.Enum):
+    scheduled = "scheduled"
+    publishing = "publishing"
+    processing = "processing"
+    retry_wait = "retry_wait"
+    published = "published"
+    failed = "failed"
+    unknown = "unknown"
+    needs_attention = "needs_attention"
+    missed = "missed"
+    cancelled = "cancelled"
+
+
+WAITING_STATES = (DeliveryState.scheduled, DeliveryState.retry_wait, DeliveryState.missed)
+DONE_STATES = (DeliveryState.published, DeliveryState.failed, DeliveryState.cancelled)
+
+
+class ClipStatus(str, enum.Enum):
+    pending = "pending"  # accepted by the probe, awaiting the officer's review
+    approved = "approved"
+    rejected = "rejected"  # by the officer, or by the probe (invalid media)
+    withdrawn = "withdrawn"
+
+
+class Consent(str, enum.Enum):
+    self_ = "self"
+    guardian = "guardian"
+    none = "none"
+
+
+class NameDisplay(str, enum.Enum):
+    full = "full"
+    first = "first"
+    anonymous = "anonymous"
+
+
+def _enum(cls: type[enum.Enum], name: str) -> Enum:
+    # Stored as plain strings (no database ENUM type), so a new state is not a schema change.
+    return Enum(
+        cls,
+        name=name,
+        native_enum=False,
+        create_constraint=False,
+        length=32,
+        values_callable=lambda e: [m.value for m in e],
+    )
+
+
+class Campaign(Base):
+    __tablename__ = "campaigns"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    slug: Mapped[str] = mapped_column(String(100), unique=True)
+    name: Mapped[str] = mapped_column(String(300))
+    message: Mapped[str] = mapped_column(Text, default="")
+    hashtags: Mapped[str] = mapped_column(String(500), default="")
+    timezone: Mapped[str] = mapped_column(String(64), default="Asia/Ho_Chi_Minh")
+    language: Mapped[str] = mapped_column(String(16), default="vi")
+    starts_on: Mapped[Optional[date]] = mapped_column(Date)
+    ends_on: Mapped[Optional[date]] = mapped_column(Date)
+    grace_minutes: Mapped[int] = mapped_column(Integer, default=120)
+    add_hashtags: Mapped[bool] = mapped_column(Boolean, default=True)
+    facebook_handoff: Mapped[bool] = mapped_column(Boolean, default=False)
+    guardian_age: Mapped[int] = mapped_column(Integer, default=16)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    channels: Mapped[list["Channel"]] = relationship(back_populates="campaign")
+
+    @property
+    def hashtag_list(self) -> list[str]:
+        return self.hashtags.split()
+
+    def __repr__(self) -> str:
+        return f"Campaign(id={self.id!r}, slug={self.slug!r})"
+
+
+class Channel(Base):
+    """One account on one platform. Credentials never leave this object unwrapped."""
+
+    __tablename__ = "channels"
+    __table_args__ = (UniqueConstraint("campaign_id", "name"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    campaign_id: Mapped[int] = mapped_column(ForeignKey("campaigns.id", ondelete="CASCADE"))
+    platform: Mapped[Platform] = mapped_column(_enum(Platform, "platform"))
+    name: Mapped[str] = mapped_column(String(200))
+    account_id: Mapped[str] = mapped_column(String(200))  # page id, OA id or TikTok open_id
+    credentials_json: Mapped[str] = mapped_column(Text, default="{}")
+    credentials_version: Mapped[int] = mapped_column(Integer, default=1)
+    access_expires_at: Mapped[Optional[datetime]] = mapped_column()
+    refresh_expires_at: Mapped[Optional[datetime]] = mapped_column()
+    settings: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    health: Mapped[ChannelHealth] = mapped_column(
+        _enum(ChannelHealth, "channel_health"), default=ChannelHealth.unknown
+    )
+    health_detail: Mapped[str] = mapped_column(Text, default="")
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+    campaign: Mapped[Campaign] = relationship(back_populates="channels")
+
+    @property
+    def credentials(self) -> dict[str, Any]:
+        """The credentials, secret values wrapped in :class:`Secret`."""
+        return split_credentials(json.loads(self.credentials_json or "{}"))
+
+    def set_credentials(self, data: dict[str, Any]) -> None:
+        plain = {k: (v.reveal() if isinstance(v, Secret) else v) for k, v in data.items()}
+        self.credentials_json = json.dumps(plain, ensure_ascii=False, sort_keys=True)
+
+    def __repr__(self) -> str:
+        return f"Channel(id={self.id!r}, platform={self.platform!r}, name={self.name!r})"
+
+
+class Media(Base):
+    """A file in the campaign's media store, kept once under its SHA-256."""
+
+    __tablename__ = "media"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    sha256: Mapped[str] = mapped_column(String(64), unique=True)
+    relpath: Mapped[str] = mapped_column(String(500))
+    original_name: Mapped[str] = mapped_column(String(500))
+    size: Mapped[int] = mapped_column(BigInteger)
+    kind: Mapped[str] = mapped_column(String(16))  # "video" | "image"
+    container: Mapped[str] = mapped_column(String(64), default="")
+    width: Mapped[Optional[int]] = mapped_column(Integer)
+    height: Mapped[Optional[int]] = mapped_column(Integer)
+    duration: Mapped[Optional[float]] = mapped_column(Float)
+    fps: Mapped[Optional[float]] = mapped_column(Float)
+    video_codec: Mapped[Optional[str]] = mapped_column(String(32))
+    audio_codec: Mapped[Optional[str]] = mapped_column(String(32))
+    facts: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class Post(Base):
+    """What to say and show, and when. One post goes to one or more channels."""
+
+    __tablename__ = "posts"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    campaign_id: Mapped[int] = mapped_column(ForeignKey("campaigns.id", ondelete="CASCADE"))
+    title: Mapped[str] = mapped_column(String(300), default="")
+    text: Mapped[str] = mapped_column(Text, default="")
+    link: Mapped[str] = mapped_column(String(2000), default="")
+    cover_url: Mapped[str] = mapped_column(String(2000), default="")
+    media_id: Mapped[Optional[int]] = mapped_column(ForeignKey("media.id"))
+    variants: Mapped[dict[str, Any]] = mapped_column(default=dict)  # {"tiktok": {"text": ...}}
+    add_hashtags: Mapped[bool] = mapped_column(Boolean, default=True)
+    facebook_handoff: Mapped[Optional[bool]] = mapped_column(Boolean)  # None: campaign default
+    due_at: Mapped[datetime] = mapped_column()
+    source: Mapped[str] = mapped_column(String(300), default="cli")
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+    media: Mapped[Optional[Media]] = relationship()
+    deliveries: Mapped[list["Delivery"]] = relationship(
+        back_populates="post", order_by="Delivery.id"
+    )
+
+
+class Delivery(Base):
+    """One post to one channel: the unit the scheduler works on, and its state machine."""
+
+    __tablename__ = "deliveries"
+    __table_args__ = (
+        UniqueConstraint("post_id", "channel_id"),
+        Index("ix_deliveries_state_due", "state", "due_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    post_id: Mapped[int] = mapped_column(ForeignKey("posts.id", ondelete="CASCADE"))
+    channel_id: Mapped[int] = mapped_column(ForeignKey("channels.id", ondelete="CASCADE"))
+    state: Mapped[DeliveryState] = mapped_column(
+        _enum(DeliveryState, "delivery_state"), default=DeliveryState.scheduled
+    )
+    due_at: Mapped[datetime] = mapped_column()
+    next_attempt_at: Mapped[Optional[datetime]] = mapped_column()
+    claimed_by: Mapped[Optional[str]] = mapped_column(String(200))
+    claimed_at: Mapped[Optional[datetime]] = mapped_column()
+    attempt_count: Mapped[int] = mapped_column(Integer, default=0)
+    remote_id: Mapped[Optional[str]] = mapped_column(String(300))
+    remote_url: Mapped[Optional[str]] = mapped_column(String(2000))
+    remote_state: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    last_error: Mapped[str] = mapped_column(Text, default="")
+    last_error_kind: Mapped[str] = mapped_column(String(32), default="")
+    published_at: Mapped[Optional[datetime]] = mapped_column()
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+    post: Mapped[Post] = relationship(back_populates="deliveries")
+    channel: Mapped[Channel] = relationship()
+    attempts: Mapped[list["Attempt"]] = relationship(
+        back_populates="delivery", order_by="Attempt.id"
+    )
+
+
+class Attempt(Base):
+    """An append-only log of every call made for a delivery, and its outcome."""
+
+    __tablename__ = "attempts"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    delivery_id: Mapped[int] = mapped_column(
+        ForeignKey("deliveries.id", ondelete="CASCADE"), index=True
+    )
+    action: Mapped[str] = mapped_column(String(64))  # publish, check, reconcile, refresh, ...
+    outcome: Mapped[str] = mapped_column(String(32))  # published, processing, retry, ...
+    detail: Mapped[str] = mapped_column(Text, default="")
+    worker: Mapped[str] = mapped_column(String(200), default="")
+    started_at: Mapped[datetime] = mapped_column(default=utcnow)
+    finished_at: Mapped[Optional[datetime]] = mapped_column()
+
+    delivery: Mapped[Delivery] = relationship(back_populates="attempts")
+
+
+class Clip(Base):
+    """A participant's challenge video, who sent it, their consent and its review."""
+
+    __tablename__ = "clips"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    campaign_id: Mapped[int] = mapped_column(ForeignKey("campaigns.id", ondelete="CASCADE"))
+    media_id: Mapped[Optional[int]] = mapped_column(ForeignKey("media.id"))
+    sha256: Mapped[str] = mapped_column(String(64), index=True)
+    original_name: Mapped[str] = mapped_column(String(500), default="")
+    participant_name: Mapped[str] = mapped_column(String(300))
+    school: Mapped[str] = mapped_column(String(300), default="")
+    class_name: Mapped[str] = mapped_column(String(100), default="")
+    age: Mapped[Optional[int]] = mapped_column(Integer)
+    consent: Mapped[Consent] = mapped_column(_enum(Consent, "consent"), default=Consent.none)
+    guardian_name: Mapped[str] = mapped_column(String(300), default="")
+    display: Mapped[NameDisplay] = mapped_column(
+        _enum(NameDisplay, "name_display"), default=NameDisplay.first
+    )
+    source: Mapped[str] = mapped_column(String(64), default="cli")
+    status: Mapped[ClipStatus] = mapped_column(
+        _enum(ClipStatus, "clip_status"), default=ClipStatus.pending
+    )
+    reason: Mapped[str] = mapped_column(Text, default="")
+    duplicate_of_id: Mapped[Optional[int]] = mapped_column(ForeignKey("clips.id"))
+    probe: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    poster_relpath: Mapped[Optional[str]] = mapped_column(String(500))
+    received_at: Mapped[datetime] = mapped_column(default=utcnow)
+    reviewed_at: Mapped[Optional[datetime]] = mapped_column()
+
+    media: Mapped[Optional[Media]] = relationship()
+
+
+class Recap(Base):
+    """A rendered recap video, the clips and the settings that made it."""
+
+    __tablename__ = "recaps"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    campaign_id: Mapped[int] = mapped_column(ForeignKey("campaigns.id", ondelete="CASCADE"))
+    media_id: Mapped[Optional[int]] = mapped_column(ForeignKey("media.id"))
+    post_id: Mapped[Optional[int]] = mapped_column(ForeignKey("posts.id"))
+    clip_ids: Mapped[dict[str, Any]] = mapped_column(default=dict)  # {"ids": [...]}
+    settings: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    media: Mapped[Optional[Media]] = relationship()

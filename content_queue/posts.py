@@ -1,0 +1,391 @@
+"""Posts and their deliveries: add, import from CSV, list, edit, reschedule, cancel.
+
+A post is checked against every platform it goes to before anything is written; a CSV is
+checked whole before any row is imported. A post to several channels becomes one delivery per
+channel, and the delivery is what the scheduler publishes.
+"""
+from __future__ import annotations
+
+import csv
+import io
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any, Iterable
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session, selectinload
+
+from connectors import limits as L
+
+from .channels import list_channels
+from .errors import NotFound, UserError, ValidationFailed
+from .media import MediaFacts, probe, store_file
+from .models import (
+    WAITING_STATES,
+    Campaign,
+    Channel,
+    Delivery,
+    DeliveryState,
+    Media,
+    Post,
+)
+from .text import nfc
+from .timeutil import parse_when, zone
+from .validation import NOWHERE, PAST, PAST_TOLERANCE, Draft, Problem, Target, check
+
+VARIANT_FIELDS = {
+    "facebook": ("text",),
+    "zalo": ("text", "title", "description"),
+    "tiktok": ("text",),
+}
+IN_FLIGHT = (DeliveryState.publishing, DeliveryState.processing, DeliveryState.unknown,
+             DeliveryState.needs_attention)
+
+# CSV columns, documented in the README. ``at``, ``to`` and one of text/media are required.
+CSV_COLUMNS = ("at", "to", "text", "title", "link", "media", "cover_url", "hashtags",
+               "text_facebook", "text_zalo", "text_tiktok", "title_zalo", "description_zalo")
+
+
+@dataclass
+class PostInput:
+    """What the officer asked for, as typed (CLI options or one CSV row)."""
+
+    text: str = ""
+    title: str = ""
+    link: str = ""
+    cover_url: str = ""
+    media: str = ""  # a path
+    at: str | datetime | None = None
+    now: bool = False
+    to: str = ""
+    variants: dict[str, dict[str, str]] = field(default_factory=dict)
+    add_hashtags: bool | None = None  # None: the campaign's default
+    facebook_handoff: bool | None = None
+    source: str = "cli"
+
+
+@dataclass
+class Prepared:
+    """A post checked and ready to store; nothing has been written yet."""
+
+    inp: PostInput
+    draft: Draft
+    channels: list[Channel]
+    media_path: Path | None
+    warnings: list[str]
+
+
+def resolve_targets(channels: list[Channel], to: str) -> tuple[list[Channel], list[Problem]]:
+    """``--to facebook,zalo`` (all active channels of those platforms) or channel names/ids."""
+    active = [c for c in channels if c.active]
+    chosen: list[Channel] = []
+    problems: list[Problem] = []
+    for raw in [p.strip() for p in nfc(to).split(",") if p.strip()]:
+        key = raw.casefold()
+        if key in ("all", "*"):
+            found = active
+        elif key in L.PLATFORMS:
+            found = [c for c in active if c.platform.value == key]
+            if not found:
+                problems.append(Problem(f"no {key} channel is set up.",
+                                        f"Add one with `loa channel add {key} --name NAME`, or leave {key} out of --to.",
+                                        key))
+                continue
+        else:
+            found = [c for c in active if c.name.casefold() == key or str(c.id) == key]
+            if not found:
+                names = ", ".join(c.name for c in active) or "none yet"
+                problems.append(Problem(f"no channel or platform named {raw!r}.", f"Channels: {names}; platforms: facebook, zalo, tiktok."))
+                continue
+        chosen.extend(c for c in found if c not in chosen)
+    return chosen, problems
+
+
+def _read_media(path_text: str, base_dir: Path) -> tuple[Path | None, MediaFacts | None, list[Problem]]:
+    if not path_text:
+        return None, None, []
+    path = Path(path_text).expanduser()
+    if not path.is_absolute():
+        path = base_dir / path
+    try:
+        return path, probe(path), []
+    except UserError as exc:
+        return path, None, [Problem(str(exc))]
+
+
+def prepare(session: Session, campaign: Campaign, inp: PostInput, *, base_dir: Path,
+            now: datetime, where: str = "") -> tuple[Prepared | None, list[Problem]]:
+    """Check one post; return it ready to store, or every problem found."""
+    problems: list[Problem] = []
+    due: datetime | None = None
+    if inp.now and inp.at:
+        problems.append(Problem("both a time and --now were given.", "Use one of them."))
+    elif inp.now:
+        due = now
+    elif isinstance(inp.at, datetime):
+        due = inp.at.astimezone(timezone.utc)
+    elif inp.at:
+        try:
+            due = parse_when(inp.at, campaign.timezone)
+        except UserError as exc:
+            problems.append(Problem(str(exc)))
+    channels, target_problems = resolve_targets(list_channels(session, campaign), inp.to)
+    problems.extend(target_problems)
+    media_path, facts, media_problems = _read_media(inp.media, base_dir)
+    problems.extend(media_problems)
+    unknown_variants = [p for p in inp.variants if p not in VARIANT_FIELDS]
+    if unknown_variants:
+        problems.append(Problem(f"unknown platform(s) in variants: {', '.join(unknown_variants)}."))
+    draft = Draft(
+        text=nfc(inp.text), title=nfc(inp.title).strip(), link=inp.link.strip(),
+        cover_url=inp.cover_url.strip(), media=facts, media_name=media_path.name if media_path else "",
+        variants={p: {k: nfc(v) for k, v in fields.items() if v} for p, fields in inp.variants.items()},
+        add_hashtags=campaign.add_hashtags if inp.add_hashtags is None else inp.add_hashtags,
+        due_at=due, facebook_handoff=campaign.facebook_handoff if inp.facebook_handoff is None else inp.facebook_handoff,
+    )
+    if due is None and not problems:
+        problems.append(Problem("the post has no time.", "Give --at TIME, or --now."))
+    if media_path is not None and facts is None:
+        # The media could not be read; the platform checks below would only repeat that.
+        targets: list[Target] = []
+    else:
+        targets = [Target(c.platform.value, c.name, dict(c.settings or {})) for c in channels]
+    warnings: list[str] = []
+    if due is not None and (targets or not channels):
+        more, warnings = check(draft, targets, campaign.hashtag_list, now, allow_past=inp.now)
+        if target_problems:  # "goes nowhere" would only repeat why
+            more = [p for p in more if p.rule != NOWHERE]
+        problems.extend(more)
+    if campaign.ends_on and due is not None:
+        if due.astimezone(zone(campaign.timezone)).date() > campaign.ends_on:
+            warnings.append(f"the post is due after the campaign's end ({campaign.ends_on.isoformat()}).")
+    for p in problems:
+        p.where = p.where or where
+    if problems:
+        return None, problems
+    return Prepared(inp, draft, channels, media_path, [f"{where}: {w}" if where else w for w in warnings]), []
+
+
+def _media_row(session: Session, path: Path, facts: MediaFacts, media_dir: Path) -> Media:
+    digest, stored, _created = store_file(path, media_dir)
+    row = session.scalar(select(Media).where(Media.sha256 == digest))
+    if row is None:
+        row = Media(sha256=digest, relpath=str(stored.relative_to(media_dir)), original_name=nfc(path.name),
+                    size=facts.size, kind=facts.kind, container=facts.container, width=facts.width,
+                    height=facts.height, duration=facts.duration, fps=facts.fps, video_codec=facts.video_codec,
+                    audio_codec=facts.audio_codec, facts=facts.as_dict())
+        session.add(row)
+        session.flush()
+    return row
+
+
+def store(session: Session, campaign: Campaign, prepared: Prepared, *, media_dir: Path) -> Post:
+    """Write a prepared post and one delivery per channel."""
+    d = prepared.draft
+    media = _media_row(session, prepared.media_path, d.media, media_dir) if prepared.media_path else None
+    post = Post(campaign_id=campaign.id, title=d.title, text=d.text, link=d.link, cover_url=d.cover_url,
+                media=media, variants=d.variants, add_hashtags=d.add_hashtags,
+                facebook_handoff=prepared.inp.facebook_handoff, due_at=d.due_at, source=prepared.inp.source)
+    session.add(post)
+    session.flush()
+    for ch in prepared.channels:
+        session.add(Delivery(post_id=post.id, channel_id=ch.id, state=DeliveryState.scheduled, due_at=d.due_at))
+    session.flush()
+    return post
+
+
+def add_post(session: Session, campaign: Campaign, inp: PostInput, *, media_dir: Path,
+             base_dir: Path | None = None, now: datetime | None = None) -> tuple[Post, list[str]]:
+    now = now or datetime.now(timezone.utc)
+    prepared, problems = prepare(session, campaign, inp, base_dir=base_dir or Path.cwd(), now=now)
+    if problems:
+        raise ValidationFailed(problems)
+    return store(session, campaign, prepared, media_dir=media_dir), prepared.warnings
+
+
+# --- CSV ------------------------------------------------------------------------------------
+
+def read_csv(path: Path) -> list[tuple[int, dict[str, str]]]:
+    """Rows of a posts CSV as ``(line number, row)``; UTF-8 with or without BOM, , or ;."""
+    try:
+        raw = Path(path).read_bytes()
+    except OSError as exc:
+        raise UserError(f"Cannot read {path}: {exc.strerror}.") from None
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        raise UserError(f"{path} is not UTF-8 text.",
+                        fix='In Excel choose "CSV UTF-8 (Comma delimited)" when saving.') from None
+    sample = text[:4096]
+    try:
+        dialect = csv.Sniffer().sniff(sample, delimiters=",;\t")
+    except csv.Error:
+        dialect = csv.excel
+    reader = csv.DictReader(io.StringIO(text), dialect=dialect)
+    if not reader.fieldnames:
+        raise UserError(f"{path} is empty.", fix=f"The first line names the columns: {', '.join(CSV_COLUMNS)}.")
+    headers = [nfc(h).strip().lower() for h in reader.fieldnames]
+    unknown = [h for h in headers if h and h not in CSV_COLUMNS]
+    if unknown:
+        raise UserError(f"{path}: unknown column(s): {', '.join(unknown)}.",
+                        fix=f"Known columns: {', '.join(CSV_COLUMNS)}.")
+    for needed in ("at", "to"):
+        if needed not in headers:
+            raise UserError(f"{path}: the column {needed!r} is missing.",
+                            fix=f"The first line names the columns: {', '.join(CSV_COLUMNS)}.")
+    reader.fieldnames = headers
+    rows = []
+    for row in reader:
+        line = reader.line_num
+        clean = {k: nfc(v or "").strip() if k not in ("text", "text_facebook", "text_zalo", "text_tiktok") else nfc(v or "")
+                 for k, v in row.items() if k}
+        if any(v.strip() for v in clean.values()):
+            rows.append((line, clean))
+    return rows
+
+
+def row_input(row: dict[str, str], source: str) -> PostInput:
+    variants: dict[str, dict[str, str]] = {}
+    for platform, fields in VARIANT_FIELDS.items():
+        for f in fields:
+            v = row.get(f"{f}_{platform}", "")
+            if v:
+                variants.setdefault(platform, {})[f] = v
+    at = row.get("at", "")
+    return PostInput(text=row.get("text", ""), title=row.get("title", ""), link=row.get("link", ""),
+                     cover_url=row.get("cover_url", ""), media=row.get("media", ""),
+                     at=None if at.lower() == "now" else at, now=at.lower() == "now",
+                     to=row.get("to", ""), variants=variants, source=source)
+
+
+def import_csv(session: Session, campaign: Campaign, path: Path, *, media_dir: Path,
+               now: datetime | None = None, progress=None) -> tuple[list[Post], list[str]]:
+    """Import every row of ``path`` or none: all rows are checked first, all problems listed."""
+    now = now or datetime.now(timezone.utc)
+    rows = read_csv(path)
+    if not rows:
+        raise UserError(f"{path} has no posts in it.", fix="Add one row per post under the header line.")
+    prepared: list[Prepared] = []
+    problems: list[Problem] = []
+    for line, row in rows:
+        p, errs = prepare(session, campaign, row_input(row, f"csv:{Path(path).name}:{line}"),
+                          base_dir=Path(path).resolve().parent, now=now, where=f"line {line}")
+        problems.extend(errs)
+        if p:
+            prepared.append(p)
+        if progress:
+            progress(1)
+    if problems:
+        raise ValidationFailed(problems)
+    posts = [store(session, campaign, p, media_dir=media_dir) for p in prepared]
+    return posts, [w for p in prepared for w in p.warnings]
+
+
+# --- reading and changing -------------------------------------------------------------------
+
+def get_post(session: Session, campaign: Campaign, post_id: int) -> Post:
+    post = session.scalar(select(Post).options(selectinload(Post.deliveries).selectinload(Delivery.channel))
+                          .where(Post.id == post_id, Post.campaign_id == campaign.id))
+    if post is None:
+        raise NotFound(f"No post {post_id}.", fix="See `loa post list`.")
+    return post
+
+
+def list_posts(session: Session, campaign: Campaign, *, status: str | None = None) -> list[Post]:
+    q = (select(Post).options(selectinload(Post.deliveries).selectinload(Delivery.channel), selectinload(Post.media))
+         .where(Post.campaign_id == campaign.id).order_by(Post.due_at, Post.id))
+    posts = list(session.scalars(q))
+    if status:
+        if status not in {s.value for s in DeliveryState}:
+            raise UserError(f"Unknown status {status!r}.", fix=f"Use one of {', '.join(s.value for s in DeliveryState)}.")
+        posts = [p for p in posts if any(d.state.value == status for d in p.deliveries)]
+    return posts
+
+
+def summary(post: Post) -> str:
+    """``scheduled 2, published 1``: the states of a post's deliveries."""
+    counts = Counter(d.state.value for d in post.deliveries)
+    return ", ".join(f"{k} {v}" for k, v in sorted(counts.items())) or "no deliveries"
+
+
+def _waiting(post: Post) -> list[Delivery]:
+    busy = [d for d in post.deliveries if d.state in IN_FLIGHT]
+    if busy:
+        names = ", ".join(f"{d.channel.name} ({d.state.value})" for d in busy)
+        raise UserError(f"Post {post.id} is being published right now on {names}.",
+                        fix="Wait until `loa status` shows it settled, then try again.")
+    return [d for d in post.deliveries if d.state in WAITING_STATES]
+
+
+def edit_post(session: Session, campaign: Campaign, post_id: int, changes: dict[str, Any], *,
+              media_dir: Path, base_dir: Path, now: datetime | None = None) -> tuple[Post, list[str]]:
+    """Change what a post says; re-checked against the channels it still waits for."""
+    now = now or datetime.now(timezone.utc)
+    post = get_post(session, campaign, post_id)
+    waiting = _waiting(post)
+    if not waiting:
+        raise UserError(f"Post {post.id} has nothing left to publish ({summary(post)}).",
+                        fix="Add a new post instead.")
+    variants = {k: dict(v) for k, v in (post.variants or {}).items()}
+    for platform, fields in (changes.pop("variants", None) or {}).items():
+        variants.setdefault(platform, {}).update(fields)
+    new_media = changes.get("media")
+    current = media_dir / post.media.relpath if post.media is not None else None
+    inp = PostInput(
+        text=changes.get("text", post.text), title=changes.get("title", post.title),
+        link=changes.get("link", post.link), cover_url=changes.get("cover_url", post.cover_url),
+        media=str(new_media or current or ""), at=waiting[0].due_at, now=False,
+        to=",".join(str(d.channel_id) for d in waiting), variants=variants,
+        add_hashtags=changes.get("add_hashtags", post.add_hashtags), facebook_handoff=post.facebook_handoff,
+    )
+    prepared, problems = prepare(session, campaign, inp, base_dir=base_dir, now=now)
+    # Editing keeps the post's time; a post whose time has passed is still waiting to go out.
+    problems = [p for p in problems if p.rule != PAST]
+    if problems:
+        raise ValidationFailed(problems)
+    if prepared is None:  # only the time had passed: check again as of the post's own time
+        prepared, problems = prepare(session, campaign, inp, base_dir=base_dir, now=waiting[0].due_at)
+        if problems:
+            raise ValidationFailed(problems)
+    d = prepared.draft
+    post.text, post.title, post.link, post.cover_url = d.text, d.title, d.link, d.cover_url
+    post.variants, post.add_hashtags = d.variants, d.add_hashtags
+    if new_media:
+        post.media = _media_row(session, prepared.media_path, d.media, media_dir)
+    session.flush()
+    return post, prepared.warnings
+
+
+def reschedule_post(session: Session, campaign: Campaign, post_id: int, at: str | datetime, *,
+                    now: datetime | None = None) -> tuple[Post, int]:
+    now = now or datetime.now(timezone.utc)
+    post = get_post(session, campaign, post_id)
+    due = at if isinstance(at, datetime) else parse_when(at, campaign.timezone)
+    if due < now - PAST_TOLERANCE:
+        raise UserError("The new time is in the past.", fix="Give a later --at.")
+    waiting = _waiting(post)
+    if not waiting:
+        raise UserError(f"Post {post.id} has nothing left to publish ({summary(post)}).")
+    post.due_at = due
+    for d in waiting:
+        d.due_at = due
+        d.state = DeliveryState.scheduled
+        d.next_attempt_at = None
+    session.flush()
+    return post, len(waiting)
+
+
+def cancel_post(session: Session, campaign: Campaign, post_id: int) -> tuple[Post, int]:
+    post = get_post(session, campaign, post_id)
+    waiting = _waiting(post)
+    for d in waiting:
+        d.state = DeliveryState.cancelled
+        d.last_error = "cancelled by the officer"
+    session.flush()
+    return post, len(waiting)
+
+
+def deliveries_of(posts: Iterable[Post]) -> list[Delivery]:
+    return [d for p in posts for d in p.deliveries]

@@ -1,0 +1,253 @@
+"""Every post checked against the rules of the platforms it goes to, at queue time.
+
+``check`` returns every problem at once (not the first), each naming the platform, the rule
+broken and how to fix it; warnings are things the officer should know but that do not stop the
+post. The figures come from :mod:`connectors.limits`.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+from urllib.parse import urlparse
+
+from connectors import limits as L
+
+from .media import MediaFacts
+from .text import first_line, first_paragraph, nfc, with_hashtags
+
+# A time this far in the past is still "now" (the officer typed the current minute).
+PAST_TOLERANCE = timedelta(seconds=90)
+NOWHERE = "the post goes nowhere."
+PAST = "the time is in the past."
+
+
+@dataclass
+class Problem:
+    rule: str
+    fix: str = ""
+    platform: str | None = None
+    where: str = ""
+
+    def __str__(self) -> str:
+        parts = [p for p in (self.where, self.platform) if p]
+        head = ": ".join(parts)
+        msg = self.rule + (f" {self.fix}" if self.fix else "")
+        return f"{head}: {msg}" if head else msg
+
+
+@dataclass
+class Target:
+    """Where a post goes: a channel's platform, name and settings."""
+
+    platform: str
+    name: str
+    settings: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class Draft:
+    """A post as the officer wrote it, before it is stored."""
+
+    text: str = ""
+    title: str = ""
+    link: str = ""
+    cover_url: str = ""
+    media: MediaFacts | None = None
+    media_name: str = ""
+    variants: dict[str, dict[str, str]] = field(default_factory=dict)
+    add_hashtags: bool = True
+    due_at: datetime | None = None
+    facebook_handoff: bool = False
+
+
+def platform_text(draft: Draft, platform: str, hashtags: list[str]) -> str:
+    """The text that goes to ``platform``: its variant or the main text, NFC, with hashtags."""
+    text = nfc(draft.variants.get(platform, {}).get("text") or draft.text)
+    return with_hashtags(text, hashtags) if draft.add_hashtags else text
+
+
+def zalo_title(draft: Draft) -> tuple[str, bool]:
+    """The Zalo article title and whether the officer gave it (else taken from the text)."""
+    given = nfc(draft.variants.get(L.ZALO, {}).get("title") or draft.title).strip()
+    if given:
+        return given, True
+    return first_line(draft.variants.get(L.ZALO, {}).get("text") or draft.text), False
+
+
+def zalo_description(draft: Draft) -> tuple[str, bool]:
+    given = nfc(draft.variants.get(L.ZALO, {}).get("description", "")).strip()
+    if given:
+        return given, True
+    text = draft.variants.get(L.ZALO, {}).get("text") or draft.text
+    para = first_paragraph(text)
+    if len(para) > L.ZALO_DESCRIPTION_MAX_CHARS:
+        cut = para[: L.ZALO_DESCRIPTION_MAX_CHARS - 1]
+        para = (cut.rsplit(" ", 1)[0] if " " in cut else cut) + "…"
+    return para, False
+
+
+def is_reel(media: MediaFacts | None) -> bool:
+    """Does this video go to Facebook as a Reel (vertical 9:16, 3-90 s, 24-60 fps, >= 540x960)?"""
+    if media is None or media.kind != "video" or not media.width or not media.height:
+        return False
+    r = L.FACEBOOK_REEL
+    aspect = media.width / media.height
+    return (
+        abs(aspect - L.FACEBOOK_REEL_ASPECT) <= L.FACEBOOK_REEL_ASPECT_TOLERANCE
+        and media.width >= L.FACEBOOK_REEL_MIN_WIDTH
+        and media.height >= L.FACEBOOK_REEL_MIN_HEIGHT
+        and media.duration is not None
+        and r.min_seconds <= media.duration <= (r.max_seconds or 0)
+        and media.fps is not None
+        and (r.min_fps or 0) <= media.fps <= (r.max_fps or 1000)
+        and media.suffix in r.containers
+    )
+
+
+def _is_public_url(url: str) -> bool:
+    u = urlparse(url)
+    return u.scheme in ("http", "https") and bool(u.netloc)
+
+
+def _mb(n: int) -> str:
+    return f"{n / L.MB:.1f} MB"
+
+
+def _video_rules(media: MediaFacts, rules: L.VideoRules, platform: str) -> list[Problem]:
+    out: list[Problem] = []
+    if media.suffix not in rules.containers:
+        out.append(Problem(
+            f"{media.suffix or 'this'} files are not accepted (accepted: {', '.join(rules.containers)}).",
+            "Export the video as MP4 (H.264, AAC).", platform))
+    if media.size > rules.max_bytes:
+        out.append(Problem(
+            f"the video is {_mb(media.size)}, over the {_mb(rules.max_bytes)} limit.",
+            "Compress it (e.g. 720p, H.264) or use a shorter cut.", platform))
+    d = media.duration
+    if d is not None and d < rules.min_seconds:
+        out.append(Problem(f"the video lasts {d:.1f} s, under the {rules.min_seconds:g} s minimum.",
+                           "Use a longer video.", platform))
+    if d is not None and rules.max_seconds is not None and d > rules.max_seconds:
+        out.append(Problem(f"the video lasts {d:.0f} s, over the {rules.max_seconds:g} s maximum.",
+                           "Cut it shorter.", platform))
+    if media.fps is not None and rules.min_fps is not None and media.fps < rules.min_fps:
+        out.append(Problem(f"the video has {media.fps:g} frames per second, under {rules.min_fps:g}.",
+                           "Export it at 30 fps.", platform))
+    if media.fps is not None and rules.max_fps is not None and media.fps > rules.max_fps:
+        out.append(Problem(f"the video has {media.fps:g} frames per second, over {rules.max_fps:g}.",
+                           "Export it at 30 fps.", platform))
+    if media.width and media.height:
+        small, big = min(media.width, media.height), max(media.width, media.height)
+        if rules.min_side and small < rules.min_side:
+            out.append(Problem(f"the picture is {media.width}x{media.height}; each side must be at least {rules.min_side} px.",
+                               "Export it at 720p or more.", platform))
+        if rules.max_side and big > rules.max_side:
+            out.append(Problem(f"the picture is {media.width}x{media.height}; each side must be at most {rules.max_side} px.",
+                               "Export it at 1080p.", platform))
+    return out
+
+
+def check_facebook(draft: Draft, target: Target, hashtags: list[str], now: datetime) -> tuple[list[Problem], list[str]]:
+    problems: list[Problem] = []
+    warnings: list[str] = []
+    text = platform_text(draft, L.FACEBOOK, hashtags)
+    if len(text) > L.FACEBOOK_MESSAGE_MAX_CHARS:
+        problems.append(Problem(f"the text has {len(text)} characters, over Facebook's {L.FACEBOOK_MESSAGE_MAX_CHARS}.",
+                                "Shorten it.", L.FACEBOOK))
+    m = draft.media
+    if m is not None and m.kind == "image":
+        if m.size > L.FACEBOOK_PHOTO_MAX_BYTES:
+            problems.append(Problem(f"the photo is {_mb(m.size)}; Facebook takes photos up to {_mb(L.FACEBOOK_PHOTO_MAX_BYTES)}.",
+                                    "Save it as a JPEG under 4 MB (e.g. 2048 px wide, quality 85).", L.FACEBOOK))
+        if m.suffix not in L.FACEBOOK_PHOTO_SUFFIXES:
+            problems.append(Problem(f"{m.suffix} pictures are not accepted.", "Save it as JPEG or PNG.", L.FACEBOOK))
+    elif m is not None and m.kind == "video" and not is_reel(m):
+        problems.extend(_video_rules(m, L.FACEBOOK_VIDEO, L.FACEBOOK))
+        if m.width and m.height and m.height > m.width:
+            warnings.append("facebook: this vertical video does not meet the Reels rules (9:16, at least "
+                            "540x960, 3-90 s, 24-60 fps), so it goes out as a Page video, not a Reel.")
+    if draft.facebook_handoff and draft.due_at is not None:
+        ahead = (draft.due_at - now).total_seconds()
+        top = L.FACEBOOK_REEL_SCHEDULE_MAX_SECONDS if is_reel(m) else L.FACEBOOK_SCHEDULE_MAX_SECONDS
+        if not L.FACEBOOK_SCHEDULE_MIN_SECONDS <= ahead <= top:
+            warnings.append("facebook: Facebook holds scheduled posts only 10 minutes to 30 days ahead "
+                            "(29 days for Reels); loa run will publish this one itself at its time.")
+    return problems, warnings
+
+
+def check_zalo(draft: Draft, target: Target, hashtags: list[str], now: datetime) -> tuple[list[Problem], list[str]]:
+    problems: list[Problem] = []
+    warnings: list[str] = []
+    title, given = zalo_title(draft)
+    if not title:
+        problems.append(Problem("a Zalo article needs a title.", "Give --title (at most 150 characters).", L.ZALO))
+    elif len(title) > L.ZALO_TITLE_MAX_CHARS:
+        how = "the title" if given else "the title (taken from the first line of the text)"
+        problems.append(Problem(f"{how} has {len(title)} characters, over Zalo's {L.ZALO_TITLE_MAX_CHARS}.",
+                                "Give a shorter --title.", L.ZALO))
+    desc, given_desc = zalo_description(draft)
+    if given_desc and len(desc) > L.ZALO_DESCRIPTION_MAX_CHARS:
+        problems.append(Problem(f"the description has {len(desc)} characters, over Zalo's {L.ZALO_DESCRIPTION_MAX_CHARS}.",
+                                "Shorten it.", L.ZALO))
+    cover = draft.cover_url or target.settings.get("cover_url", "")
+    if not cover:
+        problems.append(Problem(
+            "a Zalo article needs a cover photo given as a public web address (Zalo fetches it itself).",
+            "Upload the picture where anyone can open it (e.g. the Facebook Page's photo, the school "
+            "website) and give its address with --cover-url, or set one for the channel: "
+            f"loa channel set {target.name} --cover-url URL.", L.ZALO))
+    elif not _is_public_url(cover):
+        problems.append(Problem(f"the cover {cover!r} is not a web address.",
+                                "Give an http(s):// address that opens the picture.", L.ZALO))
+    m = draft.media
+    if m is not None and m.kind == "video":
+        problems.extend(_video_rules(m, L.ZALO_VIDEO, L.ZALO))
+    elif m is not None and m.kind == "image":
+        warnings.append("zalo: Zalo articles show pictures only from public web addresses, so the attached "
+                        "picture is not sent to Zalo; the article shows its cover photo.")
+    return problems, warnings
+
+
+def check_tiktok(draft: Draft, target: Target, hashtags: list[str], now: datetime) -> tuple[list[Problem], list[str]]:
+    problems: list[Problem] = []
+    text = platform_text(draft, L.TIKTOK, hashtags)
+    units = L.utf16_units(text)
+    if units > L.TIKTOK_CAPTION_MAX_UTF16:
+        problems.append(Problem(
+            f"the caption is {units} UTF-16 units long (with hashtags), over TikTok's {L.TIKTOK_CAPTION_MAX_UTF16}.",
+            "Shorten it, or give a shorter TikTok text (--tiktok-text / column text_tiktok).", L.TIKTOK))
+    m = draft.media
+    if m is None or m.kind != "video":
+        problems.append(Problem("TikTok publishes videos only.",
+                                "Attach a video with --media, or leave tiktok out of --to.", L.TIKTOK))
+    else:
+        problems.extend(_video_rules(m, L.TIKTOK_VIDEO, L.TIKTOK))
+    return problems, []
+
+
+CHECKS = {L.FACEBOOK: check_facebook, L.ZALO: check_zalo, L.TIKTOK: check_tiktok}
+
+
+def check(draft: Draft, targets: list[Target], hashtags: list[str], now: datetime, *,
+          allow_past: bool = False) -> tuple[list[Problem], list[str]]:
+    """Check ``draft`` for every target; return all problems and warnings."""
+    problems: list[Problem] = []
+    warnings: list[str] = []
+    if not targets:
+        problems.append(Problem(NOWHERE, "Name channels or platforms with --to."))
+    if not nfc(draft.text).strip() and draft.media is None and not any(
+        v.get("text") for v in draft.variants.values()
+    ):
+        problems.append(Problem("the post has no text and no media.", "Give --text, --text-file or --media."))
+    if draft.link and not _is_public_url(draft.link):
+        problems.append(Problem(f"the link {draft.link!r} is not a web address.", "Give an http(s):// address."))
+    if draft.due_at is None:
+        problems.append(Problem("the post has no time.", "Give --at TIME, or --now."))
+    elif not allow_past and draft.due_at < now - PAST_TOLERANCE:
+        problems.append(Problem(PAST, "Give a later --at, or --now to publish as soon as possible."))
+    for target in targets:
+        p, w = CHECKS[target.platform](draft, target, hashtags, now)
+        problems.extend(x for x in p if str(x) not in {str(y) for y in problems})
+        warnings.extend(x for x in w if x not in warnings)
+    return problems, warnings

@@ -1,0 +1,93 @@
+"""The context every command shares: the campaign folder, its database and its campaign."""
+from __future__ import annotations
+
+import json
+import sys
+from contextlib import contextmanager
+from datetime import datetime, timezone
+from functools import cached_property
+from typing import Any, Callable, Iterator
+
+import click
+from sqlalchemy.orm import Session
+
+from content_queue.errors import UserError
+from content_queue.models import Campaign
+from content_queue.timeutil import iso, show
+
+from . import settings
+
+
+class App:
+    """Found lazily, so that `loa init` and `--help` work outside a campaign folder."""
+
+    def __init__(self, verbose: bool = False) -> None:
+        self.verbose = verbose
+        self.now: Callable[[], datetime] = lambda: datetime.now(timezone.utc)
+
+    @cached_property
+    def folder(self) -> settings.Folder:
+        folder = settings.find()
+        settings.setup_logging(folder, self.verbose)
+        self._ensure_schema(folder)
+        return folder
+
+    def _ensure_schema(self, folder: settings.Folder) -> None:
+        from content_queue.store import current_revision, head_revision, is_sqlite, migrate
+
+        engine = folder.engine
+        if current_revision(engine) == head_revision():
+            return
+        if is_sqlite(folder.database_url):
+            migrate(engine)  # one office, one file: upgrade in place, keeping all data
+            return
+        raise UserError("The database was made by another version of loa.",
+                        fix="Stop every `loa run` worker, then run `loa migrate` once.")
+
+    @contextmanager
+    def session(self) -> Iterator[Session]:
+        from content_queue.store import transaction
+
+        with transaction(self.folder.sessions) as s:
+            yield s
+
+    def campaign(self, session: Session) -> Campaign:
+        from content_queue.campaigns import get_campaign
+
+        return get_campaign(session, self.folder.campaign_slug)
+
+    def show_time(self, campaign: Campaign) -> Callable[[datetime | None], str]:
+        return lambda dt: show(dt, campaign.timezone)
+
+    def iso_time(self, campaign: Campaign) -> Callable[[datetime | None], str | None]:
+        return lambda dt: iso(dt, campaign.timezone)
+
+
+pass_app = click.make_pass_decorator(App, ensure=True)
+
+
+def emit_json(data: Any) -> None:
+    click.echo(json.dumps(data, ensure_ascii=False, indent=2, default=str))
+
+
+def warn(message: str) -> None:
+    click.secho(f"warning: {message}", fg="yellow", err=True)
+
+
+def table(rows: list[list[str]], headers: list[str]) -> str:
+    """A plain text table that lines up Vietnamese text (one column per code point, NFC)."""
+    widths = [len(h) for h in headers]
+    for row in rows:
+        for i, cell in enumerate(row):
+            widths[i] = max(widths[i], len(cell))
+    fmt = lambda r: "  ".join(c.ljust(widths[i]) for i, c in enumerate(r)).rstrip()  # noqa: E731
+    return "\n".join([fmt(headers), fmt(["-" * w for w in widths])] + [fmt(r) for r in rows])
+
+
+def preview(text: str, width: int = 50) -> str:
+    one = " ".join(text.split())
+    return one if len(one) <= width else one[: width - 1] + "…"
+
+
+def is_interactive() -> bool:
+    return sys.stdin.isatty()

@@ -1,0 +1,88 @@
+"""`loa campaign`: see and change the campaign's details."""
+from __future__ import annotations
+
+import click
+
+from content_queue.text import nfc, parse_hashtags
+from content_queue.timeutil import zone
+
+from .app import App, emit_json, pass_app
+from .cli import _date
+
+
+@click.group()
+def campaign() -> None:
+    """See and change the campaign's details (name, hashtags, time zone, dates, defaults)."""
+
+
+def _describe(c) -> dict:
+    return {
+        "slug": c.slug, "name": c.name, "message": c.message, "hashtags": c.hashtag_list,
+        "timezone": c.timezone, "starts_on": c.starts_on.isoformat() if c.starts_on else None,
+        "ends_on": c.ends_on.isoformat() if c.ends_on else None, "grace_minutes": c.grace_minutes,
+        "add_hashtags": c.add_hashtags, "facebook_handoff": c.facebook_handoff, "guardian_age": c.guardian_age,
+    }
+
+
+@campaign.command("show")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@pass_app
+def show_campaign(app: App, as_json: bool) -> None:
+    """Show the campaign's details.
+
+    \b
+    Example:
+      loa campaign show --json
+    """
+    with app.session() as s:
+        data = _describe(app.campaign(s))
+    if as_json:
+        emit_json(data)
+        return
+    for k, v in data.items():
+        click.echo(f"{k:17} {' '.join(v) if isinstance(v, list) else v}")
+
+
+@campaign.command("set")
+@click.option("--name")
+@click.option("--message")
+@click.option("--hashtags", help='e.g. "#khongmotminh #antoantructuyen #niemtinso"')
+@click.option("--tz", help="IANA time zone, e.g. Asia/Ho_Chi_Minh.")
+@click.option("--start", "starts_on", help="First day, e.g. 2025-10-06.")
+@click.option("--end", "ends_on", help="Last day, e.g. 2025-11-30.")
+@click.option("--grace", "grace_minutes", type=click.IntRange(0, 7 * 24 * 60),
+              help="Minutes a post may still go out late after the computer was off (default 120).")
+@click.option("--add-hashtags/--no-add-hashtags", default=None, help="Add the campaign's hashtags to posts that lack them.")
+@click.option("--facebook-handoff/--no-facebook-handoff", default=None,
+              help="Hand Facebook posts to Facebook's own scheduler ahead of time.")
+@click.option("--guardian-age", type=click.IntRange(0, 30), help="Below this age a clip needs guardian consent (default 16).")
+@pass_app
+def set_campaign(app: App, **changes) -> None:
+    """Change the campaign's details. Only the options given change.
+
+    \b
+    Example:
+      loa campaign set --end 2025-11-30 --grace 180
+    """
+    with app.session() as s:
+        c = app.campaign(s)
+        if changes["name"] is not None:
+            c.name = nfc(changes["name"]).strip()
+        if changes["message"] is not None:
+            c.message = nfc(changes["message"])
+        if changes["hashtags"] is not None:
+            c.hashtags = " ".join(parse_hashtags(changes["hashtags"]))
+        if changes["tz"] is not None:
+            zone(changes["tz"])
+            c.timezone = changes["tz"]
+        if changes["starts_on"] is not None:
+            c.starts_on = _date(changes["starts_on"], "--start")
+        if changes["ends_on"] is not None:
+            c.ends_on = _date(changes["ends_on"], "--end")
+        for key in ("grace_minutes", "add_hashtags", "facebook_handoff", "guardian_age"):
+            if changes[key] is not None:
+                setattr(c, key, changes[key])
+        data = _describe(c)
+    click.echo("Campaign updated.")
+    for k, v in data.items():
+        click.echo(f"{k:17} {' '.join(v) if isinstance(v, list) else v}")

@@ -1,0 +1,167 @@
+"""`loa channel`: the campaign's accounts on Facebook, Zalo and TikTok."""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import click
+
+from connectors.credentials import OPTIONAL_KEYS, REQUIRED_KEYS, SECRET_KEYS
+from content_queue import channels as ch
+from content_queue.errors import UserError
+
+from .app import App, emit_json, is_interactive, pass_app, table
+
+CRED_OPTIONS = {
+    "page_id": "Facebook Page id.",
+    "oa_id": "Zalo Official Account id.",
+    "app_id": "Zalo app id.",
+    "app_secret": "Zalo app secret.",
+    "client_key": "TikTok client key.",
+    "client_secret": "TikTok client secret.",
+    "open_id": "TikTok account's open_id.",
+    "access_token": "Access token (Facebook: the Page token).",
+    "refresh_token": "Refresh token (Zalo, TikTok).",
+    "expires_at": "When the access token expires, ISO 8601 (e.g. 2025-10-21T08:00:00+07:00).",
+    "refresh_expires_at": "When the refresh token expires, ISO 8601.",
+}
+
+
+@click.group()
+def channel() -> None:
+    """The campaign's accounts: a Facebook Page, a Zalo OA, a TikTok account."""
+
+
+def _read_credentials(path: Path) -> dict:
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise UserError(f"Cannot read {path}: {exc.strerror}.") from None
+    except json.JSONDecodeError as exc:
+        raise UserError(f"{path} is not valid JSON (line {exc.lineno}).", fix="Check quotes and commas.") from None
+    if not isinstance(data, dict):
+        raise UserError(f"{path} must hold one JSON object of credentials.")
+    return data
+
+
+def _credential_options(f):
+    for key in reversed(list(CRED_OPTIONS)):
+        f = click.option("--" + key.replace("_", "-"), key, help=CRED_OPTIONS[key])(f)
+    return f
+
+
+@channel.command("add")
+@click.argument("platform", type=click.Choice(["facebook", "zalo", "tiktok"]))
+@click.option("--name", required=True, help="A short name for the channel, e.g. fanpage-cax.")
+@click.option("--credentials", "credentials_file", type=click.Path(dir_okay=False, path_type=Path),
+              help="A JSON file with the platform's own key names (see below).")
+@_credential_options
+@click.option("--privacy-level", type=click.Choice(["PUBLIC_TO_EVERYONE", "MUTUAL_FOLLOW_FRIENDS",
+                                                   "FOLLOWER_OF_CREATOR", "SELF_ONLY"]),
+              help="TikTok: who may see the posts (default PUBLIC_TO_EVERYONE).")
+@click.option("--mode", type=click.Choice(["direct", "inbox"]),
+              help="TikTok: publish directly, or send to the creator's inbox to finish in the app.")
+@click.option("--cover-url", help="Zalo: default cover photo (a public web address) for articles.")
+@pass_app
+def add(app: App, platform: str, name: str, credentials_file: Path | None, privacy_level, mode, cover_url,
+        **options) -> None:
+    """Add an account. Credentials come from --credentials FILE.json, from options, or,
+    when typed at a terminal, from hidden prompts for what is missing.
+
+    \b
+    Keys (the platforms' own names):
+      facebook  page_id, access_token
+      zalo      oa_id, app_id, app_secret, access_token, refresh_token
+      tiktok    client_key, client_secret, open_id, access_token, refresh_token
+      all       optional expires_at, refresh_expires_at (ISO 8601 instants)
+
+    \b
+    Examples:
+      loa channel add facebook --name fanpage --credentials fb.json
+      loa channel add tiktok --name tiktok-doan --credentials tt.json --privacy-level SELF_ONLY
+      loa channel add zalo --name zalo-oa --credentials zalo.json --cover-url https://.../cover.jpg
+
+    Secrets are stored in the campaign's database (readable by you only) and never printed.
+    Prefer a file or the prompts to options: options stay in the shell's history.
+    """
+    creds: dict = _read_credentials(credentials_file) if credentials_file else {}
+    creds.update({k: v for k, v in options.items() if v})
+    wanted = REQUIRED_KEYS[platform]
+    missing = [k for k in wanted if not creds.get(k)]
+    if missing and is_interactive():
+        for key in missing:
+            creds[key] = click.prompt(key, hide_input=key in SECRET_KEYS)
+    settings = {k: v for k, v in {"privacy_level": privacy_level, "mode": mode, "cover_url": cover_url}.items() if v}
+    irrelevant = set(settings) - ch.SETTINGS[platform]
+    if irrelevant:
+        raise UserError(f"--{sorted(irrelevant)[0].replace('_', '-')} does not apply to {platform}.")
+    wrong = sorted(k for k, v in options.items() if v and k not in wanted and k not in OPTIONAL_KEYS)
+    if wrong:
+        raise UserError(f"--{wrong[0].replace('_', '-')} does not apply to {platform}.",
+                        fix=f"{platform} takes: {', '.join(wanted)}.")
+    with app.session() as s:
+        c = ch.add_channel(s, app.campaign(s), platform=platform, name=name, credentials=creds, settings=settings)
+        click.echo(f"Added {platform} channel {c.name!r} (id {c.id}, account {c.account_id}).")
+
+
+@channel.command("list")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@pass_app
+def list_(app: App, as_json: bool) -> None:
+    """List the channels, their health and token expiries (secrets masked).
+
+    \b
+    Example:
+      loa channel list --json
+    """
+    with app.session() as s:
+        campaign = app.campaign(s)
+        fmt = app.iso_time(campaign) if as_json else app.show_time(campaign)
+        rows = [ch.describe(c, fmt) for c in ch.list_channels(s, campaign)]
+    if as_json:
+        emit_json(rows)
+        return
+    if not rows:
+        click.echo("No channels yet. Add one with `loa channel add --help`.")
+        return
+    click.echo(table([[str(r["id"]), r["name"], r["platform"], r["account_id"], r["health"] if r["active"] else "removed",
+                       r["access_expires_at"] or "-", ", ".join(f"{k}={v}" for k, v in r["credentials"].items()
+                                                        if k in SECRET_KEYS)] for r in rows],
+                     ["ID", "NAME", "PLATFORM", "ACCOUNT", "HEALTH", "TOKEN EXPIRES", "SECRETS"]))
+
+
+@channel.command("set")
+@click.argument("name")
+@click.option("--cover-url", help="Zalo: default cover photo (public web address).")
+@click.option("--privacy-level", type=click.Choice(["PUBLIC_TO_EVERYONE", "MUTUAL_FOLLOW_FRIENDS",
+                                                   "FOLLOWER_OF_CREATOR", "SELF_ONLY"]), help="TikTok privacy.")
+@click.option("--mode", type=click.Choice(["direct", "inbox"]), help="TikTok: direct post or inbox.")
+@pass_app
+def set_(app: App, name: str, cover_url, privacy_level, mode) -> None:
+    """Change a channel's settings.
+
+    \b
+    Example:
+      loa channel set zalo-oa --cover-url https://example.org/bia.jpg
+    """
+    with app.session() as s:
+        c = ch.update_settings(s, app.campaign(s), name,
+                               {"cover_url": cover_url, "privacy_level": privacy_level, "mode": mode})
+        click.echo(f"Channel {c.name!r}: {json.dumps(c.settings, ensure_ascii=False)}")
+
+
+@channel.command("remove")
+@click.argument("name")
+@click.option("--force", is_flag=True, help="Also cancel the posts still waiting for this channel.")
+@pass_app
+def remove(app: App, name: str, force: bool) -> None:
+    """Remove a channel. Its history stays in the reports; its credentials are erased.
+
+    \b
+    Example:
+      loa channel remove tiktok-test --force
+    """
+    with app.session() as s:
+        c, cancelled = ch.remove_channel(s, app.campaign(s), name, force=force)
+    extra = f"; {cancelled} waiting delivery(ies) cancelled" if cancelled else ""
+    click.echo(f"Removed channel {name!r}{extra}.")

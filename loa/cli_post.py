@@ -1,0 +1,294 @@
+"""`loa post`: queue, import, list, show, edit, reschedule and cancel posts."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from content_queue import posts as P
+from content_queue.errors import UserError
+from content_queue.validation import platform_text
+
+from .app import App, emit_json, pass_app, preview, table, warn
+
+
+@click.group()
+def post() -> None:
+    """Posts: what to say, with what picture or video, when, and where."""
+
+
+def _variant_options(f):
+    f = click.option("--zalo-description", help="Zalo: the article's short description (at most 300 characters).")(f)
+    f = click.option("--tiktok-text", help="TikTok: a caption of its own (at most 2,200 UTF-16 units with hashtags).")(f)
+    f = click.option("--zalo-text", help="Zalo: a text of its own.")(f)
+    f = click.option("--facebook-text", help="Facebook: a text of its own.")(f)
+    return f
+
+
+def _variants(facebook_text, zalo_text, tiktok_text, zalo_description) -> dict:
+    v: dict[str, dict[str, str]] = {}
+    for platform, key, value in (("facebook", "text", facebook_text), ("zalo", "text", zalo_text),
+                                 ("tiktok", "text", tiktok_text), ("zalo", "description", zalo_description)):
+        if value:
+            v.setdefault(platform, {})[key] = value
+    return v
+
+
+def _read_text_file(path: Path | None) -> str | None:
+    if path is None:
+        return None
+    try:
+        return path.read_text(encoding="utf-8-sig")
+    except UnicodeDecodeError:
+        raise UserError(f"{path} is not UTF-8 text.", fix="Save it as UTF-8.") from None
+    except OSError as exc:
+        raise UserError(f"Cannot read {path}: {exc.strerror}.") from None
+
+
+def _post_dict(post, show_time, iso_time, campaign) -> dict:
+    return {
+        "id": post.id,
+        "due_at": iso_time(post.due_at),
+        "due": show_time(post.due_at),
+        "title": post.title,
+        "text": post.text,
+        "link": post.link or None,
+        "cover_url": post.cover_url or None,
+        "media": ({"file": post.media.original_name, "sha256": post.media.sha256, "kind": post.media.kind,
+                   "width": post.media.width, "height": post.media.height, "duration": post.media.duration}
+                  if post.media else None),
+        "variants": post.variants,
+        "add_hashtags": post.add_hashtags,
+        "source": post.source,
+        "status": P.summary(post),
+        "deliveries": [
+            {"id": d.id, "channel": d.channel.name, "platform": d.channel.platform.value, "state": d.state.value,
+             "due_at": iso_time(d.due_at), "attempts": d.attempt_count, "remote_id": d.remote_id,
+             "url": d.remote_url, "published_at": iso_time(d.published_at), "last_error": d.last_error or None}
+            for d in post.deliveries
+        ],
+    }
+
+
+@post.command("add")
+@click.option("--text", help="What the post says.")
+@click.option("--text-file", type=click.Path(dir_okay=False, path_type=Path), help="Read the text from a UTF-8 file.")
+@click.option("--title", default="", help="Title (Zalo articles need one; taken from the first line if absent).")
+@click.option("--media", type=click.Path(dir_okay=False, path_type=Path), help="A picture or video to attach.")
+@click.option("--at", "at", help='When, in the campaign\'s time zone: "2025-10-20 08:00" or "20/10/2025 08:00".')
+@click.option("--now", is_flag=True, help="Publish as soon as `loa run` sees it.")
+@click.option("--to", required=True, help="Platforms and/or channel names, comma separated: facebook,zalo,tiktok.")
+@click.option("--link", default="", help="A link to share with the post.")
+@click.option("--cover-url", default="", help="Zalo: the article's cover photo (a public web address).")
+@click.option("--hashtags/--no-hashtags", "add_hashtags", default=None,
+              help="Add the campaign's hashtags where missing (default: the campaign's setting).")
+@click.option("--facebook-handoff/--no-facebook-handoff", default=None,
+              help="Hand this post to Facebook's own scheduler ahead of time.")
+@_variant_options
+@click.option("--json", "as_json", is_flag=True, help="Print the new post as JSON.")
+@pass_app
+def add(app: App, text, text_file, title, media, at, now, to, link, cover_url, add_hashtags, facebook_handoff,
+        facebook_text, zalo_text, tiktok_text, zalo_description, as_json) -> None:
+    """Queue a post. It is checked now against every platform it goes to.
+
+    \b
+    Examples:
+      loa post add --text "Chiến dịch Không một mình chính thức bắt đầu!" \\
+          --at "2025-10-20 08:00" --to facebook,zalo --cover-url https://example.org/bia.jpg
+      loa post add --text-file trailer.txt --media trailer.mp4 --at "20/10/2025 19:00" --to all
+    """
+    if text is not None and text_file is not None:
+        raise UserError("Give --text or --text-file, not both.")
+    body = _read_text_file(text_file) if text_file else (text or "")
+    inp = P.PostInput(text=body, title=title, link=link, cover_url=cover_url, media=str(media) if media else "",
+                      at=at, now=now, to=to, variants=_variants(facebook_text, zalo_text, tiktok_text, zalo_description),
+                      add_hashtags=add_hashtags, facebook_handoff=facebook_handoff)
+    with app.session() as s:
+        campaign = app.campaign(s)
+        new, warnings = P.add_post(s, campaign, inp, media_dir=app.folder.media_dir, now=app.now())
+        new = P.get_post(s, campaign, new.id)
+        data = _post_dict(new, app.show_time(campaign), app.iso_time(campaign), campaign)
+    for w in warnings:
+        warn(w)
+    if as_json:
+        emit_json(data)
+        return
+    targets = ", ".join(d["channel"] for d in data["deliveries"])
+    click.echo(f"Queued post {data['id']} for {data['due']} ({campaign.timezone}) to {targets}.")
+
+
+@post.command("import")
+@click.argument("csv_file", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--json", "as_json", is_flag=True, help="Print the imported posts' ids as JSON.")
+@pass_app
+def import_(app: App, csv_file: Path, as_json: bool) -> None:
+    """Queue every post in a CSV file, or none: the whole file is checked first and every
+    bad row is listed with its line number and reason.
+
+    \b
+    Columns (header line required; at and to required, then text and/or media):
+      at, to, text, title, link, media, cover_url,
+      text_facebook, text_zalo, text_tiktok, title_zalo, description_zalo
+    at is a time in the campaign's zone ("2025-10-20 08:00") or "now"; to is like --to;
+    media paths are relative to the CSV file. UTF-8 (Excel: "CSV UTF-8"), comma or semicolon.
+
+    \b
+    Example:
+      loa post import bai-dang.csv
+    """
+    with app.session() as s:
+        campaign = app.campaign(s)
+        rows = P.read_csv(csv_file)
+        with click.progressbar(length=len(rows), label="Checking posts", file=click.get_text_stream("stderr")) as bar:
+            posts, warnings = P.import_csv(s, campaign, csv_file, media_dir=app.folder.media_dir, now=app.now(),
+                                           progress=bar.update)
+        ids = [p.id for p in posts]
+    for w in warnings:
+        warn(w)
+    if as_json:
+        emit_json({"imported": ids})
+    else:
+        click.echo(f"Imported {len(ids)} posts from {csv_file.name} (ids {ids[0]}-{ids[-1]}).")
+
+
+@post.command("list")
+@click.option("--status", help="Only posts with a delivery in this state (scheduled, published, failed, ...).")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@pass_app
+def list_(app: App, status: str | None, as_json: bool) -> None:
+    """List posts in time order, with times in the campaign's time zone.
+
+    \b
+    Examples:
+      loa post list
+      loa post list --status failed --json
+    """
+    with app.session() as s:
+        campaign = app.campaign(s)
+        show_time, iso_time = app.show_time(campaign), app.iso_time(campaign)
+        posts = P.list_posts(s, campaign, status=status)
+        data = [_post_dict(p, show_time, iso_time, campaign) for p in posts]
+        tz = campaign.timezone
+    if as_json:
+        emit_json(data)
+        return
+    if not data:
+        click.echo("No posts." if status else "No posts yet. Add one with `loa post add --help`.")
+        return
+    click.echo(table([[str(d["id"]), d["due"], ",".join(x["channel"] for x in d["deliveries"]), d["status"],
+                       preview(d["title"] or d["text"])] for d in data],
+                     ["ID", f"DUE ({tz})", "TO", "STATUS", "TEXT"]))
+
+
+@post.command("show")
+@click.argument("post_id", type=int)
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@pass_app
+def show(app: App, post_id: int, as_json: bool) -> None:
+    """Show one post, the exact text each platform gets, and its deliveries.
+
+    \b
+    Example:
+      loa post show 12
+    """
+    from content_queue.validation import Draft
+
+    with app.session() as s:
+        campaign = app.campaign(s)
+        p = P.get_post(s, campaign, post_id)
+        data = _post_dict(p, app.show_time(campaign), app.iso_time(campaign), campaign)
+        draft = Draft(text=p.text, title=p.title, variants=p.variants or {}, add_hashtags=p.add_hashtags)
+        texts = {d.channel.platform.value: platform_text(draft, d.channel.platform.value, campaign.hashtag_list)
+                 for d in p.deliveries}
+        data["text_per_platform"] = texts
+        tz = campaign.timezone
+    if as_json:
+        emit_json(data)
+        return
+    click.echo(f"Post {data['id']}  due {data['due']} ({tz})  {data['status']}")
+    if data["title"]:
+        click.echo(f"Title: {data['title']}")
+    if data["media"]:
+        m = data["media"]
+        click.echo(f"Media: {m['file']} ({m['kind']}, {m['width']}x{m['height']}"
+                   + (f", {m['duration']:.1f} s" if m["duration"] else "") + ")")
+    if data["link"]:
+        click.echo(f"Link: {data['link']}")
+    for platform, t in texts.items():
+        click.echo(f"\n--- {platform} ---\n{t}")
+    click.echo("")
+    click.echo(table([[str(d["id"]), d["channel"], d["state"], str(d["attempts"]), d["url"] or "",
+                       d["last_error"] or ""] for d in data["deliveries"]],
+                     ["DELIVERY", "CHANNEL", "STATE", "ATTEMPTS", "LINK", "LAST ERROR"]))
+
+
+@post.command("edit")
+@click.argument("post_id", type=int)
+@click.option("--text")
+@click.option("--text-file", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--title")
+@click.option("--media", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--link")
+@click.option("--cover-url")
+@click.option("--hashtags/--no-hashtags", "add_hashtags", default=None)
+@_variant_options
+@pass_app
+def edit(app: App, post_id: int, text, text_file, title, media, link, cover_url, add_hashtags,
+         facebook_text, zalo_text, tiktok_text, zalo_description) -> None:
+    """Change what a post says or shows, while it is still waiting. Checked again at once.
+
+    \b
+    Example:
+      loa post edit 12 --text "Nội dung mới" --tiktok-text "Chú thích ngắn cho TikTok"
+    """
+    if text is not None and text_file is not None:
+        raise UserError("Give --text or --text-file, not both.")
+    changes = {k: v for k, v in {"text": _read_text_file(text_file) if text_file else text, "title": title,
+                                 "media": media, "link": link, "cover_url": cover_url,
+                                 "add_hashtags": add_hashtags}.items() if v is not None}
+    variants = _variants(facebook_text, zalo_text, tiktok_text, zalo_description)
+    if variants:
+        changes["variants"] = variants
+    if not changes:
+        raise UserError("Nothing to change.", fix="Give at least one option; see `loa post edit --help`.")
+    with app.session() as s:
+        p, warnings = P.edit_post(s, app.campaign(s), post_id, changes, media_dir=app.folder.media_dir,
+                                  base_dir=Path.cwd(), now=app.now())
+        status = P.summary(p)
+    for w in warnings:
+        warn(w)
+    click.echo(f"Post {post_id} changed ({status}).")
+
+
+@post.command("reschedule")
+@click.argument("post_id", type=int)
+@click.option("--at", "at", required=True, help='New time, e.g. "2025-10-21 19:30".')
+@pass_app
+def reschedule(app: App, post_id: int, at: str) -> None:
+    """Move a post to another time (its waiting and missed deliveries).
+
+    \b
+    Example:
+      loa post reschedule 12 --at "2025-10-21 19:30"
+    """
+    with app.session() as s:
+        campaign = app.campaign(s)
+        p, n = P.reschedule_post(s, campaign, post_id, at, now=app.now())
+        when = app.show_time(campaign)(p.due_at)
+    click.echo(f"Post {post_id}: {n} delivery(ies) now due {when} ({campaign.timezone}).")
+
+
+@post.command("cancel")
+@click.argument("post_id", type=int)
+@pass_app
+def cancel(app: App, post_id: int) -> None:
+    """Cancel a post's deliveries that have not gone out yet.
+
+    \b
+    Example:
+      loa post cancel 12
+    """
+    with app.session() as s:
+        p, n = P.cancel_post(s, app.campaign(s), post_id)
+        status = P.summary(p)
+    click.echo(f"Post {post_id}: {n} delivery(ies) cancelled ({status}).")

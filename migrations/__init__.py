@@ -1,0 +1,1 @@
+"""Alembic migrations for loa's database. Run by ``content_queue.store.migrate``."""
