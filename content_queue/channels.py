@@ -8,7 +8,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from connectors import limits as L
-from connectors.credentials import OPTIONAL_KEYS, REQUIRED_KEYS, SECRET_KEYS, mask
+from connectors.credentials import OPTIONAL_KEYS, REQUIRED_KEYS, SECRET_KEYS, Secret, mask, split_credentials
 
 from .errors import NotFound, UserError
 from .models import WAITING_STATES, Campaign, Channel, ChannelHealth, Delivery, DeliveryState, Platform
@@ -68,7 +68,7 @@ def add_channel(session: Session, campaign: Campaign, *, platform: str, name: st
     if session.scalar(select(Channel).where(Channel.campaign_id == campaign.id, Channel.name == name)):
         raise UserError(f"A channel named {name!r} already exists.",
                         fix="Choose another --name, or `loa channel remove` the old one first.")
-    creds = {k: v for k, v in credentials.items() if v not in (None, "")}
+    creds = split_credentials({k: v for k, v in credentials.items() if v not in (None, "")})
     allowed = set(REQUIRED_KEYS[platform]) | set(OPTIONAL_KEYS)
     unknown = sorted(set(creds) - allowed)
     if unknown:
@@ -89,7 +89,7 @@ def add_channel(session: Session, campaign: Campaign, *, platform: str, name: st
                       account_id=str(creds[ACCOUNT_KEY[platform]]), settings=settings,
                       access_expires_at=access_expires, refresh_expires_at=refresh_expires,
                       health=ChannelHealth.unknown)
-    channel.set_credentials({k: str(v) for k, v in creds.items()})
+    channel.set_credentials({k: v if isinstance(v, Secret) else str(v) for k, v in creds.items()})
     session.add(channel)
     session.flush()
     return channel

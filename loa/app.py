@@ -30,7 +30,19 @@ class App:
         folder = settings.find()
         settings.setup_logging(folder, self.verbose)
         self._ensure_schema(folder)
+        self._remember_secrets(folder)
         return folder
+
+    @staticmethod
+    def _remember_secrets(folder: settings.Folder) -> None:
+        """Teach the log scrubber every stored secret, whatever path might log one."""
+        from sqlalchemy import select
+
+        from content_queue.models import Channel
+
+        with folder.sessions() as s:
+            for channel in s.scalars(select(Channel)):
+                channel.credentials  # wrapping in Secret remembers the values
 
     def _ensure_schema(self, folder: settings.Folder) -> None:
         from content_queue.store import current_revision, head_revision, is_sqlite, migrate

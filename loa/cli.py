@@ -135,6 +135,22 @@ def migrate(app: App) -> None:
     click.echo(f"database at revision {head_revision()} (was {before or 'empty'})")
 
 
+@cli.command()
+@click.argument("directory", required=False, type=click.Path(file_okay=False, path_type=Path))
+def demo(directory: Path | None) -> None:
+    """Run the whole job on the embedded campaign "Không một mình", in a fresh folder
+    (a temporary one unless DIRECTORY is given), and keep the folder to explore.
+
+    \b
+    Example:
+      loa demo
+      loa demo ~/thu-nghiem
+    """
+    from .demo import run_demo
+
+    run_demo(directory)
+
+
 def _register() -> None:
     from . import cli_campaign, cli_channel, cli_post
 

@@ -1,6 +1,7 @@
 """`loa post`: queue, import, list, show, edit, reschedule and cancel posts."""
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
 import click
@@ -139,7 +140,7 @@ def import_(app: App, csv_file: Path, as_json: bool) -> None:
     with app.session() as s:
         campaign = app.campaign(s)
         rows = P.read_csv(csv_file)
-        with click.progressbar(length=len(rows), label="Checking posts", file=click.get_text_stream("stderr")) as bar:
+        with click.progressbar(length=len(rows), label="Checking posts", file=sys.stderr) as bar:
             posts, warnings = P.import_csv(s, campaign, csv_file, media_dir=app.folder.media_dir, now=app.now(),
                                            progress=bar.update)
         ids = [p.id for p in posts]

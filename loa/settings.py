@@ -104,11 +104,16 @@ def write_config(root: Path, config: dict[str, Any]) -> None:
     (root / CONFIG_NAME).write_text(header + tomli_w.dumps(config), encoding="utf-8")
 
 
+_handlers: list[logging.Handler] = []
+
+
 def setup_logging(folder: Folder | None, verbose: bool = False) -> None:
     """Log to ``logs/loa.log`` in the folder; every record passes the secret scrubber."""
     root = logging.getLogger()
-    if getattr(root, "_loa_configured", False):
-        return
+    for old in _handlers:
+        root.removeHandler(old)
+        old.close()
+    _handlers.clear()
     root.setLevel(logging.DEBUG if verbose else logging.INFO)
     scrub = ScrubFilter()
     if folder is not None:
@@ -116,12 +121,11 @@ def setup_logging(folder: Folder | None, verbose: bool = False) -> None:
             folder.log_dir.mkdir(exist_ok=True)
             handler: logging.Handler = logging.FileHandler(folder.log_dir / "loa.log", encoding="utf-8")
             handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
-            handler.addFilter(scrub)
-            root.addHandler(handler)
+            _handlers.append(handler)
         except OSError:
             pass
     if verbose:
-        stream = logging.StreamHandler()
-        stream.addFilter(scrub)
-        root.addHandler(stream)
-    root._loa_configured = True  # type: ignore[attr-defined]
+        _handlers.append(logging.StreamHandler())
+    for handler in _handlers:
+        handler.addFilter(scrub)
+        root.addHandler(handler)
