@@ -1,0 +1,167 @@
+"""The one interface every platform connector implements.
+
+A connector takes plain values (what to publish, the channel's credentials and settings) and
+returns what happened; it imports nothing else of loa's. The contract:
+
+- :meth:`Connector.publish` returns a :class:`Result` that is ``published`` (with the remote id
+  and public link), ``processing`` (the platform is still encoding: call :meth:`check` later
+  with ``result.state``) or ``scheduled`` (the platform holds it until its time). It raises one
+  of :mod:`connectors.errors`. Before every call that can publish, and the moment the platform
+  hands back anything that identifies the post (an upload session, a publish id, a token), it
+  calls ``checkpoint(state)``: the caller must commit that state before returning.
+- :meth:`check` follows a processing or scheduled item to the end.
+- :meth:`find` answers "did this go out?" after :class:`OutcomeUnknown`: a Result if the
+  platform shows it, ``None`` if the platform shows it did not. It raises RetryLater when the
+  platform cannot tell now.
+- :meth:`refresh` obtains new credentials and hands them to ``on_credentials`` *before* using
+  them (Zalo's refresh tokens are single-use: the new pair must be stored first).
+"""
+from __future__ import annotations
+
+import logging
+import unicodedata
+from abc import ABC, abstractmethod
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+from typing import Any, Callable, Mapping
+
+from .credentials import Secret, split_credentials
+from .errors import CredentialsDead
+from .http import Http
+
+log = logging.getLogger("loa.connectors")
+
+PUBLISHED = "published"
+PROCESSING = "processing"
+SCHEDULED = "scheduled"
+
+
+@dataclass
+class Media:
+    """A file to publish and the facts the platforms ask about."""
+
+    path: Path
+    kind: str  # "video" | "image"
+    size: int
+    width: int | None = None
+    height: int | None = None
+    duration: float | None = None
+    content_type: str = "video/mp4"
+
+
+@dataclass
+class Item:
+    """What to publish on one channel, already in that platform's words."""
+
+    text: str = ""
+    title: str = ""
+    description: str = ""
+    link: str = ""
+    cover_url: str = ""
+    media: Media | None = None
+    route: str = ""  # facebook: feed | photo | reel | video; zalo: normal | video; tiktok: video
+    schedule_at: datetime | None = None  # hand the post to the platform's own scheduler
+    reference: str = ""  # our delivery reference, for logs only
+
+    def __post_init__(self) -> None:
+        for name in ("text", "title", "description"):
+            setattr(self, name, unicodedata.normalize("NFC", getattr(self, name) or ""))
+
+
+@dataclass
+class Result:
+    status: str  # published | processing | scheduled
+    remote_id: str = ""
+    url: str = ""
+    state: dict[str, Any] = field(default_factory=dict)
+    detail: str = ""
+
+    @property
+    def done(self) -> bool:
+        return self.status == PUBLISHED
+
+
+Checkpoint = Callable[[dict[str, Any]], None]
+Progress = Callable[[int, int], None]  # (bytes sent so far, total bytes)
+
+
+def _noop_checkpoint(state: dict[str, Any]) -> None:
+    return None
+
+
+class Connector(ABC):
+    """Base class: credentials, the HTTP helper and the refresh-once-on-expiry rule."""
+
+    platform: str = ""
+    required: tuple[str, ...] = ()
+
+    def __init__(self, credentials: Mapping[str, Any], settings: Mapping[str, Any] | None = None, *,
+                 http: Http | None = None, on_credentials: Callable[[dict[str, Any]], None] | None = None,
+                 progress: Progress | None = None, clock: Callable[[], datetime] | None = None) -> None:
+        self.credentials = split_credentials(dict(credentials))
+        missing = [k for k in self.required if not self.credentials.get(k)]
+        if missing:
+            raise CredentialsDead(f"{self.platform}: missing credential(s) {', '.join(missing)}; "
+                                  "connect the account again.", platform=self.platform)
+        self.settings = dict(settings or {})
+        self.http = http or Http()
+        self.on_credentials = on_credentials
+        self.progress = progress
+        self.clock = clock or (lambda: datetime.now(timezone.utc))
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}(account={self.account_id!r})"
+
+    @property
+    def account_id(self) -> str:
+        return ""
+
+    def secret(self, key: str) -> str:
+        value = self.credentials.get(key)
+        return value.reveal() if isinstance(value, Secret) else str(value or "")
+
+    def _store_credentials(self, new: dict[str, Any]) -> None:
+        """Hand new credentials to the caller (who stores them) *then* start using them."""
+        merged = {**self.credentials, **split_credentials(new)}
+        if self.on_credentials is not None:
+            self.on_credentials(merged)
+        self.credentials = merged
+
+    def expires_at(self, seconds: Any) -> str | None:
+        try:
+            return (self.clock() + timedelta(seconds=int(seconds))).isoformat()
+        except (TypeError, ValueError):
+            return None
+
+    @abstractmethod
+    def publish(self, item: Item, checkpoint: Checkpoint = _noop_checkpoint, state: dict | None = None) -> Result:
+        """Publish ``item``. ``state`` is what an earlier, interrupted attempt checkpointed."""
+
+    @abstractmethod
+    def check(self, state: dict[str, Any], item: Item | None = None, checkpoint: Checkpoint = _noop_checkpoint) -> Result:
+        """Follow an item that is processing or scheduled on the platform (``item`` is the
+        content, for platforms that need it again to finish)."""
+
+    @abstractmethod
+    def find(self, item: Item, since: datetime, state: dict[str, Any]) -> Result | None:
+        """After an unknown outcome: the post if the platform shows it, else None."""
+
+    @abstractmethod
+    def refresh(self) -> dict[str, Any]:
+        """New credentials, already handed to ``on_credentials``."""
+
+    def _with_refresh(self, call: Callable[[], Any]) -> Any:
+        """Run ``call``; if the access token has expired, refresh once and run it again.
+
+        Only calls that fail on authentication, before doing anything, are run again."""
+        try:
+            return call()
+        except TokenExpired:
+            log.info("%s: access token expired; refreshing", self.platform)
+            self.refresh()
+            return call()
+
+
+class TokenExpired(CredentialsDead):
+    """The access token has expired but may be refreshed (internal to connectors)."""

@@ -1,0 +1,61 @@
+"""What went wrong, grouped by what the caller should do next.
+
+::
+
+    ConnectorError
+    ├── RetryLater        nothing was published: try again later (5xx, 429, throttling, network
+    │                     failure before the request was sent). ``retry_after`` in seconds when
+    │                     the platform said.
+    ├── Rejected          the platform refused the content or the request; retrying will not
+    │                     help. ``platform_message`` is shown to the officer.
+    ├── CredentialsDead   the account must be connected again (token revoked, password changed,
+    │                     permission removed, refresh token expired or already used).
+    └── OutcomeUnknown    a request that can publish was sent and no answer came: ask the
+                          platform (``Connector.find``) before doing anything else.
+
+Every message passes through :func:`connectors.credentials.scrub`: no token ever appears in one.
+"""
+from __future__ import annotations
+
+from .credentials import scrub
+
+
+class ConnectorError(Exception):
+    """Base of all connector errors. ``code`` is the platform's own error code, if any."""
+
+    kind = "error"
+
+    def __init__(self, message: str, *, platform: str = "", code: str | int | None = None,
+                 status: int | None = None) -> None:
+        self.platform = platform
+        self.code = code
+        self.status = status
+        super().__init__(scrub(message))
+
+    @property
+    def message(self) -> str:
+        return str(self)
+
+
+class RetryLater(ConnectorError):
+    kind = "retry"
+
+    def __init__(self, message: str, *, retry_after: float | None = None, **kw) -> None:
+        self.retry_after = retry_after
+        super().__init__(message, **kw)
+
+
+class Rejected(ConnectorError):
+    kind = "rejected"
+
+    def __init__(self, message: str, *, platform_message: str = "", **kw) -> None:
+        self.platform_message = scrub(platform_message or message)
+        super().__init__(message, **kw)
+
+
+class CredentialsDead(ConnectorError):
+    kind = "credentials"
+
+
+class OutcomeUnknown(ConnectorError):
+    kind = "unknown"

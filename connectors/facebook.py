@@ -1,0 +1,318 @@
+"""Facebook Pages through the Graph API.
+
+Docs: https://developers.facebook.com/docs/pages-api/posts ,
+https://developers.facebook.com/docs/video-api/guides/reels-publishing ,
+https://developers.facebook.com/docs/video-api/guides/publishing (chunked /videos upload),
+https://developers.facebook.com/docs/graph-api/guides/error-handling .
+
+Routes: ``feed`` (text and links), ``photo``, ``reel`` (vertical 3-90 s: trailer and recap) and
+``video`` (the chunked ``/videos`` upload, for anything else). Native scheduling
+(``scheduled_publish_time``, 10 minutes to 30 days ahead) when ``Item.schedule_at`` is set.
+A Page token cannot be refreshed; with the long-lived user token (``user_token``) a new Page
+token is fetched from ``/me/accounts``.
+"""
+from __future__ import annotations
+
+import time
+from datetime import datetime, timedelta
+from typing import Any
+
+from . import limits as L
+from .base import PROCESSING, PUBLISHED, SCHEDULED, Connector, Item, Result, TokenExpired, _noop_checkpoint
+from .errors import CredentialsDead, OutcomeUnknown, Rejected, RetryLater
+from .http import FileSlice, MultipartStream, json_body, retry_after
+
+VERSION = L.FACEBOOK_GRAPH_VERSION
+GRAPH = "https://graph.facebook.com"
+GRAPH_VIDEO = "https://graph-video.facebook.com"
+
+RETRY_CODES = {1, 2, 4, 17, 32, 341, 368, 613, 80001}
+TOKEN_CODES = {190, 102}
+EXPIRED_SUBCODES = {463, 467}  # expired, or invalid session: a fresh Page token may fix it
+RESEND_FROM_OFFSET = 1363037
+MAX_RESENDS = 5
+
+
+class FacebookConnector(Connector):
+    platform = L.FACEBOOK
+    required = ("page_id", "access_token")
+
+    @property
+    def account_id(self) -> str:
+        return str(self.credentials.get("page_id", ""))
+
+    # --- mechanics ------------------------------------------------------------------------
+    def _call(self, method: str, path: str, *, host: str = GRAPH, can_publish: bool = False,
+              params: dict | None = None, data: Any = None, headers: dict | None = None,
+              url: str | None = None, resend_subcode: int | None = None) -> dict[str, Any]:
+        def once() -> dict[str, Any]:
+            p = dict(params or {})
+            h = dict(headers or {})
+            if url is None:
+                p["access_token"] = self.secret("access_token")
+            resp = self.http.request(method, url or f"{host}/{VERSION}/{path.lstrip('/')}", platform=self.platform,
+                                     can_publish=can_publish, params=p, data=data, headers=h)
+            body = json_body(resp)
+            err = body.get("error") or {}
+            if resend_subcode is not None and err.get("error_subcode") == resend_subcode:
+                return body  # the caller resends from the offset Facebook names
+            if "error" in body or resp.status_code >= 400:
+                self._raise(resp, body)
+            return body
+
+        if not self.secret("user_token"):
+            return once()
+        return self._with_refresh(once)
+
+    def _raise(self, resp, body: dict[str, Any]) -> None:
+        err = body.get("error") or {}
+        code = err.get("code")
+        sub = err.get("error_subcode")
+        msg = err.get("error_user_msg") or err.get("message") or f"HTTP {resp.status_code}"
+        what = f"facebook: {msg} (code {code}{f', subcode {sub}' if sub else ''})"
+        if code in TOKEN_CODES:
+            if sub in EXPIRED_SUBCODES and self.secret("user_token"):
+                raise TokenExpired(what, platform=self.platform, code=code, status=resp.status_code)
+            raise CredentialsDead(what + ". The Page must be connected again: `loa channel connect facebook`.",
+                                  platform=self.platform, code=code, status=resp.status_code)
+        if code == 368 and sub not in (None, 1390008):
+            raise Rejected(what, platform_message=msg, platform=self.platform, code=code, status=resp.status_code)
+        if code in RETRY_CODES or err.get("is_transient") or resp.status_code >= 500 or resp.status_code == 429:
+            wait = retry_after(resp)
+            if wait is None and self.http.last_usage is not None:
+                wait = self.http.last_usage.regain_seconds
+            raise RetryLater(what, retry_after=wait, platform=self.platform, code=code, status=resp.status_code)
+        raise Rejected(what, platform_message=msg, platform=self.platform, code=code, status=resp.status_code)
+
+    def _permalink(self, object_id: str) -> str:
+        try:
+            body = self._call("GET", object_id, params={"fields": "permalink_url"})
+        except RetryLater:
+            return ""
+        link = body.get("permalink_url", "")
+        if link.startswith("/"):
+            link = "https://www.facebook.com" + link
+        return link
+
+    def _schedule_params(self, item: Item, reel: bool = False) -> dict[str, Any]:
+        if item.schedule_at is None:
+            return {}
+        ahead = (item.schedule_at - self.clock()).total_seconds()
+        top = L.FACEBOOK_REEL_SCHEDULE_MAX_SECONDS if reel else L.FACEBOOK_SCHEDULE_MAX_SECONDS
+        if not L.FACEBOOK_SCHEDULE_MIN_SECONDS <= ahead <= top:
+            raise Rejected("facebook: a post can be scheduled on Facebook only 10 minutes to "
+                           f"{'29' if reel else '30'} days ahead.", platform=self.platform)
+        return {"scheduled_publish_time": int(item.schedule_at.timestamp())}
+
+    # --- publish --------------------------------------------------------------------------
+    def publish(self, item: Item, checkpoint=_noop_checkpoint, state: dict | None = None) -> Result:
+        route = item.route or ("feed" if item.media is None else "photo" if item.media.kind == "image" else "video")
+        if route == "feed":
+            return self._feed(item, checkpoint)
+        if route == "photo":
+            return self._photo(item, checkpoint)
+        if route == "reel":
+            return self._reel(item, checkpoint, dict(state or {}))
+        if route == "video":
+            return self._video(item, checkpoint, dict(state or {}))
+        raise Rejected(f"facebook: unknown route {route!r}.", platform=self.platform)
+
+    def _feed(self, item: Item, checkpoint) -> Result:
+        data: dict[str, Any] = {"message": item.text}
+        if item.link:
+            data["link"] = item.link
+        sched = self._schedule_params(item)
+        if sched:
+            data.update(published="false", **sched)
+        checkpoint({"route": "feed", "sent_at": self.clock().isoformat()})
+        body = self._call("POST", f"{self.account_id}/feed", data=data, can_publish=True)
+        post_id = body["id"]
+        checkpoint({"route": "feed", "post_id": post_id})
+        if sched:
+            return Result(SCHEDULED, post_id, "", {"route": "feed", "post_id": post_id})
+        return Result(PUBLISHED, post_id, self._permalink(post_id), {"route": "feed", "post_id": post_id})
+
+    def _photo(self, item: Item, checkpoint) -> Result:
+        media = item.media
+        if media.size > L.FACEBOOK_PHOTO_MAX_BYTES:
+            raise Rejected("facebook: photos over 4 MB are refused (subcode 1366046).", platform=self.platform)
+        data: dict[str, Any] = {"caption": item.text}
+        sched = self._schedule_params(item)
+        if sched:
+            data.update(published="false", **sched)
+        body_stream = MultipartStream({k: str(v) for k, v in data.items()}, "source", media.path.name,
+                                      FileSlice(str(media.path), 0, media.size), "image/jpeg")
+        checkpoint({"route": "photo", "sent_at": self.clock().isoformat()})
+        body = self._call("POST", f"{self.account_id}/photos", data=body_stream,
+                          headers={"Content-Type": body_stream.content_type}, can_publish=True)
+        post_id = body.get("post_id") or body["id"]
+        st = {"route": "photo", "post_id": post_id, "photo_id": body.get("id")}
+        checkpoint(st)
+        if sched:
+            return Result(SCHEDULED, post_id, "", st)
+        return Result(PUBLISHED, post_id, self._permalink(post_id), st)
+
+    # Reels: start -> upload (rupload, resumable) -> finish -> status until published.
+    def _reel(self, item: Item, checkpoint, state: dict) -> Result:
+        media = item.media
+        if not state.get("video_id"):
+            body = self._call("POST", f"{self.account_id}/video_reels", data={"upload_phase": "start"})
+            state = {"route": "reel", "video_id": body["video_id"], "upload_url": body["upload_url"]}
+            checkpoint(state)
+        video_id = state["video_id"]
+        offset = 0
+        if state.get("uploading"):
+            offset = self._reel_uploaded(video_id)
+        state["uploading"] = True
+        checkpoint(state)
+        if offset < media.size:
+            self._reel_upload(state["upload_url"], media, offset)
+        sched = self._schedule_params(item, reel=True)
+        data = {"video_id": video_id, "upload_phase": "finish", "description": item.text,
+                "video_state": "SCHEDULED" if sched else "PUBLISHED", **sched}
+        state.update(finishing=True)
+        checkpoint(state)
+        self._call("POST", f"{self.account_id}/video_reels", data=data, can_publish=True)
+        state.update(finished=True)
+        checkpoint(state)
+        return self.check(state) if not sched else Result(SCHEDULED, video_id, "", state)
+
+    def _reel_uploaded(self, video_id: str) -> int:
+        body = self._call("GET", video_id, params={"fields": "status"})
+        phase = (body.get("status") or {}).get("uploading_phase") or {}
+        return int(phase.get("bytes_transfered") or phase.get("bytes_transferred") or 0)
+
+    def _reel_upload(self, upload_url: str, media, offset: int) -> None:
+        def progress(n: int, _sent=[offset]) -> None:
+            _sent[0] += n
+            if self.progress:
+                self.progress(_sent[0], media.size)
+
+        body = FileSlice(str(media.path), offset, media.size - offset, progress)
+        headers = {"Authorization": f"OAuth {self.secret('access_token')}", "offset": str(offset),
+                   "file_size": str(media.size), "Content-Type": "application/octet-stream"}
+        resp = self.http.request("POST", upload_url, platform=self.platform, data=body, headers=headers)
+        payload = json_body(resp)
+        if resp.status_code >= 400 or "error" in payload or (payload and not payload.get("success", True)):
+            self._raise(resp, payload if "error" in payload else {"error": {"message": str(payload)}})
+
+    # Page videos: chunked /videos upload.
+    def _video(self, item: Item, checkpoint, state: dict) -> Result:
+        media = item.media
+        path = f"{self.account_id}/videos"
+        if not state.get("upload_session_id"):
+            body = self._call("POST", path, host=GRAPH_VIDEO, data={"upload_phase": "start", "file_size": media.size})
+            state = {"route": "video", "video_id": body["video_id"], "upload_session_id": body["upload_session_id"],
+                     "start_offset": int(body["start_offset"]), "end_offset": int(body["end_offset"])}
+            checkpoint(state)
+        start, end = int(state["start_offset"]), int(state["end_offset"])
+        resends = 0
+        while start < end:
+            chunk = FileSlice(str(media.path), start, end - start)
+            stream = MultipartStream({"upload_phase": "transfer", "upload_session_id": state["upload_session_id"],
+                                      "start_offset": str(start)}, "video_file_chunk", media.path.name, chunk)
+            body = self._call("POST", path, host=GRAPH_VIDEO, data=stream, resend_subcode=RESEND_FROM_OFFSET,
+                              headers={"Content-Type": stream.content_type})
+            if "error" in body:  # Facebook lost part of the upload: resend from where it says
+                resends += 1
+                if resends > MAX_RESENDS:
+                    raise RetryLater("facebook: the video upload keeps losing chunks; will try again later.",
+                                     platform=self.platform, code=RESEND_FROM_OFFSET)
+                data = body["error"].get("error_data") or {}
+                start, end = int(data.get("start_offset", start)), int(data.get("end_offset", end))
+                continue
+            start, end = int(body["start_offset"]), int(body["end_offset"])
+            state.update(start_offset=start, end_offset=end)
+            checkpoint(state)
+            if self.progress:
+                self.progress(min(start, media.size), media.size)
+        sched = self._schedule_params(item)
+        data = {"upload_phase": "finish", "upload_session_id": state["upload_session_id"],
+                "title": item.title, "description": item.text}
+        if sched:
+            data.update(published="false", **sched)
+        state.update(finishing=True)
+        checkpoint(state)
+        self._call("POST", path, host=GRAPH_VIDEO, data=data, can_publish=True)
+        state.update(finished=True)
+        checkpoint(state)
+        return self.check(state) if not sched else Result(SCHEDULED, state["video_id"], "", state)
+
+    # --- follow up ------------------------------------------------------------------------
+    def check(self, state: dict[str, Any], item: Item | None = None, checkpoint=_noop_checkpoint) -> Result:
+        route = state.get("route")
+        if route in ("feed", "photo"):
+            post_id = state["post_id"]
+            body = self._call("GET", post_id, params={"fields": "is_published,permalink_url"})
+            link = body.get("permalink_url", "")
+            if body.get("is_published", True):
+                return Result(PUBLISHED, post_id, link if not link.startswith("/") else "https://www.facebook.com" + link,
+                              state)
+            return Result(SCHEDULED, post_id, "", state)
+        video_id = state["video_id"]
+        body = self._call("GET", video_id, params={"fields": "status,permalink_url"})
+        status = body.get("status") or {}
+        video_status = status.get("video_status")
+        publishing = (status.get("publishing_phase") or {})
+        if video_status in ("error", "expired"):
+            phase = status.get("processing_phase") or {}
+            errors = phase.get("errors") or [{}]
+            reason = errors[0].get("message") if errors and isinstance(errors[0], dict) else ""
+            raise Rejected(f"facebook: the video could not be processed ({video_status}{': ' + reason if reason else ''}).",
+                           platform_message=reason or video_status, platform=self.platform)
+        published = publishing.get("status") == "complete" or publishing.get("publish_status") == "published"
+        if video_status == "ready" and (published or route == "video"):
+            link = body.get("permalink_url", "")
+            if link.startswith("/"):
+                link = "https://www.facebook.com" + link
+            return Result(PUBLISHED, video_id, link, state)
+        if publishing.get("publish_status") == "scheduled":
+            return Result(SCHEDULED, video_id, "", state)
+        return Result(PROCESSING, video_id, "", state, detail=str(video_status or "processing"))
+
+    def find(self, item: Item, since: datetime, state: dict[str, Any]) -> Result | None:
+        if state.get("video_id"):
+            if not state.get("finishing"):
+                return None  # finish was never sent: nothing can be published
+            try:
+                return self.check(state)
+            except Rejected:
+                return None
+        if state.get("post_id"):
+            return self.check(state)
+        since_ts = int((since - timedelta(minutes=2)).timestamp())
+        wanted = " ".join(item.text.split())
+        for edge in ("published_posts", "scheduled_posts"):
+            body = self._call("GET", f"{self.account_id}/{edge}",
+                              params={"fields": "id,message,created_time,permalink_url", "since": since_ts,
+                                      "limit": 50})
+            for post in body.get("data", []):
+                if " ".join((post.get("message") or "").split()) == wanted:
+                    status = PUBLISHED if edge == "published_posts" else SCHEDULED
+                    st = {"route": state.get("route", "feed"), "post_id": post["id"]}
+                    return Result(status, post["id"], post.get("permalink_url", ""), st)
+        return None
+
+    def refresh(self) -> dict[str, Any]:
+        user_token = self.secret("user_token")
+        if not user_token:
+            raise CredentialsDead("facebook: Page tokens cannot be refreshed; connect the Page again "
+                                  "(`loa channel connect facebook`).", platform=self.platform)
+        resp = self.http.request("GET", f"{GRAPH}/{VERSION}/me/accounts", platform=self.platform,
+                                 params={"fields": "id,name,access_token", "access_token": user_token,
+                                         "limit": 100})
+        body = json_body(resp)
+        if "error" in body or resp.status_code >= 400:
+            err = body.get("error") or {}
+            if err.get("code") in TOKEN_CODES:
+                raise CredentialsDead("facebook: the user token has expired or was revoked; connect the Page "
+                                      "again (`loa channel connect facebook`).", platform=self.platform,
+                                      code=err.get("code"))
+            self._raise(resp, body)
+        for page in body.get("data", []):
+            if str(page.get("id")) == self.account_id:
+                new = {"access_token": page["access_token"]}
+                self._store_credentials(new)
+                return new
+        raise CredentialsDead(f"facebook: the user no longer manages Page {self.account_id}.",
+                              platform=self.platform)

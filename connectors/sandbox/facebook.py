@@ -1,0 +1,355 @@
+"""The Facebook Graph API stand-in: Page feed, photos, Reels (rupload), chunked /videos."""
+from __future__ import annotations
+
+import hashlib
+import json
+from datetime import datetime, timezone
+from typing import Any
+
+from werkzeug.wrappers import Request, Response
+
+from .. import limits as L
+from .app import BLOCK, Sandbox, fb_error, json_response, new_id, path_match, read_body
+
+GRAPH_HOSTS = ("graph.facebook.com", "graph-video.facebook.com")
+
+
+def route(sb: Sandbox, method: str, host: str, rest: str):
+    if host == "rupload.facebook.com" and method == "POST" and path_match(r"/video-upload/{ver}/\d+", rest):
+        return (lambda r: rupload(sb, r, rest.rsplit("/", 1)[1])), False
+    if host not in GRAPH_HOSTS:
+        return None, False
+    if method == "GET" and path_match(r"/{ver}/me/accounts", rest):
+        return (lambda r: me_accounts(sb, r)), False
+    if method == "GET" and path_match(r"/{ver}/oauth/access_token", rest):
+        return (lambda r: exchange(sb, r)), False
+    m = path_match(r"/{ver}/(\d+)/(feed|photos|video_reels|videos|published_posts|scheduled_posts)", rest)
+    if m:
+        page, edge = m.group(1), m.group(2)
+        handlers = {("POST", "feed"): (feed, True), ("POST", "photos"): (photos, True),
+                    ("POST", "video_reels"): (video_reels, True), ("POST", "videos"): (videos, True),
+                    ("GET", "published_posts"): (listing, False), ("GET", "scheduled_posts"): (listing, False)}
+        found = handlers.get((method, edge))
+        if found:
+            fn, publishing = found
+            return (lambda r: fn(sb, r, page, edge)), publishing
+    m = path_match(r"/{ver}/([0-9_]+)", rest)
+    if m and method == "GET":
+        return (lambda r: get_object(sb, r, m.group(1))), False
+    return None, False
+
+
+# --- auth ---------------------------------------------------------------------------------
+def _token_value(r: Request) -> str:
+    auth = r.headers.get("Authorization", "")
+    if auth.startswith("OAuth "):
+        return auth[6:]
+    return r.args.get("access_token") or r.form.get("access_token") or ""
+
+
+def _auth(sb: Sandbox, r: Request, page: str | None, kind: str = "page") -> Response | None:
+    value = _token_value(r)
+    with sb.lock:
+        token = sb.tokens.get(value)
+        if token is None or token.kind != kind:
+            return fb_error(190, "Invalid OAuth access token - Cannot parse access token", status=400)
+        if token.expires < sb.clock():
+            return fb_error(190, "Error validating access token: Session has expired.", status=400, subcode=463)
+        if page is not None and token.account != page:
+            return fb_error(200, "Permissions error", status=403)
+    return None
+
+
+def _usage(sb: Sandbox, page: str, response: Response) -> Response:
+    with sb.lock:
+        calls = len([t for t in sb.windows.get(f"fb-calls:{page}", []) if sb.clock() - t < 3600])
+    sb._window(f"fb-calls:{page}", 10**9, 3600)
+    pct = min(100, calls * 100 // 4800)
+    response.headers["X-Business-Use-Case-Usage"] = json.dumps(
+        {page: [{"type": "pages", "call_count": pct, "total_cputime": pct // 2, "total_time": pct // 2,
+                 "estimated_time_to_regain_access": 0}]})
+    response.headers["X-App-Usage"] = json.dumps({"call_count": pct, "total_cputime": 0, "total_time": 0})
+    return response
+
+
+def _iso(ts: float) -> str:
+    return datetime.fromtimestamp(ts, timezone.utc).strftime("%Y-%m-%dT%H:%M:%S+0000")
+
+
+def _publish_post(sb: Sandbox, obj: dict[str, Any]) -> None:
+    obj["is_published"] = True
+    obj["created"] = sb.clock()
+    sb.record("facebook", obj["page"], obj["id"], obj["kind"], obj.get("message", ""), sha256=obj.get("sha256"))
+
+
+def _settle(sb: Sandbox) -> None:
+    """Scheduled posts whose time has come are published; finished videos become ready."""
+    now = sb.clock()
+    with sb.lock:
+        for obj in sb.fb_objects.values():
+            if obj["type"] == "post" and not obj["is_published"] and obj.get("scheduled") and obj["scheduled"] <= now:
+                _publish_post(sb, obj)
+            if obj["type"] == "video" and obj.get("finished_at") and obj["status"] == "processing" \
+                    and now - obj["finished_at"] >= sb.processing_seconds:
+                obj["status"] = "ready"
+                if obj.get("scheduled") and obj["scheduled"] > now:
+                    obj["publish"] = "scheduled"
+                elif obj.get("video_state", "PUBLISHED") == "PUBLISHED" or obj.get("scheduled"):
+                    obj["publish"] = "published"
+                    obj["created"] = now
+                    sb.record("facebook", obj["page"], obj["id"], "reel" if obj["reel"] else "video",
+                              obj.get("description", ""), sha256=obj.get("sha256"), size=obj.get("size"))
+            if obj["type"] == "video" and obj.get("publish") == "scheduled" and obj["scheduled"] <= now:
+                obj["publish"] = "published"
+                obj["created"] = now
+                sb.record("facebook", obj["page"], obj["id"], "reel" if obj["reel"] else "video",
+                          obj.get("description", ""), sha256=obj.get("sha256"), size=obj.get("size"))
+
+
+def _schedule(sb: Sandbox, r: Request, reel: bool = False) -> tuple[float | None, Response | None]:
+    raw = r.form.get("scheduled_publish_time")
+    if not raw:
+        return None, None
+    ahead = float(raw) - sb.clock()
+    top = L.FACEBOOK_REEL_SCHEDULE_MAX_SECONDS if reel else L.FACEBOOK_SCHEDULE_MAX_SECONDS
+    if not L.FACEBOOK_SCHEDULE_MIN_SECONDS <= ahead <= top:
+        return None, fb_error(100, "(#100) The specified scheduled publish time is invalid.", status=400)
+    return float(raw), None
+
+
+# --- posts --------------------------------------------------------------------------------
+def feed(sb: Sandbox, r: Request, page: str, edge: str) -> Response:
+    if (err := _auth(sb, r, page)):
+        return err
+    message = r.form.get("message", "")
+    if not message and not r.form.get("link"):
+        return fb_error(100, "(#100) Requires one of the params: message, link", status=400)
+    if len(message) > L.FACEBOOK_MESSAGE_MAX_CHARS:
+        return fb_error(100, "(#100) Message too long", status=400)
+    scheduled, err = _schedule(sb, r)
+    if err:
+        return err
+    published = r.form.get("published", "true").lower() != "false"
+    if not published and scheduled is None:
+        scheduled = None  # an unpublished post with no time: a draft
+    post_id = f"{page}_{new_id()}"
+    obj = {"type": "post", "kind": "feed", "id": post_id, "page": page, "message": message,
+           "link": r.form.get("link", ""), "is_published": False, "scheduled": scheduled, "created": sb.clock(),
+           "permalink": f"https://www.facebook.com/{page}/posts/{post_id.split('_')[1]}"}
+    with sb.lock:
+        sb.fb_objects[post_id] = obj
+        if published:
+            _publish_post(sb, obj)
+    return _usage(sb, page, json_response({"id": post_id}))
+
+
+def photos(sb: Sandbox, r: Request, page: str, edge: str) -> Response:
+    if (err := _auth(sb, r, page)):
+        return err
+    upload = r.files.get("source")
+    if upload is None and not r.form.get("url"):
+        return fb_error(324, "(#324) Requires upload file", status=400)
+    size, digest = read_body(upload.stream) if upload is not None else (0, "")
+    if size > L.FACEBOOK_PHOTO_MAX_BYTES:
+        return fb_error(100, "Photo is too large", status=400, subcode=1366046)
+    scheduled, err = _schedule(sb, r)
+    if err:
+        return err
+    photo_id, post_id = new_id(), f"{page}_{new_id()}"
+    obj = {"type": "post", "kind": "photo", "id": post_id, "page": page, "message": r.form.get("caption", ""),
+           "is_published": False, "scheduled": scheduled, "created": sb.clock(), "sha256": digest,
+           "permalink": f"https://www.facebook.com/photo/?fbid={photo_id}"}
+    with sb.lock:
+        sb.fb_objects[post_id] = obj
+        sb.fb_objects[photo_id] = {**obj, "id": photo_id, "alias_of": post_id}
+        if r.form.get("published", "true").lower() != "false":
+            _publish_post(sb, obj)
+    return _usage(sb, page, json_response({"id": photo_id, "post_id": post_id}))
+
+
+def listing(sb: Sandbox, r: Request, page: str, edge: str) -> Response:
+    if (err := _auth(sb, r, page)):
+        return err
+    _settle(sb)
+    since = float(r.args.get("since", 0) or 0)
+    want_published = edge == "published_posts"
+    with sb.lock:
+        rows = [o for o in sb.fb_objects.values() if o["type"] == "post" and o["page"] == page
+                and "alias_of" not in o and o["is_published"] == want_published and o["created"] >= since]
+        rows.sort(key=lambda o: o["created"], reverse=True)
+        data = [{"id": o["id"], "message": o["message"], "created_time": _iso(o["created"]),
+                 "permalink_url": o["permalink"]} for o in rows[: int(r.args.get("limit", 25))]]
+    return _usage(sb, page, json_response({"data": data}))
+
+
+# --- videos -------------------------------------------------------------------------------
+def _new_video(sb: Sandbox, page: str, reel: bool, size: int | None = None) -> dict[str, Any]:
+    video_id = new_id()
+    obj = {"type": "video", "id": video_id, "page": page, "reel": reel, "uploaded": 0, "size": size,
+           "hash": hashlib.sha256(), "status": "uploading", "publish": "not_published",
+           "permalink": (f"https://www.facebook.com/reel/{video_id}" if reel
+                         else f"https://www.facebook.com/watch/?v={video_id}")}
+    sb.fb_objects[video_id] = obj
+    return obj
+
+
+def video_reels(sb: Sandbox, r: Request, page: str, edge: str) -> Response:
+    if (err := _auth(sb, r, page)):
+        return err
+    phase = r.form.get("upload_phase") or (r.get_json(silent=True) or {}).get("upload_phase")
+    if phase == "start":
+        with sb.lock:
+            obj = _new_video(sb, page, reel=True)
+        return _usage(sb, page, json_response({
+            "video_id": obj["id"],
+            "upload_url": f"{sb.upload_base('rupload.facebook.com')}/video-upload/{L.FACEBOOK_GRAPH_VERSION}/{obj['id']}"}))
+    if phase == "finish":
+        video_id = r.form.get("video_id", "")
+        with sb.lock:
+            obj = sb.fb_objects.get(video_id)
+            if obj is None or obj["page"] != page or not obj["reel"]:
+                return fb_error(100, "(#100) Invalid video_id", status=400)
+            if obj["size"] is None or obj["uploaded"] < obj["size"]:
+                return fb_error(100, "(#100) The video upload is not complete", status=400)
+            if obj.get("finished_at"):
+                return fb_error(100, "(#100) This video has already been published", status=400, subcode=1363130)
+        if not sb._window(f"fb-reels:{page}", L.FACEBOOK_REELS_PER_DAY, 86400):
+            return fb_error(4, "Reels publishing limit reached (30 per Page per 24 hours)", status=400)
+        scheduled, err = _schedule(sb, r, reel=True)
+        if err:
+            return err
+        with sb.lock:
+            obj.update(finished_at=sb.clock(), status="processing", description=r.form.get("description", ""),
+                       video_state=r.form.get("video_state", "PUBLISHED"), scheduled=scheduled)
+        return _usage(sb, page, json_response({"success": True}))
+    return fb_error(100, "(#100) upload_phase must be start or finish", status=400)
+
+
+def rupload(sb: Sandbox, r: Request, video_id: str) -> Response:
+    with sb.lock:
+        obj = sb.fb_objects.get(video_id)
+    if obj is None:
+        return json_response({"debug_info": {"retriable": False, "type": "NotFoundError", "message": "unknown video"}}, 404)
+    if (err := _auth(sb, r, obj["page"])):
+        return err
+    try:
+        offset, total = int(r.headers.get("offset", "0")), int(r.headers.get("file_size", "0"))
+    except ValueError:
+        return json_response({"debug_info": {"retriable": False, "type": "BadRequest", "message": "bad headers"}}, 400)
+    with sb.lock:
+        if offset != obj["uploaded"]:
+            return json_response({"debug_info": {"retriable": False, "type": "ProcessingFailedError",
+                                                 "message": f"offset {offset} does not match {obj['uploaded']}"}}, 400)
+        obj["size"] = total
+    while block := r.stream.read(BLOCK):
+        with sb.lock:
+            obj["hash"].update(block)
+            obj["uploaded"] += len(block)
+    with sb.lock:
+        if obj["uploaded"] >= total:
+            obj["sha256"] = obj["hash"].hexdigest()
+            obj["status"] = "upload_complete"
+    return json_response({"success": True})
+
+
+def videos(sb: Sandbox, r: Request, page: str, edge: str) -> Response:
+    if (err := _auth(sb, r, page)):
+        return err
+    phase = r.form.get("upload_phase")
+    if phase == "start":
+        size = int(r.form.get("file_size", "0") or 0)
+        if size <= 0:
+            return fb_error(100, "(#100) file_size is required", status=400)
+        with sb.lock:
+            obj = _new_video(sb, page, reel=False, size=size)
+            obj["session"] = new_id()
+        return _usage(sb, page, json_response({"video_id": obj["id"], "upload_session_id": obj["session"],
+                                               "start_offset": "0", "end_offset": str(min(sb.facebook_chunk, size))}))
+    session = r.form.get("upload_session_id", "")
+    with sb.lock:
+        obj = next((o for o in sb.fb_objects.values() if o.get("session") == session and o["page"] == page), None)
+    if obj is None:
+        return fb_error(100, "(#100) Invalid upload_session_id", status=400)
+    if phase == "transfer":
+        start = int(r.form.get("start_offset", "-1"))
+        chunk = r.files.get("video_file_chunk")
+        if chunk is None:
+            return fb_error(100, "(#100) video_file_chunk is required", status=400)
+        if start != obj["uploaded"]:
+            chunk.stream.read()
+            return fb_error(6000, "There was a problem uploading your video file. Please try again.", status=400,
+                            subcode=1363037, error_data={"start_offset": str(obj["uploaded"]),
+                                                         "end_offset": str(min(obj["uploaded"] + sb.facebook_chunk, obj["size"]))})
+        while block := chunk.stream.read(BLOCK):
+            obj["hash"].update(block)
+            obj["uploaded"] += len(block)
+        end = min(obj["uploaded"] + sb.facebook_chunk, obj["size"])
+        return _usage(sb, page, json_response({"start_offset": str(obj["uploaded"]), "end_offset": str(end)}))
+    if phase == "finish":
+        if obj["uploaded"] < obj["size"]:
+            return fb_error(100, "(#100) The video upload is not complete", status=400)
+        if obj.get("finished_at"):
+            return fb_error(100, "(#100) This upload session is already finished", status=400)
+        scheduled, err = _schedule(sb, r)
+        if err:
+            return err
+        with sb.lock:
+            obj.update(finished_at=sb.clock(), status="processing", description=r.form.get("description", ""),
+                       title=r.form.get("title", ""), sha256=obj["hash"].hexdigest(), scheduled=scheduled,
+                       video_state="PUBLISHED" if r.form.get("published", "true") != "false" or scheduled else "DRAFT")
+        return _usage(sb, page, json_response({"success": True}))
+    return fb_error(100, "(#100) upload_phase must be start, transfer or finish", status=400)
+
+
+# --- objects and tokens -------------------------------------------------------------------
+def get_object(sb: Sandbox, r: Request, object_id: str) -> Response:
+    _settle(sb)
+    with sb.lock:
+        obj = sb.fb_objects.get(object_id)
+    if obj is None:
+        return fb_error(100, f"(#100) Unsupported get request. Object with ID '{object_id}' does not exist", status=400,
+                        subcode=33)
+    if (err := _auth(sb, r, obj["page"])):
+        return err
+    fields = set((r.args.get("fields") or "id").split(","))
+    out: dict[str, Any] = {"id": object_id}
+    if "permalink_url" in fields:
+        out["permalink_url"] = obj["permalink"]
+    if obj["type"] == "post":
+        if "is_published" in fields:
+            out["is_published"] = obj["is_published"]
+        if "message" in fields:
+            out["message"] = obj["message"]
+    if obj["type"] == "video" and "status" in fields:
+        uploaded_done = obj["size"] is not None and obj["uploaded"] >= obj["size"]
+        out["status"] = {
+            "video_status": obj["status"],
+            "uploading_phase": {"status": "complete" if uploaded_done else "in_progress",
+                                "bytes_transfered": obj["uploaded"]},
+            "processing_phase": {"status": "complete" if obj["status"] == "ready" else
+                                 ("in_progress" if obj["status"] == "processing" else "not_started")},
+            "publishing_phase": {"status": "complete" if obj["publish"] == "published" else "not_started",
+                                 "publish_status": obj["publish"]},
+        }
+    return _usage(sb, obj["page"], json_response(out))
+
+
+def me_accounts(sb: Sandbox, r: Request) -> Response:
+    if (err := _auth(sb, r, None, kind="user")):
+        return err
+    with sb.lock:
+        page = sb.tokens[_token_value(r)].account
+        token = sb._token(page, "page", 0, "EAAP")
+        name = sb.fb_pages[page]["name"]
+    return json_response({"data": [{"id": page, "name": name, "access_token": token,
+                                    "tasks": ["CREATE_CONTENT", "MANAGE"]}]})
+
+
+def exchange(sb: Sandbox, r: Request) -> Response:
+    value = r.args.get("fb_exchange_token", "")
+    with sb.lock:
+        token = sb.tokens.get(value)
+        if token is None or token.expires < sb.clock():
+            return fb_error(190, "Invalid OAuth access token", status=400)
+        new = sb._token(token.account, "user", 60 * 86400, "EAAU")
+    return json_response({"access_token": new, "token_type": "bearer", "expires_in": 60 * 86400})

@@ -1,0 +1,224 @@
+"""The TikTok Content Posting API stand-in: creator info, FILE_UPLOAD init, chunk PUTs, status."""
+from __future__ import annotations
+
+import hashlib
+import re
+import secrets
+from typing import Any
+
+from werkzeug.wrappers import Request, Response
+
+from .. import limits as L
+from .app import BLOCK, Sandbox, _log_id, json_response, new_id
+
+UPLOAD_URL_LIFETIME = 3600
+
+
+def route(sb: Sandbox, method: str, host: str, rest: str):
+    if host == "open-upload.tiktokapis.com" and method == "PUT" and rest.startswith("/video/"):
+        return (lambda r: put_chunk(sb, r)), True
+    if host != "open.tiktokapis.com" or method != "POST":
+        return None, False
+    table = {
+        "/v2/oauth/token/": oauth_token,
+        "/v2/post/publish/creator_info/query/": creator_info,
+        "/v2/post/publish/video/init/": init_direct,
+        "/v2/post/publish/inbox/video/init/": init_inbox,
+        "/v2/post/publish/status/fetch/": status_fetch,
+    }
+    fn = table.get(rest)
+    return ((lambda r: fn(sb, r)), False) if fn else (None, False)
+
+
+def ok(data: dict[str, Any]) -> Response:
+    return json_response({"data": data, "error": {"code": "ok", "message": "", "log_id": _log_id()}})
+
+
+def fail(code: str, message: str, status: int) -> Response:
+    r = json_response({"data": {}, "error": {"code": code, "message": message, "log_id": _log_id()}}, status)
+    if status == 429:
+        r.headers["Retry-After"] = "10"
+    return r
+
+
+def _user(sb: Sandbox, r: Request) -> tuple[str | None, Response | None]:
+    auth = r.headers.get("Authorization", "")
+    value = auth[7:] if auth.startswith("Bearer ") else ""
+    with sb.lock:
+        t = sb.tokens.get(value)
+        if t is None or t.kind != "access" or t.account not in sb.tiktok_users:
+            return None, fail("access_token_invalid", "The access token is invalid or not found in the request.", 401)
+        if t.expires < sb.clock():
+            return None, fail("access_token_invalid", "The access token has expired.", 401)
+    return t.account, None
+
+
+def oauth_token(sb: Sandbox, r: Request) -> Response:
+    key, secret = r.form.get("client_key", ""), r.form.get("client_secret", "")
+    with sb.lock:
+        user = next((k for k, v in sb.tiktok_users.items() if v["client_key"] == key), None)
+        if user is None or sb.tiktok_users[user]["client_secret"] != secret:
+            return json_response({"error": "invalid_client", "error_description": "Client key or secret is incorrect.",
+                                  "log_id": _log_id()}, 401)
+        if r.form.get("grant_type") != "refresh_token":
+            return json_response({"error": "unsupported_grant_type", "error_description": "sandbox: refresh only",
+                                  "log_id": _log_id()}, 400)
+        old = sb.tokens.get(r.form.get("refresh_token", ""))
+        if old is None or old.kind != "refresh" or old.account != user or old.expires < sb.clock():
+            return json_response({"error": "invalid_grant", "error_description": "Refresh token is invalid or expired.",
+                                  "log_id": _log_id()}, 400)
+        del sb.tokens[old.value]  # rotated: the old one no longer works
+        access = sb._token(user, "access", sb.access_lifetime["tiktok"], "act.")
+        refresh = sb._token(user, "refresh", 365 * 86400, "rft.")
+    return json_response({"access_token": access, "expires_in": sb.access_lifetime["tiktok"], "open_id": user,
+                          "refresh_expires_in": 365 * 86400, "refresh_token": refresh,
+                          "scope": "user.info.basic,video.publish,video.upload", "token_type": "Bearer"})
+
+
+def creator_info(sb: Sandbox, r: Request) -> Response:
+    user, e = _user(sb, r)
+    if e:
+        return e
+    if not sb._window(f"tt-info:{user}", L.TIKTOK_CREATOR_INFO_PER_MINUTE, 60):
+        return fail("rate_limit_exceeded", "creator_info: 20 requests per minute", 429)
+    u = sb.tiktok_users[user]
+    return ok({"creator_avatar_url": "https://p16.tiktokcdn.com/avatar.jpg", "creator_username": u["username"],
+               "creator_nickname": u["username"], "privacy_level_options": list(u["privacy"]),
+               "comment_disabled": False, "duet_disabled": False, "stitch_disabled": False,
+               "max_video_post_duration_sec": 600})
+
+
+def _check_source(info: dict[str, Any]) -> str | None:
+    if info.get("source") != "FILE_UPLOAD":
+        return "source must be FILE_UPLOAD"
+    try:
+        size, chunk, count = int(info["video_size"]), int(info["chunk_size"]), int(info["total_chunk_count"])
+    except (KeyError, TypeError, ValueError):
+        return "video_size, chunk_size and total_chunk_count are required"
+    if size <= 0 or size > L.TIKTOK_VIDEO.max_bytes:
+        return "video_size is out of range"
+    if size < L.TIKTOK_CHUNK_MIN:
+        if chunk != size or count != 1:
+            return "a video under 5 MB must be uploaded whole (chunk_size = video_size, one chunk)"
+        return None
+    if not L.TIKTOK_CHUNK_MIN <= chunk <= L.TIKTOK_CHUNK_MAX and not (count == 1 and chunk == size):
+        return "chunk_size must be between 5 MB and 64 MB"
+    if count != size // chunk or not 1 <= count <= L.TIKTOK_MAX_CHUNKS:
+        return "total_chunk_count must be floor(video_size / chunk_size), 1 to 1000"
+    if size - (count - 1) * chunk > L.TIKTOK_LAST_CHUNK_MAX:
+        return "the last chunk may be at most 128 MB"
+    return None
+
+
+def _init(sb: Sandbox, r: Request, inbox: bool) -> Response:
+    user, e = _user(sb, r)
+    if e:
+        return e
+    if not sb._window(f"tt-init:{user}", L.TIKTOK_INITS_PER_MINUTE, 60):
+        return fail("rate_limit_exceeded", "init: 6 requests per minute", 429)
+    body = r.get_json(force=True, silent=True) or {}
+    u = sb.tiktok_users[user]
+    post = body.get("post_info") or {}
+    if not inbox:
+        level = post.get("privacy_level")
+        if u["privacy"] == ["SELF_ONLY"] and level != "SELF_ONLY":
+            return fail("unaudited_client_can_only_post_to_private_accounts",
+                        "Unaudited clients can only post to private accounts.", 403)
+        if level not in u["privacy"]:
+            return fail("privacy_level_option_mismatch", "privacy_level is not one of the creator's options.", 400)
+        if L.utf16_units(post.get("title") or "") > L.TIKTOK_CAPTION_MAX_UTF16:
+            return fail("invalid_param", "title is over 2200 UTF-16 runes", 400)
+    problem = _check_source(body.get("source_info") or {})
+    if problem:
+        return fail("invalid_param", problem, 400)
+    src = body["source_info"]
+    upload_id, token = new_id(), secrets.token_urlsafe(16)
+    publish_id = f"v_{'inbox' if inbox else 'pub'}_file~v2-1.{upload_id}"
+    with sb.lock:
+        sb.tiktok_jobs[upload_id] = {
+            "publish_id": publish_id, "user": user, "token": token, "size": int(src["video_size"]),
+            "chunk": int(src["chunk_size"]), "count": int(src["total_chunk_count"]), "received": 0,
+            "hash": hashlib.sha256(), "created": sb.clock(), "complete_at": None, "inbox": inbox,
+            "title": post.get("title", ""), "privacy": post.get("privacy_level"), "status": "PROCESSING_UPLOAD",
+            "post_id": None}
+    return ok({"publish_id": publish_id,
+               "upload_url": f"{sb.upload_base('open-upload.tiktokapis.com')}/video/?upload_id={upload_id}&upload_token={token}"})
+
+
+def init_direct(sb: Sandbox, r: Request) -> Response:
+    return _init(sb, r, inbox=False)
+
+
+def init_inbox(sb: Sandbox, r: Request) -> Response:
+    return _init(sb, r, inbox=True)
+
+
+def put_chunk(sb: Sandbox, r: Request) -> Response:
+    upload_id, token = r.args.get("upload_id", ""), r.args.get("upload_token", "")
+    with sb.lock:
+        job = sb.tiktok_jobs.get(upload_id)
+    if job is None or job["token"] != token:
+        return Response(status=404)
+    if sb.clock() - job["created"] > UPLOAD_URL_LIFETIME:
+        return Response(status=403)
+    m = re.fullmatch(r"bytes (\d+)-(\d+)/(\d+)", r.headers.get("Content-Range", ""))
+    if not m:
+        return Response(status=400)
+    first, last, total = map(int, m.groups())
+    index = first // job["chunk"] if job["chunk"] else 0
+    expected_last = job["size"] - 1 if index == job["count"] - 1 else first + job["chunk"] - 1
+    if total != job["size"] or first != job["received"] or last != expected_last:
+        while r.stream.read(BLOCK):
+            pass
+        return Response(status=416)
+    received = 0
+    while block := r.stream.read(BLOCK):
+        job["hash"].update(block)
+        received += len(block)
+    if received != last - first + 1:
+        return Response(status=400)
+    with sb.lock:
+        job["received"] += received
+        if job["received"] >= job["size"]:
+            job["complete_at"] = sb.clock()
+            job["sha256"] = job["hash"].hexdigest()
+            return Response(status=201)
+    return Response(status=206)
+
+
+def _settle(sb: Sandbox, job: dict[str, Any]) -> None:
+    if job["complete_at"] is None or job["status"] != "PROCESSING_UPLOAD":
+        return
+    if sb.clock() - job["complete_at"] < sb.processing_seconds:
+        return
+    if job["inbox"]:
+        job["status"] = "SEND_TO_USER_INBOX"
+        sb.record("tiktok", job["user"], job["publish_id"], "inbox", job["title"], sha256=job.get("sha256"))
+        return
+    job["status"] = "PUBLISH_COMPLETE"
+    job["post_id"] = int(new_id())
+    sb.record("tiktok", job["user"], str(job["post_id"]), "video", job["title"], sha256=job.get("sha256"),
+              size=job["size"])
+
+
+def status_fetch(sb: Sandbox, r: Request) -> Response:
+    user, e = _user(sb, r)
+    if e:
+        return e
+    if not sb._window(f"tt-status:{user}", L.TIKTOK_STATUS_PER_MINUTE, 60):
+        return fail("rate_limit_exceeded", "status: 30 requests per minute", 429)
+    publish_id = (r.get_json(force=True, silent=True) or {}).get("publish_id", "")
+    with sb.lock:
+        job = next((j for j in sb.tiktok_jobs.values() if j["publish_id"] == publish_id and j["user"] == user), None)
+        if job is None:
+            return fail("invalid_publish_id", "publish_id does not exist", 400)
+        if job["complete_at"] is None and sb.clock() - job["created"] > UPLOAD_URL_LIFETIME:
+            job["status"] = "FAILED"
+            job["fail_reason"] = "file_format_check_failed"
+        _settle(sb, job)
+        data: dict[str, Any] = {"status": job["status"], "uploaded_bytes": job["received"]}
+        if job["status"] == "FAILED":
+            data["fail_reason"] = job.get("fail_reason", "internal")
+        if job["status"] == "PUBLISH_COMPLETE":
+            data["publicaly_available_post_id"] = [] if job["privacy"] == "SELF_ONLY" else [job["post_id"]]
+    return ok(data)

@@ -1,0 +1,233 @@
+"""The Zalo OA Open API stand-in: OAuth v4 single-use refresh, articles, video upload."""
+from __future__ import annotations
+
+import re
+import secrets
+from typing import Any
+
+from werkzeug.wrappers import Request, Response
+
+from .. import limits as L
+from .app import Sandbox, json_response, new_id, read_body
+
+VERIFY_PROCESSING_TIMES = 1  # the first verify of each token answers -214
+
+
+def route(sb: Sandbox, method: str, host: str, rest: str):
+    if host == "oauth.zaloapp.com" and method == "POST" and rest == "/v4/oa/access_token":
+        return (lambda r: token(sb, r)), False
+    if host != "openapi.zalo.me":
+        return None, False
+    table = {
+        ("POST", "/v2.0/article/create"): (create, True),
+        ("POST", "/v2.0/article/verify"): (verify, False),
+        ("POST", "/v2.0/article/update"): (update, True),
+        ("POST", "/v2.0/article/remove"): (remove, False),
+        ("GET", "/v2.0/article/getslice"): (getslice, False),
+        ("POST", "/v2.0/article/upload_video/preparevideo"): (prepare_video, False),
+        ("GET", "/v2.0/article/upload_video/verify"): (verify_video, False),
+    }
+    found = table.get((method, rest))
+    if not found:
+        return None, False
+    fn, publishing = found
+    return (lambda r: fn(sb, r)), publishing
+
+
+def ok(data: Any) -> Response:
+    return json_response({"error": 0, "message": "Success", "data": data})
+
+
+def err(code: int, message: str) -> Response:
+    return json_response({"error": code, "message": message})  # Zalo answers errors with HTTP 200
+
+
+def _oa(sb: Sandbox, r: Request) -> tuple[str | None, Response | None]:
+    value = r.headers.get("access_token", "")
+    with sb.lock:
+        t = sb.tokens.get(value)
+        if t is None or t.kind != "access" or t.account not in sb.zalo_oas:
+            return None, err(-216, "Access token is invalid")
+        if t.expires < sb.clock():
+            return None, err(-220, "Access token has expired")
+        return t.account, None
+
+
+def token(sb: Sandbox, r: Request) -> Response:
+    app_id, secret = r.form.get("app_id", ""), r.headers.get("secret_key", "")
+    with sb.lock:
+        oa = next((k for k, v in sb.zalo_oas.items() if v["app_id"] == app_id), None)
+        if oa is None or sb.zalo_oas[oa]["app_secret"] != secret:
+            return json_response({"error": -14002, "error_name": "invalid_app",
+                                  "error_description": "app_id or secret_key is wrong"})
+        if r.form.get("grant_type") != "refresh_token":
+            return json_response({"error": -14003, "error_name": "unsupported_grant_type",
+                                  "error_description": "grant_type not supported by the sandbox"})
+        old = sb.tokens.get(r.form.get("refresh_token", ""))
+        if old is None or old.kind != "refresh" or old.account != oa or old.expires < sb.clock():
+            return json_response({"error": -14014, "error_name": "invalid_grant",
+                                  "error_description": "Invalid refresh token"})
+        del sb.tokens[old.value]  # single use
+        access = sb._token(oa, "access", sb.access_lifetime["zalo"], "za.")
+        refresh = sb._token(oa, "refresh", 90 * 86400, "zr.")
+    return json_response({"access_token": access, "refresh_token": refresh,
+                          "expires_in": str(sb.access_lifetime["zalo"])})
+
+
+def _check_article(body: dict[str, Any], oa: str, sb: Sandbox) -> Response | None:
+    kind = body.get("type")
+    title = body.get("title") or ""
+    if kind not in ("normal", "video"):
+        return err(-201, "type must be normal or video")
+    if not title:
+        return err(-201, "title is required")
+    if len(title) > L.ZALO_TITLE_MAX_CHARS:
+        return err(-210, "title is over 150 characters")
+    if len(body.get("description") or "") > L.ZALO_DESCRIPTION_MAX_CHARS:
+        return err(-210, "description is over 300 characters")
+    if len(body.get("author") or "") > L.ZALO_AUTHOR_MAX_CHARS:
+        return err(-210, "author is over 50 characters")
+    if body.get("status", "show") not in ("show", "hide"):
+        return err(-201, "status must be show or hide")
+    if kind == "normal":
+        cover = body.get("cover") or {}
+        if not re.match(r"https?://", cover.get("photo_url") or ""):
+            return err(-201, "cover.photo_url must be a public URL")
+        if not body.get("body"):
+            return err(-201, "body is required")
+    else:
+        video = next((v for v in sb.zalo_videos.values() if v.get("video_id") == body.get("video_id")), None)
+        if video is None or video["oa"] != oa:
+            return err(-201, "video_id is not valid")
+        if not re.match(r"https?://", body.get("avatar") or ""):
+            return err(-201, "avatar must be a public URL")
+    return None
+
+
+def _text_of(body: dict[str, Any]) -> str:
+    return body.get("title", "")
+
+
+def _apply(sb: Sandbox, article: dict[str, Any], body: dict[str, Any]) -> None:
+    was_shown = article.get("status") == "show"
+    article.update({k: v for k, v in body.items() if k not in ("id",)})
+    if article.get("status") == "show" and not was_shown:
+        sb.record("zalo", article["oa"], article["id"], article["type"], _text_of(article))
+
+
+def create(sb: Sandbox, r: Request) -> Response:
+    oa, e = _oa(sb, r)
+    if e:
+        return e
+    body = r.get_json(force=True, silent=True) or {}
+    if (problem := _check_article(body, oa, sb)):
+        return problem
+    with sb.lock:
+        article_id = secrets.token_hex(16)
+        article = {"id": article_id, "oa": oa, "create_date": int(sb.clock() * 1000), "status": "hide",
+                   "link_view": f"https://zalo.me/s/{oa}/{article_id}", "total_view": 0}
+        _apply(sb, article, {**body, "status": body.get("status", "show")})
+        sb.zalo_articles[article_id] = article
+        tok = secrets.token_urlsafe(24)
+        sb.zalo_jobs[tok] = {"id": article_id, "oa": oa, "verifies": 0}
+    return ok({"token": tok})
+
+
+def update(sb: Sandbox, r: Request) -> Response:
+    oa, e = _oa(sb, r)
+    if e:
+        return e
+    body = r.get_json(force=True, silent=True) or {}
+    with sb.lock:
+        article = sb.zalo_articles.get(str(body.get("id", "")))
+        if article is None or article["oa"] != oa:
+            return err(-201, "id is not valid")
+    if (problem := _check_article(body, oa, sb)):
+        return problem
+    with sb.lock:
+        _apply(sb, article, body)
+        tok = secrets.token_urlsafe(24)
+        sb.zalo_jobs[tok] = {"id": article["id"], "oa": oa, "verifies": 0}
+    return ok({"token": tok})
+
+
+def verify(sb: Sandbox, r: Request) -> Response:
+    oa, e = _oa(sb, r)
+    if e:
+        return e
+    tok = (r.get_json(force=True, silent=True) or {}).get("token", "")
+    with sb.lock:
+        job = sb.zalo_jobs.get(tok)
+        if job is None or job["oa"] != oa:
+            return err(-201, "token is not valid")
+        job["verifies"] += 1
+        if job["verifies"] <= VERIFY_PROCESSING_TIMES:
+            return err(-214, "Article is being processed")
+    return ok({"id": job["id"]})
+
+
+def remove(sb: Sandbox, r: Request) -> Response:
+    oa, e = _oa(sb, r)
+    if e:
+        return e
+    article_id = str((r.get_json(force=True, silent=True) or {}).get("id", ""))
+    with sb.lock:
+        article = sb.zalo_articles.get(article_id)
+        if article is None or article["oa"] != oa:
+            return err(-201, "id is not valid")
+        article["status"] = "removed"
+    return ok({"id": article_id})
+
+
+def getslice(sb: Sandbox, r: Request) -> Response:
+    oa, e = _oa(sb, r)
+    if e:
+        return e
+    kind = r.args.get("type", "normal")
+    offset, limit = int(r.args.get("offset", 0)), min(int(r.args.get("limit", 10)), 50)
+    with sb.lock:
+        rows = [a for a in sb.zalo_articles.values() if a["oa"] == oa and a["type"] == kind and a["status"] != "removed"]
+        rows.sort(key=lambda a: a["create_date"], reverse=True)
+        medias = [{"id": a["id"], "title": a["title"], "status": a["status"], "create_date": a["create_date"],
+                   "link_view": a["link_view"], "total_view": a["total_view"], "type": a["type"]}
+                  for a in rows[offset: offset + limit]]
+    return ok({"medias": medias, "total": len(rows)})
+
+
+def prepare_video(sb: Sandbox, r: Request) -> Response:
+    oa, e = _oa(sb, r)
+    if e:
+        return e
+    upload = r.files.get("file")
+    if upload is None:
+        return err(-201, "file is required")
+    if not (upload.filename or "").lower().endswith((".mp4", ".avi")):
+        return err(-201, "only mp4 and avi are accepted")
+    size, digest = read_body(upload.stream)
+    if size > L.ZALO_VIDEO.max_bytes:
+        return err(-210, "file is over 50MB")
+    tok = secrets.token_urlsafe(24)
+    with sb.lock:
+        sb.zalo_videos[tok] = {"oa": oa, "size": size, "sha256": digest, "at": sb.clock(), "video_id": None,
+                               "name": upload.filename}
+    return ok({"token": tok})
+
+
+def verify_video(sb: Sandbox, r: Request) -> Response:
+    oa, e = _oa(sb, r)
+    if e:
+        return e
+    tok = r.headers.get("token", "")
+    with sb.lock:
+        video = sb.zalo_videos.get(tok)
+        if video is None or video["oa"] != oa:
+            return err(-201, "token is not valid")
+        elapsed = sb.clock() - video["at"]
+        if elapsed < sb.processing_seconds:
+            pct = int(100 * elapsed / max(sb.processing_seconds, 0.001))
+            return ok({"status": 3, "convert_percent": pct, "convert_error_code": 0, "video_id": "",
+                       "video_name": video["name"], "video_size": video["size"]})
+        if not video["video_id"]:
+            video["video_id"] = new_id()
+    return ok({"status": 1, "convert_percent": 100, "convert_error_code": 0, "video_id": video["video_id"],
+               "video_name": video["name"], "video_size": video["size"]})

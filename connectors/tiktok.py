@@ -1,0 +1,263 @@
+"""TikTok through the Content Posting API (direct post, or the creator's inbox).
+
+Docs: https://developers.tiktok.com/doc/content-posting-api-reference-direct-post ,
+https://developers.tiktok.com/doc/content-posting-api-media-transfer-guide ,
+https://developers.tiktok.com/doc/content-posting-api-reference-get-video-status ,
+https://developers.tiktok.com/doc/oauth-user-access-token-management .
+
+Steps: ``creator_info`` before every post (the channel's privacy level must be one offered);
+``FILE_UPLOAD`` init (persist ``publish_id`` before the first byte goes up); chunk PUTs with
+``Content-Range`` streamed from disk; then the status until ``PUBLISH_COMPLETE``. Nothing is
+published before the last chunk arrives, so a failure before it is always safe to redo.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from . import limits as L
+from .base import PROCESSING, PUBLISHED, Connector, Item, Result, TokenExpired, _noop_checkpoint
+from .errors import CredentialsDead, OutcomeUnknown, Rejected, RetryLater
+from .http import FileSlice, json_body, retry_after
+
+API = "https://open.tiktokapis.com"
+DEFAULT_CHUNK = 10 * L.MB  # small enough to redo cheaply on a slow line
+
+NEVER_RETRY_FAILS = ("spam_risk", "file_format_check_failed", "duration_check_failed",
+                     "frame_rate_check_failed", "picture_size_check_failed")
+UNAUDITED = "unaudited_client_can_only_post_to_private_accounts"
+EXPLAIN = {
+    UNAUDITED: ("TikTok has not yet audited this app, so it may post only to a private account, and "
+                "only as SELF_ONLY. Make the TikTok account private and set the channel's privacy to "
+                "SELF_ONLY (`loa channel set NAME --privacy-level SELF_ONLY`), or ask TikTok to audit the app."),
+    "spam_risk_too_many_posts": "TikTok's daily post limit for this account is reached; post tomorrow.",
+    "spam_risk_user_banned_from_posting": "TikTok has banned this account from posting.",
+    "reached_active_user_cap": "the app has reached TikTok's daily cap of active users; try tomorrow.",
+    "privacy_level_option_mismatch": "the channel's privacy level is not one this account offers.",
+    "scope_not_authorized": "the account did not grant video.publish/video.upload; connect it again.",
+}
+
+
+@dataclass(frozen=True)
+class ChunkPlan:
+    video_size: int
+    chunk_size: int
+    total_chunk_count: int
+
+    def ranges(self) -> list[tuple[int, int]]:
+        """``[(first, last_inclusive), ...]``: the last chunk takes the remainder."""
+        out = []
+        for i in range(self.total_chunk_count):
+            first = i * self.chunk_size
+            last = self.video_size - 1 if i == self.total_chunk_count - 1 else first + self.chunk_size - 1
+            out.append((first, last))
+        return out
+
+
+def chunk_plan(video_size: int, preferred: int = DEFAULT_CHUNK) -> ChunkPlan:
+    """TikTok's chunk rules: 5-64 MB chunks, the last takes the remainder (up to 128 MB),
+    ``total_chunk_count = floor(size / chunk_size)``, files under 5 MB whole, 1-1000 chunks."""
+    if video_size <= 0:
+        raise Rejected("tiktok: the video is empty.", platform=L.TIKTOK)
+    if video_size > L.TIKTOK_VIDEO.max_bytes:
+        raise Rejected("tiktok: the video is over TikTok's 4 GB limit.", platform=L.TIKTOK)
+    if video_size < L.TIKTOK_CHUNK_MIN:
+        return ChunkPlan(video_size, video_size, 1)
+    chunk = max(L.TIKTOK_CHUNK_MIN, min(preferred, L.TIKTOK_CHUNK_MAX))
+    if video_size // chunk > L.TIKTOK_MAX_CHUNKS:
+        chunk = -(-video_size // L.TIKTOK_MAX_CHUNKS)
+    count = max(1, video_size // chunk)
+    last = video_size - (count - 1) * chunk
+    if last > L.TIKTOK_LAST_CHUNK_MAX:  # only when one chunk would hold it all: split
+        chunk = L.TIKTOK_CHUNK_MAX
+        count = video_size // chunk
+    return ChunkPlan(video_size, chunk, count)
+
+
+class TikTokConnector(Connector):
+    platform = L.TIKTOK
+    required = ("client_key", "client_secret", "open_id", "access_token", "refresh_token")
+    chunk_size = DEFAULT_CHUNK
+
+    @property
+    def account_id(self) -> str:
+        return str(self.credentials.get("open_id", ""))
+
+    # --- mechanics ------------------------------------------------------------------------
+    def _call(self, path: str, payload: dict | None = None, *, can_publish: bool = False) -> dict[str, Any]:
+        def once() -> dict[str, Any]:
+            resp = self.http.request("POST", f"{API}{path}", platform=self.platform, can_publish=can_publish,
+                                     json=payload or {}, headers={
+                                         "Authorization": f"Bearer {self.secret('access_token')}",
+                                         "Content-Type": "application/json; charset=UTF-8"})
+            body = json_body(resp)
+            err = body.get("error") or {}
+            if resp.status_code < 400 and err.get("code", "ok") == "ok":
+                return body.get("data") or {}
+            self._raise(resp, err)
+
+        return self._with_refresh(once)
+
+    def _raise(self, resp, err: dict) -> None:
+        code = err.get("code") or f"http_{resp.status_code}"
+        msg = err.get("message") or ""
+        explained = EXPLAIN.get(code) or next((v for k, v in EXPLAIN.items() if code.startswith(k)), "")
+        what = f"tiktok: {explained or msg or code} ({code})"
+        if code == "access_token_invalid":
+            raise TokenExpired(what, platform=self.platform, code=code, status=resp.status_code)
+        if code == "scope_not_authorized":
+            raise CredentialsDead(what, platform=self.platform, code=code, status=resp.status_code)
+        if code == "rate_limit_exceeded" or resp.status_code == 429 or resp.status_code >= 500:
+            raise RetryLater(what, retry_after=retry_after(resp) or (60.0 if resp.status_code == 429 else None),
+                             platform=self.platform, code=code, status=resp.status_code)
+        raise Rejected(what, platform_message=explained or msg or code, platform=self.platform, code=code,
+                       status=resp.status_code)
+
+    # --- publish --------------------------------------------------------------------------
+    def creator_info(self) -> dict[str, Any]:
+        return self._call("/v2/post/publish/creator_info/query/")
+
+    def _post_info(self, item: Item, info: dict[str, Any]) -> dict[str, Any]:
+        wanted = self.settings.get("privacy_level", "PUBLIC_TO_EVERYONE")
+        offered = list(info.get("privacy_level_options") or [])
+        if wanted not in offered:
+            if offered == ["SELF_ONLY"]:
+                raise Rejected(f"tiktok: {EXPLAIN[UNAUDITED]}", platform_message=EXPLAIN[UNAUDITED],
+                               platform=self.platform, code=UNAUDITED)
+            raise Rejected(f"tiktok: privacy level {wanted} is not offered by this account (it offers "
+                           f"{', '.join(offered) or 'none'}); `loa channel set NAME --privacy-level ...`.",
+                           platform=self.platform, code="privacy_level_option_mismatch")
+        limit = info.get("max_video_post_duration_sec")
+        if limit and item.media.duration and item.media.duration > float(limit):
+            raise Rejected(f"tiktok: the video lasts {item.media.duration:.0f} s; this account may post at most "
+                           f"{limit} s.", platform=self.platform, code="duration_check_failed")
+        if L.utf16_units(item.text) > L.TIKTOK_CAPTION_MAX_UTF16:
+            raise Rejected("tiktok: the caption is over 2,200 UTF-16 units.", platform=self.platform)
+        return {
+            "title": item.text,
+            "privacy_level": wanted,
+            "disable_comment": bool(self.settings.get("disable_comment") or info.get("comment_disabled")),
+            "disable_duet": bool(self.settings.get("disable_duet") or info.get("duet_disabled")),
+            "disable_stitch": bool(self.settings.get("disable_stitch") or info.get("stitch_disabled")),
+            "video_cover_timestamp_ms": 1000,
+            "brand_content_toggle": False,
+            "brand_organic_toggle": False,
+        }
+
+    def publish(self, item: Item, checkpoint=_noop_checkpoint, state: dict | None = None) -> Result:
+        state = dict(state or {})
+        if state.get("publish_id") and state.get("final_sent"):
+            return self.check(state)
+        if state.get("publish_id") and state.get("final_sending"):
+            raise OutcomeUnknown("tiktok: the last chunk got no answer; it must be reconciled first.",
+                                 platform=self.platform)
+        if item.media is None or item.media.kind != "video":
+            raise Rejected("tiktok: TikTok publishes videos only.", platform=self.platform)
+        inbox = self.settings.get("mode") == "inbox"
+        info = self.creator_info()
+        plan = chunk_plan(item.media.size, self.chunk_size)
+        source = {"source": "FILE_UPLOAD", "video_size": plan.video_size, "chunk_size": plan.chunk_size,
+                  "total_chunk_count": plan.total_chunk_count}
+        if inbox:
+            data = self._call("/v2/post/publish/inbox/video/init/", {"source_info": source})
+        else:
+            data = self._call("/v2/post/publish/video/init/",
+                              {"post_info": self._post_info(item, info), "source_info": source})
+        # A fresh init (an earlier unfinished upload published nothing): its id is kept first.
+        state = {"publish_id": data["publish_id"], "upload_url": data["upload_url"], "mode": "inbox" if inbox else "direct",
+                 "creator_username": info.get("creator_username", ""), "chunks_sent": 0}
+        checkpoint(state)
+        self._upload(item, plan, state, checkpoint)
+        return self.check(state)
+
+    def _upload(self, item: Item, plan: ChunkPlan, state: dict, checkpoint) -> None:
+        media = item.media
+        ranges = plan.ranges()
+        for index, (first, last) in enumerate(ranges):
+            final = index == len(ranges) - 1
+            if final:
+                state["final_sending"] = True
+                checkpoint(state)
+            sent_before = first
+
+            def progress(n: int, _acc=[0], base=sent_before) -> None:
+                _acc[0] += n
+                if self.progress:
+                    self.progress(base + _acc[0], media.size)
+
+            body = FileSlice(str(media.path), first, last - first + 1, progress)
+            resp = self.http.request("PUT", state["upload_url"], platform=self.platform, can_publish=final, data=body,
+                                     headers={"Content-Type": media.content_type,
+                                              "Content-Length": str(last - first + 1),
+                                              "Content-Range": f"bytes {first}-{last}/{media.size}"})
+            if resp.status_code == 403:
+                raise RetryLater("tiktok: the upload address expired (it lives one hour); the upload starts again.",
+                                 platform=self.platform, status=403)
+            if resp.status_code == 416:
+                raise RetryLater("tiktok: TikTok's upload progress does not match ours; the upload starts again.",
+                                 platform=self.platform, status=416)
+            if resp.status_code >= 400:
+                self._raise(resp, (json_body(resp).get("error") or {}))
+            if resp.status_code == 201 or final:
+                state.update(final_sent=True, chunks_sent=index + 1)
+                checkpoint(state)
+                return
+            state["chunks_sent"] = index + 1
+            checkpoint(state)
+
+    # --- follow up ------------------------------------------------------------------------
+    def check(self, state: dict[str, Any], item: Item | None = None, checkpoint=_noop_checkpoint) -> Result:
+        data = self._call("/v2/post/publish/status/fetch/", {"publish_id": state["publish_id"]})
+        status = data.get("status", "")
+        publish_id = state["publish_id"]
+        if status == "PUBLISH_COMPLETE":
+            ids = data.get("publicaly_available_post_id") or data.get("publicly_available_post_id") or []
+            user = state.get("creator_username", "")
+            if ids:
+                post_id = str(ids[0])
+                url = f"https://www.tiktok.com/@{user}/video/{post_id}" if user else ""
+                return Result(PUBLISHED, post_id, url, {**state, "post_id": post_id})
+            # Published but not public (SELF_ONLY or still in moderation): no public link.
+            return Result(PUBLISHED, publish_id, f"https://www.tiktok.com/@{user}" if user else "", state,
+                          detail="published; TikTok shows no public link for it (private or in review)")
+        if status == "SEND_TO_USER_INBOX":
+            return Result(PUBLISHED, publish_id, "", state,
+                          detail="sent to the creator's TikTok inbox: open TikTok to finish posting it")
+        if status == "FAILED":
+            reason = data.get("fail_reason", "unknown")
+            if any(reason.startswith(p) for p in NEVER_RETRY_FAILS):
+                raise Rejected(f"tiktok: TikTok refused the video ({reason}).", platform_message=reason,
+                               platform=self.platform, code=reason)
+            raise RetryLater(f"tiktok: publishing failed on TikTok's side ({reason}); nothing was published.",
+                             platform=self.platform, code=reason)
+        return Result(PROCESSING, publish_id, "", state, detail=status or "processing")
+
+    def find(self, item: Item, since: datetime, state: dict[str, Any]) -> Result | None:
+        if not state.get("publish_id") or not state.get("final_sending"):
+            return None  # nothing is published before the last chunk is sent
+        try:
+            return self.check(state)
+        except (Rejected, RetryLater) as exc:
+            if isinstance(exc, RetryLater) and exc.code is None:
+                raise
+            return None  # TikTok says it failed: nothing was published
+
+    def refresh(self) -> dict[str, Any]:
+        resp = self.http.request("POST", f"{API}/v2/oauth/token/", platform=self.platform, data={
+            "client_key": self.secret("client_key"), "client_secret": self.secret("client_secret"),
+            "grant_type": "refresh_token", "refresh_token": self.secret("refresh_token")},
+            headers={"Content-Type": "application/x-www-form-urlencoded"})
+        body = json_body(resp)
+        if resp.status_code >= 500:
+            raise RetryLater("tiktok: token refresh failed for now.", platform=self.platform, status=resp.status_code)
+        if not body.get("access_token"):
+            reason = body.get("error_description") or body.get("error") or f"HTTP {resp.status_code}"
+            raise CredentialsDead(f"tiktok: the refresh token was refused ({reason}); connect the account again "
+                                  "(`loa channel connect tiktok`).", platform=self.platform, code=body.get("error"))
+        new = {"access_token": body["access_token"], "refresh_token": body.get("refresh_token") or self.secret("refresh_token"),
+               "expires_at": self.expires_at(body.get("expires_in"))}
+        if body.get("refresh_expires_in"):
+            new["refresh_expires_at"] = self.expires_at(body["refresh_expires_in"])
+        self._store_credentials(new)
+        return new

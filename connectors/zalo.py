@@ -1,0 +1,271 @@
+"""Zalo Official Account articles through the Zalo Open API (OAuth v4).
+
+Docs: https://developers.zalo.me/docs/official-account/bat-dau/xac-thuc-va-uy-quyen-cho-ung-dung-new ,
+https://developers.zalo.me/docs/official-account/bai-viet/tao-bai-viet ,
+https://developers.zalo.me/docs/official-account/bai-viet/upload-video .
+
+Every reply is ``{"error": int, "message": str, "data": {...}}`` and errors usually come with
+HTTP 200. The access token travels in an ``access_token`` header. Refresh tokens are single-use:
+the new pair is handed to ``on_credentials`` (which stores it) before the new token is used.
+
+Publishing follows the safe pattern: create the article hidden, verify it until Zalo gives its
+id, then update it to shown and verify again. A create that timed out can then never leave a
+second public copy, and every step can be resumed from the checkpointed state.
+"""
+from __future__ import annotations
+
+import html
+import time
+from datetime import datetime, timedelta, timezone
+from typing import Any
+
+from . import limits as L
+from .base import PROCESSING, PUBLISHED, Connector, Item, Result, TokenExpired, _noop_checkpoint
+from .errors import CredentialsDead, OutcomeUnknown, Rejected, RetryLater
+from .http import FileSlice, MultipartStream, json_body
+
+OPENAPI = "https://openapi.zalo.me"
+OAUTH_TOKEN = "https://oauth.zaloapp.com/v4/oa/access_token"
+
+TOKEN_ERRORS = {-216, -220, -124}
+RETRY_ERRORS = {-32: 60.0, -211: 3600.0}  # rate limit; out of quota (Zalo's quotas reset daily)
+PROCESSING_ERROR = -214
+REJECT_HINTS = {
+    -201: "a parameter is not valid",
+    -209: "this API is not available to the OA",
+    -210: "a parameter is over Zalo's limit",
+    -221: "the Official Account is not verified; verify it in Zalo OA Manager",
+    -223: "the app lacks the permission; grant it when connecting the OA",
+    -224: "the OA's package must be upgraded for this",
+}
+VIDEO_READY, VIDEO_LOCKED, VIDEO_PROCESSING, VIDEO_FAILED, VIDEO_DELETED = 1, 2, 3, 4, 5
+VERIFY_WAITS = (1.0, 2.0, 3.0, 5.0)  # backoff while Zalo answers -214 inside one publish call
+
+
+def text_to_html(text: str, link: str = "") -> str:
+    paragraphs = [p.strip() for p in text.replace("\r\n", "\n").split("\n\n") if p.strip()]
+    out = "".join(f"<p>{html.escape(p).replace(chr(10), '<br>')}</p>" for p in paragraphs)
+    if link:
+        out += f'<p><a href="{html.escape(link, quote=True)}">{html.escape(link)}</a></p>'
+    return out
+
+
+class ZaloConnector(Connector):
+    platform = L.ZALO
+    required = ("oa_id", "app_id", "app_secret", "access_token", "refresh_token")
+
+    def __init__(self, *args, sleep=time.sleep, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.sleep = sleep
+
+    @property
+    def account_id(self) -> str:
+        return str(self.credentials.get("oa_id", ""))
+
+    # --- mechanics ------------------------------------------------------------------------
+    def _call(self, method: str, path: str, *, can_publish: bool = False, json: Any = None,
+              params: dict | None = None, data: Any = None, headers: dict | None = None,
+              accept: tuple[int, ...] = ()) -> dict[str, Any]:
+        def once() -> dict[str, Any]:
+            h = {"access_token": self.secret("access_token"), **(headers or {})}
+            resp = self.http.request(method, f"{OPENAPI}{path}", platform=self.platform, can_publish=can_publish,
+                                     json=json, params=params, data=data, headers=h)
+            body = json_body(resp)
+            code = body.get("error", 0 if resp.status_code < 400 else None)
+            if code == 0 or code in accept:
+                return body
+            self._raise(resp.status_code, body)
+
+        return self._with_refresh(once)
+
+    def _raise(self, status: int, body: dict[str, Any]) -> None:
+        code = body.get("error")
+        msg = body.get("message") or f"HTTP {status}"
+        what = f"zalo: {msg} (error {code})"
+        if code in TOKEN_ERRORS:
+            raise TokenExpired(what, platform=self.platform, code=code, status=status)
+        if code in RETRY_ERRORS or status >= 500 or status == 429 or code is None:
+            raise RetryLater(what, retry_after=RETRY_ERRORS.get(code), platform=self.platform, code=code,
+                             status=status)
+        hint = REJECT_HINTS.get(code)
+        raise Rejected(what + (f": {hint}." if hint else "."), platform_message=msg, platform=self.platform,
+                       code=code, status=status)
+
+    # --- publish --------------------------------------------------------------------------
+    def publish(self, item: Item, checkpoint=_noop_checkpoint, state: dict | None = None) -> Result:
+        state = dict(state or {})
+        if not state:
+            state = {"route": "video" if item.media is not None and item.media.kind == "video" else "normal",
+                     "title": item.title}
+            checkpoint(state)
+        return self._advance(item, state, checkpoint)
+
+    def _article_body(self, item: Item, state: dict, status: str) -> dict[str, Any]:
+        cover = item.cover_url or self.settings.get("cover_url", "")
+        if not cover:
+            raise Rejected("zalo: a Zalo article needs a cover photo at a public web address; give --cover-url "
+                           "or `loa channel set NAME --cover-url URL`.", platform=self.platform)
+        title = item.title[: L.ZALO_TITLE_MAX_CHARS]
+        description = item.description[: L.ZALO_DESCRIPTION_MAX_CHARS]
+        if state["route"] == "video":
+            return {"type": "video", "title": title, "description": description, "video_id": state["video_id"],
+                    "avatar": cover, "status": status, "comment": "show"}
+        body = {"type": "normal", "title": title, "description": description,
+                "author": (self.settings.get("author") or "")[: L.ZALO_AUTHOR_MAX_CHARS],
+                "cover": {"cover_type": "photo", "photo_url": cover, "status": "show"},
+                "body": [{"type": "text", "content": text_to_html(item.text, item.link)}],
+                "status": status, "comment": "show"}
+        if not body["author"]:
+            del body["author"]
+        return body
+
+    def _advance(self, item: Item, state: dict, checkpoint) -> Result:
+        """Run the remaining steps; each step's result is checkpointed before the next."""
+        if state["route"] == "video" and not state.get("video_id"):
+            if not state.get("video_token"):
+                state["video_token"] = self._upload_video(item)
+                checkpoint(state)
+            video_id = self._wait_video(state["video_token"])
+            if video_id is None:
+                return Result(PROCESSING, "", "", state, detail="Zalo is converting the video")
+            state["video_id"] = video_id
+            checkpoint(state)
+        if not state.get("article_id"):
+            if state.get("creating") and not state.get("create_token"):
+                raise OutcomeUnknown("zalo: an earlier create got no answer; it must be reconciled first.",
+                                     platform=self.platform)
+            if not state.get("create_token"):
+                state.update(creating=True, sent_at=datetime.now(timezone.utc).isoformat())
+                checkpoint(state)
+                body = self._call("POST", "/v2.0/article/create", json=self._article_body(item, state, "hide"),
+                                  can_publish=True)
+                state["create_token"] = body["data"]["token"]
+                checkpoint(state)
+            article_id = self._verify(state["create_token"])
+            if article_id is None:
+                return Result(PROCESSING, "", "", state, detail="Zalo is processing the article")
+            state["article_id"] = article_id
+            checkpoint(state)
+        if not state.get("shown"):
+            if state.get("showing") and not state.get("show_token"):
+                raise OutcomeUnknown("zalo: an earlier update got no answer; it must be reconciled first.",
+                                     platform=self.platform)
+            if not state.get("show_token"):
+                state["showing"] = True
+                checkpoint(state)
+                body = self._call("POST", "/v2.0/article/update",
+                                  json={**self._article_body(item, state, "show"), "id": state["article_id"]},
+                                  can_publish=True)
+                state["show_token"] = body["data"]["token"]
+                checkpoint(state)
+            if self._verify(state["show_token"]) is None:
+                return Result(PROCESSING, state["article_id"], "", state, detail="Zalo is updating the article")
+            state["shown"] = True
+            checkpoint(state)
+        return Result(PUBLISHED, state["article_id"], self._link(state), state)
+
+    def _upload_video(self, item: Item) -> str:
+        media = item.media
+        if media.size > L.ZALO_VIDEO.max_bytes:
+            raise Rejected(f"zalo: the video is over Zalo's {L.ZALO_VIDEO.max_bytes // L.MB} MB limit.",
+                           platform=self.platform)
+
+        def progress(n: int, _sent=[0]) -> None:
+            _sent[0] += n
+            if self.progress:
+                self.progress(_sent[0], media.size)
+
+        stream = MultipartStream({}, "file", media.path.name, FileSlice(str(media.path), 0, media.size, progress),
+                                 "video/mp4")
+        body = self._call("POST", "/v2.0/article/upload_video/preparevideo", data=stream,
+                          headers={"Content-Type": stream.content_type})
+        return body["data"]["token"]
+
+    def _wait_video(self, token: str) -> str | None:
+        for wait in (0.0, *VERIFY_WAITS):
+            if wait:
+                self.sleep(wait)
+            data = self._call("GET", "/v2.0/article/upload_video/verify", headers={"token": token}).get("data", {})
+            status = int(data.get("status", VIDEO_PROCESSING))
+            if status == VIDEO_READY and data.get("video_id"):
+                return str(data["video_id"])
+            if status in (VIDEO_FAILED, VIDEO_LOCKED, VIDEO_DELETED):
+                word = {VIDEO_FAILED: "failed", VIDEO_LOCKED: "is locked", VIDEO_DELETED: "was deleted"}[status]
+                raise Rejected(f"zalo: the video conversion {word}; check that it is an MP4 (H.264, AAC).",
+                               platform=self.platform, code=status)
+        return None
+
+    def _verify(self, token: str) -> str | None:
+        """The article id once Zalo has processed it; None while it still answers -214."""
+        for wait in (0.0, *VERIFY_WAITS):
+            if wait:
+                self.sleep(wait)
+            body = self._call("POST", "/v2.0/article/verify", json={"token": token}, accept=(PROCESSING_ERROR,))
+            if body.get("error") != PROCESSING_ERROR:
+                return str(body["data"]["id"])
+        return None
+
+    def _slice(self, kind: str, limit: int = 20) -> list[dict[str, Any]]:
+        body = self._call("GET", "/v2.0/article/getslice", params={"offset": 0, "limit": limit, "type": kind})
+        return list((body.get("data") or {}).get("medias") or [])
+
+    def _link(self, state: dict) -> str:
+        for media in self._slice(state["route"]):
+            if str(media.get("id")) == str(state["article_id"]):
+                return media.get("link_view", "")
+        return ""
+
+    # --- follow up ------------------------------------------------------------------------
+    def check(self, state: dict[str, Any], item: Item | None = None, checkpoint=_noop_checkpoint) -> Result:
+        """Carry on the remaining steps. Updating a hidden article to shown needs ``item``."""
+        if item is None:
+            if state.get("article_id") and not (state.get("shown") or state.get("show_token")):
+                raise ValueError("zalo: check() needs the item to show the article")
+            item = Item(title=state.get("title", ""))
+        return self._advance(item, dict(state), checkpoint)
+
+    def find(self, item: Item, since: datetime, state: dict[str, Any]) -> Result | None:
+        if state.get("article_id") or state.get("create_token") or state.get("video_token"):
+            if state.get("showing") and not state.get("show_token"):
+                # The update to shown may or may not have landed: look at the listing.
+                for media in self._slice(state["route"]):
+                    if str(media.get("id")) == str(state["article_id"]):
+                        if media.get("status") == "show":
+                            state = {**state, "shown": True, "show_token": "listed"}
+                            return Result(PUBLISHED, state["article_id"], media.get("link_view", ""), state)
+                        return Result(PROCESSING, state["article_id"], "", {**state, "showing": False})
+            return Result(PROCESSING, state.get("article_id", ""), "", state)
+        if not state.get("creating"):
+            return None  # create was never sent
+        since_ms = (since - timedelta(minutes=2)).timestamp() * 1000
+        for media in self._slice(state.get("route", "normal"), limit=50):
+            created = media.get("create_date") or 0
+            created_ms = float(created) if str(created).replace(".", "").isdigit() else since_ms
+            if media.get("title") == item.title[: L.ZALO_TITLE_MAX_CHARS] and created_ms >= since_ms:
+                found = {**state, "article_id": str(media["id"])}
+                if media.get("status") == "show":
+                    found.update(shown=True, show_token="listed")
+                    return Result(PUBLISHED, found["article_id"], media.get("link_view", ""), found)
+                return Result(PROCESSING, found["article_id"], "", found)
+        return None
+
+    def refresh(self) -> dict[str, Any]:
+        resp = self.http.request("POST", OAUTH_TOKEN, platform=self.platform,
+                                 headers={"secret_key": self.secret("app_secret")},
+                                 data={"refresh_token": self.secret("refresh_token"), "app_id": self.secret("app_id"),
+                                       "grant_type": "refresh_token"})
+        body = json_body(resp)
+        if not body.get("access_token") or not body.get("refresh_token"):
+            code = body.get("error")
+            if resp.status_code >= 500 or code in RETRY_ERRORS:
+                raise RetryLater(f"zalo: token refresh failed for now (error {code}).", platform=self.platform,
+                                 code=code, status=resp.status_code)
+            reason = body.get("error_description") or body.get("error_name") or body.get("message") or ""
+            raise CredentialsDead(f"zalo: the refresh token was refused ({reason or code}); connect the OA again "
+                                  "(`loa channel connect zalo`).", platform=self.platform, code=code)
+        new = {"access_token": body["access_token"], "refresh_token": body["refresh_token"],
+               "expires_at": self.expires_at(body.get("expires_in"))}
+        if body.get("refresh_token_expires_in"):
+            new["refresh_expires_at"] = self.expires_at(body["refresh_token_expires_in"])
+        self._store_credentials(new)  # stored first: the old refresh token is now spent
+        return new
