@@ -64,7 +64,7 @@ def chunk_plan(video_size: int, preferred: int = DEFAULT_CHUNK) -> ChunkPlan:
         raise Rejected("tiktok: the video is over TikTok's 4 GB limit.", platform=L.TIKTOK)
     if video_size < L.TIKTOK_CHUNK_MIN:
         return ChunkPlan(video_size, video_size, 1)
-    chunk = max(L.TIKTOK_CHUNK_MIN, min(preferred, L.TIKTOK_CHUNK_MAX))
+    chunk = max(L.TIKTOK_CHUNK_MIN, min(preferred, L.TIKTOK_CHUNK_MAX, video_size))
     if video_size // chunk > L.TIKTOK_MAX_CHUNKS:
         chunk = -(-video_size // L.TIKTOK_MAX_CHUNKS)
     count = max(1, video_size // chunk)
