@@ -183,10 +183,9 @@ class FacebookConnector(Connector):
         return int(phase.get("bytes_transfered") or phase.get("bytes_transferred") or 0)
 
     def _reel_upload(self, upload_url: str, media, offset: int) -> None:
-        def progress(n: int, _sent=[offset]) -> None:
-            _sent[0] += n
+        def progress(done: int) -> None:
             if self.progress:
-                self.progress(_sent[0], media.size)
+                self.progress(offset + done, media.size)
 
         body = FileSlice(str(media.path), offset, media.size - offset, progress)
         headers = {"Authorization": f"OAuth {self.secret('access_token')}", "offset": str(offset),

@@ -92,13 +92,14 @@ class FileSlice:
     """A read-only window ``[start, start+length)`` of a file, read block by block.
 
     Given to requests as a body it is streamed, never loaded whole; ``progress`` is called with
-    the number of bytes each time a block is read.
+    the number of bytes of the slice read so far (from 0 again if the request is re-sent).
     """
 
     def __init__(self, path: str, start: int, length: int, progress: Callable[[int], None] | None = None):
         self.path, self.start, self.length, self.progress = path, start, length, progress
         self._f: IO[bytes] | None = None
         self._left = length
+        self._done = 0
 
     def __len__(self) -> int:
         return self.length
@@ -107,7 +108,7 @@ class FileSlice:
         """Start again from the beginning (a request sent a second time)."""
         if self._f is not None:
             self._f.close()
-        self._f, self._left = None, self.length
+        self._f, self._left, self._done = None, self.length, 0
 
     def read(self, size: int = -1) -> bytes:
         if self._f is None:
@@ -119,8 +120,9 @@ class FileSlice:
         n = self._left if size is None or size < 0 else min(size, self._left, READ_BLOCK)
         data = self._f.read(n)
         self._left -= len(data)
+        self._done += len(data)
         if self.progress and data:
-            self.progress(len(data))
+            self.progress(self._done)
         if not data or self._left <= 0:
             self._f.close()
         return data

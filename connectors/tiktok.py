@@ -179,12 +179,9 @@ class TikTokConnector(Connector):
             if final:
                 state["final_sending"] = True
                 checkpoint(state)
-            sent_before = first
-
-            def progress(n: int, _acc=[0], base=sent_before) -> None:
-                _acc[0] += n
+            def progress(done: int, base: int = first) -> None:
                 if self.progress:
-                    self.progress(base + _acc[0], media.size)
+                    self.progress(base + done, media.size)
 
             body = FileSlice(str(media.path), first, last - first + 1, progress)
             resp = self.http.request("PUT", state["upload_url"], platform=self.platform, can_publish=final, data=body,

@@ -170,10 +170,9 @@ class ZaloConnector(Connector):
             raise Rejected(f"zalo: the video is over Zalo's {L.ZALO_VIDEO.max_bytes // L.MB} MB limit.",
                            platform=self.platform)
 
-        def progress(n: int, _sent=[0]) -> None:
-            _sent[0] += n
+        def progress(done: int) -> None:
             if self.progress:
-                self.progress(_sent[0], media.size)
+                self.progress(done, media.size)
 
         stream = MultipartStream({}, "file", media.path.name, FileSlice(str(media.path), 0, media.size, progress),
                                  "video/mp4")
@@ -225,29 +224,34 @@ class ZaloConnector(Connector):
         return self._advance(item, dict(state), checkpoint)
 
     def find(self, item: Item, since: datetime, state: dict[str, Any]) -> Result | None:
-        if state.get("article_id") or state.get("create_token") or state.get("video_token"):
-            if state.get("showing") and not state.get("show_token"):
-                # The update to shown may or may not have landed: look at the listing.
-                for media in self._slice(state["route"]):
-                    if str(media.get("id")) == str(state["article_id"]):
-                        if media.get("status") == "show":
-                            state = {**state, "shown": True, "show_token": "listed"}
-                            return Result(PUBLISHED, state["article_id"], media.get("link_view", ""), state)
-                        return Result(PROCESSING, state["article_id"], "", {**state, "showing": False})
+        """Which step went unanswered decides where to look."""
+        if state.get("showing") and not state.get("show_token"):
+            # The update to shown may or may not have landed: the listing says.
+            for media in self._slice(state["route"], limit=50):
+                if str(media.get("id")) == str(state["article_id"]):
+                    if media.get("status") == "show":
+                        done = {**state, "shown": True, "show_token": "listed"}
+                        return Result(PUBLISHED, state["article_id"], media.get("link_view", ""), done)
+                    return Result(PROCESSING, state["article_id"], "", {**state, "showing": False})
+            return None  # the article is gone (removed by the officer on Zalo)
+        if state.get("creating") and not state.get("create_token") and not state.get("article_id"):
+            since_ms = (since - timedelta(minutes=2)).timestamp() * 1000
+            for media in self._slice(state.get("route", "normal"), limit=50):
+                created = media.get("create_date") or 0
+                try:
+                    created_ms = float(created)
+                except (TypeError, ValueError):
+                    created_ms = since_ms
+                if media.get("title") == item.title[: L.ZALO_TITLE_MAX_CHARS] and created_ms >= since_ms:
+                    found = {**state, "article_id": str(media["id"])}
+                    if media.get("status") == "show":
+                        found.update(shown=True, show_token="listed")
+                        return Result(PUBLISHED, found["article_id"], media.get("link_view", ""), found)
+                    return Result(PROCESSING, found["article_id"], "", found)
+            return None  # Zalo has no such article: the create did not land
+        if state.get("create_token") or state.get("article_id"):
             return Result(PROCESSING, state.get("article_id", ""), "", state)
-        if not state.get("creating"):
-            return None  # create was never sent
-        since_ms = (since - timedelta(minutes=2)).timestamp() * 1000
-        for media in self._slice(state.get("route", "normal"), limit=50):
-            created = media.get("create_date") or 0
-            created_ms = float(created) if str(created).replace(".", "").isdigit() else since_ms
-            if media.get("title") == item.title[: L.ZALO_TITLE_MAX_CHARS] and created_ms >= since_ms:
-                found = {**state, "article_id": str(media["id"])}
-                if media.get("status") == "show":
-                    found.update(shown=True, show_token="listed")
-                    return Result(PUBLISHED, found["article_id"], media.get("link_view", ""), found)
-                return Result(PROCESSING, found["article_id"], "", found)
-        return None
+        return None  # create was never sent
 
     def refresh(self) -> dict[str, Any]:
         resp = self.http.request("POST", OAUTH_TOKEN, platform=self.platform,

@@ -20,6 +20,7 @@ from .. import limits as L
 
 VERSION_RE = r"v\d+\.\d+"
 FAULT_KINDS = ("5xx", "429", "timeout_after", "drop_after", "expire")
+AFTER = ("timeout_after", "drop_after")
 BLOCK = 1024 * 1024
 
 
@@ -131,17 +132,20 @@ class Sandbox:
         with self.lock:
             self.faults.queued.append({"kind": kind, "match": match, "times": times})
 
-    def _pick_fault(self, path: str, publishing: bool) -> str | None:
+    def _pick_fault(self, path: str, stage: str) -> str | None:
+        """A fault for this call: ``before`` the work (5xx, 429, expire) or ``after`` a call
+        that changed what is published (timeout_after, drop_after)."""
+        kinds_of_stage = AFTER if stage == "after" else tuple(k for k in FAULT_KINDS if k not in AFTER)
         with self.lock:
             for q in self.faults.queued:
-                if q["match"] in path and (q["kind"] not in ("timeout_after", "drop_after") or publishing):
+                if q["kind"] in kinds_of_stage and q["match"] in path:
                     q["times"] -= 1
                     if q["times"] <= 0:
                         self.faults.queued.remove(q)
                     return q["kind"]
-            if self.faults.rate and self.rng.random() < self.faults.rate:
-                kinds = [k for k in self.faults.kinds if publishing or k not in ("timeout_after", "drop_after")]
-                return self.rng.choice(kinds) if kinds else None
+            kinds = [k for k in self.faults.kinds if k in kinds_of_stage]
+            if kinds and self.faults.rate and self.rng.random() < self.faults.rate:
+                return self.rng.choice(kinds)
         return None
 
     # --- ledger ---------------------------------------------------------------------------
@@ -184,12 +188,13 @@ class Sandbox:
             return self.control(request, path[len("/_sandbox/"):])
         host, _, rest = path.lstrip("/").partition("/")
         rest = "/" + rest
-        handler, publishing = self.route(request.method, host, rest)
+        handler = self.route(request.method, host, rest)
         if handler is None:
             return self.not_found(host, request)
         with self.lock:
             self.calls.append({"method": request.method, "host": host, "path": rest, "at": self.clock()})
-        fault = self._pick_fault(f"{host}{rest}", publishing)
+        where = f"{host}{rest}"
+        fault = self._pick_fault(where, "before")
         if fault == "5xx":
             self._drain(request)
             return self.server_error(host)
@@ -199,16 +204,17 @@ class Sandbox:
         if fault == "expire":
             self._expire_from(request, host)
         response = handler(request)
-        ok = response.status_code < 300 and b'"error": {' not in response.get_data()[:200]
-        if fault == "timeout_after" and ok:
-            time.sleep(self.faults.delay)
-        if fault == "drop_after" and ok:
-            sock = request.environ.get("werkzeug.socket")
-            if sock is not None:
-                try:
-                    sock.shutdown(socket.SHUT_RDWR)
-                except OSError:
-                    pass
+        if getattr(response, "effect", False):  # this call changed what is (or will be) published
+            fault = self._pick_fault(where, "after")
+            if fault == "timeout_after":
+                time.sleep(self.faults.delay)
+            elif fault == "drop_after":
+                sock = request.environ.get("werkzeug.socket")
+                if sock is not None:
+                    try:
+                        sock.shutdown(socket.SHUT_RDWR)
+                    except OSError:
+                        pass
         return response
 
     def _drain(self, request: Request) -> None:
@@ -229,10 +235,10 @@ class Sandbox:
         from . import facebook, tiktok, zalo
 
         for module in (facebook, zalo, tiktok):
-            handler, publishing = module.route(self, method, host, rest)
+            handler = module.route(self, method, host, rest)
             if handler is not None:
-                return handler, publishing
-        return None, False
+                return handler
+        return None
 
     # --- platform-shaped errors -----------------------------------------------------------
     def not_found(self, host: str, request: Request) -> Response:
@@ -293,9 +299,12 @@ class Sandbox:
         return f"{self.public_base}/{host}"
 
 
-def json_response(data: Any, status: int = 200, headers: dict | None = None) -> Response:
-    return Response(json.dumps(data, ensure_ascii=False), status=status, headers=headers,
-                    content_type="application/json; charset=UTF-8")
+def json_response(data: Any, status: int = 200, headers: dict | None = None, effect: bool = False) -> Response:
+    """A JSON answer; ``effect`` marks a call that changed what is published (faults "after")."""
+    r = Response(json.dumps(data, ensure_ascii=False), status=status, headers=headers,
+                 content_type="application/json; charset=UTF-8")
+    r.effect = effect
+    return r
 
 
 def fb_error(code: int, message: str, *, status: int = 400, subcode: int | None = None, is_transient: bool = False,

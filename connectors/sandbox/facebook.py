@@ -16,27 +16,25 @@ GRAPH_HOSTS = ("graph.facebook.com", "graph-video.facebook.com")
 
 def route(sb: Sandbox, method: str, host: str, rest: str):
     if host == "rupload.facebook.com" and method == "POST" and path_match(r"/video-upload/{ver}/\d+", rest):
-        return (lambda r: rupload(sb, r, rest.rsplit("/", 1)[1])), False
+        return lambda r: rupload(sb, r, rest.rsplit("/", 1)[1])
     if host not in GRAPH_HOSTS:
-        return None, False
+        return None
     if method == "GET" and path_match(r"/{ver}/me/accounts", rest):
-        return (lambda r: me_accounts(sb, r)), False
+        return lambda r: me_accounts(sb, r)
     if method == "GET" and path_match(r"/{ver}/oauth/access_token", rest):
-        return (lambda r: exchange(sb, r)), False
+        return lambda r: exchange(sb, r)
     m = path_match(r"/{ver}/(\d+)/(feed|photos|video_reels|videos|published_posts|scheduled_posts)", rest)
     if m:
         page, edge = m.group(1), m.group(2)
-        handlers = {("POST", "feed"): (feed, True), ("POST", "photos"): (photos, True),
-                    ("POST", "video_reels"): (video_reels, True), ("POST", "videos"): (videos, True),
-                    ("GET", "published_posts"): (listing, False), ("GET", "scheduled_posts"): (listing, False)}
-        found = handlers.get((method, edge))
-        if found:
-            fn, publishing = found
-            return (lambda r: fn(sb, r, page, edge)), publishing
+        handlers = {("POST", "feed"): feed, ("POST", "photos"): photos, ("POST", "video_reels"): video_reels,
+                    ("POST", "videos"): videos, ("GET", "published_posts"): listing, ("GET", "scheduled_posts"): listing}
+        fn = handlers.get((method, edge))
+        if fn:
+            return lambda r: fn(sb, r, page, edge)
     m = path_match(r"/{ver}/([0-9_]+)", rest)
     if m and method == "GET":
-        return (lambda r: get_object(sb, r, m.group(1))), False
-    return None, False
+        return lambda r: get_object(sb, r, m.group(1))
+    return None
 
 
 # --- auth ---------------------------------------------------------------------------------
@@ -140,7 +138,7 @@ def feed(sb: Sandbox, r: Request, page: str, edge: str) -> Response:
         sb.fb_objects[post_id] = obj
         if published:
             _publish_post(sb, obj)
-    return _usage(sb, page, json_response({"id": post_id}))
+    return _usage(sb, page, json_response({"id": post_id}, effect=True))
 
 
 def photos(sb: Sandbox, r: Request, page: str, edge: str) -> Response:
@@ -164,7 +162,7 @@ def photos(sb: Sandbox, r: Request, page: str, edge: str) -> Response:
         sb.fb_objects[photo_id] = {**obj, "id": photo_id, "alias_of": post_id}
         if r.form.get("published", "true").lower() != "false":
             _publish_post(sb, obj)
-    return _usage(sb, page, json_response({"id": photo_id, "post_id": post_id}))
+    return _usage(sb, page, json_response({"id": photo_id, "post_id": post_id}, effect=True))
 
 
 def listing(sb: Sandbox, r: Request, page: str, edge: str) -> Response:
@@ -221,7 +219,7 @@ def video_reels(sb: Sandbox, r: Request, page: str, edge: str) -> Response:
         with sb.lock:
             obj.update(finished_at=sb.clock(), status="processing", description=r.form.get("description", ""),
                        video_state=r.form.get("video_state", "PUBLISHED"), scheduled=scheduled)
-        return _usage(sb, page, json_response({"success": True}))
+        return _usage(sb, page, json_response({"success": True}, effect=True))
     return fb_error(100, "(#100) upload_phase must be start or finish", status=400)
 
 
@@ -297,7 +295,7 @@ def videos(sb: Sandbox, r: Request, page: str, edge: str) -> Response:
             obj.update(finished_at=sb.clock(), status="processing", description=r.form.get("description", ""),
                        title=r.form.get("title", ""), sha256=obj["hash"].hexdigest(), scheduled=scheduled,
                        video_state="PUBLISHED" if r.form.get("published", "true") != "false" or scheduled else "DRAFT")
-        return _usage(sb, page, json_response({"success": True}))
+        return _usage(sb, page, json_response({"success": True}, effect=True))
     return fb_error(100, "(#100) upload_phase must be start, transfer or finish", status=400)
 
 

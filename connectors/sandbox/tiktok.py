@@ -16,9 +16,9 @@ UPLOAD_URL_LIFETIME = 3600
 
 def route(sb: Sandbox, method: str, host: str, rest: str):
     if host == "open-upload.tiktokapis.com" and method == "PUT" and rest.startswith("/video/"):
-        return (lambda r: put_chunk(sb, r)), True
+        return lambda r: put_chunk(sb, r)
     if host != "open.tiktokapis.com" or method != "POST":
-        return None, False
+        return None
     table = {
         "/v2/oauth/token/": oauth_token,
         "/v2/post/publish/creator_info/query/": creator_info,
@@ -27,7 +27,7 @@ def route(sb: Sandbox, method: str, host: str, rest: str):
         "/v2/post/publish/status/fetch/": status_fetch,
     }
     fn = table.get(rest)
-    return ((lambda r: fn(sb, r)), False) if fn else (None, False)
+    return (lambda r: fn(sb, r)) if fn else None
 
 
 def ok(data: dict[str, Any]) -> Response:
@@ -182,7 +182,9 @@ def put_chunk(sb: Sandbox, r: Request) -> Response:
         if job["received"] >= job["size"]:
             job["complete_at"] = sb.clock()
             job["sha256"] = job["hash"].hexdigest()
-            return Response(status=201)
+            done = Response(status=201)
+            done.effect = True  # the upload is complete: TikTok now publishes it
+            return done
     return Response(status=206)
 
 

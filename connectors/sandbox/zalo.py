@@ -15,27 +15,24 @@ VERIFY_PROCESSING_TIMES = 1  # the first verify of each token answers -214
 
 def route(sb: Sandbox, method: str, host: str, rest: str):
     if host == "oauth.zaloapp.com" and method == "POST" and rest == "/v4/oa/access_token":
-        return (lambda r: token(sb, r)), False
+        return lambda r: token(sb, r)
     if host != "openapi.zalo.me":
-        return None, False
+        return None
     table = {
-        ("POST", "/v2.0/article/create"): (create, True),
-        ("POST", "/v2.0/article/verify"): (verify, False),
-        ("POST", "/v2.0/article/update"): (update, True),
-        ("POST", "/v2.0/article/remove"): (remove, False),
-        ("GET", "/v2.0/article/getslice"): (getslice, False),
-        ("POST", "/v2.0/article/upload_video/preparevideo"): (prepare_video, False),
-        ("GET", "/v2.0/article/upload_video/verify"): (verify_video, False),
+        ("POST", "/v2.0/article/create"): create,
+        ("POST", "/v2.0/article/verify"): verify,
+        ("POST", "/v2.0/article/update"): update,
+        ("POST", "/v2.0/article/remove"): remove,
+        ("GET", "/v2.0/article/getslice"): getslice,
+        ("POST", "/v2.0/article/upload_video/preparevideo"): prepare_video,
+        ("GET", "/v2.0/article/upload_video/verify"): verify_video,
     }
-    found = table.get((method, rest))
-    if not found:
-        return None, False
-    fn, publishing = found
-    return (lambda r: fn(sb, r)), publishing
+    fn = table.get((method, rest))
+    return (lambda r: fn(sb, r)) if fn else None
 
 
-def ok(data: Any) -> Response:
-    return json_response({"error": 0, "message": "Success", "data": data})
+def ok(data: Any, effect: bool = False) -> Response:
+    return json_response({"error": 0, "message": "Success", "data": data}, effect=effect)
 
 
 def err(code: int, message: str) -> Response:
@@ -130,7 +127,7 @@ def create(sb: Sandbox, r: Request) -> Response:
         sb.zalo_articles[article_id] = article
         tok = secrets.token_urlsafe(24)
         sb.zalo_jobs[tok] = {"id": article_id, "oa": oa, "verifies": 0}
-    return ok({"token": tok})
+    return ok({"token": tok}, effect=True)
 
 
 def update(sb: Sandbox, r: Request) -> Response:
@@ -148,7 +145,7 @@ def update(sb: Sandbox, r: Request) -> Response:
         _apply(sb, article, body)
         tok = secrets.token_urlsafe(24)
         sb.zalo_jobs[tok] = {"id": article["id"], "oa": oa, "verifies": 0}
-    return ok({"token": tok})
+    return ok({"token": tok}, effect=True)
 
 
 def verify(sb: Sandbox, r: Request) -> Response:

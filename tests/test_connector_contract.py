@@ -1,0 +1,229 @@
+"""One contract, every connector: end to end through real HTTP against the sandbox.
+
+Each connector must publish exactly once whatever the sandbox throws at it: an expired token,
+5xx, 429, a timeout or a dropped connection after the post was made.
+"""
+from __future__ import annotations
+
+import logging
+import time
+from datetime import datetime, timedelta, timezone
+
+import pytest
+
+from connectors import CONNECTORS, CredentialsDead, Item, Media, OutcomeUnknown, Rejected, RetryLater
+from connectors.credentials import Secret
+from connectors.http import Http
+from connectors.sandbox import Sandbox, SandboxServer
+from tests.conftest import make_video
+from tests.connector_helpers import LogCapture
+
+PLATFORMS = ["facebook", "zalo", "tiktok"]
+MB = 1024 * 1024
+PUBLISH_CALL = {  # the call that makes a post public, per platform and kind
+    ("facebook", "text"): "feed", ("facebook", "video"): "video_reels",
+    ("zalo", "text"): "article/create", ("zalo", "video"): "article/create",
+    ("tiktok", "video"): "open-upload",
+}
+
+
+@pytest.fixture(scope="module")
+def server():
+    with SandboxServer(Sandbox(processing_seconds=0.2)) as s:
+        s.sandbox.faults.delay = 1.5
+        yield s
+
+
+@pytest.fixture
+def sandbox(server):
+    sb = server.sandbox
+    sb.set_faults(0.0)
+    sb.faults.queued.clear()
+    sb.ledger.clear()
+    return sb
+
+
+@pytest.fixture(scope="module")
+def video12(tmp_path_factory):
+    """A real 12 MB vertical video (H.264/AAC), made with the bundled ffmpeg."""
+    path = tmp_path_factory.mktemp("v") / "video12.mp4"
+    make_video(path, size="1080x1920", seconds=8, codec=["-c:v", "libx264", "-preset", "ultrafast", "-b:v", "16M",
+                                                        "-minrate", "16M", "-maxrate", "16M", "-bufsize", "2M",
+                                                        "-pix_fmt", "yuv420p"])
+    assert 12_000_000 <= path.stat().st_size < 16 * MB
+    return Media(path, "video", path.stat().st_size, 1080, 1920, 8.0)
+
+
+@pytest.fixture
+def logs():
+    cap = LogCapture()
+    logging.getLogger("loa").addHandler(cap)
+    logging.getLogger("loa").setLevel(logging.DEBUG)
+    yield cap
+    logging.getLogger("loa").removeHandler(cap)
+
+
+class Channel:
+    """A connected account: its stored credentials change when the connector refreshes them."""
+
+    def __init__(self, server, platform: str, expired: bool = False) -> None:
+        self.platform = platform
+        self.creds = server.sandbox.new_account(platform, expired=expired)
+        self.http = Http(base=server.base, timeout=(2, 1.0))
+        self.stored: list[dict] = []
+
+    def connector(self):
+        def store(new):
+            self.creds = {k: (v.reveal() if isinstance(v, Secret) else v) for k, v in new.items()}
+            self.stored.append(self.creds)
+
+        c = CONNECTORS[self.platform](self.creds, {"cover_url": "https://example.org/bia.jpg"}, http=self.http,
+                                      on_credentials=store)
+        if self.platform == "zalo":
+            c.sleep = lambda s: time.sleep(min(s, 0.05))
+        if self.platform == "tiktok":
+            c.chunk_size = 5 * MB
+        return c
+
+    def secrets(self) -> list[str]:
+        return [v for k, v in self.creds.items() if "token" in k or "secret" in k]
+
+
+def item_for(platform: str, kind: str, media: Media | None, text: str) -> Item:
+    if kind == "video":
+        route = "reel" if platform == "facebook" else ""
+        return Item(text=text, title=text[:40], media=media, route=route)
+    return Item(text=text, title=text[:40], description="Mô tả")
+
+
+def settle(connector, result, item, timeout: float = 10.0):
+    """Follow a processing result to the end, as the scheduler does."""
+    deadline = time.monotonic() + timeout
+    while result.status == "processing":
+        assert time.monotonic() < deadline, "still processing"
+        time.sleep(0.1)
+        result = connector.check(result.state, item)
+    return result
+
+
+def publish_with_recovery(channel: Channel, item: Item, attempts: int = 4):
+    """Publish as the scheduler would: keep the checkpointed state, reconcile after silence."""
+    state: dict = {}
+    since = datetime.now(timezone.utc)
+    for _ in range(attempts):
+        c = channel.connector()
+        try:
+            r = c.publish(item, checkpoint=lambda s: state.update(s), state=dict(state))
+            return settle(c, r, item)
+        except RetryLater:
+            continue  # nothing was published; the checkpointed state lets the connector resume
+        except OutcomeUnknown:
+            found = channel.connector().find(item, since, dict(state))
+            if found is None:
+                state.clear()
+                continue
+            return settle(channel.connector(), found, item)
+    raise AssertionError("not published after several attempts")
+
+
+def published(sandbox: Sandbox, platform: str, text: str) -> list[dict]:
+    return [e for e in sandbox.ledger if e["platform"] == platform and text[:40] in e["text"]]
+
+
+@pytest.mark.parametrize("platform", PLATFORMS)
+def test_text_post_from_an_expired_token(server, sandbox, platform, logs):
+    channel = Channel(server, platform, expired=True)
+    text = f"Bài viết {platform}: Không một mình 😊"
+    if platform == "tiktok":
+        with pytest.raises(Rejected, match="videos only"):
+            channel.connector().publish(item_for(platform, "text", None, text))
+        return
+    r = settle(channel.connector(), channel.connector().publish(item_for(platform, "text", None, text)),
+               item_for(platform, "text", None, text))
+    assert r.status == "published" and r.url.startswith("https://")
+    assert len(published(sandbox, platform, text)) == 1
+    assert channel.stored, "the refreshed credentials were handed over to be stored"
+    secrets = channel.secrets()
+    assert all(s not in line for line in logs.lines for s in secrets)
+
+
+@pytest.mark.parametrize("platform", PLATFORMS)
+def test_12mb_video_from_an_expired_token(server, sandbox, platform, video12, logs):
+    channel = Channel(server, platform, expired=True)
+    progress: list[int] = []
+    c = channel.connector()
+    c.progress = lambda done, total: progress.append(done)
+    item = item_for(platform, "video", video12, f"Video 12 MB {platform}")
+    r = settle(c, c.publish(item), item)
+    assert r.status == "published" and r.url.startswith("https://")
+    entries = published(sandbox, platform, item.text)
+    assert len(entries) == 1
+    if entries[0].get("sha256"):
+        import hashlib
+
+        assert entries[0]["sha256"] == hashlib.sha256(video12.path.read_bytes()).hexdigest()
+    assert progress and progress[-1] == video12.size
+    assert all(s not in line for line in logs.lines for s in channel.secrets())
+
+
+FAULTS = ["5xx", "429", "timeout_after", "drop_after", "expire"]
+
+
+@pytest.mark.parametrize("fault", FAULTS)
+@pytest.mark.parametrize("platform,kind", [("facebook", "text"), ("facebook", "video"), ("zalo", "text"),
+                                           ("zalo", "video"), ("tiktok", "video")])
+def test_published_exactly_once_under_fault(server, sandbox, platform, kind, fault, video12, logs):
+    channel = Channel(server, platform)
+    text = f"Lỗi {fault} {platform} {kind}"
+    item = item_for(platform, kind, video12 if kind == "video" else None, text)
+    sandbox.queue_fault(fault, PUBLISH_CALL[(platform, kind)])
+    r = publish_with_recovery(channel, item)
+    assert r.status == "published"
+    assert len(published(sandbox, platform, text)) == 1, sandbox.ledger
+    assert all(s not in line for line in logs.lines for s in channel.secrets())
+
+
+@pytest.mark.parametrize("platform", PLATFORMS)
+def test_outcome_unknown_is_raised_not_guessed(server, sandbox, platform, video12):
+    channel = Channel(server, platform)
+    kind = "video" if platform == "tiktok" else "text"
+    item = item_for(platform, kind, video12 if kind == "video" else None, f"Im lặng {platform}")
+    sandbox.queue_fault("timeout_after", PUBLISH_CALL[(platform, kind)])
+    state: dict = {}
+    with pytest.raises(OutcomeUnknown):
+        channel.connector().publish(item, checkpoint=lambda s: state.update(s))
+    found = channel.connector().find(item, datetime.now(timezone.utc) - timedelta(minutes=1), dict(state))
+    assert found is not None
+    assert settle(channel.connector(), found, item).status == "published"
+
+
+@pytest.mark.parametrize("platform", PLATFORMS)
+def test_429_says_when_to_retry(server, sandbox, platform, video12):
+    channel = Channel(server, platform)
+    sandbox.queue_fault("429", "")
+    with pytest.raises(RetryLater):
+        channel.connector().publish(item_for(platform, "video", video12, "x"))
+    assert sandbox.ledger == []
+
+
+@pytest.mark.parametrize("platform", PLATFORMS)
+def test_dead_credentials(server, sandbox, platform, video12):
+    channel = Channel(server, platform, expired=True)
+    with sandbox.lock:  # the refresh token (or Facebook's user token) is revoked too
+        for key in ("refresh_token", "user_token"):
+            sandbox.tokens.pop(channel.creds.get(key, ""), None)
+    with pytest.raises(CredentialsDead):
+        channel.connector().publish(item_for(platform, "video", video12, "x"))
+
+
+@pytest.mark.parametrize("platform", PLATFORMS)
+def test_refresh_rotates_and_old_refresh_token_dies(server, sandbox, platform):
+    if platform == "facebook":
+        pytest.skip("Facebook Page tokens have no refresh grant; a new one comes from /me/accounts")
+    channel = Channel(server, platform)
+    old = dict(channel.creds)
+    channel.connector().refresh()
+    assert channel.creds["refresh_token"] != old["refresh_token"]
+    stale = CONNECTORS[platform](old, {}, http=channel.http)
+    with pytest.raises(CredentialsDead):
+        stale.refresh()
