@@ -25,6 +25,9 @@ REQUIRED_KEYS = {
     "tiktok": ("client_key", "client_secret", "open_id", "access_token", "refresh_token"),
 }
 OPTIONAL_KEYS = ("expires_at", "refresh_expires_at")
+# Per platform, beyond the required keys: Facebook's long-lived user token (and the app that
+# made it) lets loa fetch a new Page token when the old one stops working.
+EXTRA_KEYS = {"facebook": ("user_token", "app_id", "app_secret"), "zalo": (), "tiktok": ()}
 
 _known: set[str] = set()
 _known_lock = threading.Lock()

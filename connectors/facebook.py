@@ -13,13 +13,12 @@ token is fetched from ``/me/accounts``.
 """
 from __future__ import annotations
 
-import time
 from datetime import datetime, timedelta
 from typing import Any
 
 from . import limits as L
 from .base import PROCESSING, PUBLISHED, SCHEDULED, Connector, Item, Result, TokenExpired, _noop_checkpoint
-from .errors import CredentialsDead, OutcomeUnknown, Rejected, RetryLater
+from .errors import CredentialsDead, Rejected, RetryLater
 from .http import FileSlice, MultipartStream, json_body, retry_after
 
 VERSION = L.FACEBOOK_GRAPH_VERSION

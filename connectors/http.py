@@ -28,7 +28,7 @@ log = logging.getLogger("loa.http")
 PLATFORM_HOSTS = frozenset({
     "graph.facebook.com", "graph-video.facebook.com", "rupload.facebook.com", "www.facebook.com",
     "openapi.zalo.me", "oauth.zaloapp.com",
-    "open.tiktokapis.com", "open-upload.tiktokapis.com",
+    "open.tiktokapis.com", "open-upload.tiktokapis.com", "www.tiktok.com",
 })
 USER_AGENT = "loa/0.1 (+campaign publisher; python-requests)"
 READ_BLOCK = 1024 * 1024

@@ -8,7 +8,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from connectors import limits as L
-from connectors.credentials import OPTIONAL_KEYS, REQUIRED_KEYS, SECRET_KEYS, Secret, mask, split_credentials
+from connectors.credentials import EXTRA_KEYS, OPTIONAL_KEYS, REQUIRED_KEYS, SECRET_KEYS, Secret, mask, split_credentials
 
 from .errors import NotFound, UserError
 from .models import WAITING_STATES, Campaign, Channel, ChannelHealth, Delivery, DeliveryState, Platform
@@ -69,11 +69,11 @@ def add_channel(session: Session, campaign: Campaign, *, platform: str, name: st
         raise UserError(f"A channel named {name!r} already exists.",
                         fix="Choose another --name, or `loa channel remove` the old one first.")
     creds = split_credentials({k: v for k, v in credentials.items() if v not in (None, "")})
-    allowed = set(REQUIRED_KEYS[platform]) | set(OPTIONAL_KEYS)
+    allowed = set(REQUIRED_KEYS[platform]) | set(OPTIONAL_KEYS) | set(EXTRA_KEYS[platform])
     unknown = sorted(set(creds) - allowed)
     if unknown:
         raise UserError(f"Unknown {platform} credential key(s): {', '.join(unknown)}.",
-                        fix=f"Expected: {', '.join(REQUIRED_KEYS[platform] + OPTIONAL_KEYS)}.")
+                        fix=f"Expected: {', '.join(REQUIRED_KEYS[platform] + EXTRA_KEYS[platform] + OPTIONAL_KEYS)}.")
     missing = [k for k in REQUIRED_KEYS[platform] if not creds.get(k)]
     if missing:
         raise UserError(f"Missing {platform} credential(s): {', '.join(missing)}.",

@@ -42,7 +42,7 @@ class App:
 
         with folder.sessions() as s:
             for channel in s.scalars(select(Channel)):
-                channel.credentials  # wrapping in Secret remembers the values
+                _ = channel.credentials  # wrapping in Secret remembers the values
 
     def _ensure_schema(self, folder: settings.Folder) -> None:
         from content_queue.store import current_revision, head_revision, is_sqlite, migrate
@@ -76,6 +76,17 @@ class App:
 
 
 pass_app = click.make_pass_decorator(App, ensure=True)
+
+
+def parse_date(value: str | None, name: str):
+    from datetime import date
+
+    if not value:
+        return None
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise UserError(f"{name} {value!r} is not a date.", fix="Write it as 2025-11-30.") from None
 
 
 def emit_json(data: Any) -> None:

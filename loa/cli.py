@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import logging
 import sys
-from datetime import date
 from pathlib import Path
 
 import click
@@ -12,7 +11,7 @@ from connectors.credentials import scrub
 from content_queue.errors import UserError
 
 from . import __version__, settings
-from .app import App, emit_json, pass_app
+from .app import App, parse_date as _date, pass_app
 
 log = logging.getLogger("loa")
 
@@ -52,15 +51,6 @@ def cli(ctx: click.Context, verbose: bool) -> None:
     LOA_HOME. LOA_DATABASE_URL points it at another database (e.g. PostgreSQL).
     """
     ctx.obj = App(verbose=verbose)
-
-
-def _date(value: str | None, name: str) -> date | None:
-    if not value:
-        return None
-    try:
-        return date.fromisoformat(value)
-    except ValueError:
-        raise UserError(f"{name} {value!r} is not a date.", fix="Write it as 2025-11-30.") from None
 
 
 @cli.command()
@@ -152,11 +142,13 @@ def demo(directory: Path | None) -> None:
 
 
 def _register() -> None:
-    from . import cli_campaign, cli_channel, cli_post
+    from . import cli_campaign, cli_channel, cli_connect, cli_post, cli_sandbox
 
     cli.add_command(cli_campaign.campaign)
+    cli_channel.channel.add_command(cli_connect.connect)
     cli.add_command(cli_channel.channel)
     cli.add_command(cli_post.post)
+    cli.add_command(cli_sandbox.sandbox)
 
 
 _register()

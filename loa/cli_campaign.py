@@ -7,7 +7,7 @@ from content_queue.text import nfc, parse_hashtags
 from content_queue.timeutil import zone
 
 from .app import App, emit_json, pass_app
-from .cli import _date
+from .app import parse_date as _date
 
 
 @click.group()

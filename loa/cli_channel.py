@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from connectors.credentials import OPTIONAL_KEYS, REQUIRED_KEYS, SECRET_KEYS
+from connectors.credentials import EXTRA_KEYS, OPTIONAL_KEYS, REQUIRED_KEYS, SECRET_KEYS
 from content_queue import channels as ch
 from content_queue.errors import UserError
 
@@ -22,6 +22,7 @@ CRED_OPTIONS = {
     "open_id": "TikTok account's open_id.",
     "access_token": "Access token (Facebook: the Page token).",
     "refresh_token": "Refresh token (Zalo, TikTok).",
+    "user_token": "Facebook: long-lived user token, to fetch a new Page token when needed.",
     "expires_at": "When the access token expires, ISO 8601 (e.g. 2025-10-21T08:00:00+07:00).",
     "refresh_expires_at": "When the refresh token expires, ISO 8601.",
 }
@@ -70,7 +71,7 @@ def add(app: App, platform: str, name: str, credentials_file: Path | None, priva
 
     \b
     Keys (the platforms' own names):
-      facebook  page_id, access_token
+      facebook  page_id, access_token (optional user_token, app_id, app_secret)
       zalo      oa_id, app_id, app_secret, access_token, refresh_token
       tiktok    client_key, client_secret, open_id, access_token, refresh_token
       all       optional expires_at, refresh_expires_at (ISO 8601 instants)
@@ -95,7 +96,8 @@ def add(app: App, platform: str, name: str, credentials_file: Path | None, priva
     irrelevant = set(settings) - ch.SETTINGS[platform]
     if irrelevant:
         raise UserError(f"--{sorted(irrelevant)[0].replace('_', '-')} does not apply to {platform}.")
-    wrong = sorted(k for k, v in options.items() if v and k not in wanted and k not in OPTIONAL_KEYS)
+    wrong = sorted(k for k, v in options.items()
+                   if v and k not in wanted and k not in OPTIONAL_KEYS and k not in EXTRA_KEYS[platform])
     if wrong:
         raise UserError(f"--{wrong[0].replace('_', '-')} does not apply to {platform}.",
                         fix=f"{platform} takes: {', '.join(wanted)}.")

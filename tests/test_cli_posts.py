@@ -8,7 +8,6 @@ import stat
 import unicodedata
 from pathlib import Path
 
-import pytest
 
 from tests.conftest import CAMPAIGN
 

@@ -11,7 +11,7 @@ from responses import matchers
 
 from connectors import CredentialsDead, Item, Media, OutcomeUnknown, Rejected, RetryLater
 from connectors.tiktok import TikTokConnector, chunk_plan
-from tests.connector_helpers import body_of, http, write_file
+from tests.connector_helpers import http, write_file
 
 API = "https://open.tiktokapis.com/v2"
 UPLOAD = "https://open-upload.tiktokapis.com/video/?upload_id=1&upload_token=t"

@@ -16,7 +16,6 @@ from urllib.parse import urlencode
 from werkzeug.exceptions import HTTPException
 from werkzeug.wrappers import Request, Response
 
-from .. import limits as L
 
 VERSION_RE = r"v\d+\.\d+"
 FAULT_KINDS = ("5xx", "429", "timeout_after", "drop_after", "expire")
@@ -64,6 +63,7 @@ class Sandbox:
         self.tiktok_users: dict[str, dict[str, Any]] = {}
         self.tiktok_jobs: dict[str, dict[str, Any]] = {}
         self.windows: dict[str, list[float]] = {}
+        self.codes: dict[str, dict[str, Any]] = {}  # OAuth authorization codes handed out
         self.access_lifetime = {"facebook": 0, "zalo": 90000, "tiktok": 86400}
 
     # --- accounts -------------------------------------------------------------------------
@@ -282,6 +282,10 @@ class Sandbox:
             creds = self.new_account(body.get("platform", ""), expired=bool(body.get("expired")),
                                      privacy_options=body.get("privacy_options"), name=body.get("name", ""))
             return json_response(creds)
+        if what == "faults" and request.method == "GET":
+            with self.lock:
+                return json_response({"rate": self.faults.rate, "kinds": list(self.faults.kinds),
+                                      "delay": self.faults.delay, "queued": self.faults.queued})
         if what == "faults" and request.method == "POST":
             body = request.get_json(force=True, silent=True) or {}
             if "queue" in body:
@@ -297,6 +301,17 @@ class Sandbox:
 
     def upload_base(self, host: str) -> str:
         return f"{self.public_base}/{host}"
+
+
+def s256(verifier: str) -> str:
+    import base64
+
+    return base64.urlsafe_b64encode(hashlib.sha256(verifier.encode()).digest()).rstrip(b"=").decode()
+
+
+def redirect_with(target: str, **params) -> Response:
+    sep = "&" if "?" in target else "?"
+    return Response(status=302, headers={"Location": f"{target}{sep}{urlencode(params)}"})
 
 
 def json_response(data: Any, status: int = 200, headers: dict | None = None, effect: bool = False) -> Response:

@@ -17,6 +17,8 @@ GRAPH_HOSTS = ("graph.facebook.com", "graph-video.facebook.com")
 def route(sb: Sandbox, method: str, host: str, rest: str):
     if host == "rupload.facebook.com" and method == "POST" and path_match(r"/video-upload/{ver}/\d+", rest):
         return lambda r: rupload(sb, r, rest.rsplit("/", 1)[1])
+    if host == "www.facebook.com" and method == "GET" and path_match(r"/{ver}/dialog/oauth", rest):
+        return lambda r: consent(sb, r)
     if host not in GRAPH_HOSTS:
         return None
     if method == "GET" and path_match(r"/{ver}/me/accounts", rest):
@@ -343,7 +345,24 @@ def me_accounts(sb: Sandbox, r: Request) -> Response:
                                     "tasks": ["CREATE_CONTENT", "MANAGE"]}]})
 
 
+def consent(sb: Sandbox, r: Request) -> Response:
+    """The Login dialog: the user approves and is sent back with a code for a new Page."""
+    creds = sb.new_account("facebook", name="Công an xã (sandbox)")
+    code = "fbcode-" + new_id()
+    with sb.lock:
+        sb.codes[code] = {"platform": "facebook", "user_token": creds["user_token"]}
+    target = r.args.get("redirect_uri", "")
+    sep = "&" if "?" in target else "?"
+    return Response(status=302, headers={"Location": f"{target}{sep}code={code}&state={r.args.get('state', '')}"})
+
+
 def exchange(sb: Sandbox, r: Request) -> Response:
+    if r.args.get("code"):
+        with sb.lock:
+            grant = sb.codes.pop(r.args["code"], None)
+        if grant is None or grant["platform"] != "facebook":
+            return fb_error(100, "Invalid verification code format.", status=400, subcode=36007)
+        return json_response({"access_token": grant["user_token"], "token_type": "bearer", "expires_in": 3600})
     value = r.args.get("fb_exchange_token", "")
     with sb.lock:
         token = sb.tokens.get(value)

@@ -9,7 +9,7 @@ from typing import Any
 from werkzeug.wrappers import Request, Response
 
 from .. import limits as L
-from .app import BLOCK, Sandbox, _log_id, json_response, new_id
+from .app import BLOCK, Sandbox, _log_id, json_response, new_id, redirect_with, s256
 
 UPLOAD_URL_LIFETIME = 3600
 
@@ -17,6 +17,8 @@ UPLOAD_URL_LIFETIME = 3600
 def route(sb: Sandbox, method: str, host: str, rest: str):
     if host == "open-upload.tiktokapis.com" and method == "PUT" and rest.startswith("/video/"):
         return lambda r: put_chunk(sb, r)
+    if host == "www.tiktok.com" and method == "GET" and rest == "/v2/auth/authorize/":
+        return lambda r: authorize(sb, r)
     if host != "open.tiktokapis.com" or method != "POST":
         return None
     table = {
@@ -53,6 +55,27 @@ def _user(sb: Sandbox, r: Request) -> tuple[str | None, Response | None]:
     return t.account, None
 
 
+def authorize(sb: Sandbox, r: Request) -> Response:
+    key = r.args.get("client_key", "")
+    with sb.lock:
+        user = next((k for k, v in sb.tiktok_users.items() if v["client_key"] == key), None)
+        if user is None:
+            return Response("unknown client_key", status=400)
+        code = "ttcode-" + new_id()
+        sb.codes[code] = {"platform": "tiktok", "user": user, "challenge": r.args.get("code_challenge", ""),
+                          "redirect_uri": r.args.get("redirect_uri", ""), "scope": r.args.get("scope", "")}
+    return redirect_with(r.args.get("redirect_uri", ""), code=code, scopes=r.args.get("scope", ""),
+                         state=r.args.get("state", ""))
+
+
+def _tokens(sb: Sandbox, user: str, scope: str) -> Response:
+    access = sb._token(user, "access", sb.access_lifetime["tiktok"], "act.")
+    refresh = sb._token(user, "refresh", 365 * 86400, "rft.")
+    return json_response({"access_token": access, "expires_in": sb.access_lifetime["tiktok"], "open_id": user,
+                          "refresh_expires_in": 365 * 86400, "refresh_token": refresh, "scope": scope,
+                          "token_type": "Bearer"})
+
+
 def oauth_token(sb: Sandbox, r: Request) -> Response:
     key, secret = r.form.get("client_key", ""), r.form.get("client_secret", "")
     with sb.lock:
@@ -60,6 +83,13 @@ def oauth_token(sb: Sandbox, r: Request) -> Response:
         if user is None or sb.tiktok_users[user]["client_secret"] != secret:
             return json_response({"error": "invalid_client", "error_description": "Client key or secret is incorrect.",
                                   "log_id": _log_id()}, 401)
+        if r.form.get("grant_type") == "authorization_code":
+            grant = sb.codes.pop(r.form.get("code", ""), None)
+            if (grant is None or grant["user"] != user or grant["redirect_uri"] != r.form.get("redirect_uri")
+                    or grant["challenge"] != s256(r.form.get("code_verifier", ""))):
+                return json_response({"error": "invalid_grant", "error_description": "Authorization code is invalid.",
+                                      "log_id": _log_id()}, 400)
+            return _tokens(sb, user, grant["scope"])
         if r.form.get("grant_type") != "refresh_token":
             return json_response({"error": "unsupported_grant_type", "error_description": "sandbox: refresh only",
                                   "log_id": _log_id()}, 400)
@@ -68,11 +98,7 @@ def oauth_token(sb: Sandbox, r: Request) -> Response:
             return json_response({"error": "invalid_grant", "error_description": "Refresh token is invalid or expired.",
                                   "log_id": _log_id()}, 400)
         del sb.tokens[old.value]  # rotated: the old one no longer works
-        access = sb._token(user, "access", sb.access_lifetime["tiktok"], "act.")
-        refresh = sb._token(user, "refresh", 365 * 86400, "rft.")
-    return json_response({"access_token": access, "expires_in": sb.access_lifetime["tiktok"], "open_id": user,
-                          "refresh_expires_in": 365 * 86400, "refresh_token": refresh,
-                          "scope": "user.info.basic,video.publish,video.upload", "token_type": "Bearer"})
+        return _tokens(sb, user, "user.info.basic,video.publish,video.upload")
 
 
 def creator_info(sb: Sandbox, r: Request) -> Response:

@@ -8,7 +8,7 @@ from typing import Any
 from werkzeug.wrappers import Request, Response
 
 from .. import limits as L
-from .app import Sandbox, json_response, new_id, read_body
+from .app import Sandbox, json_response, new_id, read_body, redirect_with, s256
 
 VERIFY_PROCESSING_TIMES = 1  # the first verify of each token answers -214
 
@@ -16,6 +16,8 @@ VERIFY_PROCESSING_TIMES = 1  # the first verify of each token answers -214
 def route(sb: Sandbox, method: str, host: str, rest: str):
     if host == "oauth.zaloapp.com" and method == "POST" and rest == "/v4/oa/access_token":
         return lambda r: token(sb, r)
+    if host == "oauth.zaloapp.com" and method == "GET" and rest == "/v4/oa/permission":
+        return lambda r: permission(sb, r)
     if host != "openapi.zalo.me":
         return None
     table = {
@@ -50,6 +52,18 @@ def _oa(sb: Sandbox, r: Request) -> tuple[str | None, Response | None]:
         return t.account, None
 
 
+def permission(sb: Sandbox, r: Request) -> Response:
+    """The OA admin approves the app; Zalo sends them back with a code and the OA's id."""
+    app_id = r.args.get("app_id", "")
+    with sb.lock:
+        oa = next((k for k, v in sb.zalo_oas.items() if v["app_id"] == app_id), None)
+        if oa is None:
+            return Response("unknown app_id", status=400)
+        code = "zcode-" + new_id()
+        sb.codes[code] = {"platform": "zalo", "oa": oa, "challenge": r.args.get("code_challenge", "")}
+    return redirect_with(r.args.get("redirect_uri", ""), code=code, oa_id=oa, state=r.args.get("state", ""))
+
+
 def token(sb: Sandbox, r: Request) -> Response:
     app_id, secret = r.form.get("app_id", ""), r.headers.get("secret_key", "")
     with sb.lock:
@@ -57,6 +71,15 @@ def token(sb: Sandbox, r: Request) -> Response:
         if oa is None or sb.zalo_oas[oa]["app_secret"] != secret:
             return json_response({"error": -14002, "error_name": "invalid_app",
                                   "error_description": "app_id or secret_key is wrong"})
+        if r.form.get("grant_type") == "authorization_code":
+            grant = sb.codes.pop(r.form.get("code", ""), None)
+            if grant is None or grant["oa"] != oa or grant["challenge"] != s256(r.form.get("code_verifier", "")):
+                return json_response({"error": -14019, "error_name": "invalid_grant",
+                                      "error_description": "Invalid code or code_verifier"})
+            access = sb._token(oa, "access", sb.access_lifetime["zalo"], "za.")
+            refresh = sb._token(oa, "refresh", 90 * 86400, "zr.")
+            return json_response({"access_token": access, "refresh_token": refresh,
+                                  "expires_in": str(sb.access_lifetime["zalo"])})
         if r.form.get("grant_type") != "refresh_token":
             return json_response({"error": -14003, "error_name": "unsupported_grant_type",
                                   "error_description": "grant_type not supported by the sandbox"})

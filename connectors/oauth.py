@@ -1,0 +1,150 @@
+"""Connecting an account: the consent URL to open, and the exchange of what comes back.
+
+Facebook: https://developers.facebook.com/docs/facebook-login/guides/access-long-lived/ ,
+https://developers.facebook.com/docs/pages-api/getting-started .
+Zalo OA (OAuth v4 with PKCE): https://developers.zalo.me/docs/official-account/bat-dau/xac-thuc-va-uy-quyen-cho-ung-dung-new .
+TikTok (Login Kit, PKCE for desktop): https://developers.tiktok.com/doc/oauth-user-access-token-management .
+"""
+from __future__ import annotations
+
+import base64
+import hashlib
+import secrets
+from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
+from typing import Any
+from urllib.parse import parse_qs, urlencode, urlsplit
+
+from . import limits as L
+from .errors import CredentialsDead, Rejected
+from .http import Http, json_body
+
+FACEBOOK_SCOPES = "pages_manage_posts,pages_read_engagement,pages_show_list,publish_video"
+TIKTOK_SCOPES = "user.info.basic,video.publish,video.upload"
+
+
+def pkce() -> tuple[str, str]:
+    """(code_verifier, code_challenge) with S256."""
+    verifier = secrets.token_urlsafe(48)
+    challenge = base64.urlsafe_b64encode(hashlib.sha256(verifier.encode()).digest()).rstrip(b"=").decode()
+    return verifier, challenge
+
+
+def code_from(pasted: str) -> dict[str, str]:
+    """The parameters of a pasted redirect URL (or a bare code)."""
+    pasted = pasted.strip()
+    if "?" in pasted or pasted.startswith("http"):
+        query = parse_qs(urlsplit(pasted).query)
+        return {k: v[0] for k, v in query.items()}
+    return {"code": pasted}
+
+
+def _expires(seconds: Any) -> str | None:
+    try:
+        return (datetime.now(timezone.utc) + timedelta(seconds=int(seconds))).isoformat()
+    except (TypeError, ValueError):
+        return None
+
+
+@dataclass
+class FacebookAuth:
+    app_id: str
+    app_secret: str
+    redirect_uri: str
+    http: Http
+
+    def consent_url(self, state: str) -> str:
+        return "https://www.facebook.com/{}/dialog/oauth?{}".format(L.FACEBOOK_GRAPH_VERSION, urlencode({
+            "client_id": self.app_id, "redirect_uri": self.redirect_uri, "state": state,
+            "scope": FACEBOOK_SCOPES, "response_type": "code"}))
+
+    def _get(self, path: str, params: dict) -> dict:
+        resp = self.http.request("GET", f"https://graph.facebook.com/{L.FACEBOOK_GRAPH_VERSION}/{path}",
+                                 platform="facebook", params=params)
+        body = json_body(resp)
+        if "error" in body or resp.status_code >= 400:
+            msg = (body.get("error") or {}).get("message", f"HTTP {resp.status_code}")
+            raise CredentialsDead(f"facebook: {msg}", platform="facebook")
+        return body
+
+    def exchange(self, code: str) -> str:
+        """Code → short-lived user token → long-lived user token (about 60 days)."""
+        short = self._get("oauth/access_token", {"client_id": self.app_id, "redirect_uri": self.redirect_uri,
+                                                 "client_secret": self.app_secret, "code": code})["access_token"]
+        return self._get("oauth/access_token", {"grant_type": "fb_exchange_token", "client_id": self.app_id,
+                                                "client_secret": self.app_secret,
+                                                "fb_exchange_token": short})["access_token"]
+
+    def pages(self, user_token: str) -> list[dict[str, str]]:
+        return self._get("me/accounts", {"fields": "id,name,access_token", "access_token": user_token,
+                                         "limit": 100}).get("data", [])
+
+    def credentials(self, user_token: str, page: dict[str, str]) -> dict[str, str]:
+        return {"page_id": str(page["id"]), "access_token": page["access_token"], "user_token": user_token,
+                "app_id": self.app_id, "app_secret": self.app_secret}
+
+
+@dataclass
+class ZaloAuth:
+    app_id: str
+    app_secret: str
+    redirect_uri: str
+    http: Http
+
+    def consent_url(self, state: str, challenge: str) -> str:
+        return "https://oauth.zaloapp.com/v4/oa/permission?" + urlencode({
+            "app_id": self.app_id, "redirect_uri": self.redirect_uri, "code_challenge": challenge, "state": state})
+
+    def exchange(self, params: dict[str, str], verifier: str) -> dict[str, str]:
+        resp = self.http.request("POST", "https://oauth.zaloapp.com/v4/oa/access_token", platform="zalo",
+                                 headers={"secret_key": self.app_secret},
+                                 data={"code": params.get("code", ""), "app_id": self.app_id,
+                                       "grant_type": "authorization_code", "code_verifier": verifier})
+        body = json_body(resp)
+        if not body.get("access_token"):
+            raise Rejected(f"zalo: the code was refused ({body.get('error_description') or body.get('error')}).",
+                           platform="zalo")
+        oa_id = params.get("oa_id", "")
+        if not oa_id:
+            raise Rejected("zalo: the pasted address has no oa_id; paste the whole address Zalo sent you to.",
+                           platform="zalo")
+        return {"oa_id": oa_id, "app_id": self.app_id, "app_secret": self.app_secret,
+                "access_token": body["access_token"], "refresh_token": body["refresh_token"],
+                "expires_at": _expires(body.get("expires_in"))}
+
+
+@dataclass
+class TikTokAuth:
+    client_key: str
+    client_secret: str
+    redirect_uri: str
+    http: Http
+
+    def consent_url(self, state: str, challenge: str) -> str:
+        return "https://www.tiktok.com/v2/auth/authorize/?" + urlencode({
+            "client_key": self.client_key, "scope": TIKTOK_SCOPES, "response_type": "code",
+            "redirect_uri": self.redirect_uri, "state": state, "code_challenge": challenge,
+            "code_challenge_method": "S256"})
+
+    def exchange(self, params: dict[str, str], verifier: str) -> dict[str, str]:
+        resp = self.http.request("POST", "https://open.tiktokapis.com/v2/oauth/token/", platform="tiktok",
+                                 headers={"Content-Type": "application/x-www-form-urlencoded"},
+                                 data={"client_key": self.client_key, "client_secret": self.client_secret,
+                                       "code": params.get("code", ""), "grant_type": "authorization_code",
+                                       "redirect_uri": self.redirect_uri, "code_verifier": verifier})
+        body = json_body(resp)
+        if not body.get("access_token"):
+            raise Rejected(f"tiktok: the code was refused ({body.get('error_description') or body.get('error')}).",
+                           platform="tiktok")
+        missing = {"video.publish", "video.upload"} - set((body.get("scope") or "").split(","))
+        if missing == {"video.publish", "video.upload"}:
+            raise Rejected("tiktok: the account did not allow posting videos (video.publish / video.upload); "
+                           "connect again and tick every permission.", platform="tiktok")
+        return {"client_key": self.client_key, "client_secret": self.client_secret, "open_id": body["open_id"],
+                "access_token": body["access_token"], "refresh_token": body["refresh_token"],
+                "expires_at": _expires(body.get("expires_in")),
+                "refresh_expires_at": _expires(body.get("refresh_expires_in"))}
+
+
+def new_state() -> str:
+    return secrets.token_urlsafe(16)

@@ -1,0 +1,4 @@
+"""`python -m loa` is the `loa` command."""
+from .cli import main
+
+main()

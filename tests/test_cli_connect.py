@@ -1,0 +1,123 @@
+"""`loa channel connect` end to end against the sandbox's consent pages and token endpoints."""
+from __future__ import annotations
+
+import json
+
+import pytest
+import requests
+
+from connectors import oauth
+from connectors.http import Http
+from connectors.sandbox import Sandbox, SandboxServer
+
+
+@pytest.fixture(scope="module")
+def server():
+    with SandboxServer(Sandbox(processing_seconds=0.1)) as s:
+        yield s
+
+
+@pytest.fixture
+def fixed(monkeypatch):
+    """A known state and PKCE pair, so the test can play the browser's part."""
+    monkeypatch.setattr(oauth, "new_state", lambda: "st8")
+    pair = oauth.pkce()
+    monkeypatch.setattr(oauth, "pkce", lambda: pair)
+    return pair
+
+
+def landing(server, url: str) -> str:
+    """What the officer's browser does: open the consent address, approve, land on the redirect."""
+    r = requests.get(Http(base=server.base).url(url), allow_redirects=False, timeout=5)
+    assert r.status_code == 302
+    return r.headers["Location"]
+
+
+def test_connect_zalo(loa, server, fixed, monkeypatch):
+    monkeypatch.setenv("LOA_API_BASE", server.base)
+    creds = server.sandbox.new_account("zalo")
+    auth = oauth.ZaloAuth(creds["app_id"], creds["app_secret"], "https://localhost/loa-callback", Http())
+    back = landing(server, auth.consent_url("st8", fixed[1]))
+    r = loa("channel", "connect", "zalo", "--name", "zalo-oa", "--app-id", creds["app_id"],
+            input=f"{creds['app_secret']}\n{back}\n")
+    assert r.exit_code == 0, r.output
+    assert "oauth.zaloapp.com/v4/oa/permission" in r.output
+    assert creds["app_secret"] not in r.output
+    listed = json.loads(loa("channel", "list", "--json").output)[0]
+    assert listed["account_id"] == creds["oa_id"] and listed["access_expires_at"]
+
+
+def test_connect_tiktok(loa, server, fixed, monkeypatch):
+    monkeypatch.setenv("LOA_API_BASE", server.base)
+    creds = server.sandbox.new_account("tiktok")
+    auth = oauth.TikTokAuth(creds["client_key"], creds["client_secret"], "https://localhost/loa-callback", Http())
+    back = landing(server, auth.consent_url("st8", fixed[1]))
+    r = loa("channel", "connect", "tiktok", "--name", "tt", "--client-key", creds["client_key"],
+            "--client-secret", creds["client_secret"], input=f"{back}\n")
+    assert r.exit_code == 0, r.output
+    assert json.loads(loa("channel", "list", "--json").output)[0]["account_id"] == creds["open_id"]
+
+
+def test_connect_facebook_picks_the_page(loa, server, fixed, monkeypatch):
+    monkeypatch.setenv("LOA_API_BASE", server.base)
+    auth = oauth.FacebookAuth("app1", "appsecret-1", "https://localhost/loa-callback", Http())
+    back = landing(server, auth.consent_url("st8"))
+    r = loa("channel", "connect", "facebook", "--name", "fanpage", "--app-id", "app1", input=f"appsecret-1\n{back}\n")
+    assert r.exit_code == 0, r.output
+    assert "Page: Công an xã (sandbox)" in r.output
+    row = json.loads(loa("channel", "list", "--json").output)[0]
+    assert set(row["credentials"]) == {"page_id", "access_token", "user_token", "app_id", "app_secret"}
+
+
+def test_wrong_state_is_refused(loa, server, fixed, monkeypatch):
+    monkeypatch.setenv("LOA_API_BASE", server.base)
+    creds = server.sandbox.new_account("tiktok")
+    r = loa("channel", "connect", "tiktok", "--name", "tt", "--client-key", creds["client_key"],
+            "--client-secret", creds["client_secret"], input="https://localhost/loa-callback?code=x&state=other\n")
+    assert r.exit_code == 1 and "another connection attempt" in r.output
+
+
+def test_refused_code_is_a_clear_error(loa, server, fixed, monkeypatch):
+    monkeypatch.setenv("LOA_API_BASE", server.base)
+    creds = server.sandbox.new_account("zalo")
+    r = loa("channel", "connect", "zalo", "--name", "z", "--app-id", creds["app_id"], "--app-secret",
+            creds["app_secret"], input="https://localhost/loa-callback?code=bogus&oa_id=1&state=st8\n")
+    assert r.exit_code == 1 and "the code was refused" in r.output
+
+
+def test_sandbox_commands_against_a_served_sandbox(tmp_path):
+    import os
+    import signal
+    import socket
+    import subprocess
+    import sys
+    import time
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    env = {**os.environ, "LOA_API_BASE": f"http://127.0.0.1:{port}"}
+    loa = [sys.executable, "-m", "loa"]
+    proc = subprocess.Popen(loa + ["sandbox", "serve", "--port", str(port)], env=env, stdout=subprocess.PIPE, text=True)
+    try:
+        assert "Sandbox platforms on" in proc.stdout.readline()
+        for _ in range(50):
+            out = subprocess.run(loa + ["sandbox", "account", "tiktok"], env=env, capture_output=True, text=True)
+            if out.returncode == 0:
+                break
+            time.sleep(0.1)
+        creds = json.loads(out.stdout)
+        assert set(creds) == {"client_key", "client_secret", "open_id", "access_token", "refresh_token"}
+        ledger = subprocess.run(loa + ["sandbox", "ledger"], env=env, capture_output=True, text=True)
+        assert "0 published, 0 published more than once." in ledger.stdout
+    finally:
+        proc.send_signal(signal.SIGINT)
+        proc.wait(timeout=10)
+
+
+def test_sandbox_commands_say_when_no_sandbox_runs(runner, monkeypatch):
+    from loa.cli import cli
+
+    monkeypatch.setenv("LOA_API_BASE", "http://127.0.0.1:9")
+    r = runner.invoke(cli, ["sandbox", "ledger"])
+    assert r.exit_code == 1 and "No sandbox answers" in r.output
