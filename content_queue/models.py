@@ -185,6 +185,7 @@ class Channel(Base):
     )
     health_detail: Mapped[str] = mapped_column(Text, default="")
     active: Mapped[bool] = mapped_column(Boolean, default=True)
+    cooldown_until: Mapped[Optional[datetime]] = mapped_column()  # the platform asked us to wait
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 
@@ -258,6 +259,7 @@ class Delivery(Base):
     __table_args__ = (
         UniqueConstraint("post_id", "channel_id"),
         Index("ix_deliveries_state_due", "state", "due_at"),
+        Index("ix_deliveries_state_next", "state", "next_attempt_at"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -276,6 +278,7 @@ class Delivery(Base):
     remote_state: Mapped[dict[str, Any]] = mapped_column(default=dict)
     last_error: Mapped[str] = mapped_column(Text, default="")
     last_error_kind: Mapped[str] = mapped_column(String(32), default="")
+    preflight: Mapped[str] = mapped_column(Text, default="")  # warnings found ahead of time
     published_at: Mapped[Optional[datetime]] = mapped_column()
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
@@ -304,6 +307,18 @@ class Attempt(Base):
     finished_at: Mapped[Optional[datetime]] = mapped_column()
 
     delivery: Mapped[Delivery] = relationship(back_populates="attempts")
+
+
+class Worker(Base):
+    """A running `loa run` process; its heartbeat tells the others whether its claims are alive."""
+
+    __tablename__ = "workers"
+
+    id: Mapped[str] = mapped_column(String(200), primary_key=True)
+    host: Mapped[str] = mapped_column(String(200), default="")
+    pid: Mapped[int] = mapped_column(Integer, default=0)
+    started_at: Mapped[datetime] = mapped_column(default=utcnow)
+    heartbeat_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
 class Clip(Base):

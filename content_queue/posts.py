@@ -191,7 +191,8 @@ def store(session: Session, campaign: Campaign, prepared: Prepared, *, media_dir
     session.add(post)
     session.flush()
     for ch in prepared.channels:
-        session.add(Delivery(post_id=post.id, channel_id=ch.id, state=DeliveryState.scheduled, due_at=d.due_at))
+        session.add(Delivery(post_id=post.id, channel_id=ch.id, state=DeliveryState.scheduled, due_at=d.due_at,
+                             next_attempt_at=d.due_at))
     session.flush()
     return post
 
@@ -372,7 +373,7 @@ def reschedule_post(session: Session, campaign: Campaign, post_id: int, at: str 
     for d in waiting:
         d.due_at = due
         d.state = DeliveryState.scheduled
-        d.next_attempt_at = None
+        d.next_attempt_at = due
     session.flush()
     return post, len(waiting)
 

@@ -1,0 +1,74 @@
+"""Per-platform budgets: wait instead of hitting the platform's wall.
+
+Counted from the shared attempts log, so every worker on the same database sees the same budget:
+TikTok allows 6 video inits a minute per account, Facebook 30 API-published Reels a day per Page,
+and Facebook's usage headers say when an app or Page is close to its limit. A backlog (posts due
+while the computer was off) goes out one post per channel at a time, spaced, never in a burst.
+"""
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import TYPE_CHECKING
+
+from sqlalchemy import func, select
+
+from connectors import limits as L
+from content_queue.models import Attempt, Delivery, DeliveryState
+
+if TYPE_CHECKING:
+    from .engine import Engine
+    from .items import Job
+
+CATCH_UP_AFTER = timedelta(minutes=2)  # a delivery this late is part of a backlog
+CATCH_UP_SPACING = timedelta(minutes=2)  # one backlog post per channel per this much time
+USAGE_CEILING = 95.0
+
+
+class Budgets:
+    def __init__(self, engine: "Engine") -> None:
+        self.engine = engine
+        self._usage_until = None  # Facebook said its limit is near: wait until then
+        self._usage_level = 0.0
+
+    def _publishes_since(self, s, channel_id: int, since) -> list:
+        return list(s.scalars(select(Attempt.started_at).join(Delivery, Delivery.id == Attempt.delivery_id)
+                              .where(Delivery.channel_id == channel_id, Attempt.action.in_(("publish", "handoff")),
+                                     Attempt.started_at >= since).order_by(Attempt.started_at)))
+
+    def wait_for(self, job: "Job") -> tuple[float, str] | None:
+        """``(seconds, why)`` to wait before this delivery may be sent, or None."""
+        now = self.engine.clock()
+        with self.engine.sessions() as s:
+            if job.due_at < now - CATCH_UP_AFTER:
+                recent = self._publishes_since(s, job.channel_id, now - CATCH_UP_SPACING)
+                if recent:
+                    wait = (recent[-1] + CATCH_UP_SPACING - now).total_seconds()
+                    return max(wait, 1.0), "catching up on posts missed while loa was off, one at a time"
+            if job.platform == "tiktok":
+                recent = self._publishes_since(s, job.channel_id, now - timedelta(minutes=1))
+                if len(recent) >= L.TIKTOK_INITS_PER_MINUTE - 1:
+                    wait = (recent[0] + timedelta(minutes=1) - now).total_seconds()
+                    return max(wait, 1.0), "TikTok allows 6 uploads a minute per account"
+            if job.platform == "facebook" and job.item.route == "reel":
+                day_ago = now - timedelta(hours=24)
+                reels = list(s.scalars(select(Delivery.published_at).where(
+                    Delivery.channel_id == job.channel_id, Delivery.state == DeliveryState.published,
+                    Delivery.published_at >= day_ago,
+                    Delivery.remote_state["route"].as_string() == "reel").order_by(Delivery.published_at)))
+                if len(reels) >= L.FACEBOOK_REELS_PER_DAY:
+                    wait = (reels[0] + timedelta(hours=24) - now).total_seconds()
+                    return max(wait, 60.0), "Facebook allows 30 API-published Reels a day per Page"
+        return self._usage_wait(job, now)
+
+    def saw_usage(self, usage) -> None:
+        """Facebook answered with its usage headers (called by the HTTP helper)."""
+        if usage.highest >= USAGE_CEILING:
+            self._usage_until = self.engine.clock() + timedelta(seconds=usage.regain_seconds or 300.0)
+            self._usage_level = usage.highest
+
+    def _usage_wait(self, job: "Job", now) -> tuple[float, str] | None:
+        """Facebook's usage near 100%: wait as long as Facebook says (or 5 minutes) from when it said so."""
+        if job.platform != "facebook" or self._usage_until is None or now >= self._usage_until:
+            return None
+        return ((self._usage_until - now).total_seconds(),
+                f"Facebook reports {self._usage_level:.0f}% of its call limit used")

@@ -1,0 +1,83 @@
+"""Turn a stored post into what one platform receives (a connectors.Item)."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from connectors import Item, Media
+from content_queue.media import MediaFacts
+from content_queue.models import Campaign, Channel, Delivery, Post
+from content_queue.validation import Draft, is_reel, platform_text, zalo_description, zalo_title
+
+CONTENT_TYPES = {".mp4": "video/mp4", ".m4v": "video/mp4", ".mov": "video/quicktime", ".webm": "video/webm",
+                 ".avi": "video/x-msvideo", ".jpg": "image/jpeg", ".jpeg": "image/jpeg", ".png": "image/png"}
+
+
+@dataclass
+class Job:
+    """Everything a publish needs, read in one short transaction and then detached."""
+
+    delivery_id: int
+    platform: str
+    channel_id: int
+    channel_name: str
+    credentials: dict[str, Any]
+    credentials_version: int
+    settings: dict[str, Any]
+    item: Item
+    remote_state: dict[str, Any]
+    due_at: datetime
+    attempt_count: int
+    handoff: bool
+
+
+def draft_of(post: Post) -> Draft:
+    media = MediaFacts(**post.media.facts) if post.media is not None and post.media.facts else None
+    return Draft(text=post.text, title=post.title, link=post.link, cover_url=post.cover_url, media=media,
+                 variants=post.variants or {}, add_hashtags=post.add_hashtags, due_at=post.due_at)
+
+
+def build_item(post: Post, channel: Channel, campaign: Campaign, media_dir: Path, *,
+               schedule_at: datetime | None = None, reference: str = "") -> Item:
+    platform = channel.platform.value
+    draft = draft_of(post)
+    text = platform_text(draft, platform, campaign.hashtag_list)
+    media = None
+    if post.media is not None:
+        path = media_dir / post.media.relpath
+        media = Media(path=path, kind=post.media.kind, size=post.media.size, width=post.media.width,
+                      height=post.media.height, duration=post.media.duration,
+                      content_type=CONTENT_TYPES.get(path.suffix.lower(), "application/octet-stream"))
+    if platform == "facebook":
+        if media is None:
+            route = "feed"
+        elif media.kind == "image":
+            route = "photo"
+        else:
+            route = "reel" if is_reel(draft.media) else "video"
+        return Item(text=text, title=post.title, link=post.link, media=media, route=route, schedule_at=schedule_at,
+                    reference=reference)
+    if platform == "zalo":
+        title, _ = zalo_title(draft)
+        description, _ = zalo_description(draft)
+        video = media if media is not None and media.kind == "video" else None
+        return Item(text=text, title=title, description=description, link=post.link,
+                    cover_url=post.cover_url or (channel.settings or {}).get("cover_url", ""), media=video,
+                    route="video" if video else "normal", reference=reference)
+    return Item(text=text, title=post.title, media=media, route="video", reference=reference)
+
+
+def handoff_wanted(post: Post, campaign: Campaign) -> bool:
+    return post.facebook_handoff if post.facebook_handoff is not None else campaign.facebook_handoff
+
+
+def job_of(delivery: Delivery, campaign: Campaign, media_dir: Path) -> Job:
+    ch = delivery.channel
+    return Job(
+        delivery_id=delivery.id, platform=ch.platform.value, channel_id=ch.id, channel_name=ch.name,
+        credentials=ch.credentials, credentials_version=ch.credentials_version, settings=dict(ch.settings or {}),
+        item=build_item(delivery.post, ch, campaign, media_dir, reference=f"delivery {delivery.id}"),
+        remote_state=dict(delivery.remote_state or {}), due_at=delivery.due_at,
+        attempt_count=delivery.attempt_count, handoff=handoff_wanted(delivery.post, campaign))

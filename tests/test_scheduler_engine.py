@@ -1,0 +1,303 @@
+"""The engine against the sandbox on a driven clock: every path of a delivery's life."""
+from __future__ import annotations
+
+import threading
+from datetime import timedelta
+
+import pytest
+
+from connectors.sandbox import Sandbox, SandboxServer
+from content_queue.models import Channel, ChannelHealth, DeliveryState
+from scheduler.engine import Policy
+from tests.conftest import make_video
+from tests.scheduler_helpers import Clock, make_world
+
+S = DeliveryState
+
+
+@pytest.fixture
+def clock():
+    return Clock()
+
+
+@pytest.fixture
+def server(clock):
+    sb = Sandbox(processing_seconds=1.0, clock=clock.ts)
+    sb.faults.delay = 1.5
+    with SandboxServer(sb) as s:
+        yield s
+
+
+@pytest.fixture
+def world(db_url, tmp_path, server, clock):
+    w = make_world(db_url, tmp_path, server, clock)
+    yield w
+    w.engine_db.dispose()
+
+
+@pytest.fixture(scope="module")
+def reel(tmp_path_factory):
+    return make_video(tmp_path_factory.mktemp("m") / "reel.mp4", size="540x960", seconds=4)
+
+
+def test_due_post_published_once_and_only_when_due(world, clock):
+    world.add_channel("facebook", "fanpage")
+    [d] = world.post("Phát động chiến dịch", "facebook", at=clock() + timedelta(minutes=10))
+    eng = world.engine()
+    eng.run_pass()
+    assert world.delivery(d).state is S.scheduled
+    assert eng.next_wakeup() == clock() + timedelta(minutes=10)
+    clock.advance(minutes=10)
+    report = eng.run_pass()
+    got = world.delivery(d)
+    assert got.state is S.published and got.remote_url.startswith("https://www.facebook.com/")
+    assert report.published == 1
+    eng.run_pass()
+    assert len(world.ledger("Phát động")) == 1
+
+
+def test_all_three_platforms(world, clock, reel):
+    for p in ("facebook", "zalo", "tiktok"):
+        world.add_channel(p, p)
+    ids = world.post("Trailer chiến dịch", "all", media=reel)
+    eng = world.engine()
+    eng.run_pass()
+    for _ in range(6):
+        clock.advance(seconds=6)
+        eng.run_pass()
+    states = {world.delivery(i).state for i in ids}
+    assert states == {S.published}, [(world.delivery(i).state, world.delivery(i).last_error) for i in ids]
+    assert len(world.ledger("Trailer")) == 3
+
+
+def test_missed_beyond_grace_and_published_within(world, clock):
+    world.add_channel("facebook", "fanpage")
+    [old] = world.post("Cũ quá", "facebook", at=clock())
+    [recent] = world.post("Vừa mới", "facebook", at=clock() + timedelta(hours=2, minutes=30))
+    clock.advance(hours=3)  # the office computer was off
+    world.engine().run_pass()
+    assert world.delivery(old).state is S.missed
+    assert "more than 120 minutes" in world.delivery(old).last_error
+    assert world.delivery(recent).state is S.published
+    assert world.ledger("Cũ quá") == []
+
+
+def test_backlog_goes_out_one_per_channel_at_a_time(world, clock):
+    world.add_channel("facebook", "fanpage")
+    ids = [world.post(f"Tồn đọng {i}", "facebook", at=clock() + timedelta(minutes=i))[0] for i in range(5)]
+    clock.advance(minutes=60)
+    eng = world.engine()
+    eng.run_pass()
+    assert sum(world.delivery(i).state is S.published for i in ids) == 1
+    for _ in range(4):
+        clock.advance(minutes=2, seconds=1)
+        eng.run_pass()
+    assert all(world.delivery(i).state is S.published for i in ids)
+    times = sorted(e["at"] for e in world.ledger("Tồn đọng"))
+    assert all(b - a >= 120 for a, b in zip(times, times[1:]))
+
+
+@pytest.mark.parametrize("fault", ["5xx", "429"])
+def test_retry_with_backoff_then_published_once(world, clock, fault):
+    world.add_channel("facebook", "fanpage")
+    [d] = world.post(f"Thử lại {fault}", "facebook")
+    world.sandbox.queue_fault(fault, "feed")
+    eng = world.engine()
+    eng.run_pass()
+    got = world.delivery(d)
+    assert got.state is S.retry_wait and got.next_attempt_at > clock()
+    if fault == "429":
+        with world.sessions() as s:
+            assert s.get(Channel, world.channels["fanpage"]).cooldown_until > clock()
+    clock.advance(minutes=5)
+    eng.run_pass()
+    assert world.delivery(d).state is S.published
+    assert len(world.ledger(f"Thử lại {fault}")) == 1
+
+
+def test_bounded_attempts_then_failed_with_reason(world, clock):
+    world.add_channel("facebook", "fanpage")
+    [d] = world.post("Không bao giờ", "facebook")
+    world.sandbox.queue_fault("5xx", "feed", times=50)
+    eng = world.engine(policy=Policy(max_attempts=3, backoff_base=1))
+    for _ in range(5):
+        eng.run_pass()
+        clock.advance(minutes=2)
+    got = world.delivery(d)
+    assert got.state is S.failed and "gave up after 3 attempts" in got.last_error
+
+
+@pytest.mark.parametrize("fault", ["timeout_after", "drop_after"])
+@pytest.mark.parametrize("platform", ["facebook", "zalo"])
+def test_no_answer_after_posting_is_reconciled_not_reposted(world, clock, fault, platform):
+    world.add_channel(platform, platform)
+    [d] = world.post(f"Im lặng {fault} {platform}", platform)
+    world.sandbox.queue_fault(fault, "feed" if platform == "facebook" else "article/create")
+    eng = world.engine()
+    eng.run_pass()
+    assert world.delivery(d).state in (S.unknown, S.published, S.processing)
+    for _ in range(4):
+        clock.advance(seconds=10)
+        eng.run_pass()
+    assert world.delivery(d).state is S.published
+    assert len(world.ledger(f"Im lặng {fault} {platform}")) == 1
+
+
+def test_tiktok_last_chunk_timeout_reconciled(world, clock, reel):
+    world.add_channel("tiktok", "tiktok")
+    [d] = world.post("TikTok im lặng", "tiktok", media=reel)
+    world.sandbox.queue_fault("timeout_after", "open-upload")
+    eng = world.engine()
+    eng.run_pass()
+    for _ in range(4):
+        clock.advance(seconds=10)
+        eng.run_pass()
+    assert world.delivery(d).state is S.published
+    assert len(world.ledger("TikTok im lặng")) == 1
+
+
+class Crash(BaseException):
+    """The process dies (SIGKILL): nothing after this point runs."""
+
+
+def test_crash_after_the_post_was_made_is_reconciled(world, clock):
+    world.add_channel("facebook", "fanpage")
+    [d] = world.post("Mất điện", "facebook")
+    eng = world.engine()
+    real_save = eng._save_state
+
+    def save_then_die(delivery_id, state):
+        real_save(delivery_id, state)
+        if "post_id" in state:
+            raise Crash()
+
+    eng._save_state = save_then_die
+    with pytest.raises(Crash):
+        eng.run_pass()
+    assert world.delivery(d).state is S.publishing
+    clock.advance(minutes=2)  # past the dead worker's lease
+    fresh = world.engine()
+    fresh.run_pass()
+    fresh.run_pass()
+    assert world.delivery(d).state is S.published
+    assert len(world.ledger("Mất điện")) == 1
+
+
+def test_crash_before_anything_was_sent_publishes_once(world, clock):
+    world.add_channel("facebook", "fanpage")
+    [d] = world.post("Trước khi gửi", "facebook")
+    eng = world.engine()
+    assert eng.claim() == [d]  # claimed, then the process died
+    clock.advance(minutes=2)
+    fresh = world.engine()
+    fresh.run_pass()
+    fresh.run_pass()
+    assert world.delivery(d).state is S.published
+    assert len(world.ledger("Trước khi gửi")) == 1
+
+
+def test_expired_token_refreshed_and_stored(world, clock):
+    cid = world.add_channel("zalo", "zalo", expired=True)
+    with world.sessions() as s:
+        before = s.get(Channel, cid).credentials["refresh_token"].reveal()
+    [d] = world.post("Token hết hạn", "zalo")
+    world.engine().run_pass()
+    assert world.delivery(d).state is S.published
+    with world.sessions() as s:
+        ch = s.get(Channel, cid)
+        assert ch.credentials["refresh_token"].reveal() != before
+        assert ch.credentials_version == 2 and ch.access_expires_at is not None
+
+
+def test_tokens_refreshed_ahead_of_expiry(world, clock):
+    cid = world.add_channel("tiktok", "tiktok")
+    with world.sessions.begin() as s:
+        s.get(Channel, cid).access_expires_at = clock() + timedelta(minutes=30)
+    world.engine().refresh_tokens()
+    with world.sessions() as s:
+        assert s.get(Channel, cid).credentials_version == 2
+
+
+def test_dead_credentials_fail_and_flag_the_channel(world, clock, reel):
+    cid = world.add_channel("tiktok", "tiktok", expired=True)
+    with world.sandbox.lock:  # the refresh token was revoked too
+        for t in list(world.sandbox.tokens.values()):
+            if t.kind == "refresh":
+                del world.sandbox.tokens[t.value]
+    [d] = world.post("Mất kết nối", "tiktok", media=reel)
+    world.engine().run_pass()
+    got = world.delivery(d)
+    assert got.state is S.failed and got.last_error_kind == "credentials" and f"loa retry {d}" in got.last_error
+    with world.sessions() as s:
+        assert s.get(Channel, cid).health is ChannelHealth.reconnect
+
+
+def test_rejected_content_fails_with_the_platform_message(world, clock, reel):
+    world.add_channel("tiktok", "tiktok", privacy_options=["SELF_ONLY"])
+    [d] = world.post("Riêng tư", "tiktok", media=reel)
+    world.engine().run_pass()
+    got = world.delivery(d)
+    assert got.state is S.failed and "has not yet audited this app" in got.last_error
+
+
+def test_reel_processing_is_followed(world, clock, reel):
+    world.add_channel("facebook", "fanpage")
+    [d] = world.post("Reel", "facebook", media=reel)
+    eng = world.engine()
+    eng.run_pass()
+    assert world.delivery(d).state is S.processing
+    clock.advance(seconds=6)
+    eng.run_pass()
+    got = world.delivery(d)
+    assert got.state is S.published and "/reel/" in got.remote_url
+
+
+def test_handoff_to_facebook(world, clock):
+    world.add_channel("facebook", "fanpage")
+    [d] = world.post("Đăng hộ", "facebook", at=clock() + timedelta(hours=3), facebook_handoff=True)
+    eng = world.engine()
+    assert eng.hand_off() == 1
+    got = world.delivery(d)
+    assert got.state is S.processing and got.remote_state["platform_status"] == "scheduled"
+    assert world.ledger("Đăng hộ") == []
+    clock.advance(hours=3, minutes=1)  # the office computer could be off now: Facebook publishes
+    eng.run_pass()
+    assert world.delivery(d).state is S.published
+    assert len(world.ledger("Đăng hộ")) == 1
+
+
+def test_two_workers_never_claim_the_same_delivery(world, clock):
+    world.add_channel("facebook", "fanpage")
+    for i in range(40):
+        world.post(f"Song song {i}", "facebook")
+    a, b = world.engine(), world.engine()
+    claimed: list[list[int]] = [[], []]
+
+    def take(eng, out):
+        while True:
+            ids = eng.claim(limit=3)
+            if not ids:
+                return
+            out.extend(ids)
+
+    threads = [threading.Thread(target=take, args=(e, o)) for e, o in zip((a, b), claimed)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert sorted(claimed[0] + claimed[1]) == sorted(set(claimed[0] + claimed[1]))
+    assert len(claimed[0]) + len(claimed[1]) == 40
+
+
+def test_preflight_warns_ahead(world, clock, reel):
+    cid = world.add_channel("facebook", "fanpage")
+    [d] = world.post("Sắp tới", "facebook", at=clock() + timedelta(hours=5), media=reel)
+    with world.sessions.begin() as s:
+        ch = s.get(Channel, cid)
+        ch.health = ChannelHealth.reconnect
+    for f in world.media_dir.rglob("*.mp4"):
+        f.chmod(0o644)
+        f.unlink()
+    world.engine().preflight()
+    warning = world.delivery(d).preflight
+    assert "must be connected again" in warning and "missing from the store" in warning
