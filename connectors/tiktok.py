@@ -27,6 +27,7 @@ DEFAULT_CHUNK = 10 * L.MB  # small enough to redo cheaply on a slow line
 NEVER_RETRY_FAILS = ("spam_risk", "file_format_check_failed", "duration_check_failed",
                      "frame_rate_check_failed", "picture_size_check_failed")
 UNAUDITED = "unaudited_client_can_only_post_to_private_accounts"
+REFRESH_DEAD = ("invalid_grant", "invalid_client", "access_denied", "invalid_request", "unauthorized_client")
 EXPLAIN = {
     UNAUDITED: ("TikTok has not yet audited this app, so it may post only to a private account, and "
                 "only as SELF_ONLY. Make the TikTok account private and set the channel's privacy to "
@@ -188,6 +189,10 @@ class TikTokConnector(Connector):
                                      headers={"Content-Type": media.content_type,
                                               "Content-Length": str(last - first + 1),
                                               "Content-Range": f"bytes {first}-{last}/{media.size}"})
+            if resp.status_code >= 400 and final:
+                # TikTok answered: it did not take the last chunk, so nothing is being published.
+                state["final_sending"] = False
+                checkpoint(state)
             if resp.status_code == 403:
                 raise RetryLater("tiktok: the upload address expired (it lives one hour); the upload starts again.",
                                  platform=self.platform, status=403)
@@ -246,10 +251,15 @@ class TikTokConnector(Connector):
             "grant_type": "refresh_token", "refresh_token": self.secret("refresh_token")},
             headers={"Content-Type": "application/x-www-form-urlencoded"})
         body = json_body(resp)
-        if resp.status_code >= 500:
-            raise RetryLater("tiktok: token refresh failed for now.", platform=self.platform, status=resp.status_code)
+        error = body.get("error")
+        if isinstance(error, dict):  # the API's own error shape (rate limits, outages)
+            error = error.get("code")
+        if not body.get("access_token") and (resp.status_code >= 500 or resp.status_code == 429
+                                             or error not in REFRESH_DEAD):
+            raise RetryLater(f"tiktok: token refresh failed for now ({error or resp.status_code}).",
+                             retry_after=retry_after(resp), platform=self.platform, status=resp.status_code)
         if not body.get("access_token"):
-            reason = body.get("error_description") or body.get("error") or f"HTTP {resp.status_code}"
+            reason = body.get("error_description") or error or f"HTTP {resp.status_code}"
             raise CredentialsDead(f"tiktok: the refresh token was refused ({reason}); connect the account again "
                                   "(`loa channel connect tiktok`).", platform=self.platform, code=body.get("error"))
         new = {"access_token": body["access_token"], "refresh_token": body.get("refresh_token") or self.secret("refresh_token"),

@@ -15,6 +15,7 @@ second public copy, and every step can be resumed from the checkpointed state.
 from __future__ import annotations
 
 import html
+import os
 import time
 from datetime import datetime, timedelta, timezone
 from typing import Any
@@ -28,7 +29,9 @@ OPENAPI = "https://openapi.zalo.me"
 OAUTH_TOKEN = "https://oauth.zaloapp.com/v4/oa/access_token"
 
 TOKEN_ERRORS = {-216, -220, -124}
-RETRY_ERRORS = {-32: 60.0, -211: 3600.0}  # rate limit; out of quota (Zalo's quotas reset daily)
+# Zalo sends no Retry-After: wait this long after -32 (rate limit), and an hour after -211 (quota).
+RATE_LIMIT_WAIT = float(os.environ.get("LOA_ZALO_RATE_LIMIT_WAIT", "60"))
+RETRY_ERRORS = {-32: RATE_LIMIT_WAIT, -211: 3600.0}
 PROCESSING_ERROR = -214
 REJECT_HINTS = {
     -201: "a parameter is not valid",
@@ -261,7 +264,7 @@ class ZaloConnector(Connector):
         body = json_body(resp)
         if not body.get("access_token") or not body.get("refresh_token"):
             code = body.get("error")
-            if resp.status_code >= 500 or code in RETRY_ERRORS:
+            if resp.status_code >= 500 or resp.status_code == 429 or code in RETRY_ERRORS or code in (None, -1):
                 raise RetryLater(f"zalo: token refresh failed for now (error {code}).", platform=self.platform,
                                  code=code, status=resp.status_code)
             reason = body.get("error_description") or body.get("error_name") or body.get("message") or ""

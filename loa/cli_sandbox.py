@@ -93,5 +93,5 @@ def ledger(base: str | None, as_json: bool) -> None:
         emit_json(data)
         return
     for e in data["ledger"]:
-        click.echo(f"{e['platform']:9} {e['kind']:6} {e['remote_id']:>34}  {e['text'][:60]}")
+        click.echo(f"{e['platform']:9} {e['kind']:6} {e['remote_id']:>34}  {' '.join(e['text'].split())[:60]}")
     click.echo(f"{len(data['ledger'])} published, {len(data['duplicates'])} published more than once.")

@@ -19,8 +19,6 @@ if TYPE_CHECKING:
     from .engine import Engine
     from .items import Job
 
-CATCH_UP_AFTER = timedelta(minutes=2)  # a delivery this late is part of a backlog
-CATCH_UP_SPACING = timedelta(minutes=2)  # one backlog post per channel per this much time
 USAGE_CEILING = 95.0
 
 
@@ -39,10 +37,11 @@ class Budgets:
         """``(seconds, why)`` to wait before this delivery may be sent, or None."""
         now = self.engine.clock()
         with self.engine.sessions() as s:
-            if job.due_at < now - CATCH_UP_AFTER:
-                recent = self._publishes_since(s, job.channel_id, now - CATCH_UP_SPACING)
+            policy = self.engine.policy
+            if job.due_at < now - policy.catch_up_after and job.attempt_count <= 1:
+                recent = self._publishes_since(s, job.channel_id, now - policy.catch_up_spacing)
                 if recent:
-                    wait = (recent[-1] + CATCH_UP_SPACING - now).total_seconds()
+                    wait = (recent[-1] + policy.catch_up_spacing - now).total_seconds()
                     return max(wait, 1.0), "catching up on posts missed while loa was off, one at a time"
             if job.platform == "tiktok":
                 recent = self._publishes_since(s, job.channel_id, now - timedelta(minutes=1))

@@ -67,6 +67,20 @@ class Policy:
     refresh_ahead: timedelta = timedelta(hours=2)
     preflight_ahead: timedelta = timedelta(hours=24)
     handoff_margin: timedelta = timedelta(minutes=5)  # beyond Facebook's 10-minute minimum
+    catch_up_after: timedelta = timedelta(minutes=2)  # a delivery this late is part of a backlog
+    catch_up_spacing: timedelta = timedelta(minutes=2)  # one backlog post per channel per this much time
+
+    @classmethod
+    def from_env(cls, env) -> "Policy":
+        """Tuning for rehearsals and tests: LOA_BACKOFF_BASE, LOA_LEASE_SECONDS, ... (seconds)."""
+        p = cls()
+        for name, attr in (("LOA_BACKOFF_BASE", "backoff_base"), ("LOA_LEASE_SECONDS", "lease_seconds"),
+                           ("LOA_FOLLOW_EVERY", "follow_every"), ("LOA_RECONCILE_EVERY", "reconcile_every")):
+            if env.get(name):
+                setattr(p, attr, float(env[name]))
+        if env.get("LOA_CATCH_UP_SPACING"):
+            p.catch_up_spacing = timedelta(seconds=float(env["LOA_CATCH_UP_SPACING"]))
+        return p
 
 
 @dataclass
@@ -348,6 +362,9 @@ class Engine:
                 d.state = S.processing
                 d.remote_state = {**d.remote_state, "platform_status": result.status}
                 d.next_attempt_at = self._follow_time(d, result)
+            ch = s.get(Channel, d.channel_id)
+            if ch.health in (ChannelHealth.unknown, ChannelHealth.degraded):
+                ch.health, ch.health_detail = ChannelHealth.ok, ""
             if attempt is not None:
                 self._close_attempt(s, attempt, result.status, result.detail or result.url)
             state = d.state
@@ -372,7 +389,7 @@ class Engine:
 
     def _retry(self, delivery_id: int, job: Job, attempt: int, exc: RetryLater, report) -> str:
         now = self.clock()
-        attempts = job.attempt_count + 1
+        attempts = job.attempt_count  # the claim counted this attempt
         if attempts >= self.policy.max_attempts:
             return self._fail(delivery_id, attempt, f"gave up after {attempts} attempts: {exc}", "retry", report)
         delay = self._backoff(attempts, exc.retry_after)

@@ -266,7 +266,7 @@ class Sandbox:
             return r
         r = fb_error(4, "Application request limit reached", status=400)
         r.headers["Retry-After"] = "2"
-        r.headers["X-App-Usage"] = json.dumps({"call_count": 100, "total_time": 40, "total_cputime": 30})
+        r.headers["X-App-Usage"] = json.dumps({"call_count": 90, "total_time": 40, "total_cputime": 30})
         return r
 
     # --- control --------------------------------------------------------------------------

@@ -1,0 +1,111 @@
+"""What the officer sees and does about deliveries: status, retry, resolve."""
+from __future__ import annotations
+
+from datetime import datetime, timedelta, timezone
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session, selectinload
+
+from .errors import NotFound, UserError
+from .models import Campaign, Channel, ChannelHealth, Delivery, DeliveryState, Post
+
+S = DeliveryState
+RETRYABLE = (S.failed, S.missed, S.cancelled, S.needs_attention)
+RESOLVABLE = (S.unknown, S.needs_attention, S.publishing, S.processing)
+
+
+def _of_campaign(campaign: Campaign):
+    return select(Delivery).join(Post, Post.id == Delivery.post_id).where(Post.campaign_id == campaign.id).options(
+        selectinload(Delivery.post), selectinload(Delivery.channel))
+
+
+def get_delivery(s: Session, campaign: Campaign, delivery_id: int) -> Delivery:
+    d = s.scalar(_of_campaign(campaign).where(Delivery.id == delivery_id))
+    if d is None:
+        raise NotFound(f"No delivery {delivery_id}.", fix="`loa status` and `loa post show ID` list them.")
+    return d
+
+
+def retry(s: Session, campaign: Campaign, ids: list[int], *, all_failed: bool = False, channel: str | None = None,
+          now: datetime | None = None) -> list[Delivery]:
+    """Send failed, missed, cancelled or needs-attention deliveries again, as soon as possible."""
+    now = now or datetime.now(timezone.utc)
+    if all_failed:
+        q = _of_campaign(campaign).where(Delivery.state.in_((S.failed, S.missed)))
+        if channel:
+            q = q.join(Channel, Channel.id == Delivery.channel_id).where(Channel.name == channel)
+        rows = list(s.scalars(q))
+    else:
+        rows = [get_delivery(s, campaign, i) for i in ids]
+    for d in rows:
+        if d.state not in RETRYABLE:
+            raise UserError(f"Delivery {d.id} is {d.state.value}; only failed, missed, cancelled or "
+                            "needs-attention deliveries can be retried.")
+        if d.state is S.needs_attention and d.remote_state:
+            raise UserError(f"Delivery {d.id} may already be on {d.channel.platform.value}.",
+                            fix=f"Check the page, then `loa resolve {d.id} --published URL` or `--not-published`.")
+        if d.channel.health is ChannelHealth.reconnect:
+            raise UserError(f"Channel {d.channel.name} must be connected again first.",
+                            fix=f"`loa channel connect {d.channel.platform.value} --name {d.channel.name} --replace`.")
+        d.state, d.attempt_count, d.next_attempt_at = S.retry_wait, 0, now
+        d.last_error, d.last_error_kind, d.claimed_by = "retry asked by the officer", "", None
+        d.remote_state = {}  # nothing of a failed or missed attempt is on the platform
+    s.flush()
+    return rows
+
+
+def resolve(s: Session, campaign: Campaign, delivery_id: int, *, published_url: str | None,
+            now: datetime | None = None) -> Delivery:
+    """The officer settles a delivery reconciliation could not: it was published (with its link) or not."""
+    now = now or datetime.now(timezone.utc)
+    d = get_delivery(s, campaign, delivery_id)
+    if d.state not in RESOLVABLE:
+        raise UserError(f"Delivery {d.id} is {d.state.value}; only unknown or needs-attention deliveries are resolved.")
+    if published_url is not None:
+        if not published_url.startswith(("http://", "https://")):
+            raise UserError(f"{published_url!r} is not a web address.", fix="Paste the post's link from the platform.")
+        d.state, d.remote_url, d.published_at = S.published, published_url, now
+        d.last_error, d.last_error_kind = "marked published by the officer", ""
+    else:
+        d.state, d.remote_state, d.next_attempt_at = S.retry_wait, {}, now
+        d.attempt_count = 0
+        d.last_error, d.last_error_kind = "marked not published by the officer; publishing again", ""
+    d.claimed_by = None
+    s.flush()
+    return d
+
+
+def status(s: Session, campaign: Campaign, now: datetime, show) -> dict[str, Any]:
+    """Everything `loa status` shows, as plain data."""
+    rows = list(s.scalars(_of_campaign(campaign).order_by(Delivery.due_at, Delivery.id)))
+
+    def row(d: Delivery) -> dict[str, Any]:
+        return {"id": d.id, "post": d.post_id, "channel": d.channel.name, "platform": d.channel.platform.value,
+                "state": d.state.value, "due": show(d.due_at), "next_attempt": show(d.next_attempt_at),
+                "attempts": d.attempt_count, "url": d.remote_url, "reason": d.last_error or None,
+                "preflight": d.preflight or None, "text": " ".join((d.post.title or d.post.text).split())[:60]}
+
+    by = lambda *states: [row(d) for d in rows if d.state in states]  # noqa: E731
+    counts = dict(s.execute(select(Delivery.state, func.count()).join(Post, Post.id == Delivery.post_id)
+                            .where(Post.campaign_id == campaign.id).group_by(Delivery.state)).all())
+    channels = []
+    for ch in s.scalars(select(Channel).where(Channel.campaign_id == campaign.id, Channel.active.is_(True))):
+        soon = ch.access_expires_at is not None and ch.access_expires_at < now + timedelta(days=1)
+        channels.append({"name": ch.name, "platform": ch.platform.value, "health": ch.health.value,
+                         "detail": ch.health_detail or None, "token_expires": show(ch.access_expires_at),
+                         "token_expires_soon": soon, "refresh_expires": show(ch.refresh_expires_at),
+                         "cooling_down_until": show(ch.cooldown_until) if ch.cooldown_until and ch.cooldown_until > now
+                         else None})
+    return {
+        "now": show(now),
+        "counts": {k.value: v for k, v in counts.items()},
+        "due_next": by(S.scheduled)[:10],
+        "retrying": by(S.retry_wait),
+        "in_flight": by(S.publishing, S.processing),
+        "needs_attention": by(S.unknown, S.needs_attention),
+        "missed": by(S.missed),
+        "failed": by(S.failed),
+        "preflight_warnings": [r for r in by(S.scheduled, S.retry_wait) if r["preflight"]],
+        "channels": channels,
+    }
