@@ -1,0 +1,120 @@
+"""`loa run`, `loa status`, `loa retry`, `loa resolve` through the CLI, against the sandbox."""
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from connectors.sandbox import Sandbox, SandboxServer
+
+
+@pytest.fixture
+def sandbox_env(monkeypatch):
+    with SandboxServer(Sandbox(processing_seconds=0.2)) as s:
+        monkeypatch.setenv("LOA_API_BASE", s.base)
+        monkeypatch.setenv("LOA_HTTP_READ_TIMEOUT", "1")
+        yield s
+
+
+def add_channel(loa, server, platform, name, tmp_path, **account):
+    creds = server.sandbox.new_account(platform, **account)
+    f = tmp_path / f"{name}.json"
+    f.write_text(json.dumps(creds))
+    extra = ["--cover-url", "https://example.org/bia.jpg"] if platform == "zalo" else []
+    r = loa("channel", "add", platform, "--name", name, "--credentials", str(f), *extra)
+    assert r.exit_code == 0, r.output
+    return creds
+
+
+def test_run_once_publishes_and_status_shows_links(loa, sandbox_env, tmp_path):
+    add_channel(loa, sandbox_env, "facebook", "fanpage", tmp_path)
+    add_channel(loa, sandbox_env, "zalo", "zalo-oa", tmp_path)
+    assert loa("post", "add", "--text", "Khởi động chiến dịch", "--now", "--to", "facebook,zalo").exit_code == 0
+    assert loa("post", "add", "--text", "Tuần sau", "--at", "2031-01-01 08:00", "--to", "facebook").exit_code == 0
+    r = loa("run", "--once")
+    assert r.exit_code == 0, r.output
+    assert "published 2" in r.output
+    status = json.loads(loa("status", "--json").output)
+    assert status["counts"] == {"published": 2, "scheduled": 1}
+    assert status["due_next"][0]["due"] == "2031-01-01 08:00"
+    shown = json.loads(loa("post", "show", "1", "--json").output)
+    assert all(d["url"].startswith("https://") for d in shown["deliveries"])
+    assert len(sandbox_env.sandbox.ledger) == 2
+    text = loa("status").output
+    assert "Due next (1)" in text and "fanpage" in text
+
+
+def test_failed_delivery_shown_with_reason_then_retried(loa, sandbox_env, tmp_path):
+    add_channel(loa, sandbox_env, "tiktok", "tiktok", tmp_path, privacy_options=["SELF_ONLY"])
+    from tests.conftest import make_video
+
+    video = make_video(tmp_path / "v.mp4", size="540x960", seconds=3)
+    loa("post", "add", "--text", "Video", "--media", str(video), "--now", "--to", "tiktok")
+    loa("run", "--once")
+    status = json.loads(loa("status", "--json").output)
+    [failed] = status["failed"]
+    assert "has not yet audited this app" in failed["reason"]
+    assert "Failed (1)" in loa("status").output
+    r = loa("channel", "set", "tiktok", "--privacy-level", "SELF_ONLY")
+    assert r.exit_code == 0
+    assert loa("retry", str(failed["id"])).exit_code == 0
+    r = loa("run", "--until-idle", "--timeout", "20")
+    assert r.exit_code == 0, r.output
+    assert json.loads(loa("status", "--json").output)["counts"] == {"published": 1}
+
+
+def test_resolve_unknown_delivery(loa, sandbox_env, tmp_path):
+    from content_queue.models import Delivery, DeliveryState
+    from loa import settings
+
+    add_channel(loa, sandbox_env, "facebook", "fanpage", tmp_path)
+    loa("post", "add", "--text", "x", "--now", "--to", "facebook")
+    with settings.find().sessions.begin() as s:
+        d = s.get(Delivery, 1)
+        d.state = DeliveryState.needs_attention
+        d.last_error = "the platform could not tell"
+    assert "Needs your attention (1)" in loa("status").output
+    r = loa("resolve", "1", "--published", "https://www.facebook.com/1/posts/2")
+    assert r.exit_code == 0 and "published" in r.output
+    assert json.loads(loa("post", "show", "1", "--json").output)["deliveries"][0]["url"] == "https://www.facebook.com/1/posts/2"
+    assert loa("resolve", "1", "--not-published").exit_code == 1
+
+
+def test_resolve_not_published_sends_again(loa, sandbox_env, tmp_path):
+    from content_queue.models import Delivery, DeliveryState
+    from loa import settings
+
+    add_channel(loa, sandbox_env, "facebook", "fanpage", tmp_path)
+    loa("post", "add", "--text", "Gửi lại", "--now", "--to", "facebook")
+    with settings.find().sessions.begin() as s:
+        s.get(Delivery, 1).state = DeliveryState.needs_attention
+    assert loa("resolve", "1", "--not-published").exit_code == 0
+    loa("run", "--once")
+    assert len(sandbox_env.sandbox.ledger) == 1
+
+
+def test_run_arguments_are_checked(loa):
+    assert loa("resolve", "1").exit_code == 1
+    assert loa("retry").exit_code == 1
+    r = loa("run", "--once", "--speed", "10")
+    assert r.exit_code == 1 and "rehearsals" in r.output
+
+
+def test_missed_posts_shown_and_retried(loa, sandbox_env, tmp_path):
+    from datetime import datetime, timedelta, timezone
+
+    from content_queue.models import Delivery
+    from loa import settings
+
+    add_channel(loa, sandbox_env, "facebook", "fanpage", tmp_path)
+    loa("post", "add", "--text", "Lỡ giờ", "--now", "--to", "facebook")
+    with settings.find().sessions.begin() as s:  # as if it was due yesterday and loa was off
+        d = s.get(Delivery, 1)
+        d.due_at = d.next_attempt_at = datetime.now(timezone.utc) - timedelta(days=1)
+    loa("run", "--once")
+    status = json.loads(loa("status", "--json").output)
+    assert [m["id"] for m in status["missed"]] == [1] and "while loa was not running" in status["missed"][0]["reason"]
+    assert sandbox_env.sandbox.ledger == []
+    loa("retry", "1")
+    loa("run", "--once")
+    assert len(sandbox_env.sandbox.ledger) == 1

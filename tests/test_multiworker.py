@@ -1,0 +1,75 @@
+"""Four `loa run` workers share one PostgreSQL queue: 1,000 deliveries, each published once."""
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import uuid
+from collections import Counter
+
+import pytest
+import sqlalchemy as sa
+
+from connectors.sandbox import Sandbox, SandboxServer
+from tests.conftest import PG_URL, _pg_schema_url
+
+pytestmark = pytest.mark.skipif(not PG_URL, reason="PostgreSQL not configured: set LOA_TEST_DATABASE_URL")
+
+
+@pytest.fixture
+def pg_schema():
+    from content_queue.store import normalise_url
+
+    schema = "mw_" + uuid.uuid4().hex[:10]
+    admin = sa.create_engine(normalise_url(PG_URL))
+    with admin.begin() as conn:
+        conn.execute(sa.text(f'CREATE SCHEMA "{schema}"'))
+    yield _pg_schema_url(schema)
+    with admin.begin() as conn:
+        conn.execute(sa.text(f'DROP SCHEMA "{schema}" CASCADE'))
+    admin.dispose()
+
+
+def loa(*args, env, cwd, check=True, timeout=300):
+    return subprocess.run([sys.executable, "-m", "loa", *args], env=env, cwd=cwd, capture_output=True, text=True,
+                          check=check, timeout=timeout)
+
+
+@pytest.mark.slow
+def test_four_workers_thousand_deliveries_none_twice(pg_schema, tmp_path):
+    with SandboxServer(Sandbox(processing_seconds=0.0)) as server:
+        env = {**os.environ, "LOA_DATABASE_URL": pg_schema, "LOA_API_BASE": server.base}
+        env.pop("LOA_HOME", None)
+        folder = tmp_path / "province"
+        loa("init", str(folder), "--campaign", "Tỉnh", "--hashtags", "#khongmotminh", env=env, cwd=tmp_path)
+        pages = []
+        for i in range(4):
+            creds = server.sandbox.new_account("facebook")
+            f = folder / f"fb{i}.json"
+            f.write_text(json.dumps(creds))
+            loa("channel", "add", "facebook", "--name", f"trang{i}", "--credentials", str(f), env=env, cwd=folder)
+            pages.append(creds["page_id"])
+        rows = ["at,to,text"] + [f'now,all,"Bài số {n} #khongmotminh"' for n in range(250)]
+        (folder / "posts.csv").write_text("\n".join(rows) + "\n", encoding="utf-8")
+        loa("post", "import", "posts.csv", env=env, cwd=folder)
+        workers = [subprocess.Popen([sys.executable, "-m", "loa", "run", "--until-idle", "--quiet", "--timeout", "240"],
+                                    env=env, cwd=folder, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+                   for _ in range(4)]
+        outputs = [w.communicate(timeout=300) for w in workers]
+        assert all(w.returncode == 0 for w in workers), outputs
+        ledger = server.sandbox.ledger
+    per_post = Counter((e["account"], e["text"]) for e in ledger)
+    assert len(ledger) == 1000
+    assert max(per_post.values()) == 1
+    engine = sa.create_engine(pg_schema.replace("postgresql://", "postgresql+psycopg://", 1))
+    with engine.connect() as conn:
+        states = dict(conn.execute(sa.text("SELECT state, count(*) FROM deliveries GROUP BY state")).all())
+        per_delivery = conn.execute(sa.text(
+            "SELECT delivery_id, count(*) FROM attempts WHERE action = 'publish' GROUP BY delivery_id "
+            "HAVING count(*) > 1")).all()
+        by_worker = conn.execute(sa.text("SELECT count(DISTINCT worker) FROM attempts")).scalar()
+    engine.dispose()
+    assert states == {"published": 1000}
+    assert per_delivery == []
+    assert by_worker >= 2  # the work really was shared
