@@ -142,13 +142,14 @@ def demo(directory: Path | None) -> None:
 
 
 def _register() -> None:
-    from . import cli_campaign, cli_channel, cli_connect, cli_post, cli_run, cli_sandbox
+    from . import cli_campaign, cli_channel, cli_clips, cli_connect, cli_post, cli_run, cli_sandbox
 
     cli.add_command(cli_campaign.campaign)
     cli_channel.channel.add_command(cli_connect.connect)
     cli.add_command(cli_channel.channel)
     cli.add_command(cli_post.post)
     cli.add_command(cli_sandbox.sandbox)
+    cli.add_command(cli_clips.clips)
     for command in (cli_run.run, cli_run.status, cli_run.retry, cli_run.resolve):
         cli.add_command(command)
 

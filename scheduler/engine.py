@@ -677,6 +677,12 @@ class Engine:
             return s.scalar(select(func.min(Delivery.next_attempt_at)).where(
                 Delivery.state.in_((S.scheduled, S.retry_wait, S.processing, S.unknown))))
 
+    def pending(self) -> int:
+        """Deliveries not yet settled, future ones included."""
+        with self.sessions() as s:
+            return s.scalar(select(func.count()).select_from(Delivery).where(
+                Delivery.state.in_((S.scheduled, S.retry_wait, S.publishing, S.processing, S.unknown))))
+
     def idle(self) -> bool:
         """Nothing due now and nothing in flight (for `loa run --until-idle`)."""
         now = self.clock()

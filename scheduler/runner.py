@@ -60,8 +60,9 @@ class Runner:
         self.engine.preflight()
         return self.engine.run_pass()
 
-    def until_idle(self, timeout: float | None = None) -> PassReport:
-        """Pass after pass until nothing is due or in flight."""
+    def until_idle(self, timeout: float | None = None, *, all_queued: bool = False) -> PassReport:
+        """Pass after pass until nothing is due or in flight (``all_queued``: until every
+        queued delivery, future ones included, is settled)."""
         total = PassReport()
         started = time.monotonic()
         first = True
@@ -69,7 +70,7 @@ class Runner:
             report = self.once() if first else self.engine.run_pass()
             first = False
             _merge(total, report)
-            if self.engine.idle():
+            if (self.engine.pending() == 0) if all_queued else self.engine.idle():
                 break
             if timeout is not None and time.monotonic() - started > timeout:
                 break

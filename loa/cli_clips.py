@@ -1,0 +1,254 @@
+"""`loa clips`: challenge clips in, reviewed, withdrawn."""
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+
+from .app import App, emit_json, pass_app, table, warn
+
+CONSENT = click.Choice(["self", "guardian", "none"])
+DISPLAY = click.Choice(["full", "first", "anonymous"])
+
+
+@click.group()
+def clips() -> None:
+    """Participants' challenge clips: add, import, review, withdraw."""
+
+
+def clip_dict(c, show, guardian_age: int) -> dict:
+    from recap.intake import consent_ok, displayed_name, publishable
+
+    p = c.probe or {}
+    return {
+        "id": c.id, "status": c.status.value, "reason": c.reason or None, "file": c.original_name,
+        "participant": c.participant_name, "shown_as": displayed_name(c), "display": c.display.value,
+        "school": c.school, "class": c.class_name, "age": c.age, "consent": c.consent.value,
+        "guardian": c.guardian_name or None, "consent_ok": consent_ok(c, guardian_age),
+        "in_public_recap": publishable(c, guardian_age), "duplicate_of": c.duplicate_of_id,
+        "received": show(c.received_at), "source": c.source, "sha256": c.sha256 or None,
+        "poster": c.poster_relpath,
+        "video": ({k: p.get(k) for k in ("duration", "width", "height", "fps", "video_codec", "has_audio",
+                                         "bit_depth", "hdr", "rotation", "variable_frame_rate")} if p else None),
+        "corrections": p.get("corrections", []),
+    }
+
+
+@clips.command("add")
+@click.argument("files", nargs=-1, required=True, type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--participant", required=True, help="The participant's name (as they write it).")
+@click.option("--school", default="", help="Their school.")
+@click.option("--class", "class_name", default="", help="Their class.")
+@click.option("--age", type=int, help="Their age in years.")
+@click.option("--consent", type=CONSENT, required=True,
+              help="Who agreed to publication: self (16 or older), guardian, or none.")
+@click.option("--guardian", default="", help="The guardian's name (needed with --consent guardian).")
+@click.option("--display", type=DISPLAY, default="first", show_default=True,
+              help="How the name is shown in the recap: full name, given name only, or no name.")
+@click.option("--json", "as_json", is_flag=True, help="Print the clips as JSON.")
+@pass_app
+def add(app: App, files, participant, school, class_name, age, consent, guardian, display, as_json) -> None:
+    """Add clips sent by one participant. Each file is probed (every frame decoded): a file that
+    is not a usable video is kept on record as rejected, with the reason.
+
+    \b
+    Example:
+      loa clips add clip.mp4 --participant "Nguyễn Thị Hoa" --school "THCS Kon Chiêng" \\
+          --class 8A --age 14 --consent guardian --guardian "Nguyễn Văn Nam"
+    """
+    from recap.intake import Sender, add_clip
+
+    sender = Sender(participant=participant, school=school, class_name=class_name, age=age, consent=consent,
+                    guardian=guardian, display=display)
+    out = []
+    with app.session() as s:
+        campaign = app.campaign(s)
+        for f in files:
+            c = add_clip(s, campaign, f, sender, media_dir=app.folder.media_dir, now=app.now())
+            out.append(clip_dict(c, app.show_time(campaign), campaign.guardian_age))
+    if as_json:
+        emit_json(out)
+        return
+    for c in out:
+        _say(c)
+
+
+def _say(c: dict) -> None:
+    if c["status"] == "rejected":
+        click.secho(f"clip {c['id']} ({c['file']}): rejected: {c['reason']}", fg="red")
+    else:
+        extra = f"; the recap will correct: {', '.join(c['corrections'])}" if c["corrections"] else ""
+        click.echo(f"clip {c['id']} ({c['file']}): awaiting review{extra}")
+        if not c["consent_ok"]:
+            warn(f"clip {c['id']}: without the right consent it will stay out of public recaps")
+
+
+@clips.command("import")
+@click.argument("directory", type=click.Path(file_okay=False, exists=True, path_type=Path))
+@click.option("--manifest", required=True, type=click.Path(dir_okay=False, exists=True, path_type=Path),
+              help="CSV with columns file, participant, school, class, age, consent, guardian, display.")
+@click.option("--json", "as_json", is_flag=True, help="Print the clips as JSON.")
+@pass_app
+def import_(app: App, directory: Path, manifest: Path, as_json: bool) -> None:
+    """Import a folder of clips described by a manifest. The whole manifest is checked first; if
+    any row is bad, nothing is imported and every bad row is listed.
+
+    \b
+    Manifest columns (header line; file and participant required):
+      file, participant, school, class, age, consent (self|guardian|none), guardian,
+      display (full|first|anonymous)
+
+    \b
+    Example:
+      loa clips import clip-gui-ve/ --manifest clip-gui-ve/danh-sach.csv
+    """
+    from recap.intake import import_folder, read_manifest
+
+    with app.session() as s:
+        campaign = app.campaign(s)
+        rows = read_manifest(manifest, directory, campaign.guardian_age)
+        with click.progressbar(length=len(rows), label="Checking clips", file=sys.stderr) as bar:
+            got = import_folder(s, campaign, directory, manifest, media_dir=app.folder.media_dir,
+                                progress=bar.update)
+        out = [clip_dict(c, app.show_time(campaign), campaign.guardian_age) for c in got]
+    if as_json:
+        emit_json(out)
+        return
+    ok = sum(c["status"] != "rejected" for c in out)
+    click.echo(f"{len(out)} clips: {ok} awaiting review, {len(out) - ok} rejected.")
+    for c in out:
+        if c["status"] == "rejected":
+            click.secho(f"  clip {c['id']} ({c['file']}): {c['reason']}", fg="red")
+
+
+@clips.command("list")
+@click.option("--status", type=click.Choice(["pending", "approved", "rejected", "withdrawn"]))
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@pass_app
+def list_(app: App, status: str | None, as_json: bool) -> None:
+    """List clips: who sent them, consent, and what was accepted, rejected and why.
+
+    \b
+    Examples:
+      loa clips list
+      loa clips list --status pending --json
+    """
+    from recap.intake import list_clips
+
+    with app.session() as s:
+        campaign = app.campaign(s)
+        out = [clip_dict(c, app.show_time(campaign), campaign.guardian_age) for c in list_clips(s, campaign, status)]
+    if as_json:
+        emit_json(out)
+        return
+    if not out:
+        click.echo("No clips yet. Add them with `loa clips add` or `loa clips import`.")
+        return
+    click.echo(table([[str(c["id"]), c["status"], c["participant"], c["school"], str(c["age"] or ""),
+                       c["consent"] + ("" if c["consent_ok"] else " (!)"),
+                       f"{c['video']['duration']:.1f}s" if c["video"] else "", (c["reason"] or "")[:60]]
+                      for c in out], ["ID", "STATUS", "PARTICIPANT", "SCHOOL", "AGE", "CONSENT", "LENGTH", "REASON"]))
+
+
+@clips.command("show")
+@click.argument("clip_id", type=int)
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@pass_app
+def show(app: App, clip_id: int, as_json: bool) -> None:
+    """Show one clip: sender, consent, video facts, what the recap will correct.
+
+    \b
+    Example:
+      loa clips show 3
+    """
+    from recap.intake import get_clip
+
+    with app.session() as s:
+        campaign = app.campaign(s)
+        c = clip_dict(get_clip(s, campaign, clip_id), app.show_time(campaign), campaign.guardian_age)
+    if as_json:
+        emit_json(c)
+        return
+    for k, v in c.items():
+        if v not in (None, "", []):
+            click.echo(f"{k:16} {v}")
+
+
+@clips.command("approve")
+@click.argument("clip_ids", nargs=-1, required=True, type=int)
+@pass_app
+def approve(app: App, clip_ids) -> None:
+    """Approve clips for the recap.
+
+    \b
+    Example:
+      loa clips approve 3 4 7
+    """
+    from recap.intake import approve as do
+
+    with app.session() as s:
+        campaign = app.campaign(s)
+        for i in clip_ids:
+            _, warning = do(s, campaign, i, app.now())
+            click.echo(f"clip {i}: approved")
+            if warning:
+                warn(warning)
+
+
+@clips.command("reject")
+@click.argument("clip_id", type=int)
+@click.option("--reason", required=True, help="Why (kept on record).")
+@pass_app
+def reject(app: App, clip_id: int, reason: str) -> None:
+    """Reject a clip, with the reason.
+
+    \b
+    Example:
+      loa clips reject 5 --reason "Lộ số điện thoại trong video"
+    """
+    from recap.intake import reject as do
+
+    with app.session() as s:
+        do(s, app.campaign(s), clip_id, reason, app.now())
+    click.echo(f"clip {clip_id}: rejected")
+
+
+@clips.command("consent")
+@click.argument("clip_id", type=int)
+@click.option("--consent", type=CONSENT, required=True)
+@click.option("--guardian", default="", help="The guardian's name.")
+@pass_app
+def consent(app: App, clip_id: int, consent: str, guardian: str) -> None:
+    """Record consent that arrived later (for example a parent's signed form).
+
+    \b
+    Example:
+      loa clips consent 7 --consent guardian --guardian "Trần Văn Bình"
+    """
+    from recap.intake import record_consent
+
+    with app.session() as s:
+        record_consent(s, app.campaign(s), clip_id, consent, guardian)
+    click.echo(f"clip {clip_id}: consent recorded ({consent})")
+
+
+@clips.command("withdraw")
+@click.argument("clip_id", type=int)
+@click.option("--delete-media", is_flag=True, help="Also erase the video and its poster from the media store.")
+@pass_app
+def withdraw(app: App, clip_id: int, delete_media: bool) -> None:
+    """Withdraw a clip: it never appears in a later recap. Recaps already published are not
+    changed on the platforms; `loa report` lists them so they can be taken down by hand.
+
+    \b
+    Example:
+      loa clips withdraw 5 --delete-media
+    """
+    from recap.intake import withdraw as do
+
+    with app.session() as s:
+        _, deleted = do(s, app.campaign(s), clip_id, delete_media=delete_media, media_dir=app.folder.media_dir)
+    click.echo(f"clip {clip_id}: withdrawn" + ("; its video was erased from the media store" if deleted else ""))
+    if delete_media and not deleted:
+        warn("the video is still used elsewhere (another clip, a post or a recap), so it was kept in the store")

@@ -1,0 +1,1 @@
+"""Challenge clips (intake: probe, validate, dedupe, consent, review) and the recap renderer."""

@@ -1,0 +1,306 @@
+"""Clip intake: store the original once under its hash, probe it, record who sent it and their
+consent, and put it up for the officer's review. The same rules serve `loa clips add`, the
+manifest import and the upload portal."""
+from __future__ import annotations
+
+import csv
+import io
+import os
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Callable
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from content_queue.errors import NotFound, UserError, ValidationFailed
+from content_queue.media import store_file
+from content_queue.models import Campaign, Clip, ClipStatus, Consent, Media, NameDisplay, Post, Recap
+from content_queue.text import nfc
+from content_queue.validation import Problem
+
+from .probe import ClipRejected, poster_frame, probe_clip
+
+MANIFEST_COLUMNS = ("file", "participant", "school", "class", "age", "consent", "guardian", "display")
+POSTERS = "posters"
+
+
+@dataclass
+class Sender:
+    """Who sent a clip and what they agreed to."""
+
+    participant: str
+    school: str = ""
+    class_name: str = ""
+    age: int | None = None
+    consent: str = "none"
+    guardian: str = ""
+    display: str = "first"
+    source: str = "cli"
+
+
+def check_sender(sender: Sender, guardian_age: int) -> list[str]:
+    """Every problem with what a sender declared (empty when fine)."""
+    problems = []
+    if not nfc(sender.participant).strip():
+        problems.append("the participant's name is missing")
+    if sender.age is not None and not 5 <= sender.age <= 120:
+        problems.append(f"age {sender.age} is not plausible")
+    if sender.consent not in {c.value for c in Consent}:
+        problems.append(f"consent {sender.consent!r} must be self, guardian or none")
+    if sender.display not in {d.value for d in NameDisplay}:
+        problems.append(f"display {sender.display!r} must be full, first or anonymous")
+    if sender.consent == "guardian" and not nfc(sender.guardian).strip():
+        problems.append("guardian consent needs the guardian's name")
+    if sender.consent == "self" and sender.age is not None and sender.age < guardian_age:
+        problems.append(f"a participant under {guardian_age} cannot consent alone: a guardian must (consent=guardian)")
+    return problems
+
+
+def displayed_name(clip: Clip) -> str:
+    """The name as the participant chose it to be shown. Vietnamese names put the given name last:
+    "Nguyễn Thị Hoa" shown by first name is "Hoa"."""
+    name = " ".join(clip.participant_name.split())
+    if clip.display is NameDisplay.full:
+        return name
+    if clip.display is NameDisplay.first:
+        return name.split(" ")[-1] if name else ""
+    return ""
+
+
+def consent_ok(clip: Clip, guardian_age: int) -> bool:
+    if clip.consent is Consent.none:
+        return False
+    if clip.age is None or clip.age < guardian_age:
+        return clip.consent is Consent.guardian and bool(clip.guardian_name.strip())
+    return True
+
+
+def publishable(clip: Clip, guardian_age: int) -> bool:
+    """May this clip appear in a public recap? Approved, consented, not withdrawn."""
+    return clip.status is ClipStatus.approved and consent_ok(clip, guardian_age) and clip.media_id is not None
+
+
+def _media_for(s: Session, stored: Path, media_dir: Path, sha: str, original: str, facts) -> Media:
+    row = s.scalar(select(Media).where(Media.sha256 == sha))
+    if row is None:
+        row = Media(sha256=sha, relpath=str(stored.relative_to(media_dir)), original_name=nfc(original),
+                    size=stored.stat().st_size, kind="video", container=facts.container if facts else "",
+                    width=facts.width if facts else None, height=facts.height if facts else None,
+                    duration=facts.duration if facts else None, fps=facts.fps if facts else None,
+                    video_codec=facts.video_codec if facts else None,
+                    audio_codec=facts.audio_codec if facts else None, facts=facts.as_dict() if facts else {})
+        s.add(row)
+        s.flush()
+    return row
+
+
+def add_clip(s: Session, campaign: Campaign, path: Path, sender: Sender, *, media_dir: Path,
+             original_name: str | None = None, now: datetime | None = None) -> Clip:
+    """Take one clip in. A file that is not a usable video is recorded as rejected with its reason."""
+    now = now or datetime.now(timezone.utc)
+    problems = check_sender(sender, campaign.guardian_age)
+    if problems:
+        raise UserError(f"{original_name or Path(path).name}: " + "; ".join(problems) + ".")
+    path = Path(path)
+    if not path.is_file():
+        raise UserError(f"File not found: {path}.", fix="Check the path.")
+    name = nfc(original_name or path.name)
+    base = dict(campaign_id=campaign.id, original_name=name, participant_name=nfc(sender.participant).strip(),
+                school=nfc(sender.school).strip(), class_name=nfc(sender.class_name).strip(), age=sender.age,
+                consent=Consent(sender.consent), guardian_name=nfc(sender.guardian).strip(),
+                display=NameDisplay(sender.display), source=sender.source, received_at=now)
+    if path.stat().st_size == 0:
+        clip = Clip(sha256="", status=ClipStatus.rejected, reason="the file is empty (0 bytes): the upload did not finish",
+                    **base)
+        s.add(clip)
+        s.flush()
+        return clip
+    sha, stored, _ = store_file(path, media_dir)
+    first = s.scalar(select(Clip).where(Clip.campaign_id == campaign.id, Clip.sha256 == sha,
+                                        Clip.duplicate_of_id.is_(None)).order_by(Clip.id))
+    if first is not None:
+        clip = Clip(sha256=sha, status=ClipStatus.rejected, duplicate_of_id=first.id, media_id=first.media_id,
+                    reason=f"the same file as clip {first.id} (sent again)", probe=first.probe, **base)
+        s.add(clip)
+        s.flush()
+        if first.media_id is None:
+            _drop_if_unused(s, stored, sha, media_dir)
+        return clip
+    try:
+        facts = probe_clip(stored)
+    except ClipRejected as exc:
+        clip = Clip(sha256=sha, status=ClipStatus.rejected, reason=str(exc), **base)
+        s.add(clip)
+        s.flush()
+        _drop_if_unused(s, stored, sha, media_dir)
+        return clip
+    media = _media_for(s, stored, media_dir, sha, name, facts)
+    clip = Clip(sha256=sha, media_id=media.id, status=ClipStatus.pending, probe=facts.as_dict(), **base)
+    s.add(clip)
+    s.flush()
+    poster = media_dir / POSTERS / f"{sha}.jpg"
+    try:
+        poster_frame(stored, poster, at=min(1.0, facts.duration / 3))
+        clip.poster_relpath = str(poster.relative_to(media_dir))
+    except Exception:  # a poster is a convenience: the clip itself decoded fine
+        clip.poster_relpath = None
+    return clip
+
+
+def _drop_if_unused(s: Session, stored: Path, sha: str, media_dir: Path) -> None:
+    """A rejected file is not kept in the store (the sender's original is untouched)."""
+    used = s.scalar(select(Media.id).where(Media.sha256 == sha))
+    if used is None:
+        try:
+            os.chmod(stored, 0o644)
+            stored.unlink()
+        except OSError:
+            pass
+
+
+# --- manifest -------------------------------------------------------------------------------
+
+def read_manifest(path: Path, folder: Path, guardian_age: int) -> list[tuple[Path, Sender]]:
+    """Check the whole manifest first; every bad row is listed with its line and reason."""
+    try:
+        text = Path(path).read_bytes().decode("utf-8-sig")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise UserError(f"Cannot read {path} as UTF-8 text ({exc}).",
+                        fix='In Excel choose "CSV UTF-8" when saving.') from None
+    try:
+        dialect = csv.Sniffer().sniff(text[:4096], delimiters=",;\t")
+    except csv.Error:
+        dialect = csv.excel
+    reader = csv.DictReader(io.StringIO(text), dialect=dialect)
+    headers = [nfc(h).strip().lower() for h in (reader.fieldnames or [])]
+    unknown = [h for h in headers if h and h not in MANIFEST_COLUMNS]
+    if unknown or "file" not in headers or "participant" not in headers:
+        raise UserError(f"{path}: the columns must be {', '.join(MANIFEST_COLUMNS)} (file and participant required)"
+                        + (f"; unknown: {', '.join(unknown)}" if unknown else "") + ".")
+    reader.fieldnames = headers
+    rows, problems = [], []
+    seen: set[str] = set()
+    for row in reader:
+        line = reader.line_num
+        row = {k: nfc(v or "").strip() for k, v in row.items() if k}
+        if not any(row.values()):
+            continue
+        errs = []
+        file = folder / row.get("file", "")
+        if not row.get("file"):
+            errs.append("no file named")
+        elif not file.is_file():
+            errs.append(f"file {row['file']!r} is not in {folder}")
+        elif row["file"] in seen:
+            errs.append(f"file {row['file']!r} is listed twice")
+        seen.add(row.get("file", ""))
+        age = None
+        if row.get("age"):
+            try:
+                age = int(row["age"])
+            except ValueError:
+                errs.append(f"age {row['age']!r} is not a number")
+        sender = Sender(participant=row.get("participant", ""), school=row.get("school", ""),
+                        class_name=row.get("class", ""), age=age, consent=(row.get("consent") or "none").lower(),
+                        guardian=row.get("guardian", ""), display=(row.get("display") or "first").lower(),
+                        source="import")
+        errs += check_sender(sender, guardian_age)
+        if errs:
+            problems.append(Problem("; ".join(errs) + ".", where=f"line {line}"))
+        else:
+            rows.append((file, sender))
+    if problems:
+        raise ValidationFailed(problems)
+    if not rows:
+        raise UserError(f"{path} lists no clips.", fix="One row per clip under the header line.")
+    return rows
+
+
+def import_folder(s: Session, campaign: Campaign, folder: Path, manifest: Path, *, media_dir: Path,
+                  progress: Callable[[int], None] | None = None) -> list[Clip]:
+    rows = read_manifest(manifest, folder, campaign.guardian_age)
+    clips = []
+    for file, sender in rows:
+        clips.append(add_clip(s, campaign, file, sender, media_dir=media_dir))
+        if progress:
+            progress(1)
+    return clips
+
+
+# --- review ---------------------------------------------------------------------------------
+
+def get_clip(s: Session, campaign: Campaign, clip_id: int) -> Clip:
+    clip = s.scalar(select(Clip).where(Clip.id == clip_id, Clip.campaign_id == campaign.id))
+    if clip is None:
+        raise NotFound(f"No clip {clip_id}.", fix="See `loa clips list`.")
+    return clip
+
+
+def list_clips(s: Session, campaign: Campaign, status: str | None = None) -> list[Clip]:
+    q = select(Clip).where(Clip.campaign_id == campaign.id).order_by(Clip.id)
+    if status:
+        if status not in {c.value for c in ClipStatus}:
+            raise UserError(f"Unknown status {status!r}.", fix="Use pending, approved, rejected or withdrawn.")
+        q = q.where(Clip.status == ClipStatus(status))
+    return list(s.scalars(q))
+
+
+def approve(s: Session, campaign: Campaign, clip_id: int, now: datetime | None = None) -> tuple[Clip, str | None]:
+    clip = get_clip(s, campaign, clip_id)
+    if clip.status is not ClipStatus.pending and clip.status is not ClipStatus.approved:
+        raise UserError(f"Clip {clip_id} is {clip.status.value}: {clip.reason or 'it cannot be approved'}.")
+    clip.status, clip.reviewed_at = ClipStatus.approved, now or datetime.now(timezone.utc)
+    warning = None
+    if not consent_ok(clip, campaign.guardian_age):
+        warning = (f"clip {clip_id} is approved but will stay out of public recaps until consent is recorded: "
+                   + ("a guardian must consent for a participant under "
+                      f"{campaign.guardian_age}" if clip.consent is not Consent.none else "no consent was given"))
+    return clip, warning
+
+
+def reject(s: Session, campaign: Campaign, clip_id: int, reason: str, now: datetime | None = None) -> Clip:
+    clip = get_clip(s, campaign, clip_id)
+    if clip.status is ClipStatus.withdrawn:
+        raise UserError(f"Clip {clip_id} was withdrawn.")
+    clip.status, clip.reason = ClipStatus.rejected, nfc(reason).strip() or "rejected by the officer"
+    clip.reviewed_at = now or datetime.now(timezone.utc)
+    return clip
+
+
+def record_consent(s: Session, campaign: Campaign, clip_id: int, consent: str, guardian: str = "") -> Clip:
+    clip = get_clip(s, campaign, clip_id)
+    sender = Sender(participant=clip.participant_name, age=clip.age, consent=consent, guardian=guardian,
+                    display=clip.display.value)
+    problems = check_sender(sender, campaign.guardian_age)
+    if problems:
+        raise UserError("; ".join(problems) + ".")
+    clip.consent, clip.guardian_name = Consent(consent), nfc(guardian).strip()
+    return clip
+
+
+def withdraw(s: Session, campaign: Campaign, clip_id: int, *, delete_media: bool, media_dir: Path) -> tuple[Clip, bool]:
+    """Withdraw a clip from every later recap; with ``delete_media`` erase its file and poster
+    from the store unless something else still uses them."""
+    clip = get_clip(s, campaign, clip_id)
+    clip.status, clip.reason = ClipStatus.withdrawn, "withdrawn at the participant's request"
+    deleted = False
+    if delete_media and clip.media_id is not None:
+        media = s.get(Media, clip.media_id)
+        others = s.scalar(select(Clip.id).where(Clip.media_id == media.id, Clip.id != clip.id,
+                                                Clip.status != ClipStatus.withdrawn))
+        in_posts = s.scalar(select(Post.id).where(Post.media_id == media.id))
+        in_recaps = s.scalar(select(Recap.id).where(Recap.media_id == media.id))
+        if not (others or in_posts or in_recaps):
+            for rel in (media.relpath, clip.poster_relpath):
+                if rel:
+                    f = media_dir / rel
+                    if f.exists():
+                        os.chmod(f, 0o644)
+                        f.unlink()
+            for c in s.scalars(select(Clip).where(Clip.media_id == media.id)):
+                c.media_id, c.poster_relpath = None, None
+            s.delete(media)
+            deleted = True
+    return clip, deleted

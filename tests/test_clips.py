@@ -1,0 +1,201 @@
+"""Clip intake: phone clips of every shape, generated with the bundled ffmpeg at test time."""
+from __future__ import annotations
+
+import hashlib
+import json
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from recap.probe import ClipRejected, probe_clip
+from tests.conftest import ffmpeg_exe, make_video
+
+
+def ff(*args: str) -> None:
+    subprocess.run([ffmpeg_exe(), "-v", "error", "-y", *args], check=True)
+
+
+@pytest.fixture(scope="module")
+def phone(tmp_path_factory) -> dict[str, Path]:
+    d = tmp_path_factory.mktemp("phone")
+    clips = {}
+    land = make_video(d / "land.mp4", size="640x360", seconds=3)
+    ff("-display_rotation", "90", "-i", str(land), "-c", "copy", str(d / "rotated.mp4"))
+    clips["rotated"] = d / "rotated.mp4"
+    clips["silent"] = make_video(d / "silent.mp4", size="360x640", seconds=3, audio=False)
+    clips["hevc10"] = make_video(d / "hevc10.mp4", size="360x640", seconds=3, codec=[
+        "-c:v", "libx265", "-preset", "ultrafast", "-pix_fmt", "yuv420p10le", "-tag:v", "hvc1",
+        "-x265-params", "log-level=error:colorprim=bt2020:transfer=smpte2084:colormatrix=bt2020nc"])
+    ff("-f", "lavfi", "-i", "testsrc2=s=360x640:r=30:d=3", "-f", "lavfi", "-i", "sine=d=3:sample_rate=48000",
+       "-c:v", "libvpx-vp9", "-deadline", "realtime", "-cpu-used", "8", "-b:v", "300k", "-c:a", "libopus",
+       "-shortest", str(d / "android.webm"))
+    clips["vp9"] = d / "android.webm"
+    ff("-f", "lavfi", "-i", "testsrc2=s=360x640:r=30:d=1.5", "-f", "lavfi", "-i", "testsrc2=s=360x640:r=10:d=1.5",
+       "-filter_complex", "[0:v][1:v]concat=n=2:v=1[v]", "-map", "[v]", "-fps_mode", "vfr", "-c:v", "libx264",
+       "-preset", "ultrafast", "-pix_fmt", "yuv420p", str(d / "vfr.mp4"))
+    clips["vfr"] = d / "vfr.mp4"
+    clips["60fps"] = make_video(d / "60fps.mp4", size="360x640", fps=60, seconds=3)
+    whole = make_video(d / "whole.mp4", size="360x640", seconds=4, extra=["-movflags", "+faststart"])
+    data = whole.read_bytes()
+    (d / "truncated.mp4").write_bytes(data[: int(len(data) * 0.5)])
+    clips["truncated"] = d / "truncated.mp4"
+    noindex = make_video(d / "noindex.mp4", size="360x640", seconds=3)
+    (d / "half-uploaded.mp4").write_bytes(noindex.read_bytes()[: noindex.stat().st_size // 2])
+    clips["half"] = d / "half-uploaded.mp4"
+    (d / "empty.mp4").write_bytes(b"")
+    clips["empty"] = d / "empty.mp4"
+    (d / "note.mp4").write_text("Đây không phải video", encoding="utf-8")
+    clips["text"] = d / "note.mp4"
+    ff("-f", "lavfi", "-i", "sine=d=3", "-c:a", "aac", str(d / "voice.mp4"))
+    clips["audio"] = d / "voice.mp4"
+    clips["short"] = make_video(d / "short.mp4", size="360x640", seconds=1)
+    return clips
+
+
+ACCEPTED = {
+    "rotated": lambda f: (f.width, f.height, f.rotation % 180) == (360, 640, 90) and any("rotate" in c for c in f.corrections),
+    "silent": lambda f: not f.has_audio and "no sound → silence" in f.corrections,
+    "hevc10": lambda f: (f.video_codec == "hevc" and f.bit_depth == 10 and f.hdr == "PQ (HDR10)"
+                         and "10-bit → 8-bit" in f.corrections and "HDR PQ (HDR10) → SDR" in f.corrections),
+    "vp9": lambda f: f.video_codec == "vp9" and "webm" in f.container and f.audio_codec == "opus",
+    "vfr": lambda f: f.variable_frame_rate and any("variable frame rate" in c for c in f.corrections),
+    "60fps": lambda f: f.fps == 60 and "60 fps → 30 fps" in f.corrections,
+}
+REJECTED = {
+    "truncated": "cut off",
+    "half": "incomplete",
+    "empty": "empty \\(0 bytes\\)",
+    "text": "not a video file",
+    "audio": "sound only",
+    "short": "too short",
+}
+
+
+@pytest.mark.parametrize("name", list(ACCEPTED))
+def test_odd_but_valid_clips_are_accepted_with_their_facts(phone, name):
+    facts = probe_clip(phone[name])
+    assert ACCEPTED[name](facts), facts
+    assert facts.duration == pytest.approx(3.0, abs=0.2)
+
+
+@pytest.mark.parametrize("name", list(REJECTED))
+def test_unusable_files_are_rejected_with_a_plain_reason(phone, name):
+    with pytest.raises(ClipRejected, match=REJECTED[name]):
+        probe_clip(phone[name])
+
+
+def _digests(paths) -> dict:
+    return {p: hashlib.sha256(p.read_bytes()).hexdigest() for p in paths}
+
+
+def test_cli_add_keeps_originals_and_records_rejections(loa, phone):
+    before = _digests(phone.values())
+    out = {}
+    for name, path in phone.items():
+        r = loa("clips", "add", str(path), "--participant", "Lê Văn Tám", "--school", "THCS Kon Chiêng",
+                "--age", "17", "--consent", "self", "--json")
+        assert r.exit_code == 0, r.output
+        out[name] = json.loads(r.output)[0]
+    assert _digests(phone.values()) == before  # originals byte for byte unchanged
+    for name in ACCEPTED:
+        assert out[name]["status"] == "pending", out[name]
+        assert out[name]["poster"] and (loa.folder / "media" / out[name]["poster"]).stat().st_size > 1000
+    for name, reason in REJECTED.items():
+        assert out[name]["status"] == "rejected" and reason.replace("\\", "") in out[name]["reason"]
+    listing = loa("clips", "list").output
+    assert "rejected" in listing and "cut off" in listing
+    # rejected files are not kept in the store; accepted ones are, read-only
+    stored = [p for p in (loa.folder / "media").rglob("*") if p.is_file() and "posters" not in p.parts]
+    assert len(stored) == len(ACCEPTED)
+
+
+def test_same_clip_twice_is_linked_to_the_first(loa, phone):
+    a = json.loads(loa("clips", "add", str(phone["silent"]), "--participant", "A", "--consent", "self", "--age", "18",
+                       "--json").output)[0]
+    b = json.loads(loa("clips", "add", str(phone["silent"]), "--participant", "A", "--consent", "self", "--age", "18",
+                       "--json").output)[0]
+    assert b["duplicate_of"] == a["id"] and "same file as clip" in b["reason"]
+
+
+def test_consent_rules_for_minors(loa, phone):
+    r = loa("clips", "add", str(phone["silent"]), "--participant", "Trần Thị Mai", "--age", "14", "--consent", "self")
+    assert r.exit_code == 1 and "cannot consent alone" in r.output
+    r = loa("clips", "add", str(phone["silent"]), "--participant", "Trần Thị Mai", "--age", "14", "--consent", "guardian")
+    assert r.exit_code == 1 and "guardian's name" in r.output
+    r = loa("clips", "add", str(phone["silent"]), "--participant", "Trần Thị Mai", "--age", "14", "--consent", "none",
+            "--json")
+    clip = json.loads(r.output)[0]
+    assert clip["consent_ok"] is False
+    r = loa("clips", "approve", str(clip["id"]))
+    assert "stay out of public recaps" in r.output
+    assert json.loads(loa("clips", "show", str(clip["id"]), "--json").output)["in_public_recap"] is False
+    loa("clips", "consent", str(clip["id"]), "--consent", "guardian", "--guardian", "Trần Văn Bình")
+    assert json.loads(loa("clips", "show", str(clip["id"]), "--json").output)["in_public_recap"] is True
+
+
+@pytest.mark.parametrize("display,shown", [("full", "Nguyễn Thị Hoa"), ("first", "Hoa"), ("anonymous", "")])
+def test_names_shown_as_chosen(loa, phone, display, shown):
+    import unicodedata
+
+    nfd = unicodedata.normalize("NFD", "Nguyễn  Thị Hoa")
+    c = json.loads(loa("clips", "add", str(phone["silent"]), "--participant", nfd, "--age", "20", "--consent", "self",
+                       "--display", display, "--json").output)[0]
+    assert c["participant"] == unicodedata.normalize("NFC", "Nguyễn  Thị Hoa").strip()
+    assert c["shown_as"] == shown
+
+
+def test_withdraw_with_media_deletion(loa, phone):
+    c = json.loads(loa("clips", "add", str(phone["60fps"]), "--participant", "B", "--age", "20", "--consent", "self",
+                       "--json").output)[0]
+    loa("clips", "approve", str(c["id"]))
+    stored = [p for p in (loa.folder / "media").rglob("*.mp4")]
+    assert stored
+    r = loa("clips", "withdraw", str(c["id"]), "--delete-media")
+    assert r.exit_code == 0 and "erased" in r.output
+    assert not [p for p in (loa.folder / "media").rglob("*.mp4")]
+    shown = json.loads(loa("clips", "show", str(c["id"]), "--json").output)
+    assert shown["status"] == "withdrawn" and shown["in_public_recap"] is False
+    assert phone["60fps"].exists()  # the sender's file is not ours to delete
+
+
+def test_import_twelve_clips_with_a_manifest(loa, phone, tmp_path):
+    import shutil
+
+    folder = tmp_path / "clips"
+    folder.mkdir()
+    names = ["rotated", "silent", "hevc10", "vp9", "vfr", "60fps", "truncated", "text", "rotated", "silent", "vfr", "60fps"]
+    rows = ["file,participant,school,class,age,consent,guardian,display"]
+    for i, n in enumerate(names):
+        f = f"clip{i:02d}{phone[n].suffix}"
+        if n in ("rotated", "silent", "vfr", "60fps") and i >= 8:  # different files of the same kinds
+            make_video(folder / f, size="360x640", seconds=2.5 + i / 10)
+        else:
+            shutil.copy(phone[n], folder / f)
+        age = 13 + i
+        consent = "guardian" if age < 16 else "self"
+        rows.append(f'{f},Học sinh {i},THCS Kon Chiêng,{6 + i % 4}A,{age},{consent},{"Phụ huynh " + str(i) if consent == "guardian" else ""},first')
+    (folder / "danh-sach.csv").write_text("\n".join(rows) + "\n", encoding="utf-8")
+    r = loa("clips", "import", str(folder), "--manifest", str(folder / "danh-sach.csv"))
+    assert r.exit_code == 0, r.output
+    assert "12 clips: 10 awaiting review, 2 rejected." in r.output
+    listed = json.loads(loa("clips", "list", "--json").output)
+    assert len(listed) == 12 and sum(c["status"] == "rejected" for c in listed) == 2
+
+
+def test_bad_manifest_refused_whole(loa, phone, tmp_path):
+    folder = tmp_path / "bad"
+    folder.mkdir()
+    import shutil
+
+    shutil.copy(phone["silent"], folder / "a.mp4")
+    (folder / "m.csv").write_text("file,participant,age,consent,guardian\n"
+                                  "a.mp4,Em A,14,self,\n"
+                                  "missing.mp4,Em B,17,self,\n"
+                                  "a.mp4,,17,maybe,\n", encoding="utf-8")
+    r = loa("clips", "import", str(folder), "--manifest", str(folder / "m.csv"))
+    assert r.exit_code == 1
+    assert "line 2: a participant under 16 cannot consent alone" in r.output
+    assert "line 3: file 'missing.mp4' is not in" in r.output
+    assert "line 4:" in r.output and "listed twice" in r.output
+    assert json.loads(loa("clips", "list", "--json").output) == []
