@@ -14,7 +14,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from content_queue.errors import UserError
-from content_queue.models import Campaign, Clip, ClipStatus, Media
+from content_queue.models import Campaign, Clip, Media
 
 from .intake import displayed_name, publishable
 

@@ -64,24 +64,80 @@ def _logger(total_frames: int, progress: Callable[[float], None] | None, cancel:
     return Logger()
 
 
+class _Timeline:
+    """Frames for every instant of the recap, composed with numpy in place.
+
+    moviepy's CompositeVideoClip alpha-composites whole frames through Pillow for every layer;
+    here the clip is copied onto a prepared background, the lower third is blended over its own
+    small band only, and fades multiply only the frames inside a fade: the same picture, several
+    times faster."""
+
+    def __init__(self, plan: Plan, look: Look, sources: list, np) -> None:
+        self.np = np
+        self.size = plan.size
+        w, h = plan.size
+        self.background = np.empty((h, w, 3), dtype=np.uint8)
+        self.background[:] = BRAND
+        self.parts: list[tuple[float, float, object]] = []  # (start, duration, renderer)
+        t = 0.0
+        intro = np.array(card(plan.size, look.title, look.message).convert("RGB"))
+        self.parts.append((t, plan.intro, ("card", intro)))
+        t += plan.intro
+        for seg, src in zip(plan.segments, sources):
+            fit = _fit(seg.width, seg.height, plan.size)
+            band, (bx, by) = lower_third(plan.size, seg.name, seg.school)
+            rgba = np.array(band)
+            alpha = rgba[:, :, 3:4].astype(np.uint16)
+            pre = rgba[:, :, :3].astype(np.uint16) * alpha
+            self.parts.append((t, seg.duration, ("clip", src, seg.start, fit,
+                                                 ((w - fit[0]) // 2, (h - fit[1]) // 2), (bx, by, pre, 255 - alpha))))
+            t += seg.duration
+        outro = np.array(card(plan.size, look.hashtags or look.title, "" if look.hashtags else look.message,
+                              look.outro_line).convert("RGB"))
+        self.parts.append((t, plan.outro, ("card", outro)))
+        self.duration = t + plan.outro
+        self._fades = {0: (False, True), len(self.parts) - 1: (True, False)}
+
+    def frame(self, t: float):
+        np = self.np
+        index = len(self.parts) - 1
+        for i, (start, duration, _) in enumerate(self.parts):
+            if t < start + duration:
+                index = i
+                break
+        start, duration, what = self.parts[index]
+        local = t - start
+        if what[0] == "card":
+            frame = what[1]
+        else:
+            _, src, offset, fit, (x, y), (bx, by, pre, inv) = what
+            picture = src.get_frame(min(offset + local, src.duration - 1 / 60))
+            if fit == self.size:
+                frame = picture.copy()
+            else:
+                frame = self.background.copy()
+                frame[y:y + picture.shape[0], x:x + picture.shape[1]] = picture
+            region = frame[by:by + pre.shape[0], bx:bx + pre.shape[1]]
+            region[:] = ((region.astype(np.uint16) * inv + pre) // 255).astype(np.uint8)
+        fade_in, fade_out = self._fades.get(index, (True, True))
+        k = 1.0
+        if fade_in and local < FADE:
+            k = local / FADE
+        if fade_out and local > duration - FADE:
+            k = min(k, max(0.0, (duration - local) / FADE))
+        if k < 1.0:
+            frame = (frame * k).astype(np.uint8)
+        return frame
+
+
 def render(plan: Plan, out: Path, look: Look, *, preset: str = "veryfast", crf: int = 23, music: Path | None = None,
            progress: Callable[[float], None] | None = None, cancel: threading.Event | None = None,
            threads: int | None = None) -> Path:
     """Render ``plan`` to ``out`` (MP4: H.264 High yuv420p, AAC 48 kHz stereo, +faststart)."""
     import numpy as np
-    from moviepy import (
-        AudioClip,
-        ColorClip,
-        CompositeVideoClip,
-        ImageClip,
-        VideoFileClip,
-        concatenate_videoclips,
-        vfx,
-    )
+    from moviepy import AudioClip, VideoClip, VideoFileClip, concatenate_audioclips
 
     out = Path(out)
-    size = plan.size
-    fps = plan.fps
     work = Path(tempfile.mkdtemp(prefix="loa-recap-"))
     opened: list = []
     try:
@@ -89,35 +145,35 @@ def render(plan: Plan, out: Path, look: Look, *, preset: str = "veryfast", crf: 
             return AudioClip(lambda t: np.zeros((len(t), 2)) if hasattr(t, "__len__") else np.zeros(2),
                              duration=duration, fps=48000)
 
-        parts = []
-        intro = ImageClip(np.array(card(size, look.title, look.message))).with_duration(plan.intro)
-        parts.append(intro.with_audio(silence(plan.intro)).with_effects([vfx.FadeOut(FADE)]))
+        sources, sounds = [], [silence(plan.intro)]
         for seg in plan.segments:
-            fit = _fit(seg.width, seg.height, size)
-            src = VideoFileClip(str(seg.path), target_resolution=fit, audio=seg.has_audio, audio_fps=48000)
+            src = VideoFileClip(str(seg.path), target_resolution=_fit(seg.width, seg.height, plan.size),
+                                audio=seg.has_audio, audio_fps=48000)
             opened.append(src)
-            clip = src.subclipped(seg.start, min(seg.start + seg.duration, src.duration))
-            audio = clip.audio if seg.has_audio and clip.audio is not None else silence(clip.duration)
-            band, pos = lower_third(size, seg.name, seg.school)
-            layers = [ColorClip(size, color=BRAND).with_duration(clip.duration),
-                      clip.with_position(((size[0] - fit[0]) // 2, (size[1] - fit[1]) // 2)),
-                      ImageClip(np.array(band)).with_duration(clip.duration).with_position(pos)]
-            composed = CompositeVideoClip(layers, size=size).with_duration(clip.duration).with_audio(audio)
-            parts.append(composed.with_effects([vfx.FadeIn(FADE), vfx.FadeOut(FADE)]))
-        outro = ImageClip(np.array(card(size, look.hashtags or look.title, look.message if not look.hashtags else "",
-                                        look.outro_line))).with_duration(plan.outro)
-        parts.append(outro.with_audio(silence(plan.outro)).with_effects([vfx.FadeIn(FADE)]))
-        final = concatenate_videoclips(parts, method="chain")
+            sources.append(src)
+            end = min(seg.start + seg.duration, src.duration)
+            if seg.has_audio and src.audio is not None:
+                sound = src.audio.subclipped(seg.start, end)
+                if sound.duration < seg.duration:
+                    sound = concatenate_audioclips([sound, silence(seg.duration - sound.duration)])
+            else:
+                sound = silence(seg.duration)
+            sounds.append(sound.with_duration(seg.duration))
+        sounds.append(silence(plan.outro))
+        timeline = _Timeline(plan, look, sources, np)
+        final = VideoClip(timeline.frame, duration=timeline.duration).with_audio(concatenate_audioclips(sounds))
         if look.logo and Path(look.logo).is_file():
-            logo = ImageClip(str(look.logo)).resized(width=int(size[0] * 0.14)).with_duration(final.duration)
-            final = CompositeVideoClip([final, logo.with_position((int(size[0] * 0.06), int(size[1] * 0.06)))],
-                                       size=size)
+            from moviepy import CompositeVideoClip, ImageClip
+
+            logo = ImageClip(str(look.logo)).resized(width=int(plan.size[0] * 0.14)).with_duration(final.duration)
+            final = CompositeVideoClip([final, logo.with_position((int(plan.size[0] * 0.06), int(plan.size[1] * 0.06)))],
+                                       size=plan.size).with_audio(final.audio)
         raw = work / "raw.mp4"
         final.write_videofile(
-            str(raw), fps=fps, codec="libx264", audio_codec="aac", audio_fps=48000, audio_bitrate="160k",
+            str(raw), fps=plan.fps, codec="libx264", audio_codec="aac", audio_fps=48000, audio_bitrate="160k",
             preset=preset, threads=threads or os.cpu_count(), temp_audiofile=str(work / "audio.m4a"),
             ffmpeg_params=["-crf", str(crf), "-pix_fmt", "yuv420p", "-profile:v", "high"],
-            logger=_logger(int(final.duration * fps), progress, cancel))
+            logger=_logger(int(final.duration * plan.fps), progress, cancel))
         final.close()
         if cancel is not None and cancel.is_set():
             raise RenderCancelled()

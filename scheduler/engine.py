@@ -41,7 +41,7 @@ from content_queue.models import (
 )
 
 from .budgets import Budgets
-from .items import Job, build_item, handoff_wanted, job_of
+from .items import Job, handoff_wanted, job_of
 
 log = logging.getLogger("loa.scheduler")
 S = DeliveryState

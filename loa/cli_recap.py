@@ -1,0 +1,93 @@
+"""`loa recap`: cut the approved clips into a recap video, and queue it."""
+from __future__ import annotations
+
+import signal
+import sys
+import threading
+from datetime import datetime
+from pathlib import Path
+
+import click
+
+from .app import App, pass_app
+
+
+@click.group()
+def recap() -> None:
+    """The recap: a minute of everyone's best moments, captioned in Vietnamese."""
+
+
+@recap.command("render")
+@click.option("--format", "fmt", type=click.Choice(["vertical", "square", "landscape"]), default="vertical",
+              show_default=True, help="vertical 1080x1920 (TikTok, Reels), square 1080x1080, landscape 1920x1080.")
+@click.option("--seconds", type=float, default=60, show_default=True, help="Length of the recap.")
+@click.option("--per-clip", type=float, default=3, show_default=True, help="Seconds taken from each clip.")
+@click.option("--clips", "clip_ids", help="Only these clips, comma separated, e.g. 3,5,8.")
+@click.option("--order", type=click.Choice(["school", "time", "given"]), default="school", show_default=True,
+              help="school: a fair spread across schools; time: as received; given: as listed in --clips.")
+@click.option("--music", type=click.Path(dir_okay=False, exists=True, path_type=Path),
+              help="Background music, ducked under speech.")
+@click.option("--logo", type=click.Path(dir_okay=False, exists=True, path_type=Path), help="A logo (PNG) in a corner.")
+@click.option("--outro", "outro_line", default="Cần giúp đỡ? Gọi ngay Công an xã hoặc Tổng đài 111.",
+              show_default=True, help="The outro's line under the hashtags.")
+@click.option("--out", type=click.Path(dir_okay=False, path_type=Path), help="Where to write the MP4.")
+@click.option("--preset", default="veryfast", show_default=True, help="x264 preset (slower = smaller file).")
+@click.option("--crf", type=click.IntRange(15, 35), default=23, show_default=True, help="x264 quality (lower = better).")
+@pass_app
+def render_(app: App, fmt, seconds, per_clip, clip_ids, order, music, logo, outro_line, out, preset, crf) -> None:
+    """Render the recap from approved, consented clips, with a progress bar. Ctrl-C cancels
+    cleanly: temporary files and ffmpeg processes are removed.
+
+    \b
+    Examples:
+      loa recap render
+      loa recap render --format square --seconds 45 --clips 3,5,8,13 --order given
+    """
+    from recap.service import RecapSettings, make_recap
+
+    ids = [int(x) for x in clip_ids.split(",") if x.strip()] if clip_ids else None
+    with app.session() as s:
+        campaign_id = app.campaign(s).id
+    out = out or app.folder.root / "recaps" / f"recap-{datetime.now():%Y%m%d-%H%M%S}-{fmt}.mp4"
+    cancel = threading.Event()
+    previous = signal.signal(signal.SIGINT, lambda *a: cancel.set())
+    try:
+        with click.progressbar(length=1000, label="Rendering the recap", file=sys.stderr) as bar:
+            state = {"done": 0}
+
+            def progress(fraction: float) -> None:
+                step = int(fraction * 1000) - state["done"]
+                if step > 0:
+                    bar.update(step)
+                    state["done"] += step
+
+            recap_id = make_recap(app.folder.sessions, campaign_id, app.folder.media_dir, out,
+                                  RecapSettings(fmt=fmt, seconds=seconds, per_clip=per_clip, clip_ids=ids, order=order,
+                                                music=music, preset=preset, crf=crf, outro_line=outro_line, logo=logo),
+                                  progress=progress, cancel=cancel)
+    finally:
+        signal.signal(signal.SIGINT, previous)
+    click.echo(f"Recap {recap_id} written to {out}")
+    click.echo(f"Queue it with: loa recap publish {out} --at \"YYYY-MM-DD HH:MM\" --to all")
+
+
+@recap.command("publish")
+@click.argument("file", type=click.Path(dir_okay=False, exists=True, path_type=Path))
+@click.option("--at", "at", help='When, in the campaign\'s time zone, e.g. "2025-11-30 19:00".')
+@click.option("--now", is_flag=True, help="As soon as `loa run` sees it.")
+@click.option("--to", required=True, help="Platforms and/or channel names: facebook,zalo,tiktok or all.")
+@click.option("--text", help="The caption (default: the campaign's name and message, with its hashtags).")
+@pass_app
+def publish(app: App, file: Path, at, now, to, text) -> None:
+    """Queue a recap like any post. Zalo gets a copy under its 50 MB limit when needed.
+
+    \b
+    Example:
+      loa recap publish recaps/recap-20251130-vertical.mp4 --at "2025-11-30 19:00" --to all
+    """
+    from recap.service import publish_recap
+
+    with app.session() as s:
+        ids = publish_recap(s, app.campaign(s), file, at=at, now_flag=now, to=to, text=text,
+                            media_dir=app.folder.media_dir, now=app.now())
+    click.echo(f"Queued as post(s) {', '.join(map(str, ids))}; `loa post show ID` shows each.")

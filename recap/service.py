@@ -1,0 +1,103 @@
+"""Make a recap end to end (plan, render, record) and queue it like any post."""
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Callable
+
+from sqlalchemy.orm import Session
+
+from connectors import limits as L
+from content_queue import posts as P
+from content_queue.errors import UserError
+from content_queue.media import probe, store_file
+from content_queue.models import Campaign, Media, Recap
+
+from .plan import plan_recap
+from .render import Look, RenderCancelled, render, size_capped
+
+
+@dataclass
+class RecapSettings:
+    fmt: str = "vertical"
+    seconds: float = 60
+    per_clip: float = 3
+    clip_ids: list[int] | None = None
+    order: str = "school"
+    music: Path | None = None
+    preset: str = "veryfast"
+    crf: int = 23
+    outro_line: str = ""
+    logo: Path | None = None
+
+
+def make_recap(sessions, campaign_id: int, media_dir: Path, out: Path, settings: RecapSettings, *,
+               progress: Callable[[float], None] | None = None, cancel: threading.Event | None = None) -> int:
+    """Plan in one transaction, render outside any, record in another. Returns the recap's id."""
+    with sessions() as s:
+        campaign = s.get(Campaign, campaign_id)
+        plan = plan_recap(s, campaign, media_dir, fmt=settings.fmt, seconds=settings.seconds,
+                          per_clip=settings.per_clip, clip_ids=settings.clip_ids, order=settings.order)
+        look = Look(title=campaign.name, message=campaign.message, hashtags=campaign.hashtags,
+                    outro_line=settings.outro_line, logo=settings.logo)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        render(plan, out, look, preset=settings.preset, crf=settings.crf, music=settings.music, progress=progress,
+               cancel=cancel)
+    except RenderCancelled:
+        out.unlink(missing_ok=True)
+        raise UserError("The render was cancelled; nothing was kept.") from None
+    sha, stored, _ = store_file(out, media_dir)
+    facts = probe(stored)
+    with sessions.begin() as s:
+        media = s.query(Media).filter_by(sha256=sha).one_or_none()
+        if media is None:
+            media = Media(sha256=sha, relpath=str(stored.relative_to(media_dir)), original_name=out.name,
+                          size=facts.size, kind="video", container=facts.container, width=facts.width,
+                          height=facts.height, duration=facts.duration, fps=facts.fps, video_codec=facts.video_codec,
+                          audio_codec=facts.audio_codec, facts=facts.as_dict())
+            s.add(media)
+            s.flush()
+        recap = Recap(campaign_id=campaign_id, media_id=media.id, clip_ids={"ids": [g.clip_id for g in plan.segments]},
+                      settings={"format": settings.fmt, "seconds": settings.seconds, "per_clip": settings.per_clip,
+                                "order": settings.order, "preset": settings.preset, "crf": settings.crf,
+                                "file": str(out), "duration": facts.duration})
+        s.add(recap)
+        s.flush()
+        return recap.id
+
+
+def publish_recap(s: Session, campaign: Campaign, file: Path, *, at: str | datetime | None, now_flag: bool, to: str,
+                  text: str | None, media_dir: Path, now: datetime | None = None) -> list[int]:
+    """Queue the recap. Zalo takes videos of at most 50 MB: a size-capped copy is made for it."""
+    now = now or datetime.now(timezone.utc)
+    file = Path(file)
+    if not file.is_file():
+        raise UserError(f"File not found: {file}.", fix="Give the recap's path (`loa recap render` prints it).")
+    body = text if text is not None else f"🎬 Nhìn lại thử thách “{campaign.name}”. {campaign.message}".strip()
+    channels, problems = P.resolve_targets(P.list_channels(s, campaign), to)
+    if problems:
+        from content_queue.errors import ValidationFailed
+
+        raise ValidationFailed(problems)
+    zalo = [c for c in channels if c.platform.value == "zalo"]
+    others = [c for c in channels if c.platform.value != "zalo"]
+    posts = []
+    title = f"Nhìn lại: {campaign.name}"
+    if others:
+        inp = P.PostInput(text=body, title=title, media=str(file), at=at, now=now_flag,
+                          to=",".join(str(c.id) for c in others), source="recap")
+        post, _ = P.add_post(s, campaign, inp, media_dir=media_dir, base_dir=Path.cwd(), now=now)
+        posts.append(post.id)
+    if zalo:
+        target = file
+        if file.stat().st_size > L.ZALO_VIDEO.max_bytes:
+            target = file.with_name(file.stem + "-zalo.mp4")
+            size_capped(file, target, int(L.ZALO_VIDEO.max_bytes * 0.95), probe(file).duration or 60)
+        inp = P.PostInput(text=body, title=title, media=str(target), at=at, now=now_flag,
+                          to=",".join(str(c.id) for c in zalo), source="recap")
+        post, _ = P.add_post(s, campaign, inp, media_dir=media_dir, base_dir=Path.cwd(), now=now)
+        posts.append(post.id)
+    return posts

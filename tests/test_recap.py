@@ -1,0 +1,146 @@
+"""The recap, checked by probing what comes out: size, frame rate, codecs, length, sound,
+upright pictures, captions, loudness, and no ffmpeg left running."""
+from __future__ import annotations
+
+import json
+import os
+import re
+import subprocess
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from tests.conftest import ffmpeg_exe, make_video
+
+pytestmark = pytest.mark.slow
+
+
+def ff(*args: str) -> subprocess.CompletedProcess:
+    return subprocess.run([ffmpeg_exe(), "-hide_banner", *args], check=True, capture_output=True, text=True)
+
+
+def frame_at(path: Path, t: float, autorotate: bool = True) -> np.ndarray:
+    from PIL import Image
+
+    png = path.with_name(f"{path.stem}-{t:.2f}.png")
+    ff("-v", "error", "-y", *([] if autorotate else ["-noautorotate"]), "-ss", str(t), "-i", str(path),
+       "-frames:v", "1", str(png))
+    return np.array(Image.open(png).convert("RGB")).astype(int)
+
+
+@pytest.fixture(scope="module")
+def clips_dir(tmp_path_factory) -> dict[str, Path]:
+    d = tmp_path_factory.mktemp("clips")
+    out = {}
+    # landscape, red on top and blue below, filmed with the phone turned: a display matrix of 90°
+    ff("-v", "error", "-y", "-f", "lavfi", "-i", "color=c=blue:s=640x360:r=30:d=4,drawbox=x=0:y=0:w=640:h=180:color=red:t=fill",
+       "-f", "lavfi", "-i", "sine=frequency=300:sample_rate=44100:duration=4", "-c:v", "libx264", "-preset", "ultrafast",
+       "-pix_fmt", "yuv420p", "-c:a", "aac", "-shortest", str(d / "flat.mp4"))
+    ff("-v", "error", "-y", "-display_rotation", "90", "-i", str(d / "flat.mp4"), "-c", "copy", str(d / "rotated.mp4"))
+    out["rotated"] = d / "rotated.mp4"
+    out["silent"] = make_video(d / "silent.mp4", size="360x640", seconds=4, audio=False)
+    out["fast"] = make_video(d / "fast.mp4", size="720x1280", fps=60, seconds=4)
+    out["wide"] = make_video(d / "wide.mp4", size="640x360", seconds=4)
+    out["minor"] = make_video(d / "minor.mp4", size="360x640", seconds=4)
+    return out
+
+
+@pytest.fixture
+def recap_folder(loa, clips_dir):
+    ids = {}
+    people = {"rotated": ("Nguyễn Thị Hoa", "THCS Kon Chiêng", "17", "self", ""),
+              "silent": ("Trần Văn Bình", "Tiểu học Kon Chiêng", "11", "guardian", "Trần Văn Nam"),
+              "fast": ("Lê Thị Mai", "THCS Kon Chiêng", "15", "guardian", "Lê Văn Tư"),
+              "wide": ("Phạm Minh Đức Hoàng Long Nguyễn Trường Giang", "THCS Đak Tơ Pang", "20", "self", ""),
+              "minor": ("Đinh Thị Lan", "THCS Đak Tơ Pang", "14", "none", "")}
+    for key, (name, school, age, consent, guardian) in people.items():
+        args = ["clips", "add", str(clips_dir[key]), "--participant", name, "--school", school, "--age", age,
+                "--consent", consent, "--display", "full", "--json"]
+        if guardian:
+            args += ["--guardian", guardian]
+        r = loa(*args)
+        assert r.exit_code == 0, r.output
+        ids[key] = json.loads(r.output)[0]["id"]
+    loa("clips", "approve", *[str(i) for i in ids.values()])
+    return ids
+
+
+def ffmpeg_children() -> list[str]:
+    out = subprocess.run(["ps", "-o", "pid=,args=", "--ppid", str(os.getpid())], capture_output=True, text=True).stdout
+    return [line for line in out.splitlines() if "ffmpeg" in line]
+
+
+def test_render_probe_and_publish(loa, recap_folder, clips_dir, tmp_path, channels):
+    out = tmp_path / "recap.mp4"
+    r = loa("recap", "render", "--seconds", "15", "--per-clip", "2", "--order", "time", "--out", str(out))
+    assert r.exit_code == 0, r.output
+    assert ffmpeg_children() == []
+    from recap.probe import probe_clip
+
+    facts = probe_clip(out)
+    # 4 clips may be shown (the 14-year-old without a guardian's consent may not): 2.5 + 4 x 2 + 3
+    assert (facts.width, facts.height, facts.fps) == (1080, 1920, 30.0)
+    assert abs(facts.duration - 13.5) <= 2 / 30
+    assert facts.video_codec == "h264" and facts.pixel_format == "yuv420p" and facts.audio_codec == "aac"
+    import av
+
+    with av.open(str(out)) as c:
+        v, a = c.streams.video[0], c.streams.audio[0]
+        assert v.codec_context.profile == "High"
+        assert a.codec_context.sample_rate == 48000 and a.codec_context.channels == 2
+        audio_seconds = float(a.duration * a.time_base)
+    assert abs(audio_seconds - facts.duration) < 0.1  # sound all the way through, silence where none
+    assert out.read_bytes()[4:8] == b"ftyp" and b"moov" in out.read_bytes()[:4096]  # +faststart
+
+    # the turned phone's clip comes out upright: the side ffmpeg shows red is red in the recap
+    src = frame_at(clips_dir["rotated"], 1.0)
+    red_left = src[src.shape[0] // 2, src.shape[1] // 4][0] > 150
+    frame = frame_at(out, 2.5 + 1.0)
+    left, right = frame[700, 270], frame[700, 810]
+    assert (left[0] > 150 and left[2] < 100) == red_left
+    assert (right[2] > 150 and right[0] < 100) == red_left
+    # the caption area (lower third, inside the safe area) carries text, not just the picture
+    band = frame[1300:1500, 65:896]
+    assert band.std() > 20
+    # loudness about -14 LUFS, true peak at most -1 dBTP
+    meter = subprocess.run([ffmpeg_exe(), "-hide_banner", "-nostats", "-i", str(out), "-af", "ebur128=peak=true",
+                            "-f", "null", "-"], capture_output=True, text=True).stderr
+    integrated = float(re.findall(r"I:\s+(-?[\d.]+) LUFS", meter)[-1])
+    peak = float(re.findall(r"Peak:\s+(-?[\d.]+) dBFS", meter)[-1])
+    assert -16.5 <= integrated <= -11.5, integrated
+    assert peak <= -0.5, peak
+    # and it passes the connectors' own pre-publish checks on every platform
+    r = loa("recap", "publish", str(out), "--now", "--to", "all")
+    assert r.exit_code == 0, r.output
+    posts = json.loads(loa("post", "list", "--json").output)
+    assert sum(len(p["deliveries"]) for p in posts) == 3
+
+
+def test_only_consented_approved_clips(loa, recap_folder):
+    from content_queue.models import Campaign
+    from loa import settings
+    from recap.plan import plan_recap
+
+    loa("clips", "withdraw", str(recap_folder["wide"]))
+    folder = settings.find()
+    with folder.sessions() as s:
+        campaign = s.query(Campaign).one()
+        plan = plan_recap(s, campaign, folder.media_dir, seconds=60, per_clip=3)
+    used = {seg.clip_id for seg in plan.segments}
+    assert recap_folder["minor"] not in used and recap_folder["wide"] not in used
+    assert used == {recap_folder["rotated"], recap_folder["silent"], recap_folder["fast"]}
+    schools = [seg.school for seg in plan.segments]
+    assert schools[:2] == ["THCS Kon Chiêng", "Tiểu học Kon Chiêng"]  # a fair spread: each school before a second
+    r = loa("recap", "render", "--clips", str(recap_folder["minor"]))
+    assert r.exit_code == 1 and "may not appear in a public recap" in r.output
+
+
+def test_loudest_seconds_are_chosen(tmp_path):
+    from recap.plan import loudest_window
+
+    quiet_then_loud = tmp_path / "ql.mp4"
+    ff("-v", "error", "-y", "-f", "lavfi", "-i", "testsrc2=s=320x568:r=30:d=8", "-f", "lavfi",
+       "-i", "aevalsrc='if(gt(t,5),0.8,0.01)*sin(2*PI*440*t)':s=44100:d=8", "-c:v", "libx264", "-preset", "ultrafast",
+       "-c:a", "aac", "-shortest", str(quiet_then_loud))
+    assert loudest_window(quiet_then_loud, 8.0, 2.0) >= 4.9
