@@ -32,6 +32,7 @@ from .http import Http
 
 log = logging.getLogger("loa.connectors")
 
+SEARCH_BACK = timedelta(days=1)  # how much earlier than ``since`` a reconciliation search looks
 PUBLISHED = "published"
 PROCESSING = "processing"
 SCHEDULED = "scheduled"
@@ -144,8 +145,12 @@ class Connector(ABC):
         content, for platforms that need it again to finish)."""
 
     @abstractmethod
-    def find(self, item: Item, since: datetime, state: dict[str, Any]) -> Result | None:
-        """After an unknown outcome: the post if the platform shows it, else None."""
+    def find(self, item: Item, since: datetime, state: dict[str, Any], exclude: frozenset[str] = frozenset()) -> Result | None:
+        """After an unknown outcome: the post if the platform shows it, else None.
+
+        ``since`` is our clock's idea of when the first attempt started; platforms' clocks and
+        ours disagree (an office computer's clock can be minutes off), so searches look a day
+        further back and skip ``exclude``, the ids our other deliveries already account for."""
 
     @abstractmethod
     def refresh(self) -> dict[str, Any]:

@@ -13,11 +13,11 @@ token is fetched from ``/me/accounts``.
 """
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 from . import limits as L
-from .base import PROCESSING, PUBLISHED, SCHEDULED, Connector, Item, Result, TokenExpired, _noop_checkpoint
+from .base import PROCESSING, PUBLISHED, SCHEDULED, SEARCH_BACK, Connector, Item, Result, TokenExpired, _noop_checkpoint
 from .errors import CredentialsDead, Rejected, RetryLater
 from .http import FileSlice, MultipartStream, json_body, retry_after
 
@@ -268,7 +268,7 @@ class FacebookConnector(Connector):
             return Result(SCHEDULED, video_id, "", state)
         return Result(PROCESSING, video_id, "", state, detail=str(video_status or "processing"))
 
-    def find(self, item: Item, since: datetime, state: dict[str, Any]) -> Result | None:
+    def find(self, item: Item, since: datetime, state: dict[str, Any], exclude: frozenset[str] = frozenset()) -> Result | None:
         if state.get("video_id"):
             if not state.get("finishing"):
                 return None  # finish was never sent: nothing can be published
@@ -278,13 +278,15 @@ class FacebookConnector(Connector):
                 return None
         if state.get("post_id"):
             return self.check(state)
-        since_ts = int((since - timedelta(minutes=2)).timestamp())
+        since_ts = int((since - SEARCH_BACK).timestamp())
         wanted = " ".join(item.text.split())
         for edge in ("published_posts", "scheduled_posts"):
             body = self._call("GET", f"{self.account_id}/{edge}",
                               params={"fields": "id,message,created_time,permalink_url", "since": since_ts,
                                       "limit": 50})
             for post in body.get("data", []):
+                if post["id"] in exclude:
+                    continue
                 if " ".join((post.get("message") or "").split()) == wanted:
                     status = PUBLISHED if edge == "published_posts" else SCHEDULED
                     st = {"route": state.get("route", "feed"), "post_id": post["id"]}

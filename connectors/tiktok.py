@@ -235,7 +235,7 @@ class TikTokConnector(Connector):
                              platform=self.platform, code=reason)
         return Result(PROCESSING, publish_id, "", state, detail=status or "processing")
 
-    def find(self, item: Item, since: datetime, state: dict[str, Any]) -> Result | None:
+    def find(self, item: Item, since: datetime, state: dict[str, Any], exclude: frozenset[str] = frozenset()) -> Result | None:
         if not state.get("publish_id") or not state.get("final_sending"):
             return None  # nothing is published before the last chunk is sent
         try:

@@ -17,11 +17,11 @@ from __future__ import annotations
 import html
 import os
 import time
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timezone
 from typing import Any
 
 from . import limits as L
-from .base import PROCESSING, PUBLISHED, Connector, Item, Result, TokenExpired, _noop_checkpoint
+from .base import PROCESSING, PUBLISHED, SEARCH_BACK, Connector, Item, Result, TokenExpired, _noop_checkpoint
 from .errors import CredentialsDead, OutcomeUnknown, Rejected, RetryLater
 from .http import FileSlice, MultipartStream, json_body
 
@@ -29,9 +29,15 @@ OPENAPI = "https://openapi.zalo.me"
 OAUTH_TOKEN = "https://oauth.zaloapp.com/v4/oa/access_token"
 
 TOKEN_ERRORS = {-216, -220, -124}
-# Zalo sends no Retry-After: wait this long after -32 (rate limit), and an hour after -211 (quota).
-RATE_LIMIT_WAIT = float(os.environ.get("LOA_ZALO_RATE_LIMIT_WAIT", "60"))
-RETRY_ERRORS = {-32: RATE_LIMIT_WAIT, -211: 3600.0}
+# Zalo sends no Retry-After: wait a minute after -32 (rate limit; LOA_ZALO_RATE_LIMIT_WAIT for
+# rehearsals), and an hour after -211 (out of quota).
+RETRY_ERRORS = {-32: 60.0, -211: 3600.0}
+
+
+def _retry_after(code: int | None) -> float | None:
+    if code == -32 and os.environ.get("LOA_ZALO_RATE_LIMIT_WAIT"):
+        return float(os.environ["LOA_ZALO_RATE_LIMIT_WAIT"])
+    return RETRY_ERRORS.get(code)
 PROCESSING_ERROR = -214
 REJECT_HINTS = {
     -201: "a parameter is not valid",
@@ -88,7 +94,7 @@ class ZaloConnector(Connector):
         if code in TOKEN_ERRORS:
             raise TokenExpired(what, platform=self.platform, code=code, status=status)
         if code in RETRY_ERRORS or status >= 500 or status == 429 or code is None:
-            raise RetryLater(what, retry_after=RETRY_ERRORS.get(code), platform=self.platform, code=code,
+            raise RetryLater(what, retry_after=_retry_after(code), platform=self.platform, code=code,
                              status=status)
         hint = REJECT_HINTS.get(code)
         raise Rejected(what + (f": {hint}." if hint else "."), platform_message=msg, platform=self.platform,
@@ -226,7 +232,7 @@ class ZaloConnector(Connector):
             item = Item(title=state.get("title", ""))
         return self._advance(item, dict(state), checkpoint)
 
-    def find(self, item: Item, since: datetime, state: dict[str, Any]) -> Result | None:
+    def find(self, item: Item, since: datetime, state: dict[str, Any], exclude: frozenset[str] = frozenset()) -> Result | None:
         """Which step went unanswered decides where to look."""
         if state.get("showing") and not state.get("show_token"):
             # The update to shown may or may not have landed: the listing says.
@@ -238,8 +244,10 @@ class ZaloConnector(Connector):
                     return Result(PROCESSING, state["article_id"], "", {**state, "showing": False})
             return None  # the article is gone (removed by the officer on Zalo)
         if state.get("creating") and not state.get("create_token") and not state.get("article_id"):
-            since_ms = (since - timedelta(minutes=2)).timestamp() * 1000
+            since_ms = (since - SEARCH_BACK).timestamp() * 1000
             for media in self._slice(state.get("route", "normal"), limit=50):
+                if str(media.get("id")) in exclude:
+                    continue
                 created = media.get("create_date") or 0
                 try:
                     created_ms = float(created)

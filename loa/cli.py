@@ -151,7 +151,7 @@ def _register() -> None:
     cli.add_command(cli_sandbox.sandbox)
     cli.add_command(cli_clips.clips)
     cli.add_command(cli_recap.recap)
-    for command in (cli_run.run, cli_run.status, cli_run.retry, cli_run.resolve):
+    for command in (cli_run.run, cli_run.status, cli_run.retry, cli_run.resolve, cli_run.report):
         cli.add_command(command)
 
 

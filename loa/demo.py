@@ -1,12 +1,19 @@
-"""`loa demo`: the whole job on the embedded campaign, in a fresh folder.
+"""`loa demo`: the whole job on the embedded campaign, against the local sandbox platforms.
 
-Stages run in order and each prints what it did; the folder is kept and printed at the end so
-that every command can be tried on it afterwards.
+In a fresh folder: the campaign "Không một mình – Cùng nhau an toàn trực tuyến", a Facebook Page,
+a Zalo OA and a TikTok account on the sandbox (which fails some calls the way the real platforms
+do); the campaign's opening queued from a spreadsheet and published by the scheduler in
+accelerated time; a dozen challenge clips collected (one broken, one from a 14-year-old without a
+guardian's consent); the recap rendered and published; the report printed and written as HTML.
 """
 from __future__ import annotations
 
+import csv
 import json
+import os
+import subprocess
 import tempfile
+import time
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
@@ -14,37 +21,52 @@ import click
 
 from . import demo_content as C
 
+SPEED = 60.0  # one real second is a minute of campaign time
+
 
 def _run(args: list[str]) -> None:
     from .cli import cli
 
     click.secho("$ loa " + " ".join(a if " " not in a else repr(a) for a in args), fg="cyan")
-    try:
-        cli.main(args=args, prog_name="loa", standalone_mode=False)
-    except click.ClickException as exc:
-        exc.show()
-        raise
+    cli.main(args=args, prog_name="loa", standalone_mode=False)
+
+
+def _ffmpeg() -> str:
+    import imageio_ffmpeg
+
+    return imageio_ffmpeg.get_ffmpeg_exe()
+
+
+def make_trailer(path: Path, seconds: float = 6.0) -> Path:
+    """A short vertical trailer (1080x1920, 30 fps, AAC 48 kHz) with the campaign's title card."""
+    from recap.cards import card
+
+    still = path.with_suffix(".png")
+    card((1080, 1920), C.CAMPAIGN_NAME, C.MESSAGE, C.HASHTAGS).save(still)
+    subprocess.run([_ffmpeg(), "-v", "error", "-y", "-loop", "1", "-framerate", "30", "-t", str(seconds), "-i", str(still),
+                    "-f", "lavfi", "-i", f"sine=frequency=523:sample_rate=48000:duration={seconds}",
+                    "-vf", "zoompan=z='min(zoom+0.0008,1.08)':d=1:s=1080x1920:fps=30,format=yuv420p",
+                    "-c:v", "libx264", "-preset", "veryfast", "-c:a", "aac", "-ar", "48000", "-shortest",
+                    "-movflags", "+faststart", str(path)], check=True)
+    still.unlink()
+    return path
 
 
 def posts_csv(path: Path, start: datetime, tz: str, trailer: Path) -> Path:
     """The campaign's opening, as an officer would write it in a spreadsheet."""
-    import csv
     from zoneinfo import ZoneInfo
 
     local = lambda dt: dt.astimezone(ZoneInfo(tz)).strftime("%Y-%m-%d %H:%M")  # noqa: E731
-    rows = [
-        {"at": local(start), "to": "facebook,zalo", "title": "Phát động chiến dịch “Không một mình”",
-         "text": C.LAUNCH},
-        {"at": local(start + timedelta(minutes=1)), "to": "facebook,zalo,tiktok", "title": "Video giới thiệu chiến dịch",
-         "text": C.TRAILER, "media": trailer.name},
-    ]
+    rows = [{"at": local(start), "to": "facebook,zalo", "title": "Phát động chiến dịch “Không một mình”", "text": C.LAUNCH},
+            {"at": local(start + timedelta(minutes=5)), "to": "all", "title": "Video giới thiệu chiến dịch",
+             "text": C.TRAILER, "media": trailer.name}]
     for i, (title, tip) in enumerate(C.TIPS):
-        rows.append({"at": local(start + timedelta(minutes=2 + i)), "to": "facebook,zalo", "title": title,
+        rows.append({"at": local(start + timedelta(minutes=10 + 5 * i)), "to": "facebook,zalo", "title": title,
                      "text": f"💡 {title.upper()}\n\n{tip}"})
-    rows.append({"at": local(start + timedelta(minutes=7)), "to": "facebook,zalo", "title": "Minigame: Ai đúng?",
+    rows.append({"at": local(start + timedelta(minutes=35)), "to": "facebook,zalo", "title": "Minigame: Ai đúng?",
                  "text": C.QUIZ})
-    rows.append({"at": local(start + timedelta(minutes=8)), "to": "facebook,zalo", "title": "Thử thách “Không một mình”",
-                 "text": C.CHALLENGE})
+    rows.append({"at": local(start + timedelta(minutes=40)), "to": "facebook,zalo",
+                 "title": "Thử thách “Không một mình”", "text": C.CHALLENGE})
     with open(path, "w", encoding="utf-8-sig", newline="") as f:
         w = csv.DictWriter(f, fieldnames=["at", "to", "title", "text", "media"])
         w.writeheader()
@@ -52,56 +74,157 @@ def posts_csv(path: Path, start: datetime, tz: str, trailer: Path) -> Path:
     return path
 
 
-def make_trailer(path: Path, seconds: float = 6.0) -> Path:
-    """A short vertical trailer made with the bundled ffmpeg (1080x1920, 30 fps, AAC 48 kHz)."""
-    import subprocess
+PARTICIPANTS = [  # name, school, class, age, consent, guardian, display, kind
+    ("Nguyễn Thị Hoa", 0, "8A", 14, "guardian", "Nguyễn Văn Nam", "first", "portrait"),
+    ("Trần Minh Khang", 0, "9B", 15, "guardian", "Trần Thị Lan", "first", "rotated"),
+    ("Lê Thu Trang", 1, "5A", 11, "guardian", "Lê Văn Hải", "first", "silent"),
+    ("Y Nhi Niê", 2, "7C", 13, "guardian", "Niê Thị Hương", "full", "fast"),
+    ("Phạm Quốc Bảo", 0, "9A", 16, "self", "", "full", "landscape"),
+    ("Cô Đinh Thị Mơ", 1, "Giáo viên", 34, "self", "", "full", "portrait"),
+    ("Rơ Mah Thương", 2, "8B", 14, "guardian", "Rơ Mah Blơi", "first", "hevc"),
+    ("Võ Hoàng Nam", 2, "9C", 15, "guardian", "Võ Văn Tâm", "first", "vp9"),
+    ("Hồ Thị Ngọc Ánh", 1, "Phụ huynh", 41, "self", "", "full", "portrait"),
+    ("Bùi Gia Huy", 0, "7A", 12, "guardian", "Bùi Thị Yến", "anonymous", "rotated"),
+    ("Đặng Thảo Vy", 2, "8A", 14, "none", "", "first", "portrait"),  # no guardian's consent: kept out of the recap
+    ("Kpă Hờ Linh", 1, "6B", 12, "guardian", "Kpă Y Bla", "first", "broken"),  # a half-uploaded file
+]
 
-    import imageio_ffmpeg
 
-    subprocess.run([
-        imageio_ffmpeg.get_ffmpeg_exe(), "-v", "error", "-y",
-        "-f", "lavfi", "-i", f"testsrc2=s=1080x1920:r=30:d={seconds}",
-        "-f", "lavfi", "-i", f"sine=frequency=523:sample_rate=48000:duration={seconds}",
-        "-c:v", "libx264", "-preset", "veryfast", "-pix_fmt", "yuv420p", "-c:a", "aac", "-ar", "48000",
-        "-shortest", "-movflags", "+faststart", str(path)], check=True)
+def make_clip(path: Path, kind: str, i: int) -> Path:
+    ff = [_ffmpeg(), "-v", "error", "-y"]
+    tone = 300 + 60 * i
+    video = f"testsrc2=s=720x1280:r=30:d=5,hue=h={i * 30}"
+    audio = ["-f", "lavfi", "-i", f"sine=frequency={tone}:sample_rate=44100:duration=5"]
+    enc = ["-c:v", "libx264", "-preset", "ultrafast", "-pix_fmt", "yuv420p", "-c:a", "aac", "-shortest"]
+    if kind == "rotated":
+        flat = path.with_name(path.stem + "-flat.mp4")
+        subprocess.run(ff + ["-f", "lavfi", "-i", f"testsrc2=s=1280x720:r=30:d=5,hue=h={i * 30}", *audio, *enc, str(flat)],
+                       check=True)
+        subprocess.run(ff + ["-display_rotation", "90", "-i", str(flat), "-c", "copy", str(path)], check=True)
+        flat.unlink()
+    elif kind == "silent":
+        subprocess.run(ff + ["-f", "lavfi", "-i", video, "-c:v", "libx264", "-preset", "ultrafast", "-pix_fmt", "yuv420p",
+                             str(path)], check=True)
+    elif kind == "fast":
+        subprocess.run(ff + ["-f", "lavfi", "-i", video.replace("r=30", "r=60"), *audio, *enc, str(path)], check=True)
+    elif kind == "landscape":
+        subprocess.run(ff + ["-f", "lavfi", "-i", video.replace("720x1280", "1280x720"), *audio, *enc, str(path)], check=True)
+    elif kind == "hevc":
+        subprocess.run(ff + ["-f", "lavfi", "-i", video, *audio, "-c:v", "libx265", "-preset", "ultrafast",
+                             "-pix_fmt", "yuv420p10le", "-tag:v", "hvc1", "-x265-params", "log-level=error",
+                             "-c:a", "aac", "-shortest", str(path)], check=True)
+    elif kind == "vp9":
+        subprocess.run(ff + ["-f", "lavfi", "-i", video, *audio, "-c:v", "libvpx-vp9", "-deadline", "realtime",
+                             "-cpu-used", "8", "-c:a", "libopus", "-shortest", str(path)], check=True)
+    else:
+        subprocess.run(ff + ["-f", "lavfi", "-i", video, *audio, *enc, str(path)], check=True)
+        if kind == "broken":
+            path.write_bytes(path.read_bytes()[: path.stat().st_size // 3])
     return path
 
 
+def collect_clips(folder: Path) -> Path:
+    clips = folder / "clip-gui-ve"
+    clips.mkdir()
+    rows = []
+    with click.progressbar(PARTICIPANTS, label="Generating the participants' clips", file=None) as bar:
+        for i, (name, school, klass, age, consent, guardian, display, kind) in enumerate(bar):
+            suffix = ".webm" if kind == "vp9" else ".mp4"
+            file = make_clip(clips / f"clip-{i + 1:02d}{suffix}", kind, i)
+            rows.append({"file": file.name, "participant": name, "school": C.SCHOOLS[school], "class": klass,
+                         "age": age, "consent": consent, "guardian": guardian, "display": display})
+    manifest = clips / "danh-sach.csv"
+    with open(manifest, "w", encoding="utf-8-sig", newline="") as f:
+        w = csv.DictWriter(f, fieldnames=list(rows[0]))
+        w.writeheader()
+        w.writerows(rows)
+    return manifest
+
+
+def publish_all(app_folder: Path, clock, timeout: float = 240.0) -> None:
+    """Run the scheduler in accelerated time until every queued delivery is settled."""
+    from content_queue.timeutil import show
+    from scheduler.engine import Engine, Policy
+    from scheduler.runner import Runner
+
+    from . import settings
+
+    folder = settings.find(app_folder)
+    echo = lambda m: click.echo(f"  [{show(clock(), 'Asia/Ho_Chi_Minh', seconds=True)}] {m}")  # noqa: E731
+    engine = Engine(folder.sessions, media_dir=folder.media_dir, clock=clock, policy=Policy.from_env(os.environ),
+                    on_event=echo)
+    Runner(engine, clock, echo=click.echo).until_idle(timeout=timeout, all_queued=True)
+
+
 def run_demo(directory: Path | None) -> Path:
-    root = Path(directory) if directory else Path(tempfile.mkdtemp(prefix="loa-demo-"))
-    root = root.resolve()
+    from connectors.sandbox import Sandbox, SandboxServer
+
+    started = time.monotonic()
+    root = (Path(directory) if directory else Path(tempfile.mkdtemp(prefix="loa-demo-"))).resolve()
     if (root / "loa.toml").exists():
         raise click.ClickException(f"{root} is already a campaign folder; give an empty or new folder.")
-    click.secho(f"== 1. Campaign folder {root}", bold=True)
-    _run(["init", str(root), "--campaign", C.CAMPAIGN_NAME, "--hashtags", C.HASHTAGS, "--message", C.MESSAGE])
-    import os
+    sandbox = Sandbox(seed=2025, processing_seconds=1.0)
+    sandbox.faults.delay = 2.5
+    with SandboxServer(sandbox) as server:
+        os.environ.update({"LOA_API_BASE": server.base, "LOA_HTTP_READ_TIMEOUT": "2", "LOA_BACKOFF_BASE": "20",
+                           "LOA_ZALO_RATE_LIMIT_WAIT": "20", "LOA_LEASE_SECONDS": "10"})
+        click.secho(f"\n== 1. Sandbox platforms on {server.base} (Facebook, Zalo, TikTok), faults switched on", bold=True)
+        click.secho(f"\n== 2. Campaign folder {root}", bold=True)
+        _run(["init", str(root), "--campaign", C.CAMPAIGN_NAME, "--hashtags", C.HASHTAGS, "--message", C.MESSAGE,
+              "--start", datetime.now().date().isoformat(),
+              "--end", (datetime.now() + timedelta(days=30)).date().isoformat()])
+        os.chdir(root)
+        click.secho("\n== 3. Channels: the commune police's Page, the OA, the youth union's TikTok", bold=True)
+        secrets_dir = root / "credentials"
+        secrets_dir.mkdir(mode=0o700)
+        for platform, name, extra, expired in (
+                ("facebook", "fanpage-cax", [], False),
+                ("zalo", "zalo-oa-cax", ["--cover-url", "https://example.org/khong-mot-minh/bia.jpg"], True),
+                ("tiktok", "tiktok-doan-xa", [], False)):
+            f = secrets_dir / f"{platform}.json"
+            f.write_text(json.dumps(sandbox.new_account(platform, expired=expired)), encoding="utf-8")
+            f.chmod(0o600)
+            _run(["channel", "add", platform, "--name", name, "--credentials", str(f), *extra])
+        _run(["channel", "list"])
+        click.secho("\n== 4. The campaign's opening, queued from a spreadsheet and checked now", bold=True)
+        trailer = make_trailer(root / "trailer.mp4")
+        start = datetime.now(timezone.utc) + timedelta(minutes=2)
+        _run(["post", "import", str(posts_csv(root / "bai-dang.csv", start, "Asia/Ho_Chi_Minh", trailer))])
+        _run(["post", "list"])
+        click.secho(f"\n== 5. Publishing in accelerated time ({SPEED:g}x): faults on, the Zalo token expired", bold=True)
+        from scheduler.runner import SpeedClock
 
-    os.chdir(root)
-    click.secho("== 2. Channels (demo credentials)", bold=True)
-    creds = {
-        "facebook": {"page_id": "100200300", "access_token": "demo-page-token-" + os.urandom(6).hex()},
-        "zalo": {"oa_id": "4004004", "app_id": "5005005", "app_secret": "demo-app-secret-" + os.urandom(6).hex(),
-                 "access_token": "demo-zalo-access-" + os.urandom(6).hex(),
-                 "refresh_token": "demo-zalo-refresh-" + os.urandom(6).hex()},
-        "tiktok": {"client_key": "demo-client-key", "client_secret": "demo-client-secret-" + os.urandom(6).hex(),
-                   "open_id": "demo-open-id", "access_token": "act.demo-" + os.urandom(6).hex(),
-                   "refresh_token": "rft.demo-" + os.urandom(6).hex()},
-    }
-    secrets_dir = root / "credentials"
-    secrets_dir.mkdir(mode=0o700, exist_ok=True)
-    for platform, name, extra in (("facebook", "fanpage-cax", []),
-                                  ("zalo", "zalo-oa-cax", ["--cover-url", "https://example.org/khong-mot-minh/bia.jpg"]),
-                                  ("tiktok", "tiktok-doan-xa", [])):
-        f = secrets_dir / f"{platform}.json"
-        f.write_text(json.dumps(creds[platform]), encoding="utf-8")
-        f.chmod(0o600)
-        _run(["channel", "add", platform, "--name", name, "--credentials", str(f), *extra])
-    _run(["channel", "list"])
-    click.secho("== 3. The campaign's opening, queued from a spreadsheet", bold=True)
-    trailer = make_trailer(root / "trailer.mp4")
-    start = datetime.now(timezone.utc) + timedelta(minutes=5)
-    csv_path = posts_csv(root / "bai-dang.csv", start, "Asia/Ho_Chi_Minh", trailer)
-    _run(["post", "import", str(csv_path)])
-    _run(["post", "list"])
-    click.secho(f"\nDemo folder kept at {root}", bold=True)
+        clock = SpeedClock(SPEED)  # campaign time, kept running across the demo
+        sandbox.set_faults(0.12, delay=2.5, seed=7)
+        publish_all(root, clock)
+        sandbox.set_faults(0.0)
+        _run(["status"])
+        click.secho("\n== 6. Challenge clips from students, parents and teachers", bold=True)
+        manifest = collect_clips(root)
+        _run(["clips", "import", str(manifest.parent), "--manifest", str(manifest)])
+        from . import settings
+        from recap.intake import list_clips
+
+        folder = settings.find(root)
+        with folder.sessions() as s:
+            from content_queue.models import Campaign
+
+            pending = [str(c.id) for c in list_clips(s, s.query(Campaign).one(), "pending")]
+        _run(["clips", "approve", *pending])
+        _run(["clips", "list"])
+        click.secho("\n== 7. The recap", bold=True)
+        recap_file = root / "recaps" / "recap-khong-mot-minh.mp4"
+        _run(["recap", "render", "--seconds", "30", "--per-clip", "2.5", "--out", str(recap_file)])
+        _run(["recap", "publish", str(recap_file), "--now", "--to", "all"])
+        sandbox.set_faults(0.12, delay=2.5, seed=11)
+        publish_all(root, clock)
+        sandbox.set_faults(0.0)
+        click.secho("\n== 8. The report", bold=True)
+        _run(["report"])
+        _run(["report", "--format", "html", "--out", str(root / "bao-cao.html")])
+        dupes = sandbox.duplicates()
+        click.secho(f"\nSandbox ledger: {len(sandbox.ledger)} publications, {len(dupes)} published more than once.",
+                    bold=True)
+    click.secho(f"Demo finished in {time.monotonic() - started:.0f} s. Folder kept at {root}", bold=True)
+    click.echo(f"Open {root / 'bao-cao.html'} in a browser; try `cd {root} && loa status`.")
     return root

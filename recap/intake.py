@@ -14,6 +14,7 @@ from typing import Callable
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from content_queue.consent import consent_ok, displayed_name, publishable  # noqa: F401 (re-exported)
 from content_queue.errors import NotFound, UserError, ValidationFailed
 from content_queue.media import store_file
 from content_queue.models import Campaign, Clip, ClipStatus, Consent, Media, NameDisplay, Post, Recap
@@ -56,30 +57,6 @@ def check_sender(sender: Sender, guardian_age: int) -> list[str]:
     if sender.consent == "self" and sender.age is not None and sender.age < guardian_age:
         problems.append(f"a participant under {guardian_age} cannot consent alone: a guardian must (consent=guardian)")
     return problems
-
-
-def displayed_name(clip: Clip) -> str:
-    """The name as the participant chose it to be shown. Vietnamese names put the given name last:
-    "Nguyễn Thị Hoa" shown by first name is "Hoa"."""
-    name = " ".join(clip.participant_name.split())
-    if clip.display is NameDisplay.full:
-        return name
-    if clip.display is NameDisplay.first:
-        return name.split(" ")[-1] if name else ""
-    return ""
-
-
-def consent_ok(clip: Clip, guardian_age: int) -> bool:
-    if clip.consent is Consent.none:
-        return False
-    if clip.age is None or clip.age < guardian_age:
-        return clip.consent is Consent.guardian and bool(clip.guardian_name.strip())
-    return True
-
-
-def publishable(clip: Clip, guardian_age: int) -> bool:
-    """May this clip appear in a public recap? Approved, consented, not withdrawn."""
-    return clip.status is ClipStatus.approved and consent_ok(clip, guardian_age) and clip.media_id is not None
 
 
 def _media_for(s: Session, stored: Path, media_dir: Path, sha: str, original: str, facts) -> Media:

@@ -500,7 +500,8 @@ class Engine:
             attempt = self._attempt(delivery_id, "reconcile")
             since = self._first_attempt_at(delivery_id) or job.due_at
             try:
-                found = self._connector(job).find(job.item, since, dict(job.remote_state)) if job.remote_state else None
+                found = (self._connector(job).find(job.item, since, dict(job.remote_state), self._known_ids(job))
+                         if job.remote_state else None)
             except (RetryLater, OutcomeUnknown) as exc:
                 self._reconcile_later(delivery_id, attempt, str(exc), report)
                 continue
@@ -526,6 +527,14 @@ class Engine:
             if report:
                 report.reconciled += 1
         return settled
+
+    def _known_ids(self, job: Job) -> frozenset[str]:
+        """Remote ids other deliveries of this channel already account for."""
+        with self.sessions() as s:
+            ids = s.scalars(select(Delivery.remote_id).where(Delivery.channel_id == job.channel_id,
+                                                             Delivery.id != job.delivery_id,
+                                                             Delivery.remote_id.is_not(None)))
+            return frozenset(str(i) for i in ids)
 
     def _first_attempt_at(self, delivery_id: int) -> datetime | None:
         with self.sessions() as s:

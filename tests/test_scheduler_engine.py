@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import threading
-from datetime import timedelta
+from datetime import datetime, timedelta, timezone
 
 import pytest
 
@@ -301,3 +301,25 @@ def test_preflight_warns_ahead(world, clock, reel):
     world.engine().preflight()
     warning = world.delivery(d).preflight
     assert "must be connected again" in warning and "missing from the store" in warning
+
+
+@pytest.mark.parametrize("platform", ["facebook", "zalo"])
+def test_reconcile_survives_an_office_clock_hours_off(db_url, tmp_path, platform):
+    """The computer's clock is three hours fast: a post that went out unanswered is still found."""
+    real = Clock(datetime.now(timezone.utc))
+    sb = Sandbox(processing_seconds=0.1, clock=real.ts)
+    sb.faults.delay = 1.5
+    with SandboxServer(sb) as server:
+        office = Clock(real() + timedelta(hours=3))
+        w = make_world(db_url, tmp_path, server, office)
+        w.add_channel(platform, platform)
+        [d] = w.post("Đồng hồ sai", platform)
+        sb.queue_fault("timeout_after", "feed" if platform == "facebook" else "article/create")
+        eng = w.engine()
+        eng.run_pass()
+        for _ in range(3):
+            office.advance(seconds=10)
+            eng.run_pass()
+        assert w.delivery(d).state is S.published
+        assert len(w.ledger("Đồng hồ sai")) == 1
+        w.engine_db.dispose()

@@ -1,0 +1,98 @@
+"""The campaign's figures, from the database: what went out where and when, what failed and why,
+the clips received, and the recaps. One function gathers them; loa.report lays them out."""
+from __future__ import annotations
+
+from collections import Counter, defaultdict
+from datetime import datetime
+from typing import Any, Callable
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session, selectinload
+
+from .consent import displayed_name, publishable
+from .models import Campaign, Channel, Clip, ClipStatus, Delivery, DeliveryState, Post, Recap
+
+AGE_BANDS = ((0, 11, "dưới 12"), (12, 15, "12–15"), (16, 18, "16–18"), (19, 24, "19–24"), (25, 200, "25+"))
+
+
+def age_band(age: int | None) -> str:
+    if age is None:
+        return "không rõ"
+    return next(label for low, high, label in AGE_BANDS if low <= age <= high)
+
+
+def collect(s: Session, campaign: Campaign, now: datetime, show: Callable[[datetime | None], str],
+            guardian_age: int | None = None) -> dict[str, Any]:
+    guardian_age = guardian_age or campaign.guardian_age
+    deliveries = list(s.scalars(
+        select(Delivery).join(Post, Post.id == Delivery.post_id).where(Post.campaign_id == campaign.id)
+        .options(selectinload(Delivery.post), selectinload(Delivery.channel)).order_by(Delivery.due_at, Delivery.id)))
+    channels = []
+    for ch in s.scalars(select(Channel).where(Channel.campaign_id == campaign.id).order_by(Channel.id)):
+        rows = [d for d in deliveries if d.channel_id == ch.id]
+        states = Counter(d.state.value for d in rows)
+        channels.append({
+            "name": ch.name, "platform": ch.platform.value, "account": ch.account_id, "health": ch.health.value,
+            "counts": dict(states),
+            "deliveries": [{
+                "id": d.id, "post": d.post_id, "title": " ".join((d.post.title or d.post.text).split())[:90],
+                "state": d.state.value, "due": show(d.due_at), "published": show(d.published_at),
+                "late_minutes": (round((d.published_at - d.due_at).total_seconds() / 60, 1)
+                                 if d.published_at else None),
+                "url": d.remote_url, "reason": d.last_error or None, "attempts": d.attempt_count,
+                "recap": d.post.source == "recap"} for d in rows]})
+    clips = list(s.scalars(select(Clip).where(Clip.campaign_id == campaign.id).order_by(Clip.id)))
+    by_school: dict[str, Counter] = defaultdict(Counter)
+    by_age: dict[str, Counter] = defaultdict(Counter)
+    by_consent: dict[str, Counter] = defaultdict(Counter)
+    for c in clips:
+        outcome = "rejected" if c.status is ClipStatus.rejected else (
+            "withdrawn" if c.status is ClipStatus.withdrawn else "accepted")
+        for table, key in ((by_school, c.school or "không rõ"), (by_age, age_band(c.age)), (by_consent, c.consent.value)):
+            table[key]["received"] += 1
+            table[key][outcome] += 1
+    recaps = []
+    made = list(s.scalars(select(Recap).where(Recap.campaign_id == campaign.id).order_by(Recap.created_at, Recap.id)))
+    for i, r in enumerate(made):
+        until = made[i + 1].created_at if i + 1 < len(made) else None
+        # a recap's posts are those queued as recaps after it was made and before the next one
+        where = [{"channel": d.channel.name, "platform": d.channel.platform.value, "state": d.state.value,
+                  "url": d.remote_url, "published": show(d.published_at)}
+                 for d in deliveries if d.post.source == "recap" and d.post.created_at >= r.created_at
+                 and (until is None or d.post.created_at < until)]
+        recaps.append({"id": r.id, "made": show(r.created_at), "clips": list((r.clip_ids or {}).get("ids", [])),
+                       "duration": (r.settings or {}).get("duration"), "format": (r.settings or {}).get("format"),
+                       "file": (r.settings or {}).get("file"), "published": where})
+    totals = Counter(d.state.value for d in deliveries)
+    attention = [d for d in deliveries if d.state in (DeliveryState.failed, DeliveryState.needs_attention,
+                                                      DeliveryState.unknown, DeliveryState.missed)]
+    return {
+        "campaign": {"name": campaign.name, "hashtags": campaign.hashtag_list, "message": campaign.message,
+                     "timezone": campaign.timezone, "starts_on": str(campaign.starts_on or ""),
+                     "ends_on": str(campaign.ends_on or "")},
+        "generated": show(now),
+        "totals": {"posts": len({d.post_id for d in deliveries}), "deliveries": len(deliveries),
+                   "published": totals.get("published", 0), "failed": totals.get("failed", 0),
+                   "waiting": sum(totals.get(k, 0) for k in ("scheduled", "retry_wait", "processing", "publishing")),
+                   "needs_attention": len(attention), "states": dict(totals)},
+        "channels": channels,
+        "attention": [{"id": d.id, "channel": d.channel.name, "state": d.state.value, "due": show(d.due_at),
+                       "title": " ".join((d.post.title or d.post.text).split())[:90], "reason": d.last_error}
+                      for d in attention],
+        "clips": {
+            "received": len(clips),
+            "accepted": sum(c.status in (ClipStatus.pending, ClipStatus.approved) for c in clips),
+            "approved": sum(c.status is ClipStatus.approved for c in clips),
+            "rejected": sum(c.status is ClipStatus.rejected for c in clips),
+            "withdrawn": sum(c.status is ClipStatus.withdrawn for c in clips),
+            "in_public_recap": sum(publishable(c, guardian_age) for c in clips),
+            "by_school": {k: dict(v) for k, v in sorted(by_school.items())},
+            "by_age": {label: dict(by_age[label]) for _, _, label in AGE_BANDS if label in by_age}
+                      | ({"không rõ": dict(by_age["không rõ"])} if "không rõ" in by_age else {}),
+            "by_consent": {k: dict(v) for k, v in sorted(by_consent.items())},
+            "list": [{"id": c.id, "status": c.status.value, "shown_as": displayed_name(c) or "(ẩn danh)",
+                      "school": c.school, "age_band": age_band(c.age), "consent": c.consent.value,
+                      "reason": c.reason or None, "poster": c.poster_relpath} for c in clips],
+        },
+        "recaps": recaps,
+    }
