@@ -156,7 +156,27 @@ def publish_all(app_folder: Path, clock, timeout: float = 240.0) -> None:
     Runner(engine, clock, echo=click.echo).until_idle(timeout=timeout, all_queued=True)
 
 
-def run_demo(directory: Path | None) -> Path:
+DEMO_ENV = {"LOA_HTTP_READ_TIMEOUT": "2", "LOA_BACKOFF_BASE": "20", "LOA_ZALO_RATE_LIMIT_WAIT": "20",
+            "LOA_LEASE_SECONDS": "10"}
+
+
+def run_demo(directory: Path | None) -> tuple[Path, list[dict]]:
+    """Run the demo; returns the folder and the sandbox's ledger. The process's environment and
+    working directory are restored afterwards."""
+    saved_env = {k: os.environ.get(k) for k in [*DEMO_ENV, "LOA_API_BASE", "LOA_HOME"]}
+    saved_cwd = os.getcwd()
+    try:
+        return _demo(directory)
+    finally:
+        for k, v in saved_env.items():
+            if v is None:
+                os.environ.pop(k, None)
+            else:
+                os.environ[k] = v
+        os.chdir(saved_cwd)
+
+
+def _demo(directory: Path | None) -> tuple[Path, list[dict]]:
     from connectors.sandbox import Sandbox, SandboxServer
 
     started = time.monotonic()
@@ -166,8 +186,8 @@ def run_demo(directory: Path | None) -> Path:
     sandbox = Sandbox(seed=2025, processing_seconds=1.0)
     sandbox.faults.delay = 2.5
     with SandboxServer(sandbox) as server:
-        os.environ.update({"LOA_API_BASE": server.base, "LOA_HTTP_READ_TIMEOUT": "2", "LOA_BACKOFF_BASE": "20",
-                           "LOA_ZALO_RATE_LIMIT_WAIT": "20", "LOA_LEASE_SECONDS": "10"})
+        os.environ.update({"LOA_API_BASE": server.base, **DEMO_ENV})
+        os.environ.pop("LOA_HOME", None)
         click.secho(f"\n== 1. Sandbox platforms on {server.base} (Facebook, Zalo, TikTok), faults switched on", bold=True)
         click.secho(f"\n== 2. Campaign folder {root}", bold=True)
         _run(["init", str(root), "--campaign", C.CAMPAIGN_NAME, "--hashtags", C.HASHTAGS, "--message", C.MESSAGE,
@@ -225,6 +245,7 @@ def run_demo(directory: Path | None) -> Path:
         dupes = sandbox.duplicates()
         click.secho(f"\nSandbox ledger: {len(sandbox.ledger)} publications, {len(dupes)} published more than once.",
                     bold=True)
+        ledger = list(sandbox.ledger)
     click.secho(f"Demo finished in {time.monotonic() - started:.0f} s. Folder kept at {root}", bold=True)
     click.echo(f"Open {root / 'bao-cao.html'} in a browser; try `cd {root} && loa status`.")
-    return root
+    return root, ledger

@@ -69,7 +69,7 @@ def _bars(title: str, data: dict[str, dict[str, int]], keys: list[tuple[str, str
         return ""
     width, bar_h, label_w = 640, 26, 200
     top = max((sum(v.get(k, 0) for k, _, _ in keys) for _, v in rows), default=1) or 1
-    h = 30 + len(rows) * (bar_h + 8) + 24
+    h = 20 + len(rows) * (bar_h + 8)
     parts = [f'<svg role="img" aria-label="{html.escape(title)}" viewBox="0 0 {width} {h}" width="100%">']
     y = 10
     for label, v in rows:
@@ -84,13 +84,10 @@ def _bars(title: str, data: dict[str, dict[str, int]], keys: list[tuple[str, str
             x += w
         parts.append(f'<text x="{x + 4:.1f}" y="{y + 18}" font-size="12">{sum(v.get(k, 0) for k, _, _ in keys)}</text>')
         y += bar_h + 8
-    x = label_w
-    for _, name, color in keys:
-        parts.append(f'<rect x="{x}" y="{y + 4}" width="12" height="12" fill="{color}"/>'
-                     f'<text x="{x + 16}" y="{y + 15}" font-size="12">{html.escape(name)}</text>')
-        x += 16 + 8 * len(name) + 14
     parts.append("</svg>")
-    return f"<figure><figcaption>{html.escape(title)}</figcaption>{''.join(parts)}</figure>"
+    legend = "".join(f'<span><i style="background:{color}"></i>{html.escape(name)}</span>' for _, name, color in keys)
+    return (f"<figure><figcaption>{html.escape(title)}</figcaption>{''.join(parts)}"
+            f'<div class="legend">{legend}</div></figure>')
 
 
 def _timeline(r: dict[str, Any]) -> str:
@@ -151,7 +148,8 @@ table{border-collapse:collapse;width:100%;font-size:14px}th,td{text-align:left;p
 .clip{font-size:12px}.clip img,.nothumb{width:100%;aspect-ratio:9/16;object-fit:cover;border-radius:6px;background:#dde}
 .nothumb{display:flex;align-items:center;justify-content:center;color:#889}
 figure{margin:10px 0}figcaption{font-weight:bold;margin-bottom:4px}a{color:#1565c0;word-break:break-all}
-.reason{color:#8a1c1c;font-size:12px}footer{color:#667;font-size:12px;text-align:center}
+.reason{color:#8a1c1c;font-size:12px}.legend{display:flex;flex-wrap:wrap;gap:4px 16px;font-size:12px}
+.legend i{display:inline-block;width:12px;height:12px;margin-right:5px;vertical-align:-1px}footer{color:#667;font-size:12px;text-align:center}
 """
 
 

@@ -1,0 +1,105 @@
+"""`loa demo` end to end, and the report it ends with: figures against the database and the
+sandbox's ledger, and the HTML report in headless Chromium."""
+from __future__ import annotations
+
+import json
+import re
+
+import pytest
+from sqlalchemy import select
+
+from tests.browser import artifact, browser
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture(scope="module")
+def demo(tmp_path_factory):
+    from loa.demo import run_demo
+
+    root, ledger = run_demo(tmp_path_factory.mktemp("demo") / "khong-mot-minh")
+    return root, ledger
+
+
+def report_json(root):
+    from click.testing import CliRunner
+
+    from loa.cli import cli
+
+    r = CliRunner().invoke(cli, ["report", "--format", "json"], env={"LOA_HOME": str(root)}, catch_exceptions=False)
+    assert r.exit_code == 0, r.output
+    return json.loads(r.output)
+
+
+def test_demo_publishes_everything_once(demo):
+    root, ledger = demo
+    keys = [(e["platform"], e["account"], e["text"]) for e in ledger]
+    assert len(keys) == len(set(keys)), "something was published twice"
+    assert (root / "bao-cao.html").is_file() and (root / "recaps" / "recap-khong-mot-minh.mp4").is_file()
+
+
+def test_report_figures_match_database_and_ledger(demo, monkeypatch):
+    root, ledger = demo
+    monkeypatch.setenv("LOA_HOME", str(root))
+    data = report_json(root)
+    from content_queue.models import Clip, ClipStatus, Delivery, DeliveryState
+    from loa import settings
+
+    folder = settings.find()
+    with folder.sessions() as s:
+        deliveries = list(s.scalars(select(Delivery)))
+        clips = list(s.scalars(select(Clip)))
+    published = [d for d in deliveries if d.state is DeliveryState.published]
+    assert data["totals"]["deliveries"] == len(deliveries) == 20
+    assert data["totals"]["published"] == len(published) == len(ledger)
+    remote_ids = {e["remote_id"] for e in ledger}
+    for ch in data["channels"]:
+        for d in ch["deliveries"]:
+            if d["state"] == "published":
+                assert any(rid.split("_")[-1] in d["url"] for rid in remote_ids), d["url"]
+    assert data["clips"]["received"] == len(clips) == 12
+    assert data["clips"]["rejected"] == sum(c.status is ClipStatus.rejected for c in clips) == 1
+    assert data["clips"]["in_public_recap"] == 10  # the 14-year-old without a guardian's consent is out
+    assert sum(v["received"] for v in data["clips"]["by_school"].values()) == 12
+    [recap] = data["recaps"]
+    assert len(recap["published"]) == 3 and all(p["state"] == "published" for p in recap["published"])
+    consent_none = next(c for c in data["clips"]["list"] if c["consent"] == "none")
+    assert consent_none["id"] not in recap["clips"]
+
+
+def test_report_text_and_csv(demo):
+    from click.testing import CliRunner
+
+    from loa.cli import cli
+
+    root, _ = demo
+    r = CliRunner().invoke(cli, ["report"], env={"LOA_HOME": str(root)})
+    assert "BÁO CÁO CHIẾN DỊCH: Không một mình – Cùng nhau an toàn trực tuyến" in r.output
+    assert "Video hưởng ứng: nhận 12, hợp lệ 11, bị loại 1" in r.output
+    out = root / "bai-dang-da-dang.csv"
+    r = CliRunner().invoke(cli, ["report", "--format", "csv", "--out", str(out)], env={"LOA_HOME": str(root)})
+    rows = out.read_text(encoding="utf-8-sig").splitlines()
+    assert rows[0].startswith("channel,platform,delivery") and len(rows) == 21
+
+
+def test_html_report_in_headless_chromium(demo):
+    root, _ = demo
+    html_file = root / "bao-cao.html"
+    assert "http://" not in re.sub(r'href="[^"]+"', "", html_file.read_text(encoding="utf-8")).replace(
+        "http://www.w3.org/2000/svg", "")  # nothing to fetch: it opens offline
+    errors: list[str] = []
+    with browser() as b:
+        page = b.new_page(viewport={"width": 1100, "height": 1400})
+        page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+        page.on("pageerror", lambda e: errors.append(str(e)))
+        page.on("requestfailed", lambda r: errors.append(f"request failed: {r.url}"))
+        page.goto(html_file.as_uri())
+        for section in ("tong-quan", "dong-thoi-gian", "kenh", "video-huong-ung", "video-tom-tat"):
+            assert page.locator(f"section#{section}").count() == 1, section
+        assert "Báo cáo chiến dịch" in page.locator("h1").inner_text()
+        assert page.locator("svg").count() >= 4
+        assert page.locator(".clip img").count() == 11  # thumbnails of every clip that decoded
+        shot = artifact("report.png")
+        page.screenshot(path=str(shot), full_page=True)
+    assert errors == []
+    assert shot.stat().st_size > 50_000
