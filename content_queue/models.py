@@ -152,6 +152,7 @@ class Campaign(Base):
     add_hashtags: Mapped[bool] = mapped_column(Boolean, default=True)
     facebook_handoff: Mapped[bool] = mapped_column(Boolean, default=False)
     guardian_age: Mapped[int] = mapped_column(Integer, default=16)
+    portal_token: Mapped[Optional[str]] = mapped_column(String(64), unique=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     channels: Mapped[list["Channel"]] = relationship(back_populates="campaign")
@@ -352,6 +353,22 @@ class Clip(Base):
     reviewed_at: Mapped[Optional[datetime]] = mapped_column()
 
     media: Mapped[Optional[Media]] = relationship()
+
+
+class Upload(Base):
+    """A resumable upload from the portal (tus): how far it got, and the sender's form."""
+
+    __tablename__ = "uploads"
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    campaign_id: Mapped[int] = mapped_column(ForeignKey("campaigns.id", ondelete="CASCADE"))
+    length: Mapped[int] = mapped_column(BigInteger)
+    offset: Mapped[int] = mapped_column(BigInteger, default=0)
+    form: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    address: Mapped[str] = mapped_column(String(64), default="")
+    clip_id: Mapped[Optional[int]] = mapped_column(ForeignKey("clips.id"))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 
 
 class Recap(Base):

@@ -72,11 +72,30 @@ def alembic_config(connection=None):
 
 
 def migrate(engine: Engine, revision: str = "head") -> None:
-    """Bring the schema to ``revision`` (default: the newest), keeping all data."""
+    """Bring the schema to ``revision`` (default: the newest), keeping all data.
+
+    On SQLite, altering a table means rebuilding it (Alembic's batch mode): with foreign keys on,
+    dropping the old table would cascade-delete every row that refers to it. Foreign keys are off
+    for the migration (a PRAGMA that only works outside a transaction) and checked after it."""
     from alembic import command
 
-    with engine.begin() as conn:
-        command.upgrade(alembic_config(conn), revision)
+    if engine.dialect.name != "sqlite":
+        with engine.begin() as conn:
+            command.upgrade(alembic_config(conn), revision)
+        return
+    with engine.connect() as conn:
+        conn.exec_driver_sql("PRAGMA foreign_keys=OFF")
+        conn.commit()  # end SQLAlchemy's autobegun transaction; the PRAGMA itself took effect
+        try:
+            with conn.begin():
+                command.upgrade(alembic_config(conn), revision)
+            broken = conn.exec_driver_sql("PRAGMA foreign_key_check").fetchall()
+            conn.commit()
+            if broken:
+                raise RuntimeError(f"migration left {len(broken)} broken reference(s): {broken[:3]}")
+        finally:
+            conn.exec_driver_sql("PRAGMA foreign_keys=ON")
+            conn.commit()
 
 
 def current_revision(engine: Engine) -> str | None:
