@@ -141,7 +141,7 @@ def _probe_video(path: Path, size: int, suffix: str) -> MediaFacts:
         container.close()
 
 
-def store_file(src: Path, media_dir: Path) -> tuple[str, Path, bool]:
+def store_file(src: Path, media_dir: Path, suffix: str | None = None) -> tuple[str, Path, bool]:
     """Copy ``src`` into the store under its SHA-256.
 
     Returns ``(sha256, stored_path, created)``. The source is only read. The copy is written to
@@ -161,7 +161,9 @@ def store_file(src: Path, media_dir: Path) -> tuple[str, Path, bool]:
             fout.flush()
             os.fsync(fout.fileno())
         digest = h.hexdigest()
-        dest = media_dir / digest[:2] / (digest + src.suffix.lower())
+        ext = (suffix if suffix is not None else src.suffix).lower()
+        ext = ext if ext[:1] == "." and ext[1:].isalnum() and len(ext) <= 6 else ""
+        dest = media_dir / digest[:2] / (digest + ext)
         if dest.exists():
             tmp.unlink()
             return digest, dest, False

@@ -142,7 +142,8 @@ def demo(directory: Path | None) -> None:
 
 
 def _register() -> None:
-    from . import cli_campaign, cli_channel, cli_clips, cli_connect, cli_post, cli_recap, cli_run, cli_sandbox
+    from . import (cli_campaign, cli_channel, cli_clips, cli_connect, cli_portal, cli_post, cli_recap, cli_run,
+                   cli_sandbox)
 
     cli.add_command(cli_campaign.campaign)
     cli_channel.channel.add_command(cli_connect.connect)
@@ -151,6 +152,7 @@ def _register() -> None:
     cli.add_command(cli_sandbox.sandbox)
     cli.add_command(cli_clips.clips)
     cli.add_command(cli_recap.recap)
+    cli.add_command(cli_portal.portal)
     for command in (cli_run.run, cli_run.status, cli_run.retry, cli_run.resolve, cli_run.report):
         cli.add_command(command)
 

@@ -94,7 +94,7 @@ def add_clip(s: Session, campaign: Campaign, path: Path, sender: Sender, *, medi
         s.add(clip)
         s.flush()
         return clip
-    sha, stored, _ = store_file(path, media_dir)
+    sha, stored, _ = store_file(path, media_dir, suffix=Path(name).suffix)
     first = s.scalar(select(Clip).where(Clip.campaign_id == campaign.id, Clip.sha256 == sha,
                                         Clip.duplicate_of_id.is_(None)).order_by(Clip.id))
     if first is not None:

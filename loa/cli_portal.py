@@ -1,0 +1,70 @@
+"""`loa portal`: the campaign's upload link, its QR code, and the server behind it."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from .app import App, pass_app
+
+
+@click.group()
+def portal() -> None:
+    """The upload portal: participants send their clip from a phone through the campaign's link."""
+
+
+@portal.command("link")
+@click.option("--public-url", default="http://127.0.0.1:8800", show_default=True,
+              help="The address people reach the portal at (the server's address or a tunnel's).")
+@click.option("--qr", "qr_file", type=click.Path(dir_okay=False, path_type=Path), help="Write the QR code PNG here.")
+@pass_app
+def link(app: App, public_url: str, qr_file: Path | None) -> None:
+    """Print the campaign's upload link (with its unguessable token) and write a QR code PNG for
+    posters, bookmarks and the trailer.
+
+    \b
+    Example:
+      loa portal link --public-url https://video.congan-xa.example --qr ma-qr.png
+    """
+    import qrcode
+
+    from .portal.app import ensure_token
+
+    with app.session() as s:
+        campaign_id = app.campaign(s).id
+    token = ensure_token(app.folder.sessions, campaign_id)
+    url = f"{public_url.rstrip('/')}/c/{token}"
+    qr_file = qr_file or app.folder.root / "portal-qr.png"
+    img = qrcode.make(url, box_size=12, border=4)
+    img.save(qr_file)
+    click.echo(url)
+    click.echo(f"QR code written to {qr_file}")
+
+
+@portal.command("serve")
+@click.option("--host", default="127.0.0.1", show_default=True, help="0.0.0.0 to accept phones on the local network.")
+@click.option("--port", type=int, default=8800, show_default=True)
+@click.option("--max-mb", type=int, default=500, show_default=True, help="Largest video accepted.")
+@click.option("--per-hour", type=int, default=20, show_default=True, help="Uploads started per address per hour.")
+@pass_app
+def serve(app: App, host: str, port: int, max_mb: int, per_hour: int) -> None:
+    """Serve the portal with waitress until Ctrl-C. Uploads go through the same checks and consent
+    rules as `loa clips add` and wait for review in `loa clips list`.
+
+    \b
+    Example:
+      loa portal serve --host 0.0.0.0 --port 8800
+    """
+    import waitress
+
+    from .portal.app import Portal, ensure_token
+
+    with app.session() as s:
+        campaign_id = app.campaign(s).id
+    token = ensure_token(app.folder.sessions, campaign_id)
+    wsgi = Portal(app.folder.sessions, campaign_id=campaign_id, media_dir=app.folder.media_dir,
+                  upload_dir=app.folder.root / "uploads", max_bytes=max_mb * 1024 * 1024, per_address=per_hour)
+    click.echo(f"Portal at http://{host}:{port}/c/{token}  (Ctrl-C to stop)")
+    # Bodies over 1 MB spill to disk inside waitress, and the app streams them on to the file.
+    waitress.serve(wsgi, host=host, port=port, threads=4, max_request_body_size=max_mb * 1024 * 1024 + 1,
+                   inbuf_overflow=1024 * 1024, ident="loa-portal", _quiet=True)

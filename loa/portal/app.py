@@ -1,0 +1,310 @@
+"""The portal's WSGI application (served by waitress; see `loa portal serve`).
+
+The server never trusts the request: bodies stream to disk block by block and are never held in
+memory; the size limit is enforced while streaming; the content is checked by probing it (the
+same intake as `loa clips add`), never by its name; the sender's file name is not used for
+storage; a missing or wrong campaign token is a 404; uploads per address are limited; nothing is
+accepted after the campaign's end date.
+"""
+from __future__ import annotations
+
+import base64
+import json
+import os
+import secrets
+import threading
+import time
+from collections import defaultdict, deque
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any, Callable
+
+from sqlalchemy import select
+from werkzeug.exceptions import HTTPException
+from werkzeug.wrappers import Request, Response
+
+from content_queue.models import Campaign, Upload
+from content_queue.timeutil import zone
+
+TUS_VERSION = "1.0.0"
+BLOCK = 256 * 1024
+DEFAULT_MAX_BYTES = 500 * 1024 * 1024
+PAGE = (Path(__file__).parent / "page.html").read_text(encoding="utf-8")
+
+
+class Portal:
+    def __init__(self, sessions, *, campaign_id: int, media_dir: Path, upload_dir: Path,
+                 max_bytes: int = DEFAULT_MAX_BYTES, per_address: int = 20, window_seconds: float = 3600,
+                 clock: Callable[[], datetime] = lambda: datetime.now(timezone.utc)) -> None:
+        self.sessions = sessions
+        self.campaign_id = campaign_id
+        self.media_dir = media_dir
+        self.upload_dir = upload_dir
+        self.upload_dir.mkdir(parents=True, exist_ok=True)
+        self.max_bytes = max_bytes
+        self.per_address = per_address
+        self.window = window_seconds
+        self.clock = clock
+        self._recent: dict[str, deque] = defaultdict(deque)
+        self._lock = threading.Lock()
+        self._finishing = threading.Lock()
+
+    # --- helpers --------------------------------------------------------------------------
+    def campaign(self, s) -> Campaign:
+        return s.get(Campaign, self.campaign_id)
+
+    def _token_ok(self, token: str) -> bool:
+        with self.sessions() as s:
+            real = self.campaign(s).portal_token
+        return bool(real) and secrets.compare_digest(real, token)
+
+    def _closed(self) -> str | None:
+        with self.sessions() as s:
+            c = self.campaign(s)
+            if c.ends_on and self.clock().astimezone(zone(c.timezone)).date() > c.ends_on:
+                return f"Chiến dịch đã kết thúc ngày {c.ends_on:%d/%m/%Y}; cổng gửi video đã đóng."
+        return None
+
+    def _allow(self, address: str) -> bool:
+        now = time.monotonic()
+        with self._lock:
+            q = self._recent[address]
+            while q and now - q[0] > self.window:
+                q.popleft()
+            if len(q) >= self.per_address:
+                return False
+            q.append(now)
+            return True
+
+    def _path(self, upload_id: str) -> Path:
+        return self.upload_dir / f"{upload_id}.part"
+
+    @staticmethod
+    def _tus(response: Response) -> Response:
+        response.headers["Tus-Resumable"] = TUS_VERSION
+        response.headers["Cache-Control"] = "no-store"
+        return response
+
+    def _error(self, status: int, message: str) -> Response:
+        return self._tus(Response(json.dumps({"error": message}, ensure_ascii=False), status=status,
+                                  content_type="application/json; charset=utf-8"))
+
+    # --- WSGI -----------------------------------------------------------------------------
+    def __call__(self, environ, start_response):
+        request = Request(environ)
+        try:
+            response = self.dispatch(request)
+        except HTTPException as exc:
+            response = exc.get_response()
+        return response(environ, start_response)
+
+    def dispatch(self, r: Request) -> Response:
+        parts = [p for p in r.path.split("/") if p]
+        if len(parts) < 2 or parts[0] != "c" or not self._token_ok(parts[1]):
+            return Response("Không tìm thấy trang.", status=404, content_type="text/plain; charset=utf-8")
+        token, rest = parts[1], parts[2:]
+        if not rest and r.method == "GET":
+            return self.page(token)
+        if rest == ["uploads"] and r.method == "POST":
+            return self.create(r, token)
+        if len(rest) == 2 and rest[0] == "uploads":
+            upload_id = rest[1]
+            if r.method == "HEAD":
+                return self.head(upload_id)
+            if r.method == "PATCH":
+                return self.patch(r, upload_id)
+        if len(rest) == 3 and rest[0] == "uploads" and rest[2] == "result" and r.method == "GET":
+            return self.result(rest[1])
+        if r.method == "OPTIONS":
+            resp = Response(status=204)
+            resp.headers["Tus-Version"] = TUS_VERSION
+            resp.headers["Tus-Extension"] = "creation"
+            resp.headers["Tus-Max-Size"] = str(self.max_bytes)
+            return self._tus(resp)
+        return Response("Không tìm thấy trang.", status=404, content_type="text/plain; charset=utf-8")
+
+    # --- the page ---------------------------------------------------------------------------
+    def page(self, token: str) -> Response:
+        with self.sessions() as s:
+            c = self.campaign(s)
+            data = {"name": c.name, "message": c.message, "hashtags": c.hashtags, "guardianAge": c.guardian_age,
+                    "maxBytes": self.max_bytes, "base": f"/c/{token}/uploads"}
+        closed = self._closed()
+        html = PAGE.replace("__CAMPAIGN__", json.dumps(data, ensure_ascii=False).replace("</", "<\\/"))
+        html = html.replace("__TITLE__", _esc(data["name"])).replace("__CLOSED__", _esc(closed or ""))
+        return Response(html, content_type="text/html; charset=utf-8",
+                        headers={"Content-Security-Policy": "default-src 'self'; style-src 'unsafe-inline'; "
+                                                            "script-src 'unsafe-inline'; img-src 'self' data:",
+                                 "X-Content-Type-Options": "nosniff", "Referrer-Policy": "no-referrer"})
+
+    # --- tus --------------------------------------------------------------------------------
+    def create(self, r: Request, token: str) -> Response:
+        if r.headers.get("Tus-Resumable") != TUS_VERSION:
+            return self._error(412, "Tus-Resumable 1.0.0 required")
+        closed = self._closed()
+        if closed:
+            return self._error(410, closed)
+        address = r.remote_addr or "?"
+        if not self._allow(address):
+            return self._error(429, "Bạn đã gửi quá nhiều video trong một giờ; hãy thử lại sau.")
+        try:
+            length = int(r.headers.get("Upload-Length", ""))
+        except ValueError:
+            return self._error(400, "Upload-Length is required")
+        if length <= 0:
+            return self._error(400, "Tệp rỗng (0 byte).")
+        if length > self.max_bytes:
+            return self._error(413, f"Video quá lớn: tối đa {self.max_bytes // (1024 * 1024)} MB.")
+        form = _metadata(r.headers.get("Upload-Metadata", ""))
+        problem = self._check_form(form)
+        if problem:
+            return self._error(400, problem)
+        upload_id = secrets.token_urlsafe(18)
+        self._path(upload_id).touch(mode=0o600)
+        with self.sessions.begin() as s:
+            s.add(Upload(id=upload_id, campaign_id=self.campaign_id, length=length, offset=0, form=form,
+                         address=address[:64]))
+        resp = Response(status=201)
+        resp.headers["Location"] = f"/c/{token}/uploads/{upload_id}"
+        return self._tus(resp)
+
+    def _check_form(self, form: dict[str, str]) -> str | None:
+        from recap.intake import Sender, check_sender
+
+        try:
+            age = int(form.get("age", "")) if form.get("age") else None
+        except ValueError:
+            return "Tuổi phải là một số."
+        if age is None:
+            return "Hãy nhập tuổi của em."
+        with self.sessions() as s:
+            guardian_age = self.campaign(s).guardian_age
+        consent = "self" if age >= guardian_age else ("guardian" if form.get("guardianConfirmed") == "yes" else "none")
+        sender = Sender(participant=form.get("name", ""), school=form.get("school", ""), class_name=form.get("class", ""),
+                        age=age, consent=consent, guardian=form.get("guardian", ""),
+                        display=form.get("display", "first"), source="portal")
+        if age < guardian_age and consent != "guardian":
+            return f"Em dưới {guardian_age} tuổi: cần cha mẹ hoặc người giám hộ đồng ý (ghi tên và đánh dấu xác nhận)."
+        if age >= guardian_age and form.get("selfConfirmed") != "yes":
+            return "Hãy đánh dấu xác nhận đồng ý cho phép đăng video."
+        problems = check_sender(sender, guardian_age)
+        return "; ".join(problems) if problems else None
+
+    def head(self, upload_id: str) -> Response:
+        with self.sessions() as s:
+            up = s.get(Upload, upload_id)
+        if up is None or up.campaign_id != self.campaign_id:
+            return self._error(404, "unknown upload")
+        resp = Response(status=200)
+        resp.headers["Upload-Offset"] = str(up.offset)
+        resp.headers["Upload-Length"] = str(up.length)
+        return self._tus(resp)
+
+    def patch(self, r: Request, upload_id: str) -> Response:
+        if r.headers.get("Content-Type") != "application/offset+octet-stream":
+            return self._error(415, "Content-Type must be application/offset+octet-stream")
+        with self.sessions() as s:
+            up = s.get(Upload, upload_id)
+        if up is None or up.campaign_id != self.campaign_id:
+            return self._error(404, "unknown upload")
+        try:
+            offset = int(r.headers.get("Upload-Offset", ""))
+        except ValueError:
+            return self._error(400, "Upload-Offset is required")
+        path = self._path(upload_id)
+        if offset != up.offset or offset != path.stat().st_size:
+            return self._error(409, f"offset {offset} does not match {up.offset}")
+        written = offset
+        stream = r.stream
+        with open(path, "r+b") as f:
+            f.seek(offset)
+            try:
+                while True:
+                    block = stream.read(BLOCK)
+                    if not block:
+                        break
+                    if written + len(block) > up.length:  # more than declared: refused while streaming
+                        f.truncate(offset)
+                        return self._error(413, "more bytes than Upload-Length")
+                    f.write(block)
+                    written += len(block)
+            finally:
+                f.flush()
+                os.fsync(f.fileno())
+                # whatever arrived counts, even if the connection broke mid-chunk
+                with self.sessions.begin() as s:
+                    s.get(Upload, upload_id).offset = written
+        if written == up.length:
+            self._finish(upload_id)
+        resp = Response(status=204)
+        resp.headers["Upload-Offset"] = str(written)
+        return self._tus(resp)
+
+    def _finish(self, upload_id: str) -> None:
+        """The whole file is here: through the same intake as `loa clips add`."""
+        from recap.intake import Sender, add_clip
+
+        with self._finishing, self.sessions.begin() as s:
+            up = s.get(Upload, upload_id)
+            if up.clip_id is not None:
+                return
+            campaign = self.campaign(s)
+            form = up.form
+            age = int(form["age"])
+            consent = "self" if age >= campaign.guardian_age else "guardian"
+            sender = Sender(participant=form.get("name", ""), school=form.get("school", ""),
+                            class_name=form.get("class", ""), age=age, consent=consent,
+                            guardian=form.get("guardian", ""), display=form.get("display", "first"), source="portal")
+            clip = add_clip(s, campaign, self._path(upload_id), sender, media_dir=self.media_dir,
+                            original_name=_safe_name(form.get("filename", "")))
+            up.clip_id = clip.id
+        self._path(upload_id).unlink(missing_ok=True)
+
+    def result(self, upload_id: str) -> Response:
+        from content_queue.models import Clip
+
+        with self.sessions() as s:
+            up = s.get(Upload, upload_id)
+            if up is None or up.campaign_id != self.campaign_id:
+                return self._error(404, "unknown upload")
+            if up.clip_id is None:
+                return self._tus(Response(json.dumps({"status": "uploading", "offset": up.offset, "length": up.length}),
+                                          content_type="application/json"))
+            clip = s.get(Clip, up.clip_id)
+            body = {"status": clip.status.value, "clip": clip.id, "reason": clip.reason or None}
+        return self._tus(Response(json.dumps(body, ensure_ascii=False), content_type="application/json; charset=utf-8"))
+
+
+def _metadata(header: str) -> dict[str, str]:
+    """tus Upload-Metadata: comma-separated "key base64value" pairs."""
+    out: dict[str, str] = {}
+    for pair in header.split(","):
+        pair = pair.strip()
+        if not pair:
+            continue
+        key, _, value = pair.partition(" ")
+        try:
+            out[key[:40]] = base64.b64decode(value).decode("utf-8")[:500] if value else ""
+        except (ValueError, UnicodeDecodeError):
+            continue
+    return out
+
+
+def _safe_name(name: str) -> str:
+    """The sender's file name is kept for the record only, never as a path."""
+    base = name.replace("\\", "/").split("/")[-1].strip().lstrip(".")
+    return "".join(ch for ch in base if ch.isprintable())[:120] or "video"
+
+
+def _esc(text: str) -> str:
+    import html
+
+    return html.escape(text)
+
+
+def ensure_token(sessions, campaign_id: int) -> str:
+    with sessions.begin() as s:
+        c = s.get(Campaign, campaign_id)
+        if not c.portal_token:
+            c.portal_token = secrets.token_urlsafe(16)
+        return c.portal_token
