@@ -1,0 +1,51 @@
+"""The map on the architecture page holds: imports run one way, and moviepy is imported only
+inside recap, only when a render runs."""
+from __future__ import annotations
+
+import ast
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+ALLOWED = {
+    "connectors": set(),
+    "content_queue": {"connectors"},
+    "scheduler": {"content_queue", "connectors"},
+    "recap": {"content_queue", "connectors"},
+    "migrations": {"content_queue"},
+}
+OURS = {"connectors", "content_queue", "scheduler", "recap", "loa", "migrations"}
+
+
+def imports_of(path: Path) -> set[str]:
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    found = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            found |= {a.name.split(".")[0] for a in node.names}
+        elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+            found.add(node.module.split(".")[0])
+    return found & OURS
+
+
+def test_imports_run_one_way():
+    wrong = []
+    for package, allowed in ALLOWED.items():
+        for f in (ROOT / package).rglob("*.py"):
+            for name in imports_of(f) - allowed - {package}:
+                wrong.append(f"{f.relative_to(ROOT)} imports {name}")
+    assert wrong == []
+
+
+def test_nothing_imports_loa():
+    for package in ALLOWED:
+        for f in (ROOT / package).rglob("*.py"):
+            assert "loa" not in imports_of(f), f
+
+
+def test_help_does_not_load_moviepy():
+    code = "import sys; from loa.cli import cli; sys.argv=['loa','--help']\ntry: cli()\nexcept SystemExit: pass\n" \
+           "print('moviepy' in sys.modules, 'numpy' in sys.modules)"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT).stdout
+    assert out.strip().splitlines()[-1] == "False False"
