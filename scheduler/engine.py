@@ -314,11 +314,13 @@ class Engine:
         if media is not None and not media.path.is_file():
             return self._fail(delivery_id, None, f"the media file is missing from the store ({media.path.name}); "
                               "add the post again with its file", "rejected", report)
-        attempt = self._attempt(delivery_id, "publish")
-        connector = self._connector(job)
+        return self._send(delivery_id, job, self._attempt(delivery_id, "publish"), report)
+
+    def _send(self, delivery_id: int, job: Job, attempt: int, report: PassReport | None) -> str:
+        """The one call that can publish, and what each outcome means for the delivery."""
         try:
-            result = connector.publish(job.item, checkpoint=lambda st: self._save_state(delivery_id, st),
-                                       state=job.remote_state)
+            result = self._connector(job).publish(job.item, checkpoint=lambda st: self._save_state(delivery_id, st),
+                                                  state=job.remote_state)
         except CredentialsDead as exc:
             if self._credentials_changed(job):
                 self._release(delivery_id, self.clock(), "credentials changed by another worker")
@@ -539,7 +541,7 @@ class Engine:
     def _first_attempt_at(self, delivery_id: int) -> datetime | None:
         with self.sessions() as s:
             return s.scalar(select(func.min(Attempt.started_at)).where(Attempt.delivery_id == delivery_id,
-                                                                       Attempt.action == "publish"))
+                                                                       Attempt.action.in_(("publish", "handoff"))))
 
     def _reconcile_later(self, delivery_id: int, attempt: int | None, why: str, report) -> None:
         with self.sessions() as s:
@@ -627,26 +629,9 @@ class Engine:
                                             attempt_count=Delivery.attempt_count + 1)).rowcount
             if not claimed:
                 continue
-            loaded = self._load_job(delivery_id)
-            job, _ = loaded
+            job, _ = self._load_job(delivery_id)
             job.item.schedule_at = job.due_at
-            attempt = self._attempt(delivery_id, "handoff")
-            try:
-                result = self._connector(job).publish(job.item, checkpoint=lambda st: self._save_state(delivery_id, st),
-                                                      state=job.remote_state)
-            except RetryLater as exc:
-                self._retry(delivery_id, job, attempt, exc, report)
-                continue
-            except Rejected as exc:
-                self._fail(delivery_id, attempt, exc.platform_message or str(exc), "rejected", report)
-                continue
-            except CredentialsDead as exc:
-                self._dead_credentials(delivery_id, job, attempt, exc, report)
-                continue
-            except OutcomeUnknown as exc:
-                self._unknown(delivery_id, attempt, str(exc), report)
-                continue
-            self._settle(delivery_id, attempt, result, report)
+            self._send(delivery_id, job, self._attempt(delivery_id, "handoff"), report)
             count += 1
         return count
 

@@ -323,3 +323,19 @@ def test_reconcile_survives_an_office_clock_hours_off(db_url, tmp_path, platform
         assert w.delivery(d).state is S.published
         assert len(w.ledger("Đồng hồ sai")) == 1
         w.engine_db.dispose()
+
+
+def test_handoff_without_an_answer_is_reconciled_not_scheduled_twice(world, clock):
+    world.add_channel("facebook", "fanpage")
+    [d] = world.post("Đăng hộ im lặng", "facebook", at=clock() + timedelta(days=10), facebook_handoff=True)
+    world.sandbox.queue_fault("timeout_after", "feed")
+    eng = world.engine()
+    eng.hand_off()
+    assert world.delivery(d).state is S.unknown
+    clock.advance(seconds=10)
+    eng.run_pass()
+    got = world.delivery(d)
+    assert got.state is S.processing and got.remote_state["platform_status"] == "scheduled"
+    with world.sandbox.lock:
+        scheduled = [o for o in world.sandbox.fb_objects.values() if o.get("message", "").startswith("Đăng hộ im lặng")]
+    assert len(scheduled) == 1
