@@ -59,15 +59,21 @@ def check_settings(platform: str, settings: dict[str, Any]) -> dict[str, Any]:
 
 
 def add_channel(session: Session, campaign: Campaign, *, platform: str, name: str,
-                credentials: dict[str, Any], settings: dict[str, Any] | None = None) -> Channel:
+                credentials: dict[str, Any], settings: dict[str, Any] | None = None,
+                replace: bool = False) -> Channel:
+    """Add a channel; with ``replace``, give an existing channel of that name new credentials
+    (reconnecting it), keeping its posts and history."""
     if platform not in L.PLATFORMS:
         raise UserError(f"Unknown platform {platform!r}.", fix="Use facebook, zalo or tiktok.")
     name = nfc(name).strip()
     if not name:
         raise UserError("The channel needs a name.", fix="Give --name, e.g. --name fanpage-cax.")
-    if session.scalar(select(Channel).where(Channel.campaign_id == campaign.id, Channel.name == name)):
+    existing = session.scalar(select(Channel).where(Channel.campaign_id == campaign.id, Channel.name == name))
+    if existing is not None and not replace:
         raise UserError(f"A channel named {name!r} already exists.",
-                        fix="Choose another --name, or `loa channel remove` the old one first.")
+                        fix="Choose another --name, or reconnect it with --replace.")
+    if existing is not None and existing.platform.value != platform:
+        raise UserError(f"Channel {name!r} is a {existing.platform.value} channel, not {platform}.")
     creds = split_credentials({k: v for k, v in credentials.items() if v not in (None, "")})
     allowed = set(REQUIRED_KEYS[platform]) | set(OPTIONAL_KEYS) | set(EXTRA_KEYS[platform])
     unknown = sorted(set(creds) - allowed)
@@ -82,6 +88,17 @@ def add_channel(session: Session, campaign: Campaign, *, platform: str, name: st
     refresh_expires = (parse_instant(creds.pop("refresh_expires_at"), "refresh_expires_at")
                        if "refresh_expires_at" in creds else None)
     settings = check_settings(platform, dict(settings or {}))
+    if existing is not None:
+        if str(creds[ACCOUNT_KEY[platform]]) != existing.account_id:
+            raise UserError(f"These credentials are for account {creds[ACCOUNT_KEY[platform]]}, but channel {name!r} "
+                            f"is account {existing.account_id}.", fix="Add it as a new channel instead.")
+        existing.set_credentials({k: v if isinstance(v, Secret) else str(v) for k, v in creds.items()})
+        existing.credentials_version += 1
+        existing.access_expires_at, existing.refresh_expires_at = access_expires, refresh_expires
+        existing.settings = {**(existing.settings or {}), **settings}
+        existing.health, existing.health_detail, existing.cooldown_until = ChannelHealth.unknown, "", None
+        session.flush()
+        return existing
     if platform == "tiktok":
         settings.setdefault("privacy_level", "PUBLIC_TO_EVERYONE")
         settings.setdefault("mode", "direct")

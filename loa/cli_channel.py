@@ -63,8 +63,9 @@ def _credential_options(f):
 @click.option("--mode", type=click.Choice(["direct", "inbox"]),
               help="TikTok: publish directly, or send to the creator's inbox to finish in the app.")
 @click.option("--cover-url", help="Zalo: default cover photo (a public web address) for articles.")
+@click.option("--replace", is_flag=True, help="Reconnect an existing channel of this name with new credentials.")
 @pass_app
-def add(app: App, platform: str, name: str, credentials_file: Path | None, privacy_level, mode, cover_url,
+def add(app: App, platform: str, name: str, credentials_file: Path | None, privacy_level, mode, cover_url, replace,
         **options) -> None:
     """Add an account. Credentials come from --credentials FILE.json, from options, or,
     when typed at a terminal, from hidden prompts for what is missing.
@@ -81,6 +82,7 @@ def add(app: App, platform: str, name: str, credentials_file: Path | None, priva
       loa channel add facebook --name fanpage --credentials fb.json
       loa channel add tiktok --name tiktok-doan --credentials tt.json --privacy-level SELF_ONLY
       loa channel add zalo --name zalo-oa --credentials zalo.json --cover-url https://.../cover.jpg
+      loa channel add zalo --name zalo-oa --credentials zalo-new.json --replace   # reconnect
 
     Secrets are stored in the campaign's database (readable by you only) and never printed.
     Prefer a file or the prompts to options: options stay in the shell's history.
@@ -102,8 +104,12 @@ def add(app: App, platform: str, name: str, credentials_file: Path | None, priva
         raise UserError(f"--{wrong[0].replace('_', '-')} does not apply to {platform}.",
                         fix=f"{platform} takes: {', '.join(wanted)}.")
     with app.session() as s:
-        c = ch.add_channel(s, app.campaign(s), platform=platform, name=name, credentials=creds, settings=settings)
-        click.echo(f"Added {platform} channel {c.name!r} (id {c.id}, account {c.account_id}).")
+        c = ch.add_channel(s, app.campaign(s), platform=platform, name=name, credentials=creds, settings=settings,
+                           replace=replace)
+        verb = "Reconnected" if replace else "Added"
+        click.echo(f"{verb} {platform} channel {c.name!r} (id {c.id}, account {c.account_id}).")
+        if replace:
+            click.echo(f"Posts that failed for want of credentials go again with: loa retry --all-failed --channel {c.name}")
 
 
 @channel.command("list")

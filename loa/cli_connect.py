@@ -40,9 +40,10 @@ def _paste(state: str) -> dict[str, str]:
 @click.option("--redirect-uri", default=DEFAULT_REDIRECT, show_default=True,
               help="The redirect address registered for the app.")
 @click.option("--page", "page_choice", help="Facebook: the Page's id or name, if the account manages several.")
+@click.option("--replace", is_flag=True, help="Reconnect the existing channel of this name.")
 @pass_app
 def connect(app: App, platform: str, name: str, app_id, app_secret, client_key, client_secret, redirect_uri,
-            page_choice) -> None:
+            page_choice, replace) -> None:
     """Connect an account step by step: the app's credentials, the consent address to open,
     the address your browser lands on pasted back, the exchange, and storage.
 
@@ -72,7 +73,7 @@ def connect(app: App, platform: str, name: str, app_id, app_secret, client_key, 
     except ConnectorError as exc:
         raise UserError(str(exc), fix="Check the app's credentials and redirect address, then try again.") from None
     with app.session() as s:
-        c = ch.add_channel(s, app.campaign(s), platform=platform, name=name, credentials=creds)
+        c = ch.add_channel(s, app.campaign(s), platform=platform, name=name, credentials=creds, replace=replace)
         click.echo(f"Connected {platform} channel {c.name!r} (account {c.account_id}).")
 
 

@@ -118,3 +118,60 @@ def test_missed_posts_shown_and_retried(loa, sandbox_env, tmp_path):
     loa("retry", "1")
     loa("run", "--once")
     assert len(sandbox_env.sandbox.ledger) == 1
+
+
+def test_dead_channel_reconnected_with_replace_and_retried(loa, sandbox_env, tmp_path):
+    creds = add_channel(loa, sandbox_env, "zalo", "zalo-oa", tmp_path, expired=True)
+    with sandbox_env.sandbox.lock:  # the OA's admin revoked the app: the refresh token is dead too
+        sandbox_env.sandbox.tokens.pop(creds["refresh_token"])
+    loa("post", "add", "--text", "Thông báo", "--title", "Thông báo", "--now", "--to", "zalo")
+    loa("run", "--once")
+    status = json.loads(loa("status", "--json").output)
+    assert status["failed"][0]["reason"].startswith("zalo: the refresh token was refused")
+    assert status["channels"][0]["health"] == "reconnect"
+    r = loa("retry", "1")
+    assert r.exit_code == 1 and "--replace" in r.output  # reconnect first, says how
+    with sandbox_env.sandbox.lock:  # the officer approves the app again: a fresh pair for the same OA
+        access = sandbox_env.sandbox._token(creds["oa_id"], "access", 90000, "za.")
+        refresh = sandbox_env.sandbox._token(creds["oa_id"], "refresh", 86400, "zr.")
+    f = tmp_path / "zalo-new.json"
+    f.write_text(json.dumps({**creds, "access_token": access, "refresh_token": refresh}))
+    r = loa("channel", "add", "zalo", "--name", "zalo-oa", "--credentials", str(f), "--replace")
+    assert r.exit_code == 0 and "Reconnected" in r.output
+    assert loa("retry", "--all-failed", "--channel", "zalo-oa").exit_code == 0
+    loa("run", "--until-idle", "--timeout", "30")
+    assert json.loads(loa("status", "--json").output)["counts"] == {"published": 1}
+
+
+def test_loa_run_picks_up_new_posts_and_stops_cleanly_on_sigterm(loa, sandbox_env, tmp_path):
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    add_channel(loa, sandbox_env, "facebook", "fanpage", tmp_path)
+    env = {**os.environ, "LOA_HOME": str(loa.folder)}
+    proc = subprocess.Popen([sys.executable, "-m", "loa", "run"], env=env, stdout=subprocess.PIPE,
+                            stderr=subprocess.STDOUT, text=True)
+    try:
+        time.sleep(2.0)  # running and asleep: nothing is due
+        started = time.monotonic()
+        loa("post", "add", "--text", "Thêm lúc đang chạy", "--now", "--to", "facebook")
+        while not sandbox_env.sandbox.ledger and time.monotonic() - started < 15:
+            time.sleep(0.2)
+        picked_up = time.monotonic() - started
+        assert sandbox_env.sandbox.ledger, "the new post was not published"
+        assert picked_up < 8, picked_up
+        proc.send_signal(signal.SIGTERM)
+        out, _ = proc.communicate(timeout=30)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    assert proc.returncode == 0, out
+    assert "stopped cleanly" in out
+    from content_queue.models import Worker
+    from loa import settings
+
+    with settings.find(loa.folder).sessions() as s:
+        assert s.query(Worker).count() == 0  # it signed off: no claim is left to recover
