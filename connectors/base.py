@@ -27,7 +27,7 @@ from pathlib import Path
 from typing import Any, Callable, Mapping
 
 from .credentials import Secret, split_credentials
-from .errors import CredentialsDead
+from .errors import CredentialsDead, RetryLater
 from .http import Http
 
 log = logging.getLogger("loa.connectors")
@@ -155,6 +155,15 @@ class Connector(ABC):
     @abstractmethod
     def refresh(self) -> dict[str, Any]:
         """New credentials, already handed to ``on_credentials``."""
+
+    def _follow(self, state: dict[str, Any], remote_id: str = "", item: "Item | None" = None) -> Result:
+        """After the call that publishes has been answered: the platform's status, or processing
+        when it cannot tell right now. A failure to *read* must never look like "nothing was
+        published", or the post would be sent again."""
+        try:
+            return self.check(state, item)
+        except RetryLater as exc:
+            return Result(PROCESSING, remote_id, "", state, detail=f"status not readable yet ({exc})")
 
     def _with_refresh(self, call: Callable[[], Any]) -> Any:
         """Run ``call``; if the access token has expired, refresh once and run it again.

@@ -18,7 +18,7 @@ from typing import Any
 
 from . import limits as L
 from .base import PROCESSING, PUBLISHED, SCHEDULED, SEARCH_BACK, Connector, Item, Result, TokenExpired, _noop_checkpoint
-from .errors import CredentialsDead, Rejected, RetryLater
+from .errors import CredentialsDead, OutcomeUnknown, Rejected, RetryLater
 from .http import FileSlice, MultipartStream, json_body, retry_after
 
 VERSION = L.FACEBOOK_GRAPH_VERSION
@@ -154,6 +154,11 @@ class FacebookConnector(Connector):
     # Reels: start -> upload (rupload, resumable) -> finish -> status until published.
     def _reel(self, item: Item, checkpoint, state: dict) -> Result:
         media = item.media
+        if state.get("finished"):  # finish was answered earlier: never finish twice
+            return self._follow(state, state["video_id"])
+        if state.get("finishing"):
+            raise OutcomeUnknown("facebook: an earlier finish got no answer; it must be reconciled first.",
+                                 platform=self.platform)
         if not state.get("video_id"):
             body = self._call("POST", f"{self.account_id}/video_reels", data={"upload_phase": "start"})
             state = {"route": "reel", "video_id": body["video_id"], "upload_url": body["upload_url"]}
@@ -171,10 +176,22 @@ class FacebookConnector(Connector):
                 "video_state": "SCHEDULED" if sched else "PUBLISHED", **sched}
         state.update(finishing=True)
         checkpoint(state)
-        self._call("POST", f"{self.account_id}/video_reels", data=data, can_publish=True)
+        self._answered_or_unknown(lambda: self._call("POST", f"{self.account_id}/video_reels", data=data,
+                                                     can_publish=True), state, checkpoint)
         state.update(finished=True)
         checkpoint(state)
-        return self.check(state) if not sched else Result(SCHEDULED, video_id, "", state)
+        return self._follow(state, video_id) if not sched else Result(SCHEDULED, video_id, "", state)
+
+    @staticmethod
+    def _answered_or_unknown(call, state: dict, checkpoint) -> None:
+        """Finish: if Facebook answers with an error, nothing was published, so the next try may
+        finish again; only silence leaves ``finishing`` set, for reconciliation."""
+        try:
+            call()
+        except (RetryLater, Rejected):
+            state["finishing"] = False
+            checkpoint(state)
+            raise
 
     def _reel_uploaded(self, video_id: str) -> int:
         body = self._call("GET", video_id, params={"fields": "status"})
@@ -198,6 +215,11 @@ class FacebookConnector(Connector):
     def _video(self, item: Item, checkpoint, state: dict) -> Result:
         media = item.media
         path = f"{self.account_id}/videos"
+        if state.get("finished"):
+            return self._follow(state, state["video_id"])
+        if state.get("finishing"):
+            raise OutcomeUnknown("facebook: an earlier finish got no answer; it must be reconciled first.",
+                                 platform=self.platform)
         if not state.get("upload_session_id"):
             body = self._call("POST", path, host=GRAPH_VIDEO, data={"upload_phase": "start", "file_size": media.size})
             state = {"route": "video", "video_id": body["video_id"], "upload_session_id": body["upload_session_id"],
@@ -231,10 +253,11 @@ class FacebookConnector(Connector):
             data.update(published="false", **sched)
         state.update(finishing=True)
         checkpoint(state)
-        self._call("POST", path, host=GRAPH_VIDEO, data=data, can_publish=True)
+        self._answered_or_unknown(lambda: self._call("POST", path, host=GRAPH_VIDEO, data=data, can_publish=True),
+                                  state, checkpoint)
         state.update(finished=True)
         checkpoint(state)
-        return self.check(state) if not sched else Result(SCHEDULED, state["video_id"], "", state)
+        return self._follow(state, state["video_id"]) if not sched else Result(SCHEDULED, state["video_id"], "", state)
 
     # --- follow up ------------------------------------------------------------------------
     def check(self, state: dict[str, Any], item: Item | None = None, checkpoint=_noop_checkpoint) -> Result:

@@ -149,7 +149,7 @@ class TikTokConnector(Connector):
     def publish(self, item: Item, checkpoint=_noop_checkpoint, state: dict | None = None) -> Result:
         state = dict(state or {})
         if state.get("publish_id") and state.get("final_sent"):
-            return self.check(state)
+            return self._follow(state, state["publish_id"])
         if state.get("publish_id") and state.get("final_sending"):
             raise OutcomeUnknown("tiktok: the last chunk got no answer; it must be reconciled first.",
                                  platform=self.platform)
@@ -170,7 +170,7 @@ class TikTokConnector(Connector):
                  "creator_username": info.get("creator_username", ""), "chunks_sent": 0}
         checkpoint(state)
         self._upload(item, plan, state, checkpoint)
-        return self.check(state)
+        return self._follow(state, state["publish_id"])
 
     def _upload(self, item: Item, plan: ChunkPlan, state: dict, checkpoint) -> None:
         media = item.media

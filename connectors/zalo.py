@@ -146,8 +146,9 @@ class ZaloConnector(Connector):
             if not state.get("create_token"):
                 state.update(creating=True, sent_at=datetime.now(timezone.utc).isoformat())
                 checkpoint(state)
-                body = self._call("POST", "/v2.0/article/create", json=self._article_body(item, state, "hide"),
-                                  can_publish=True)
+                body = self._answered(lambda: self._call("POST", "/v2.0/article/create",
+                                                         json=self._article_body(item, state, "hide"),
+                                                         can_publish=True), state, "creating", checkpoint)
                 state["create_token"] = body["data"]["token"]
                 checkpoint(state)
             article_id = self._verify(state["create_token"])
@@ -162,9 +163,10 @@ class ZaloConnector(Connector):
             if not state.get("show_token"):
                 state["showing"] = True
                 checkpoint(state)
-                body = self._call("POST", "/v2.0/article/update",
-                                  json={**self._article_body(item, state, "show"), "id": state["article_id"]},
-                                  can_publish=True)
+                body = self._answered(lambda: self._call(
+                    "POST", "/v2.0/article/update",
+                    json={**self._article_body(item, state, "show"), "id": state["article_id"]}, can_publish=True),
+                    state, "showing", checkpoint)
                 state["show_token"] = body["data"]["token"]
                 checkpoint(state)
             if self._verify(state["show_token"]) is None:
@@ -172,6 +174,17 @@ class ZaloConnector(Connector):
             state["shown"] = True
             checkpoint(state)
         return Result(PUBLISHED, state["article_id"], self._link(state), state)
+
+    @staticmethod
+    def _answered(call, state: dict, flag: str, checkpoint) -> dict:
+        """An error *answer* means Zalo did nothing: clear the in-flight flag so the step may be
+        sent again. Only silence (OutcomeUnknown) leaves it set, for reconciliation."""
+        try:
+            return call()
+        except (RetryLater, Rejected, CredentialsDead):
+            state[flag] = False
+            checkpoint(state)
+            raise
 
     def _upload_video(self, item: Item) -> str:
         media = item.media

@@ -280,3 +280,41 @@ def test_page_tokens_without_user_token_cannot_refresh():
 def test_repr_hides_the_token():
     c = fb()
     assert TOKEN not in repr(c) and TOKEN not in repr(c.credentials)
+
+
+def test_status_unreadable_after_finish_is_processing_never_a_second_finish(rsps, tmp_path):
+    """The fault campaign found this: a 429 on the status read after finish looked like 'nothing
+    was published', the next try finished again, and Facebook refused a reel that was already out."""
+    p = write_file(tmp_path / "reel.mp4", 1000)
+    media = Media(p, "video", 1000, 1080, 1920, 10.0)
+    rsps.post(f"{G}/{PAGE}/video_reels", json={"video_id": "v1", "upload_url": "https://rupload.facebook.com/video-upload/v21.0/v1"},
+              match=[matchers.urlencoded_params_matcher({"upload_phase": "start"})])
+    rsps.post("https://rupload.facebook.com/video-upload/v21.0/v1", json={"success": True})
+    finish = rsps.post(f"{G}/{PAGE}/video_reels", json={"success": True})
+    rsps.get(f"{G}/v1", **err(4, "Application request limit reached"))
+    states = []
+    r = fb().publish(Item(text="x", media=media, route="reel"), checkpoint=lambda s: states.append(dict(s)))
+    assert r.status == "processing" and "not readable" in r.detail
+    again = fb().publish(Item(text="x", media=media, route="reel"), state=states[-1])
+    assert again.status == "processing"
+    assert finish.call_count == 1
+
+
+def test_error_answer_to_finish_allows_finishing_again(rsps, tmp_path):
+    p = write_file(tmp_path / "reel.mp4", 1000)
+    media = Media(p, "video", 1000, 1080, 1920, 10.0)
+    rsps.post(f"{G}/{PAGE}/video_reels", json={"video_id": "v1", "upload_url": "https://rupload.facebook.com/video-upload/v21.0/v1"},
+              match=[matchers.urlencoded_params_matcher({"upload_phase": "start"})])
+    rsps.post("https://rupload.facebook.com/video-upload/v21.0/v1", json={"success": True})
+    rsps.post(f"{G}/{PAGE}/video_reels", **err(2, "temporary", status=500, is_transient=True))
+    states = []
+    with pytest.raises(RetryLater):
+        fb().publish(Item(text="x", media=media, route="reel"), checkpoint=lambda s: states.append(dict(s)))
+    assert states[-1]["finishing"] is False  # Facebook answered: nothing was published
+
+
+def test_silence_after_finish_is_never_finished_blindly(tmp_path):
+    p = write_file(tmp_path / "reel.mp4", 1000)
+    state = {"route": "reel", "video_id": "v1", "upload_url": "u", "uploading": True, "finishing": True}
+    with pytest.raises(OutcomeUnknown):
+        fb().publish(Item(text="x", media=Media(p, "video", 1000), route="reel"), state=state)

@@ -266,3 +266,14 @@ def test_secrets_absent_from_logs(rsps):
 def test_text_to_html_escapes_and_links():
     assert text_to_html("a\nb\n\nc", "https://x.org/?a=1&b=2") == \
         '<p>a<br>b</p><p>c</p><p><a href="https://x.org/?a=1&amp;b=2">https://x.org/?a=1&amp;b=2</a></p>'
+
+
+def test_error_answer_to_create_clears_the_flag(rsps):
+    rsps.post(f"{API}/create", **zerr(-32, "Request exceeds rate limit"))
+    states = []
+    with pytest.raises(RetryLater):
+        zalo().publish(Item(text="x", title="t"), checkpoint=lambda s: states.append(dict(s)))
+    assert states[-1]["creating"] is False
+    happy(rsps)
+    rsps.replace(responses.POST, f"{API}/create", **ok({"token": "t-create"}))
+    assert zalo().publish(Item(text="x", title="t"), state=states[-1]).status == "published"
