@@ -144,3 +144,27 @@ def test_loudest_seconds_are_chosen(tmp_path):
        "-i", "aevalsrc='if(gt(t,5),0.8,0.01)*sin(2*PI*440*t)':s=44100:d=8", "-c:v", "libx264", "-preset", "ultrafast",
        "-c:a", "aac", "-shortest", str(quiet_then_loud))
     assert loudest_window(quiet_then_loud, 8.0, 2.0) >= 4.9
+
+
+def test_cancelled_render_leaves_nothing_behind(clips_dir, tmp_path):
+    import tempfile
+    import threading
+
+    from recap.plan import Plan, Segment
+    from recap.render import Look, RenderCancelled, render
+
+    plan = Plan(size=(540, 960))
+    plan.segments = [Segment(1, clips_dir["silent"], 0.5, 3, "An", "THCS", 360, 640, False)]
+    cancel = threading.Event()
+    before = set(Path(tempfile.gettempdir()).glob("loa-recap-*"))
+    out = tmp_path / "cancelled.mp4"
+
+    def progress(fraction: float) -> None:
+        if fraction > 0.2:
+            cancel.set()  # the officer pressed Ctrl-C
+
+    with pytest.raises(RenderCancelled):
+        render(plan, out, Look("Không một mình"), progress=progress, cancel=cancel)
+    assert not out.exists()
+    assert set(Path(tempfile.gettempdir()).glob("loa-recap-*")) == before
+    assert ffmpeg_children() == []
