@@ -174,7 +174,11 @@ class Connector(ABC):
         except TokenExpired:
             log.info("%s: access token expired; refreshing", self.platform)
             self.refresh()
+        try:
             return call()
+        except TokenExpired as exc:  # refused again at once: not proof the account is dead
+            raise RetryLater(f"{self.platform}: the new access token was refused at once ({exc}); "
+                             "will try again.", platform=self.platform) from None
 
 
 class TokenExpired(CredentialsDead):

@@ -304,10 +304,8 @@ class FacebookConnector(Connector):
         since_ts = int((since - SEARCH_BACK).timestamp())
         wanted = " ".join(item.text.split())
         for edge in ("published_posts", "scheduled_posts"):
-            body = self._call("GET", f"{self.account_id}/{edge}",
-                              params={"fields": "id,message,created_time,permalink_url", "since": since_ts,
-                                      "limit": 50})
-            for post in body.get("data", []):
+            for post in self._pages(f"{self.account_id}/{edge}",
+                                    {"fields": "id,message,created_time,permalink_url", "since": since_ts, "limit": 100}):
                 if post["id"] in exclude:
                     continue
                 if " ".join((post.get("message") or "").split()) == wanted:
@@ -315,6 +313,17 @@ class FacebookConnector(Connector):
                     st = {"route": state.get("route", "feed"), "post_id": post["id"]}
                     return Result(status, post["id"], post.get("permalink_url", ""), st)
         return None
+
+    def _pages(self, path: str, params: dict, max_pages: int = 50):
+        """Every item of a Graph API list, following ``paging.next`` (a busy Page has more posts in
+        a day than one page of results holds)."""
+        body = self._call("GET", path, params=params)
+        for _ in range(max_pages):
+            yield from body.get("data", [])
+            nxt = (body.get("paging") or {}).get("next")
+            if not nxt:
+                return
+            body = self._call("GET", "", url=nxt)  # the next URL carries every parameter itself
 
     def refresh(self) -> dict[str, Any]:
         user_token = self.secret("user_token")

@@ -226,15 +226,31 @@ class ZaloConnector(Connector):
                 return str(body["data"]["id"])
         return None
 
-    def _slice(self, kind: str, limit: int = 20) -> list[dict[str, Any]]:
-        body = self._call("GET", "/v2.0/article/getslice", params={"offset": 0, "limit": limit, "type": kind})
+    def _slice(self, kind: str, limit: int = 20, offset: int = 0) -> list[dict[str, Any]]:
+        body = self._call("GET", "/v2.0/article/getslice", params={"offset": offset, "limit": limit, "type": kind})
         return list((body.get("data") or {}).get("medias") or [])
 
+    def _articles(self, kind: str, since_ms: float | None = None, max_items: int = 2000):
+        """The OA's articles, newest first, page after page (a busy OA has more than one page),
+        stopping at articles older than ``since_ms``."""
+        offset, page = 0, 50
+        while offset < max_items:
+            batch = self._slice(kind, limit=page, offset=offset)
+            for media in batch:
+                created = media.get("create_date")
+                if since_ms is not None and isinstance(created, (int, float)) and created < since_ms:
+                    return
+                yield media
+            if len(batch) < page:
+                return
+            offset += page
+
+    def _article(self, kind: str, article_id: str) -> dict[str, Any] | None:
+        return next((m for m in self._articles(kind) if str(m.get("id")) == str(article_id)), None)
+
     def _link(self, state: dict) -> str:
-        for media in self._slice(state["route"]):
-            if str(media.get("id")) == str(state["article_id"]):
-                return media.get("link_view", "")
-        return ""
+        media = self._article(state["route"], state["article_id"])
+        return media.get("link_view", "") if media else ""
 
     # --- follow up ------------------------------------------------------------------------
     def check(self, state: dict[str, Any], item: Item | None = None, checkpoint=_noop_checkpoint) -> Result:
@@ -249,16 +265,16 @@ class ZaloConnector(Connector):
         """Which step went unanswered decides where to look."""
         if state.get("showing") and not state.get("show_token"):
             # The update to shown may or may not have landed: the listing says.
-            for media in self._slice(state["route"], limit=50):
-                if str(media.get("id")) == str(state["article_id"]):
-                    if media.get("status") == "show":
-                        done = {**state, "shown": True, "show_token": "listed"}
-                        return Result(PUBLISHED, state["article_id"], media.get("link_view", ""), done)
-                    return Result(PROCESSING, state["article_id"], "", {**state, "showing": False})
-            return None  # the article is gone (removed by the officer on Zalo)
+            media = self._article(state["route"], state["article_id"])
+            if media is None:
+                return None  # the article is gone (removed by the officer on Zalo)
+            if media.get("status") == "show":
+                done = {**state, "shown": True, "show_token": "listed"}
+                return Result(PUBLISHED, state["article_id"], media.get("link_view", ""), done)
+            return Result(PROCESSING, state["article_id"], "", {**state, "showing": False})
         if state.get("creating") and not state.get("create_token") and not state.get("article_id"):
             since_ms = (since - SEARCH_BACK).timestamp() * 1000
-            for media in self._slice(state.get("route", "normal"), limit=50):
+            for media in self._articles(state.get("route", "normal"), since_ms):
                 if str(media.get("id")) in exclude:
                     continue
                 created = media.get("create_date") or 0

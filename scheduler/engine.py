@@ -468,7 +468,12 @@ class Engine:
                 self._fail(delivery_id, None, exc.platform_message or str(exc), "rejected", report)
                 continue
             except CredentialsDead as exc:
-                self._dead_credentials(delivery_id, job, self._attempt(delivery_id, "check"), exc, report)
+                # The post may already be public: it stays processing (never "failed"), and the
+                # channel is flagged so the officer reconnects it; following resumes after that.
+                with self._tx() as s:
+                    ch = s.get(Channel, job.channel_id)
+                    ch.health, ch.health_detail = ChannelHealth.reconnect, scrub(str(exc))
+                self._postpone(delivery_id, self.policy.follow_every * 4, f"{exc} (connect the account again)")
                 continue
             except OutcomeUnknown as exc:
                 self._unknown(delivery_id, None, str(exc), report)

@@ -318,3 +318,15 @@ def test_silence_after_finish_is_never_finished_blindly(tmp_path):
     state = {"route": "reel", "video_id": "v1", "upload_url": "u", "uploading": True, "finishing": True}
     with pytest.raises(OutcomeUnknown):
         fb().publish(Item(text="x", media=Media(p, "video", 1000), route="reel"), state=state)
+
+
+def test_find_follows_paging_next(rsps):
+    """A busy Page has more posts in a day than one page of results: the search follows paging.next."""
+    others = [{"id": f"{PAGE}_{i}", "message": f"khác {i}", "created_time": "2025-10-20T01:00:00+0000"} for i in range(100)]
+    rsps.get(f"{G}/{PAGE}/published_posts", json={"data": others, "paging": {"next": f"{G}/{PAGE}/published_posts?after=Q"}},
+             match=[matchers.query_param_matcher({"fields": "id,message,created_time,permalink_url", "limit": "100",
+                                                  "access_token": TOKEN}, strict_match=False)])
+    rsps.get(f"{G}/{PAGE}/published_posts", json={"data": [{"id": f"{PAGE}_777", "message": "Xin chào"}]},
+             match=[matchers.query_param_matcher({"after": "Q"})])
+    found = fb().find(Item(text="Xin chào"), datetime.now(timezone.utc), {"route": "feed"})
+    assert found is not None and found.remote_id == f"{PAGE}_777"

@@ -223,7 +223,7 @@ def test_video_article(rsps, tmp_path):
     rsps.post(f"{API}/verify", **ok({"id": "a2"}))
     rsps.post(f"{API}/update", **ok({"token": "t-show"}))
     rsps.get(f"{API}/getslice", **ok({"medias": [{"id": "a2", "link_view": "https://zalo.me/s/4001/a2"}]}),
-             match=[matchers.query_param_matcher({"offset": "0", "limit": "20", "type": "video"})])
+             match=[matchers.query_param_matcher({"offset": "0", "limit": "50", "type": "video"})])
     r = zalo().publish(Item(text="x", title="Video", media=Media(p, "video", p.stat().st_size)))
     assert r.url == "https://zalo.me/s/4001/a2"
     create = json.loads([c for c in rsps.calls if c.request.url.endswith("/create")][0].request.body)
@@ -277,3 +277,17 @@ def test_error_answer_to_create_clears_the_flag(rsps):
     happy(rsps)
     rsps.replace(responses.POST, f"{API}/create", **ok({"token": "t-create"}))
     assert zalo().publish(Item(text="x", title="t"), state=states[-1]).status == "published"
+
+
+def test_find_looks_past_the_first_page_of_articles(rsps):
+    """The fault campaign found this: on a busy OA the article was on the second page of
+    getslice, was taken for gone, and the post went out again."""
+    first = [{"id": f"x{i}", "title": f"khác {i}", "status": "show"} for i in range(50)]
+    rsps.get(f"{API}/getslice", **ok({"medias": first}),
+             match=[matchers.query_param_matcher({"offset": "0", "limit": "50", "type": "normal"})])
+    rsps.get(f"{API}/getslice", **ok({"medias": [{"id": "a9", "title": "t", "status": "show",
+                                                   "link_view": "https://zalo.me/s/4001/a9"}]}),
+             match=[matchers.query_param_matcher({"offset": "50", "limit": "50", "type": "normal"})])
+    state = {"route": "normal", "creating": True, "create_token": "c", "article_id": "a9", "showing": True}
+    found = zalo().find(Item(text="x", title="t"), datetime.now(timezone.utc), state)
+    assert found.status == "published" and found.url.endswith("/a9")

@@ -339,3 +339,19 @@ def test_handoff_without_an_answer_is_reconciled_not_scheduled_twice(world, cloc
     with world.sandbox.lock:
         scheduled = [o for o in world.sandbox.fb_objects.values() if o.get("message", "").startswith("Đăng hộ im lặng")]
     assert len(scheduled) == 1
+
+
+def test_dead_credentials_while_following_never_fail_a_post_that_may_be_out(world, clock, reel):
+    cid = world.add_channel("facebook", "fanpage")
+    [d] = world.post("Đang xử lý", "facebook", media=reel)
+    eng = world.engine()
+    eng.run_pass()
+    assert world.delivery(d).state is S.processing
+    with world.sandbox.lock:  # the Page's admin changed their password: every token dies
+        world.sandbox.tokens.clear()
+    clock.advance(seconds=6)
+    eng.run_pass()
+    got = world.delivery(d)
+    assert got.state is S.processing and "connect the account again" in got.last_error
+    with world.sessions() as s:
+        assert s.get(Channel, cid).health is ChannelHealth.reconnect

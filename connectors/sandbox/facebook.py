@@ -1,6 +1,7 @@
 """The Facebook Graph API stand-in: Page feed, photos, Reels (rupload), chunked /videos."""
 from __future__ import annotations
 
+import base64
 import hashlib
 import json
 from datetime import datetime, timezone
@@ -173,13 +174,23 @@ def listing(sb: Sandbox, r: Request, page: str, edge: str) -> Response:
     _settle(sb)
     since = float(r.args.get("since", 0) or 0)
     want_published = edge == "published_posts"
+    limit = min(int(r.args.get("limit", 25)), 100)
+    start = int(base64.urlsafe_b64decode(r.args["after"]).decode()) if r.args.get("after") else 0
     with sb.lock:
         rows = [o for o in sb.fb_objects.values() if o["type"] == "post" and o["page"] == page
                 and "alias_of" not in o and o["is_published"] == want_published and o["created"] >= since]
         rows.sort(key=lambda o: o["created"], reverse=True)
         data = [{"id": o["id"], "message": o["message"], "created_time": _iso(o["created"]),
-                 "permalink_url": o["permalink"]} for o in rows[: int(r.args.get("limit", 25))]]
-    return _usage(sb, page, json_response({"data": data}))
+                 "permalink_url": o["permalink"]} for o in rows[start: start + limit]]
+    body: dict[str, Any] = {"data": data}
+    if start + limit < len(rows):  # Graph API cursor paging: follow paging.next
+        after = base64.urlsafe_b64encode(str(start + limit).encode()).decode()
+        query = {k: v for k, v in r.args.items() if k != "after"}
+        query["after"] = after
+        body["paging"] = {"cursors": {"after": after},
+                          "next": f"{sb.upload_base('graph.facebook.com')}{r.path.split('graph.facebook.com', 1)[1]}?"
+                                  + "&".join(f"{k}={v}" for k, v in query.items())}
+    return _usage(sb, page, json_response(body))
 
 
 # --- videos -------------------------------------------------------------------------------
