@@ -93,6 +93,14 @@ class FacebookConnector(Connector):
             link = "https://www.facebook.com" + link
         return link
 
+    def _published(self, post_id: str, state: dict[str, Any]) -> Result:
+        """Published: with its public link, or processing until the link can be read (the officer's
+        report needs the link, and Facebook's is never built by hand)."""
+        link = self._permalink(post_id)
+        if link:
+            return Result(PUBLISHED, post_id, link, state)
+        return Result(PROCESSING, post_id, "", state, detail="published; its link will be read again")
+
     def _schedule_params(self, item: Item, reel: bool = False) -> dict[str, Any]:
         if item.schedule_at is None:
             return {}
@@ -129,7 +137,7 @@ class FacebookConnector(Connector):
         checkpoint({"route": "feed", "post_id": post_id})
         if sched:
             return Result(SCHEDULED, post_id, "", {"route": "feed", "post_id": post_id})
-        return Result(PUBLISHED, post_id, self._permalink(post_id), {"route": "feed", "post_id": post_id})
+        return self._published(post_id, {"route": "feed", "post_id": post_id})
 
     def _photo(self, item: Item, checkpoint) -> Result:
         media = item.media
@@ -149,7 +157,7 @@ class FacebookConnector(Connector):
         checkpoint(st)
         if sched:
             return Result(SCHEDULED, post_id, "", st)
-        return Result(PUBLISHED, post_id, self._permalink(post_id), st)
+        return self._published(post_id, st)
 
     # Reels: start -> upload (rupload, resumable) -> finish -> status until published.
     def _reel(self, item: Item, checkpoint, state: dict) -> Result:

@@ -173,7 +173,13 @@ class ZaloConnector(Connector):
                 return Result(PROCESSING, state["article_id"], "", state, detail="Zalo is updating the article")
             state["shown"] = True
             checkpoint(state)
-        return Result(PUBLISHED, state["article_id"], self._link(state), state)
+        try:
+            link = self._link(state)
+        except RetryLater:
+            link = ""
+        if not link:  # shown, but the public link cannot be read yet: follow up for it
+            return Result(PROCESSING, state["article_id"], "", state, detail="published; its link will be read again")
+        return Result(PUBLISHED, state["article_id"], link, state)
 
     @staticmethod
     def _answered(call, state: dict, flag: str, checkpoint) -> dict:

@@ -330,3 +330,12 @@ def test_find_follows_paging_next(rsps):
              match=[matchers.query_param_matcher({"after": "Q"})])
     found = fb().find(Item(text="Xin chào"), datetime.now(timezone.utc), {"route": "feed"})
     assert found is not None and found.remote_id == f"{PAGE}_777"
+
+
+def test_link_not_readable_yet_is_followed_up(rsps):
+    rsps.post(f"{G}/{PAGE}/feed", json={"id": f"{PAGE}_5"})
+    rsps.get(f"{G}/{PAGE}_5", **err(4, "Application request limit reached"))
+    r = fb().publish(Item(text="x"))
+    assert r.status == "processing" and r.remote_id == f"{PAGE}_5"
+    rsps.replace(responses.GET, f"{G}/{PAGE}_5", json={"is_published": True, "permalink_url": "https://www.facebook.com/p/5"})
+    assert fb().check(r.state).url == "https://www.facebook.com/p/5"

@@ -129,7 +129,7 @@ def test_expired_token_refreshed_and_new_pair_stored_before_use(rsps):
                       match=[matchers.header_matcher({"access_token": NEW_ACCESS})])
     rsps.post(f"{API}/verify", **ok({"id": "a1"}))
     rsps.post(f"{API}/update", **ok({"token": "t-show"}))
-    rsps.get(f"{API}/getslice", **ok({"medias": []}))
+    rsps.get(f"{API}/getslice", **ok({"medias": [{"id": "a1", "status": "show", "link_view": "https://zalo.me/s/4001/a1"}]}))
     stored = {}
 
     def store(new):
@@ -167,7 +167,7 @@ def test_single_use_refresh_token_survives_a_crash(rsps):
     rsps.post(f"{API}/create", **ok({"token": "t"}), match=[matchers.header_matcher({"access_token": NEW_ACCESS})])
     rsps.post(f"{API}/verify", **ok({"id": "a1"}))
     rsps.post(f"{API}/update", **ok({"token": "t2"}))
-    rsps.get(f"{API}/getslice", **ok({"medias": []}))
+    rsps.get(f"{API}/getslice", **ok({"medias": [{"id": "a1", "status": "show", "link_view": "https://zalo.me/s/4001/a1"}]}))
     assert zalo(database["creds"]).publish(Item(text="x", title="t")).status == "published"
     assert sum(1 for c in rsps.calls if c.request.url == OAUTH) == 1
 
@@ -291,3 +291,16 @@ def test_find_looks_past_the_first_page_of_articles(rsps):
     state = {"route": "normal", "creating": True, "create_token": "c", "article_id": "a9", "showing": True}
     found = zalo().find(Item(text="x", title="t"), datetime.now(timezone.utc), state)
     assert found.status == "published" and found.url.endswith("/a9")
+
+
+def test_link_not_readable_yet_is_followed_up_not_republished(rsps):
+    happy(rsps)
+    rsps.replace(responses.GET, f"{API}/getslice", **zerr(-32, "Request exceeds rate limit"))
+    states = []
+    r = zalo().publish(Item(text="x", title="t"), checkpoint=lambda s: states.append(dict(s)))
+    assert r.status == "processing" and "link will be read again" in r.detail and states[-1]["shown"]
+    rsps.replace(responses.GET, f"{API}/getslice",
+                 **ok({"medias": [{"id": "a1", "status": "show", "link_view": "https://zalo.me/s/4001/a1"}]}))
+    done = zalo().check(r.state)
+    assert done.status == "published" and done.url.endswith("/a1")
+    assert sum(c.request.url.endswith("/create") for c in rsps.calls) == 1
