@@ -447,15 +447,18 @@ class Engine:
                                                             Delivery.next_attempt_at <= self.clock())
                                   .order_by(Delivery.next_attempt_at).limit(limit)))
 
+    def _due_jobs(self, state: DeliveryState):
+        """``(delivery_id, job)`` for each delivery in ``state`` whose next step is due, until stopped."""
+        for delivery_id in self._due_in(state):
+            if self.stopping:
+                return
+            loaded = self._load_job(delivery_id)
+            if loaded is not None:
+                yield delivery_id, loaded[0]
+
     def follow_processing(self, report: PassReport | None = None) -> int:
         done = 0
-        for delivery_id in self._due_in(S.processing):
-            if self.stopping:
-                break
-            loaded = self._load_job(delivery_id)
-            if loaded is None:
-                continue
-            job, _ = loaded
+        for delivery_id, job in self._due_jobs(S.processing):
             state = dict(job.remote_state)
             state.pop("platform_status", None)
             try:
@@ -497,13 +500,7 @@ class Engine:
     def reconcile(self, report: PassReport | None = None) -> int:
         """Ask the platform about every delivery whose outcome is unknown."""
         settled = 0
-        for delivery_id in self._due_in(S.unknown):
-            if self.stopping:
-                break
-            loaded = self._load_job(delivery_id)
-            if loaded is None:
-                continue
-            job, _ = loaded
+        for delivery_id, job in self._due_jobs(S.unknown):
             attempt = self._attempt(delivery_id, "reconcile")
             since = self._first_attempt_at(delivery_id) or job.due_at
             try:
