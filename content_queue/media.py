@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import hashlib
 import os
-import shutil
 import tempfile
 from dataclasses import asdict, dataclass, field
 from fractions import Fraction
@@ -18,7 +17,6 @@ from typing import Any
 from .errors import UserError
 
 CHUNK = 1024 * 1024
-IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".gif", ".webp", ".bmp", ".tif", ".tiff")
 
 
 @dataclass
@@ -41,13 +39,6 @@ class MediaFacts:
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
 
-
-def sha256_of(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        while chunk := f.read(CHUNK):
-            h.update(chunk)
-    return h.hexdigest()
 
 
 def _fps(rate: Fraction | None) -> float | None:
@@ -180,6 +171,3 @@ def store_file(src: Path, media_dir: Path, suffix: str | None = None) -> tuple[s
             ) from None
         raise UserError(f"Could not copy {src.name} into the media store: {exc.strerror}.") from None
 
-
-def copy_out(stored: Path, dest: Path) -> None:
-    shutil.copyfile(stored, dest)

@@ -102,7 +102,6 @@ class DeliveryState(str, enum.Enum):
 
 
 WAITING_STATES = (DeliveryState.scheduled, DeliveryState.retry_wait, DeliveryState.missed)
-DONE_STATES = (DeliveryState.published, DeliveryState.failed, DeliveryState.cancelled)
 
 
 class ClipStatus(str, enum.Enum):

@@ -12,7 +12,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
@@ -140,7 +140,7 @@ def prepare(session: Session, campaign: Campaign, inp: PostInput, *, base_dir: P
         problems.append(Problem(f"unknown platform(s) in variants: {', '.join(unknown_variants)}."))
     draft = Draft(
         text=nfc(inp.text), title=nfc(inp.title).strip(), link=inp.link.strip(),
-        cover_url=inp.cover_url.strip(), media=facts, media_name=media_path.name if media_path else "",
+        cover_url=inp.cover_url.strip(), media=facts,
         variants={p: {k: nfc(v) for k, v in fields.items() if v} for p, fields in inp.variants.items()},
         add_hashtags=campaign.add_hashtags if inp.add_hashtags is None else inp.add_hashtags,
         due_at=due, facebook_handoff=campaign.facebook_handoff if inp.facebook_handoff is None else inp.facebook_handoff,
@@ -387,6 +387,3 @@ def cancel_post(session: Session, campaign: Campaign, post_id: int) -> tuple[Pos
     session.flush()
     return post, len(waiting)
 
-
-def deliveries_of(posts: Iterable[Post]) -> list[Delivery]:
-    return [d for p in posts for d in p.deliveries]

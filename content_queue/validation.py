@@ -54,7 +54,6 @@ class Draft:
     link: str = ""
     cover_url: str = ""
     media: MediaFacts | None = None
-    media_name: str = ""
     variants: dict[str, dict[str, str]] = field(default_factory=dict)
     add_hashtags: bool = True
     due_at: datetime | None = None

@@ -234,7 +234,7 @@ def _demo(directory: Path | None) -> tuple[Path, list[dict]]:
         _run(["clips", "list"])
         click.secho("\n== 7. The recap", bold=True)
         recap_file = root / "recaps" / "recap-khong-mot-minh.mp4"
-        _run(["recap", "render", "--seconds", "30", "--per-clip", "2.5", "--out", str(recap_file)])
+        _run(["recap", "render", "--seconds", "30", "--per-clip", "2.5", "--outro", C.HELP_LINE, "--out", str(recap_file)])
         _run(["recap", "publish", str(recap_file), "--now", "--to", "all"])
         sandbox.set_faults(0.12, delay=2.5, seed=11)
         publish_all(root, clock)
