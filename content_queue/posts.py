@@ -305,6 +305,13 @@ def list_posts(session: Session, campaign: Campaign, *, status: str | None = Non
     return posts
 
 
+def draft_of(post: Post) -> Draft:
+    """A stored post as the rules see it (the text each platform gets is worked out from this)."""
+    media = MediaFacts(**post.media.facts) if post.media is not None and post.media.facts else None
+    return Draft(text=post.text, title=post.title, link=post.link, cover_url=post.cover_url, media=media,
+                 variants=post.variants or {}, add_hashtags=post.add_hashtags, due_at=post.due_at)
+
+
 def summary(post: Post) -> str:
     """``scheduled 2, published 1``: the states of a post's deliveries."""
     counts = Counter(d.state.value for d in post.deliveries)

@@ -18,7 +18,7 @@ def clips() -> None:
 
 
 def clip_dict(c, show, guardian_age: int) -> dict:
-    from recap.intake import consent_ok, displayed_name, publishable
+    from content_queue.consent import consent_ok, displayed_name, publishable
 
     p = c.probe or {}
     return {

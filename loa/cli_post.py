@@ -192,13 +192,11 @@ def show(app: App, post_id: int, as_json: bool) -> None:
     Example:
       loa post show 12
     """
-    from content_queue.validation import Draft
-
     with app.session() as s:
         campaign = app.campaign(s)
         p = P.get_post(s, campaign, post_id)
         data = _post_dict(p, app.show_time(campaign), app.iso_time(campaign), campaign)
-        draft = Draft(text=p.text, title=p.title, variants=p.variants or {}, add_hashtags=p.add_hashtags)
+        draft = P.draft_of(p)
         texts = {d.channel.platform.value: platform_text(draft, d.channel.platform.value, campaign.hashtag_list)
                  for d in p.deliveries}
         data["text_per_platform"] = texts

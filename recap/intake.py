@@ -14,7 +14,7 @@ from typing import Callable
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from content_queue.consent import consent_ok, displayed_name, publishable  # noqa: F401 (re-exported)
+from content_queue.consent import consent_ok
 from content_queue.errors import NotFound, UserError, ValidationFailed
 from content_queue.media import store_file
 from content_queue.models import Campaign, Clip, ClipStatus, Consent, Media, NameDisplay, Post, Recap

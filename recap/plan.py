@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 from content_queue.errors import UserError
 from content_queue.models import Campaign, Clip, Media
 
-from .intake import displayed_name, publishable
+from content_queue.consent import displayed_name, publishable
 
 FORMATS = {"vertical": (1080, 1920), "square": (1080, 1080), "landscape": (1920, 1080)}
 INTRO_SECONDS = 2.5

@@ -7,9 +7,9 @@ from pathlib import Path
 from typing import Any
 
 from connectors import Item, Media
-from content_queue.media import MediaFacts
 from content_queue.models import Campaign, Channel, Delivery, Post
-from content_queue.validation import Draft, is_reel, platform_text, zalo_description, zalo_title
+from content_queue.posts import draft_of
+from content_queue.validation import is_reel, platform_text, zalo_description, zalo_title
 
 CONTENT_TYPES = {".mp4": "video/mp4", ".m4v": "video/mp4", ".mov": "video/quicktime", ".webm": "video/webm",
                  ".avi": "video/x-msvideo", ".jpg": "image/jpeg", ".jpeg": "image/jpeg", ".png": "image/png"}
@@ -31,12 +31,6 @@ class Job:
     due_at: datetime
     attempt_count: int
     handoff: bool
-
-
-def draft_of(post: Post) -> Draft:
-    media = MediaFacts(**post.media.facts) if post.media is not None and post.media.facts else None
-    return Draft(text=post.text, title=post.title, link=post.link, cover_url=post.cover_url, media=media,
-                 variants=post.variants or {}, add_hashtags=post.add_hashtags, due_at=post.due_at)
 
 
 def build_item(post: Post, channel: Channel, campaign: Campaign, media_dir: Path, *,
