@@ -86,6 +86,20 @@ def db_url(request, tmp_path):
 
 
 @pytest.fixture
+def logs():
+    """loa's log lines as a file handler would write them (after the secret scrubber)."""
+    import logging
+
+    from tests.connector_helpers import LogCapture
+
+    cap = LogCapture()
+    logging.getLogger("loa").addHandler(cap)
+    logging.getLogger("loa").setLevel(logging.DEBUG)
+    yield cap
+    logging.getLogger("loa").removeHandler(cap)
+
+
+@pytest.fixture
 def runner() -> CliRunner:
     return CliRunner()
 

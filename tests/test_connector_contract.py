@@ -5,7 +5,6 @@ Each connector must publish exactly once whatever the sandbox throws at it: an e
 """
 from __future__ import annotations
 
-import logging
 import time
 from datetime import datetime, timedelta, timezone
 
@@ -16,7 +15,6 @@ from connectors.credentials import Secret
 from connectors.http import Http
 from connectors.sandbox import Sandbox, SandboxServer
 from tests.conftest import make_video
-from tests.connector_helpers import LogCapture
 
 PLATFORMS = ["facebook", "zalo", "tiktok"]
 MB = 1024 * 1024
@@ -52,15 +50,6 @@ def video12(tmp_path_factory):
                                                         "-pix_fmt", "yuv420p"])
     assert 12_000_000 <= path.stat().st_size < 16 * MB
     return Media(path, "video", path.stat().st_size, 1080, 1920, 8.0)
-
-
-@pytest.fixture
-def logs():
-    cap = LogCapture()
-    logging.getLogger("loa").addHandler(cap)
-    logging.getLogger("loa").setLevel(logging.DEBUG)
-    yield cap
-    logging.getLogger("loa").removeHandler(cap)
 
 
 class Channel:

@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import json
-import logging
 from datetime import datetime, timedelta, timezone
 
 import pytest
@@ -12,7 +11,7 @@ from responses import matchers
 
 from connectors import CredentialsDead, Item, Media, OutcomeUnknown, Rejected, RetryLater
 from connectors.facebook import FacebookConnector
-from tests.connector_helpers import LogCapture, assert_no_secret, body_of, http, write_file
+from tests.connector_helpers import assert_no_secret, body_of, http, write_file
 
 G = "https://graph.facebook.com/v21.0"
 GV = "https://graph-video.facebook.com/v21.0"
@@ -26,15 +25,6 @@ NEW = "EAAP-new-page-token-secret"
 def rsps():
     with responses.RequestsMock(assert_all_requests_are_fired=False) as r:
         yield r
-
-
-@pytest.fixture
-def logs():
-    cap = LogCapture()
-    logging.getLogger("loa").addHandler(cap)
-    logging.getLogger("loa").setLevel(logging.DEBUG)
-    yield cap
-    logging.getLogger("loa").removeHandler(cap)
 
 
 def fb(creds=None, **kw) -> FacebookConnector:

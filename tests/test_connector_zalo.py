@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import json
-import logging
 from datetime import datetime, timedelta, timezone
 
 import pytest
@@ -12,7 +11,7 @@ from responses import matchers
 
 from connectors import CredentialsDead, Item, Media, OutcomeUnknown, Rejected, RetryLater
 from connectors.zalo import ZaloConnector, text_to_html
-from tests.connector_helpers import LogCapture, assert_no_secret, http, write_file
+from tests.connector_helpers import assert_no_secret, http, write_file
 
 API = "https://openapi.zalo.me/v2.0/article"
 OAUTH = "https://oauth.zaloapp.com/v4/oa/access_token"
@@ -250,17 +249,12 @@ def test_video_over_50mb_rejected_before_upload(rsps, tmp_path):
     assert len(rsps.calls) == 0
 
 
-def test_secrets_absent_from_logs(rsps):
-    cap = LogCapture()
-    logging.getLogger("loa").addHandler(cap)
-    try:
-        rsps.post(f"{API}/create", **zerr(-216))
-        rsps.post(OAUTH, body=requests.ReadTimeout(f"timeout {REFRESH}"))
-        with pytest.raises(RetryLater) as info:
-            zalo().publish(Item(text="x", title="t"))
-    finally:
-        logging.getLogger("loa").removeHandler(cap)
-    assert_no_secret(cap.lines + [str(info.value)], ACCESS, REFRESH, SECRET)
+def test_secrets_absent_from_logs(rsps, logs):
+    rsps.post(f"{API}/create", **zerr(-216))
+    rsps.post(OAUTH, body=requests.ReadTimeout(f"timeout {REFRESH}"))
+    with pytest.raises(RetryLater) as info:
+        zalo().publish(Item(text="x", title="t"))
+    assert_no_secret(logs.lines + [str(info.value)], ACCESS, REFRESH, SECRET)
 
 
 def test_text_to_html_escapes_and_links():
