@@ -27,7 +27,7 @@ from pathlib import Path
 from typing import Any, Callable, Mapping
 
 from .credentials import Secret, split_credentials
-from .errors import CredentialsDead, RetryLater
+from .errors import CredentialsDead, Rejected, RetryLater
 from .http import Http
 
 log = logging.getLogger("loa.connectors")
@@ -164,6 +164,18 @@ class Connector(ABC):
             return self.check(state, item)
         except RetryLater as exc:
             return Result(PROCESSING, remote_id, "", state, detail=f"status not readable yet ({exc})")
+
+    @staticmethod
+    def _answered(call: Callable[[], Any], state: dict[str, Any], flag: str, checkpoint: "Checkpoint") -> Any:
+        """Send a call that can publish, with ``state[flag]`` already checkpointed as in flight.
+        An error *answer* means the platform did nothing: the flag is cleared so the step may be
+        sent again. Only silence (OutcomeUnknown) leaves it set, for reconciliation."""
+        try:
+            return call()
+        except (RetryLater, Rejected, CredentialsDead):
+            state[flag] = False
+            checkpoint(state)
+            raise
 
     def _with_refresh(self, call: Callable[[], Any]) -> Any:
         """Run ``call``; if the access token has expired, refresh once and run it again.

@@ -184,22 +184,11 @@ class FacebookConnector(Connector):
                 "video_state": "SCHEDULED" if sched else "PUBLISHED", **sched}
         state.update(finishing=True)
         checkpoint(state)
-        self._answered_or_unknown(lambda: self._call("POST", f"{self.account_id}/video_reels", data=data,
-                                                     can_publish=True), state, checkpoint)
+        self._answered(lambda: self._call("POST", f"{self.account_id}/video_reels", data=data, can_publish=True),
+                       state, "finishing", checkpoint)
         state.update(finished=True)
         checkpoint(state)
         return self._follow(state, video_id) if not sched else Result(SCHEDULED, video_id, "", state)
-
-    @staticmethod
-    def _answered_or_unknown(call, state: dict, checkpoint) -> None:
-        """Finish: if Facebook answers with an error, nothing was published, so the next try may
-        finish again; only silence leaves ``finishing`` set, for reconciliation."""
-        try:
-            call()
-        except (RetryLater, Rejected):
-            state["finishing"] = False
-            checkpoint(state)
-            raise
 
     def _reel_uploaded(self, video_id: str) -> int:
         body = self._call("GET", video_id, params={"fields": "status"})
@@ -261,8 +250,8 @@ class FacebookConnector(Connector):
             data.update(published="false", **sched)
         state.update(finishing=True)
         checkpoint(state)
-        self._answered_or_unknown(lambda: self._call("POST", path, host=GRAPH_VIDEO, data=data, can_publish=True),
-                                  state, checkpoint)
+        self._answered(lambda: self._call("POST", path, host=GRAPH_VIDEO, data=data, can_publish=True),
+                       state, "finishing", checkpoint)
         state.update(finished=True)
         checkpoint(state)
         return self._follow(state, state["video_id"]) if not sched else Result(SCHEDULED, state["video_id"], "", state)

@@ -181,17 +181,6 @@ class ZaloConnector(Connector):
             return Result(PROCESSING, state["article_id"], "", state, detail="published; its link will be read again")
         return Result(PUBLISHED, state["article_id"], link, state)
 
-    @staticmethod
-    def _answered(call, state: dict, flag: str, checkpoint) -> dict:
-        """An error *answer* means Zalo did nothing: clear the in-flight flag so the step may be
-        sent again. Only silence (OutcomeUnknown) leaves it set, for reconciliation."""
-        try:
-            return call()
-        except (RetryLater, Rejected, CredentialsDead):
-            state[flag] = False
-            checkpoint(state)
-            raise
-
     def _upload_video(self, item: Item) -> str:
         media = item.media
         if media.size > L.ZALO_VIDEO.max_bytes:
