@@ -4,9 +4,11 @@ Generates a mixed set of phone-like clips (portrait and landscape, turned phones
 silent, 10-bit HEVC, VP9), plans the recap once, then renders the same cut two ways in child
 processes, at the same output settings (1080x1920, 30 fps, x264 veryfast CRF 23, AAC 48 kHz,
 loudness normalised):
-- loa: the moviepy render `loa recap render` runs;
+- loa: the render `loa recap render` runs (moviepy timeline and sound, YUV frames, one encoder);
 - reference: a single ffmpeg command with one filter graph (the fastest reasonable way).
-Prints both times, their ratio and each process's peak RSS (children included for ffmpeg).
+Prints both times (medians over --runs), their ratio, each process's peak RSS (its ffmpeg
+children apart), and how alike the two pictures are (SSIM, 1 = identical), so that the speed is
+compared on the same cut.
 
 Usage: python benchmarks/recap.py [--clips 30] [--per-clip 2] [--runs 1]
 """
@@ -15,6 +17,7 @@ from __future__ import annotations
 import argparse
 import json
 import pickle
+import re
 import resource
 import statistics
 import subprocess
@@ -162,6 +165,7 @@ def main() -> None:
                                    capture_output=True, text=True, check=True, cwd=ROOT)
                 results[kind].append(json.loads(r.stdout.strip().splitlines()[-1]))
         from recap.probe import probe_clip
+        from tests.conftest import ffmpeg_exe
 
         for kind in results:
             f = probe_clip(tmp / f"{kind}.mp4")
@@ -169,6 +173,11 @@ def main() -> None:
                   f"peak RSS {max(r['peak_rss_mb'] for r in results[kind]):5.0f} MB (ffmpeg children "
                   f"{max(r['peak_child_rss_mb'] for r in results[kind]):4.0f} MB)  "
                   f"output {f.width}x{f.height} {f.fps:g} fps {f.duration:.2f} s")
+        ssim = subprocess.run([ffmpeg_exe(), "-hide_banner", "-nostats", "-i", str(tmp / "loa.mp4"), "-i",
+                               str(tmp / "reference.mp4"), "-lavfi", "[0:v][1:v]ssim", "-f", "null", "-"],
+                              capture_output=True, text=True).stderr
+        alike = re.findall(r"All:([\d.]+)", ssim)
+        print(f"picture: SSIM loa vs reference {float(alike[-1]) if alike else float('nan'):.3f} (1 = identical)")
         ratio = statistics.median(r["seconds"] for r in results["loa"]) / statistics.median(
             r["seconds"] for r in results["reference"])
         print(f"\n{args.clips} clips, {plan.duration:.1f} s recap: loa / reference = {ratio:.2f} "

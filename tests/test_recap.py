@@ -168,3 +168,112 @@ def test_cancelled_render_leaves_nothing_behind(clips_dir, tmp_path):
     assert not out.exists()
     assert set(Path(tempfile.gettempdir()).glob("loa-recap-*")) == before
     assert ffmpeg_children() == []
+
+
+def _sound_level(path: Path, start: float, end: float) -> float:
+    """RMS of the sound between two times, 0..1."""
+    import av
+
+    with av.open(str(path)) as c:
+        chunks = [f.to_ndarray() for f in c.decode(audio=0) if start <= float(f.pts * f.time_base) < end]
+    samples = np.concatenate([c.reshape(-1) for c in chunks]).astype(np.float64)
+    return float(np.sqrt(np.mean(samples ** 2)))
+
+
+def test_square_recap_with_logo_music_and_a_clip_that_runs_short(clips_dir, tmp_path):
+    from PIL import Image
+
+    from recap.plan import Plan, Segment
+    from recap.render import Look, render
+
+    logo = tmp_path / "logo.png"
+    img = Image.new("RGBA", (200, 100), (0, 0, 0, 0))
+    img.paste((230, 20, 20, 255), (0, 0, 200, 100))
+    img.save(logo)
+    music = tmp_path / "music.wav"
+    ff("-v", "error", "-y", "-f", "lavfi", "-i", "sine=frequency=660:sample_rate=44100:duration=3", str(music))
+    plan = Plan(size=(1080, 1080))
+    plan.segments = [Segment(1, clips_dir["wide"], 0.5, 2, "Phạm Minh Đức", "THCS Đak Tơ Pang", 640, 360, True),
+                     # starts 0.5 s before the clip ends: its last frame is held, the length stays as planned
+                     Segment(2, clips_dir["silent"], 3.5, 2, "Trần Văn Bình", "Tiểu học Kon Chiêng", 360, 640, False)]
+    out = tmp_path / "square.mp4"
+    render(plan, out, Look("Không một mình", "Em không một mình.", "#khongmotminh", logo=logo), music=music)
+    from recap.probe import probe_clip
+
+    facts = probe_clip(out)
+    assert (facts.width, facts.height, facts.fps) == (1080, 1080, 30.0)
+    assert abs(facts.duration - plan.duration) <= 2 / 30
+    # the logo sits in the top left corner (6% in) on the cards and on the clips, scaled to 14% of the width
+    for t in (1.0, 3.5, 5.5):
+        frame = frame_at(out, t)
+        r, g, b = frame[int(1080 * 0.06) + 30, int(1080 * 0.06) + 60]
+        assert r > 180 and g < 70 and b < 70, (t, frame[90, 120])
+    # the held clip keeps its picture (not black, not the campaign colour) to the end of its slot
+    held = frame_at(out, 2.5 + 2 + 1.9)
+    assert held[540, 300:780].std() > 10
+    # music under the cards (no speech there), and the whole at the loudness target
+    assert _sound_level(out, 0.3, 2.0) > 0.01
+    assert ffmpeg_children() == []
+
+
+def test_bad_inputs_are_named_before_or_during_the_render(clips_dir, tmp_path):
+    from content_queue.errors import UserError
+    from recap.plan import Plan, Segment
+    from recap.render import Look, render
+
+    def plan_with(path: Path, has_audio: bool = False) -> Plan:
+        plan = Plan(size=(540, 960))
+        plan.segments = [Segment(7, path, 0.5, 2, "An", "THCS", 360, 640, has_audio)]
+        return plan
+
+    out = tmp_path / "r.mp4"
+    with pytest.raises(UserError, match="Clip 7's file is missing"):
+        render(plan_with(tmp_path / "gone.mp4"), out, Look("Không một mình"))
+    garbage = tmp_path / "garbage.mp4"
+    garbage.write_bytes(b"not a video at all " * 1000)
+    with pytest.raises(UserError, match=r"Clip 7 \(garbage.mp4\) could not be decoded"):
+        render(plan_with(garbage), out, Look("Không một mình"))
+    assert not out.exists() and not out.with_name(out.name + ".part").exists()
+    assert ffmpeg_children() == []
+    with pytest.raises(UserError, match="has no sound"):
+        render(plan_with(clips_dir["silent"]), out, Look("Không một mình"), music=garbage)
+    with pytest.raises(UserError, match="not a picture"):
+        render(plan_with(clips_dir["silent"]), out, Look("Không một mình", logo=garbage))
+    assert garbage.read_bytes() == b"not a video at all " * 1000  # the user's file untouched
+
+
+def test_yuv_conversion_matches_ffmpeg():
+    """The cards and overlays are converted to YUV by us: the same numbers ffmpeg gives."""
+    from recap.cards import ACCENT, BRAND
+    from recap.render import i420
+
+    for color in (BRAND, ACCENT, (255, 255, 255), (0, 0, 0), (230, 20, 20)):
+        raw = subprocess.run([ffmpeg_exe(), "-v", "error", "-f", "lavfi", "-i", "color=c=0x%02x%02x%02x:s=4x4" % color,
+                              "-frames:v", "1", "-pix_fmt", "yuv420p", "-f", "rawvideo", "-"],
+                             capture_output=True, check=True).stdout
+        ours = i420(np.full((4, 4, 3), color, dtype=np.uint8), np)
+        assert len(ours) == len(raw) == 24
+        assert max(abs(a - b) for a, b in zip(ours, raw)) <= 1, (color, list(ours), list(raw))
+
+
+def test_a_held_last_picture_is_composed_once(clips_dir, tmp_path):
+    """A clip that runs out before its slot ends shows its last picture, band and all, unchanged
+    (laying the semi-transparent band again on every held frame would darken it frame by frame)."""
+    from recap.plan import Plan, Segment
+    from recap.render import FADE, Look, _Timeline
+
+    plan = Plan(size=(540, 960))
+    plan.segments = [Segment(1, clips_dir["silent"], 3.5, 2, "Trần Văn Bình", "Tiểu học Kon Chiêng", 360, 640, False)]
+    timeline = _Timeline(plan, Look("Không một mình"), tmp_path, np)
+    try:
+        first, count = timeline.parts[1][:2]
+        frames = [timeline.frame(n / 30).copy() for n in range(first + count)]
+        last = timeline.decoders[0].position  # the clip's last decoded picture, counted from its slot's start
+    finally:
+        timeline.close()
+    assert 10 <= last <= 20  # about 0.5 s of the clip is left after 3.5 s
+    held = frames[first + last:first + count - round(FADE * 30)]
+    assert len(held) > 20
+    assert all(np.array_equal(held[0], f) for f in held[1:])
+    assert not np.array_equal(frames[first + last - 1], frames[first + last])  # the clip moved while it lasted
+
