@@ -21,6 +21,16 @@ def age_band(age: int | None) -> str:
     return next(label for low, high, label in AGE_BANDS if low <= age <= high)
 
 
+def recap_ref(source: str) -> tuple[bool, int | None]:
+    """Is a post a recap's (source ``recap`` or ``recap N``), and which recap, when known."""
+    if source == "recap":
+        return True, None
+    head, _, number = source.partition(" ")
+    if head == "recap" and number.isdigit():
+        return True, int(number)
+    return False, None
+
+
 def collect(s: Session, campaign: Campaign, now: datetime, show: Callable[[datetime | None], str],
             guardian_age: int | None = None) -> dict[str, Any]:
     guardian_age = guardian_age or campaign.guardian_age
@@ -40,7 +50,7 @@ def collect(s: Session, campaign: Campaign, now: datetime, show: Callable[[datet
                 "late_minutes": (round((d.published_at - d.due_at).total_seconds() / 60, 1)
                                  if d.published_at else None),
                 "url": d.remote_url, "reason": d.last_error or None, "attempts": d.attempt_count,
-                "recap": d.post.source == "recap"} for d in rows]})
+                "recap": recap_ref(d.post.source)[0]} for d in rows]})
     clips = list(s.scalars(select(Clip).where(Clip.campaign_id == campaign.id).order_by(Clip.id)))
     by_school: dict[str, Counter] = defaultdict(Counter)
     by_age: dict[str, Counter] = defaultdict(Counter)
@@ -55,11 +65,17 @@ def collect(s: Session, campaign: Campaign, now: datetime, show: Callable[[datet
     made = list(s.scalars(select(Recap).where(Recap.campaign_id == campaign.id).order_by(Recap.created_at, Recap.id)))
     for i, r in enumerate(made):
         until = made[i + 1].created_at if i + 1 < len(made) else None
-        # a recap's posts are those queued as recaps after it was made and before the next one
+
+        def of_this(post) -> bool:
+            is_recap, ref = recap_ref(post.source)
+            if ref is not None:
+                return ref == r.id
+            # a file made elsewhere: posts queued as recaps after this one was made and before the next
+            return is_recap and post.created_at >= r.created_at and (until is None or post.created_at < until)
+
         where = [{"channel": d.channel.name, "platform": d.channel.platform.value, "state": d.state.value,
                   "url": d.remote_url, "published": show(d.published_at)}
-                 for d in deliveries if d.post.source == "recap" and d.post.created_at >= r.created_at
-                 and (until is None or d.post.created_at < until)]
+                 for d in deliveries if of_this(d.post)]
         recaps.append({"id": r.id, "made": show(r.created_at), "clips": list((r.clip_ids or {}).get("ids", [])),
                        "duration": (r.settings or {}).get("duration"), "format": (r.settings or {}).get("format"),
                        "file": (r.settings or {}).get("file"), "published": where})

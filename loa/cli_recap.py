@@ -18,8 +18,10 @@ def recap() -> None:
 
 
 @recap.command("render")
-@click.option("--format", "fmt", type=click.Choice(["vertical", "square", "landscape"]), default="vertical",
-              show_default=True, help="vertical 1080x1920 (TikTok, Reels), square 1080x1080, landscape 1920x1080.")
+@click.option("--format", "fmt", type=click.Choice(["vertical", "feed", "square", "landscape"]), default="vertical",
+              show_default=True, help="vertical 1080x1920 (TikTok, Reels, Zalo); feed 1080x1350 (4:5, a video on the "
+                                      "Facebook Page's feed, see `loa recap publish --feed`); square 1080x1080; "
+                                      "landscape 1920x1080.")
 @click.option("--seconds", type=float, default=60, show_default=True, help="Length of the recap.")
 @click.option("--per-clip", type=float, default=3, show_default=True, help="Seconds taken from each clip.")
 @click.option("--clips", "clip_ids", help="Only these clips, comma separated, e.g. 3,5,8.")
@@ -41,6 +43,7 @@ def render_(app: App, fmt, seconds, per_clip, clip_ids, order, music, logo, outr
     \b
     Examples:
       loa recap render
+      loa recap render --format feed --out recaps/recap-feed.mp4
       loa recap render --format square --seconds 45 --clips 3,5,8,13 --order given
     """
     from recap.service import RecapSettings, make_recap
@@ -77,17 +80,23 @@ def render_(app: App, fmt, seconds, per_clip, clip_ids, order, music, logo, outr
 @click.option("--now", is_flag=True, help="As soon as `loa run` sees it.")
 @click.option("--to", required=True, help="Platforms and/or channel names: facebook,zalo,tiktok or all.")
 @click.option("--text", help="The caption (default: the campaign's name and message, with its hashtags).")
+@click.option("--feed", "feed", type=click.Path(dir_okay=False, exists=True, path_type=Path),
+              help="Also post this cut (`loa recap render --format feed`) as a video on the Facebook Page's feed, "
+                   "besides the vertical Reel.")
 @pass_app
-def publish(app: App, file: Path, at, now, to, text) -> None:
-    """Queue a recap like any post. Zalo gets a copy under its 50 MB limit when needed.
+def publish(app: App, file: Path, at, now, to, text, feed) -> None:
+    """Queue a recap like any post: the vertical cut goes to TikTok, to Facebook as a Reel and to
+    Zalo (as a copy under its 50 MB limit when needed); with --feed, Facebook also gets the 4:5
+    cut as a video on the Page's feed.
 
     \b
-    Example:
+    Examples:
       loa recap publish recaps/recap-20251130-vertical.mp4 --at "2025-11-30 19:00" --to all
+      loa recap publish recaps/recap.mp4 --feed recaps/recap-feed.mp4 --now --to all
     """
     from recap.service import publish_recap
 
     with app.session() as s:
         ids = publish_recap(s, app.campaign(s), file, at=at, now_flag=now, to=to, text=text,
-                            media_dir=app.folder.media_dir, now=app.now())
+                            media_dir=app.folder.media_dir, now=app.now(), feed=feed)
     click.echo(f"Queued as post(s) {', '.join(map(str, ids))}; `loa post show ID` shows each.")

@@ -4,7 +4,8 @@ In a fresh folder: the campaign "Không một mình – Cùng nhau an toàn tr�
 a Zalo OA and a TikTok account on the sandbox (which fails some calls the way the real platforms
 do); the campaign's opening queued from a spreadsheet and published by the scheduler in
 accelerated time; a dozen challenge clips collected (one broken, one from a 14-year-old without a
-guardian's consent); the recap rendered and published; the report printed and written as HTML.
+guardian's consent); the recap rendered (vertical, and the 4:5 cut for the Facebook feed) and published;
+the report printed and written as HTML.
 """
 from __future__ import annotations
 
@@ -234,8 +235,11 @@ def _demo(directory: Path | None) -> tuple[Path, list[dict]]:
         _run(["clips", "list"])
         click.secho("\n== 7. The recap", bold=True)
         recap_file = root / "recaps" / "recap-khong-mot-minh.mp4"
-        _run(["recap", "render", "--seconds", "30", "--per-clip", "2.5", "--outro", C.HELP_LINE, "--out", str(recap_file)])
-        _run(["recap", "publish", str(recap_file), "--now", "--to", "all"])
+        feed_file = root / "recaps" / "recap-khong-mot-minh-feed.mp4"
+        for fmt, file in (("vertical", recap_file), ("feed", feed_file)):
+            _run(["recap", "render", "--format", fmt, "--seconds", "30", "--per-clip", "2.5", "--outro", C.HELP_LINE,
+                  "--out", str(file)])
+        _run(["recap", "publish", str(recap_file), "--feed", str(feed_file), "--now", "--to", "all"])
         sandbox.set_faults(0.12, delay=2.5, seed=11)
         publish_all(root, clock)
         sandbox.set_faults(0.0)

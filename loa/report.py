@@ -42,13 +42,20 @@ def as_text(r: dict[str, Any]) -> str:
         lines.append(f"  {title}: " + "; ".join(f"{k} {v.get('received', 0)} (hợp lệ {v.get('accepted', 0)})"
                                                for k, v in c[key].items()))
     for rc in r["recaps"]:
-        lines.append(f"Video tóm tắt #{rc['id']} ({rc['made']}, {len(rc['clips'])} clip):")
+        lines.append(f"Video tóm tắt #{rc['id']} ({_format_vi(rc)}, {rc['made']}, {len(rc['clips'])} clip):")
         for p in rc["published"]:
             lines.append(f"  {PLATFORM_VI[p['platform']]} {p['channel']}: {STATE_VI.get(p['state'], p['state'])} {p['url'] or ''}")
     if r["attention"]:
         lines += ["", "CẦN XỬ LÝ:"] + [f"  #{a['id']} {a['channel']} ({STATE_VI.get(a['state'])}): {a['reason']}"
                                        for a in r["attention"]]
     return "\n".join(lines) + "\n"
+
+
+FORMAT_VI = {"vertical": "dọc 9:16", "feed": "4:5 cho bảng tin Facebook", "square": "vuông", "landscape": "ngang"}
+
+
+def _format_vi(rc: dict[str, Any]) -> str:
+    return FORMAT_VI.get(rc.get("format") or "", rc.get("format") or "?")
 
 
 def as_csv(r: dict[str, Any]) -> str:
@@ -204,8 +211,9 @@ def as_html(r: dict[str, Any], media_dir: Path) -> str:
     if not r["recaps"]:
         out.append("<p>Chưa có video tóm tắt.</p>")
     for rc in r["recaps"]:
-        out.append(f'<p>Video #{rc["id"]} ({e(rc["made"])}), {len(rc["clips"])} clip, '
-                   f'{rc["duration"] or "?"} giây.</p><ul>' + "".join(
+        seconds = f'{rc["duration"]:.0f}' if rc["duration"] else "?"
+        out.append(f'<p>Video #{rc["id"]} ({e(_format_vi(rc))}, {e(rc["made"])}), {len(rc["clips"])} clip, '
+                   f'{seconds} giây.</p><ul>' + "".join(
                        f'<li>{e(PLATFORM_VI[p["platform"]])} {e(p["channel"])}: {e(STATE_VI.get(p["state"], p["state"]))} '
                        + (f'<a href="{e(p["url"])}">{e(p["url"])}</a>' if p["url"] else "") + "</li>"
                        for p in rc["published"]) + "</ul>")

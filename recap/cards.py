@@ -28,8 +28,9 @@ def font(size: int, weight: str = "Bold") -> ImageFont.FreeTypeFont:
 def safe_area(width: int, height: int) -> tuple[int, int, int, int]:
     """(left, top, right, bottom) free of TikTok's and Reels' buttons and captions: 15% of the height
     at the top, 22% at the bottom, 6% on the left and 17% on the right (the action buttons) on a
-    vertical frame; 6% all round otherwise."""
-    if height > width:
+    9:16 frame; 6% all round otherwise (square, landscape, and the 4:5 feed cut, which the feed
+    shows without buttons over it)."""
+    if height >= width * 1.6:
         return int(width * 0.06), int(height * 0.15), int(width * 0.83), int(height * 0.78)
     m = int(min(width, height) * 0.06)
     return m, m, width - m, height - m

@@ -18,7 +18,8 @@ from content_queue.models import Campaign, Clip, Media
 
 from content_queue.consent import displayed_name, publishable
 
-FORMATS = {"vertical": (1080, 1920), "square": (1080, 1080), "landscape": (1920, 1080)}
+# vertical: TikTok and Reels; feed: 4:5, the tallest a Facebook feed shows uncropped (a Page video)
+FORMATS = {"vertical": (1080, 1920), "feed": (1080, 1350), "square": (1080, 1080), "landscape": (1920, 1080)}
 INTRO_SECONDS = 2.5
 OUTRO_SECONDS = 3.0
 SKIP_START = 0.5
@@ -88,7 +89,7 @@ def loudest_window(path: Path, duration: float, length: float) -> float:
 def plan_recap(s: Session, campaign: Campaign, media_dir: Path, *, fmt: str = "vertical", seconds: float = 60,
                per_clip: float = 3, clip_ids: list[int] | None = None, order: str = "school") -> Plan:
     if fmt not in FORMATS:
-        raise UserError(f"Unknown format {fmt!r}.", fix="Use vertical, square or landscape.")
+        raise UserError(f"Unknown format {fmt!r}.", fix="Use vertical, feed, square or landscape.")
     clips = list(s.scalars(select(Clip).where(Clip.campaign_id == campaign.id).order_by(Clip.received_at, Clip.id)))
     usable = [c for c in clips if publishable(c, campaign.guardian_age)]
     if clip_ids:

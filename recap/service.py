@@ -1,12 +1,14 @@
 """Make a recap end to end (plan, render, record) and queue it like any post."""
 from __future__ import annotations
 
+import hashlib
 import threading
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Callable
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from connectors import limits as L
@@ -70,8 +72,9 @@ def make_recap(sessions, campaign_id: int, media_dir: Path, out: Path, settings:
 
 
 def publish_recap(s: Session, campaign: Campaign, file: Path, *, at: str | datetime | None, now_flag: bool, to: str,
-                  text: str | None, media_dir: Path, now: datetime | None = None) -> list[int]:
-    """Queue the recap. Zalo takes videos of at most 50 MB: a size-capped copy is made for it."""
+                  text: str | None, media_dir: Path, now: datetime | None = None, feed: Path | None = None) -> list[int]:
+    """Queue the recap. Zalo takes videos of at most 50 MB: a size-capped copy is made for it.
+    ``feed``: a 4:5 cut also posted to the Facebook channels as a Page video (their feed)."""
     now = now or datetime.now(timezone.utc)
     file = Path(file)
     if not file.is_file():
@@ -84,11 +87,15 @@ def publish_recap(s: Session, campaign: Campaign, file: Path, *, at: str | datet
         raise ValidationFailed(problems)
     zalo = [c for c in channels if c.platform.value == "zalo"]
     others = [c for c in channels if c.platform.value != "zalo"]
+    facebook = [c for c in channels if c.platform.value == "facebook"]
+    if feed is not None:
+        _check_feed_cut(Path(feed), facebook)
     posts = []
     title = f"Nhìn lại: {campaign.name}"
+    source = recap_source(s, file)
     if others:
         inp = P.PostInput(text=body, title=title, media=str(file), at=at, now=now_flag,
-                          to=",".join(str(c.id) for c in others), source="recap")
+                          to=",".join(str(c.id) for c in others), source=source)
         post, _ = P.add_post(s, campaign, inp, media_dir=media_dir, base_dir=Path.cwd(), now=now)
         posts.append(post.id)
     if zalo:
@@ -97,7 +104,38 @@ def publish_recap(s: Session, campaign: Campaign, file: Path, *, at: str | datet
             target = file.with_name(file.stem + "-zalo.mp4")
             size_capped(file, target, int(L.ZALO_VIDEO.max_bytes * 0.95), probe(file).duration or 60)
         inp = P.PostInput(text=body, title=title, media=str(target), at=at, now=now_flag,
-                          to=",".join(str(c.id) for c in zalo), source="recap")
+                          to=",".join(str(c.id) for c in zalo), source=source)
+        post, _ = P.add_post(s, campaign, inp, media_dir=media_dir, base_dir=Path.cwd(), now=now)
+        posts.append(post.id)
+    if feed is not None:
+        inp = P.PostInput(text=body, title=title, media=str(feed), at=at, now=now_flag,
+                          to=",".join(str(c.id) for c in facebook), source=recap_source(s, Path(feed)))
         post, _ = P.add_post(s, campaign, inp, media_dir=media_dir, base_dir=Path.cwd(), now=now)
         posts.append(post.id)
     return posts
+
+
+def recap_source(s: Session, file: Path) -> str:
+    """A recap post's source: ``recap N`` when the file is recap N as `loa recap render` recorded it
+    (the report lists each recap's posts by it), plain ``recap`` for a file made elsewhere."""
+    digest = hashlib.sha256()
+    with open(file, "rb") as f:
+        while chunk := f.read(1 << 20):
+            digest.update(chunk)
+    recap_id = s.scalar(select(Recap.id).join(Media, Recap.media_id == Media.id)
+                        .where(Media.sha256 == digest.hexdigest()).order_by(Recap.id.desc()).limit(1))
+    return f"recap {recap_id}" if recap_id else "recap"
+
+
+def _check_feed_cut(feed: Path, facebook: list) -> None:
+    if not facebook:
+        raise UserError("--feed is for Facebook, and --to names no Facebook channel.",
+                        fix="Add facebook to --to, or leave --feed out.")
+    if not feed.is_file():
+        raise UserError(f"File not found: {feed}.", fix="Render the feed cut with `loa recap render --format feed`.")
+    facts = probe(feed)
+    if facts.kind != "video" or not facts.width or not facts.height:
+        raise UserError(f"{feed} is not a video.", fix="Render the feed cut with `loa recap render --format feed`.")
+    if facts.height >= facts.width * 1.6:
+        raise UserError(f"{feed} is a vertical cut ({facts.width}x{facts.height}): Facebook would get it twice as a Reel.",
+                        fix="Render the feed cut with `loa recap render --format feed` and give that.")

@@ -277,3 +277,32 @@ def test_a_held_last_picture_is_composed_once(clips_dir, tmp_path):
     assert all(np.array_equal(held[0], f) for f in held[1:])
     assert not np.array_equal(frames[first + last - 1], frames[first + last])  # the clip moved while it lasted
 
+
+def test_feed_cut_goes_to_the_facebook_feed_beside_the_reel(loa, recap_folder, tmp_path, channels):
+    from content_queue.models import Campaign, Channel, Delivery, Post
+    from loa import settings
+    from recap.probe import probe_clip
+    from scheduler.items import build_item
+
+    feed = tmp_path / "feed.mp4"
+    r = loa("recap", "render", "--format", "feed", "--seconds", "10", "--per-clip", "2", "--out", str(feed))
+    assert r.exit_code == 0, r.output
+    facts = probe_clip(feed)
+    assert (facts.width, facts.height, facts.fps) == (1080, 1350, 30.0)
+    vertical = make_video(tmp_path / "vertical.mp4", size="540x960", seconds=4)
+
+    r = loa("recap", "publish", str(vertical), "--feed", str(feed), "--now", "--to", "tiktok,zalo")
+    assert r.exit_code == 1 and "--feed is for Facebook" in r.output
+    r = loa("recap", "publish", str(vertical), "--feed", str(vertical), "--now", "--to", "all")
+    assert r.exit_code == 1 and "is a vertical cut" in r.output
+    assert json.loads(loa("post", "list", "--json").output) == []  # nothing half-queued
+
+    r = loa("recap", "publish", str(vertical), "--feed", str(feed), "--now", "--to", "all")
+    assert r.exit_code == 0, r.output
+    folder = settings.find()
+    with folder.sessions() as s:
+        campaign = s.query(Campaign).one()
+        routes = sorted((d.channel.platform.value, build_item(d.post, d.channel, campaign, folder.media_dir).route,
+                         d.post.media.height) for d in s.query(Delivery).join(Post).join(Channel))
+    assert routes == [("facebook", "reel", 960), ("facebook", "video", 1350), ("tiktok", "video", 960),
+                      ("zalo", "video", 960)]

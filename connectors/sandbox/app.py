@@ -154,7 +154,7 @@ class Sandbox:
                             "text": text, "at": self.clock(), **extra})
 
     def duplicates(self) -> list[dict[str, Any]]:
-        """Ledger entries published more than once (same platform, account and text)."""
+        """Ledger entries published more than once (same platform, account, text and file)."""
         seen: dict[tuple, int] = {}
         for e in self.ledger:
             key = (e["platform"], e["account"], e["text"], e.get("sha256"))
