@@ -52,7 +52,9 @@ def make_clips(folder: Path, n: int) -> list[tuple[Path, str]]:
             make_video(p, size="720x1280", seconds=4, audio=False)
         elif kind == "hevc10":
             make_video(p, size="720x1280", seconds=4, codec=["-c:v", "libx265", "-preset", "ultrafast",
-                                                              "-pix_fmt", "yuv420p10le", "-x265-params", "log-level=error"])
+                                                              "-pix_fmt", "yuv420p10le", "-x265-params",
+                                                              "log-level=error:colorprim=bt2020:transfer=smpte2084:"
+                                                              "colormatrix=bt2020nc"])
         else:
             subprocess.run([ffmpeg_exe(), "-v", "error", "-y", "-f", "lavfi", "-i", "testsrc2=s=720x1280:r=30:d=4",
                             "-f", "lavfi", "-i", "sine=d=4", "-c:v", "libvpx-vp9", "-deadline", "realtime",
@@ -71,14 +73,14 @@ def plan_for(clips, per_clip: float):
         f = probe_clip(path)
         plan.segments.append(Segment(i + 1, path, loudest_window(path, f.duration, per_clip), per_clip,
                                      f"Học sinh Nguyễn Văn {i + 1}", schools[i % 3], f.width, f.height, f.has_audio,
-                                     f.rotation))
+                                     f.rotation, f.hdr))
     return plan
 
 
 def reference(plan, look, out: Path, work: Path) -> None:
     """The same cut as one ffmpeg filter graph."""
     from recap.cards import BRAND, card, lower_third
-    from recap.render import FADE, _fit, ffmpeg
+    from recap.render import FADE, TONEMAP, _fit, ffmpeg
 
     W, H = plan.size
     color = "0x%02x%02x%02x" % BRAND
@@ -98,7 +100,7 @@ def reference(plan, look, out: Path, work: Path) -> None:
         inputs += ["-ss", f"{seg.start:.3f}", "-t", f"{seg.duration:.3f}", "-i", str(seg.path), "-i", str(band_path)]
         v, b = idx, idx + 1
         idx += 2
-        graph.append(f"[{v}:v]scale={fit[0]}:{fit[1]},fps=30,setsar=1,format=yuv420p,"
+        graph.append(f"[{v}:v]{TONEMAP + ',' if seg.hdr else ''}scale={fit[0]}:{fit[1]},fps=30,setsar=1,format=yuv420p,"
                      f"pad={W}:{H}:{(W - fit[0]) // 2}:{(H - fit[1]) // 2}:color={color}[p{k}];"
                      f"[p{k}][{b}:v]overlay={bx}:{by},trim=0:{seg.duration},setpts=PTS-STARTPTS,"
                      f"fade=t=in:st=0:d={FADE},fade=t=out:st={seg.duration - FADE}:d={FADE}[v{k}]")

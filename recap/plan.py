@@ -37,6 +37,7 @@ class Segment:
     height: int
     has_audio: bool
     rotation: int = 0
+    hdr: str | None = None  # "PQ (HDR10)", "HLG": tone-mapped to SDR in the render
 
 
 @dataclass
@@ -134,5 +135,5 @@ def plan_recap(s: Session, campaign: Campaign, media_dir: Path, *, fmt: str = "v
             clip_id=c.id, path=path, start=loudest_window(path, duration, length), duration=length,
             name=displayed_name(c), school=c.school, width=int(p.get("width") or media.width),
             height=int(p.get("height") or media.height), has_audio=bool(p.get("has_audio", True)),
-            rotation=int(p.get("rotation") or 0)))
+            rotation=int(p.get("rotation") or 0), hdr=p.get("hdr")))
     return plan

@@ -6,8 +6,8 @@ Who does what, and why it is fast:
 - moviepy holds the recap's timeline (a ``VideoClip`` iterated frame by frame with its progress
   logger) and mixes the sound (``AudioFileClip`` cuts, silence where a clip has none).
 - Each clip's seconds come from their own ffmpeg, started one clip ahead and read by a thread:
-  seeked, turned upright by ffmpeg itself (the display matrix), 30 fps, scaled to fit and padded on
-  the campaign colour, as YUV 4:2:0, the encoder's own format.
+  seeked, turned upright by ffmpeg itself (the display matrix), 30 fps, HDR tone-mapped to SDR,
+  scaled to fit and padded on the campaign colour, as YUV 4:2:0, the encoder's own format.
 - numpy lays the lower thirds, the logo and the fades onto those YUV planes, touching only the
   band they cover; the cards are converted once.
 - One ffmpeg encodes the frames (H.264 High yuv420p), normalises and mixes the sound (AAC 48 kHz)
@@ -41,6 +41,11 @@ from .cards import BRAND, card, lower_third
 from .plan import Plan
 
 FADE = 0.25
+# HDR (PQ or HLG, as phones film it) to SDR BT.709: linear light with SDR white at 100 nits, the
+# BT.709 primaries, then mobius, which keeps what SDR can show as it is and folds the highlights
+# above it in softly; saturation kept (desat=0).
+TONEMAP = ("zscale=t=linear:npl=100,format=gbrpf32le,zscale=p=bt709,tonemap=tonemap=mobius:desat=0,"
+           "zscale=t=bt709:m=bt709:r=tv")
 LOUDNESS = "loudnorm=I=-14:TP=-1.5:LRA=11,aresample=48000,aformat=channel_layouts=stereo"
 
 
@@ -148,7 +153,7 @@ class _Decoder:
         color = "0x%02x%02x%02x" % BRAND
         cmd = [ffmpeg(), "-v", "error", "-nostdin", "-ss", f"{seg.start:.3f}", "-t", f"{frames / fps + 0.5:.3f}",
                "-i", str(seg.path), "-an", "-sn", "-dn",
-               "-vf", f"fps={fps},scale={fw}:{fh}:flags=bicubic,setsar=1,format=yuv420p,"
+               "-vf", f"fps={fps},{TONEMAP + ',' if seg.hdr else ''}scale={fw}:{fh}:flags=bicubic,setsar=1,format=yuv420p,"
                       f"pad={w}:{h}:{(w - fw) // 2}:{(h - fh) // 2}:color={color}",
                "-frames:v", str(frames), "-f", "rawvideo", "-pix_fmt", "yuv420p", "-"]
         with open(self.log, "wb") as log:

@@ -240,6 +240,10 @@ def test_bad_inputs_are_named_before_or_during_the_render(clips_dir, tmp_path):
     with pytest.raises(UserError, match="not a picture"):
         render(plan_with(clips_dir["silent"]), out, Look("Không một mình", logo=garbage))
     assert garbage.read_bytes() == b"not a video at all " * 1000  # the user's file untouched
+    nowhere = tmp_path / "no-such-folder" / "r.mp4"  # the encoder cannot write (as on a full disk)
+    with pytest.raises(UserError, match="ffmpeg could not write the recap to .*no-such-folder"):
+        render(plan_with(clips_dir["silent"]), nowhere, Look("Không một mình"))
+    assert ffmpeg_children() == []
 
 
 def test_yuv_conversion_matches_ffmpeg():
@@ -306,3 +310,32 @@ def test_feed_cut_goes_to_the_facebook_feed_beside_the_reel(loa, recap_folder, t
                          d.post.media.height) for d in s.query(Delivery).join(Post).join(Channel))
     assert routes == [("facebook", "reel", 960), ("facebook", "video", 1350), ("tiktok", "video", 960),
                       ("zalo", "video", 960)]
+
+
+@pytest.mark.parametrize("transfer", ["smpte2084", "arib-std-b67"])
+def test_hdr_clips_are_tone_mapped_to_sdr(clips_dir, tmp_path, transfer):
+    """An HDR clip (PQ or HLG, as phones film it) looks like its SDR original in the recap, not
+    grey and washed out as a plain 10-bit to 8-bit conversion leaves it."""
+    from recap.plan import Plan, Segment
+    from recap.probe import probe_clip
+    from recap.render import Look, render
+
+    sdr = make_video(tmp_path / "sdr.mp4", size="540x960", seconds=3, audio=False)
+    hdr = tmp_path / "hdr.mp4"
+    ff("-v", "error", "-y", "-i", str(sdr), "-vf",
+       f"zscale=tin=bt709:min=bt709:pin=bt709:rin=tv:t={transfer}:m=bt2020nc:p=bt2020:r=tv:npl=100,format=yuv420p10le",
+       "-c:v", "libx265", "-preset", "ultrafast", "-pix_fmt", "yuv420p10le",
+       "-x265-params", f"log-level=error:colorprim=bt2020:transfer={transfer}:colormatrix=bt2020nc", str(hdr))
+    facts = probe_clip(hdr)
+    assert facts.hdr  # the intake promised "HDR → SDR" for it
+    plan = Plan(size=(540, 960))
+    plan.segments = [Segment(1, hdr, 0.5, 2, "An", "THCS", 540, 960, False, 0, facts.hdr)]
+    out = tmp_path / "recap.mp4"
+    render(plan, out, Look("Không một mình"))
+    ours = frame_at(out, plan.intro + 1.0)[60:560]
+    original = frame_at(sdr, 1.5)[60:560]
+    plain = subprocess.run([ffmpeg_exe(), "-v", "error", "-ss", "1.5", "-i", str(hdr), "-frames:v", "1", "-f", "rawvideo",
+                            "-pix_fmt", "rgb24", "-"], capture_output=True, check=True).stdout
+    plain = np.frombuffer(plain, dtype=np.uint8).reshape(960, 540, 3).astype(int)[60:560]
+    assert np.abs(plain - original).mean() > 60  # what an untreated conversion shows
+    assert np.abs(ours - original).mean() < 40, np.abs(ours - original).mean()
