@@ -6,8 +6,8 @@ processes, at the same output settings (1080x1920, 30 fps, x264 veryfast CRF 23,
 loudness normalised):
 - loa: the render `loa recap render` runs (moviepy timeline and sound, YUV frames, one encoder);
 - reference: a single ffmpeg command with one filter graph (the fastest reasonable way).
-Prints both times (medians over --runs), their ratio, each process's peak RSS (its ffmpeg
-children apart), and how alike the two pictures are (SSIM, 1 = identical), so that the speed is
+Prints both times (medians over --runs), their ratio, each process's peak RSS (its largest
+ffmpeg child apart, and the whole process tree's Pss together, sampled every 0.1 s), and how alike the two pictures are (SSIM, 1 = identical), so that the speed is
 compared on the same cut.
 
 Usage: python benchmarks/recap.py [--clips 30] [--per-clip 2] [--runs 1]
@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import pickle
 import re
 import resource
@@ -23,6 +24,7 @@ import statistics
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from pathlib import Path
 
@@ -123,12 +125,53 @@ def reference(plan, look, out: Path, work: Path) -> None:
                     "-movflags", "+faststart", str(out)], check=True)
 
 
+def tree_rss_mb(root: int) -> float:
+    """Memory of a process and all its descendants together, from /proc: the sum of their
+    proportional set sizes (Pss), so that the pages the ffmpeg processes share (the binary) are
+    counted once, not once a process as adding up their RSS would."""
+    parent = {}
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                stat = (entry / "stat").read_text()
+            except OSError:
+                continue
+            parent[int(entry.name)] = int(stat.rsplit(")", 1)[1].split()[1])
+    tree, grew = {root}, True
+    while grew:
+        more = {pid for pid, pp in parent.items() if pp in tree} - tree
+        tree |= more
+        grew = bool(more)
+    total = 0
+    for pid in tree:
+        try:
+            rollup = Path(f"/proc/{pid}/smaps_rollup").read_text()
+        except OSError:
+            continue
+        total += sum(int(line.split()[1]) for line in rollup.splitlines() if line.startswith("Pss:"))
+    return total / 1024
+
+
+class TreeSampler(threading.Thread):
+    """Samples :func:`tree_rss_mb` of this process every 0.1 s; ``peak`` is the highest seen."""
+
+    def __init__(self) -> None:
+        super().__init__(daemon=True)
+        self.peak, self.done = 0.0, threading.Event()
+
+    def run(self) -> None:
+        while not self.done.wait(0.1):
+            self.peak = max(self.peak, tree_rss_mb(os.getpid()))
+
+
 def child(kind: str, plan_file: Path, out: Path) -> dict:
     from recap.render import Look, render
 
     plan = pickle.loads(plan_file.read_bytes())
     look = Look("Không một mình – Cùng nhau an toàn trực tuyến", "Em không một mình.",
                 "#khongmotminh #antoantructuyen #niemtinso", "Cần giúp đỡ? Gọi Tổng đài 111.")
+    sampler = TreeSampler()
+    sampler.start()
     t = time.perf_counter()
     if kind == "loa":
         render(plan, out, look)
@@ -136,9 +179,11 @@ def child(kind: str, plan_file: Path, out: Path) -> dict:
         with tempfile.TemporaryDirectory() as work:
             reference(plan, look, out, Path(work))
     seconds = time.perf_counter() - t
+    sampler.done.set()
+    sampler.join()
     own = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     kids = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
-    return {"seconds": seconds, "peak_rss_mb": own, "peak_child_rss_mb": kids}
+    return {"seconds": seconds, "peak_rss_mb": own, "peak_child_rss_mb": kids, "peak_tree_rss_mb": sampler.peak}
 
 
 def main() -> None:
@@ -173,7 +218,8 @@ def main() -> None:
             f = probe_clip(tmp / f"{kind}.mp4")
             print(f"{kind:9}: {statistics.median(r['seconds'] for r in results[kind]):6.1f} s  "
                   f"peak RSS {max(r['peak_rss_mb'] for r in results[kind]):5.0f} MB (ffmpeg children "
-                  f"{max(r['peak_child_rss_mb'] for r in results[kind]):4.0f} MB)  "
+                  f"{max(r['peak_child_rss_mb'] for r in results[kind]):4.0f} MB; all together "
+                  f"{max(r['peak_tree_rss_mb'] for r in results[kind]):4.0f} MB)  "
                   f"output {f.width}x{f.height} {f.fps:g} fps {f.duration:.2f} s")
         ssim = subprocess.run([ffmpeg_exe(), "-hide_banner", "-nostats", "-i", str(tmp / "loa.mp4"), "-i",
                                str(tmp / "reference.mp4"), "-lavfi", "[0:v][1:v]ssim", "-f", "null", "-"],
