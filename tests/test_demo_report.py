@@ -80,6 +80,8 @@ def test_report_text_and_csv(demo):
     r = CliRunner().invoke(cli, ["report"], env={"LOA_HOME": str(root)})
     assert "BÁO CÁO CHIẾN DỊCH: Không một mình – Cùng nhau an toàn trực tuyến" in r.output
     assert "Video hưởng ứng: nhận 12, hợp lệ 11, bị loại 1" in r.output
+    assert "Theo sự đồng ý: phụ huynh đồng ý 8 (hợp lệ 7); chưa có đồng ý 1 (hợp lệ 1); tự đồng ý 3 (hợp lệ 3)" in r.output
+    assert "Video tóm tắt #1 (dọc 9:16," in r.output and "Video tóm tắt #2 (4:5 cho bảng tin Facebook," in r.output
     out = root / "bai-dang-da-dang.csv"
     r = CliRunner().invoke(cli, ["report", "--format", "csv", "--out", str(out)], env={"LOA_HOME": str(root)})
     rows = out.read_text(encoding="utf-8-sig").splitlines()
