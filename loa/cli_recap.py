@@ -9,7 +9,9 @@ from pathlib import Path
 
 import click
 
-from .app import App, pass_app
+from .app import App, emit_json, pass_app
+
+X264_PRESETS = ["ultrafast", "superfast", "veryfast", "faster", "fast", "medium", "slow", "slower", "veryslow"]
 
 
 @click.group()
@@ -33,10 +35,13 @@ def recap() -> None:
 @click.option("--outro", "outro_line", default="Cần giúp đỡ? Gọi ngay Công an xã hoặc Tổng đài 111.",
               show_default=True, help="The outro's line under the hashtags.")
 @click.option("--out", type=click.Path(dir_okay=False, path_type=Path), help="Where to write the MP4.")
-@click.option("--preset", default="veryfast", show_default=True, help="x264 preset (slower = smaller file).")
+@click.option("--preset", type=click.Choice(X264_PRESETS), default="veryfast", show_default=True,
+              help="x264 preset (slower = smaller file, longer render).")
 @click.option("--crf", type=click.IntRange(15, 35), default=23, show_default=True, help="x264 quality (lower = better).")
+@click.option("--json", "as_json", is_flag=True, help="Print the recap (id, file, length, clips) as JSON.")
 @pass_app
-def render_(app: App, fmt, seconds, per_clip, clip_ids, order, music, logo, outro_line, out, preset, crf) -> None:
+def render_(app: App, fmt, seconds, per_clip, clip_ids, order, music, logo, outro_line, out, preset, crf,
+            as_json) -> None:
     """Render the recap from approved, consented clips, with a progress bar. Ctrl-C cancels
     cleanly: temporary files and ffmpeg processes are removed.
 
@@ -70,6 +75,14 @@ def render_(app: App, fmt, seconds, per_clip, clip_ids, order, music, logo, outr
                                   progress=progress, cancel=cancel)
     finally:
         signal.signal(signal.SIGINT, previous)
+    if as_json:
+        from content_queue.models import Recap
+
+        with app.session() as s:
+            r = s.get(Recap, recap_id)
+            emit_json({"id": r.id, "file": str(out), "format": fmt, "duration": (r.settings or {}).get("duration"),
+                       "clips": (r.clip_ids or {}).get("ids", [])})
+        return
     click.echo(f"Recap {recap_id} written to {out}")
     click.echo(f"Queue it with: loa recap publish {out} --at \"YYYY-MM-DD HH:MM\" --to all")
 
@@ -80,11 +93,12 @@ def render_(app: App, fmt, seconds, per_clip, clip_ids, order, music, logo, outr
 @click.option("--now", is_flag=True, help="As soon as `loa run` sees it.")
 @click.option("--to", required=True, help="Platforms and/or channel names: facebook,zalo,tiktok or all.")
 @click.option("--text", help="The caption (default: the campaign's name and message, with its hashtags).")
+@click.option("--json", "as_json", is_flag=True, help="Print the queued post ids as JSON.")
 @click.option("--feed", "feed", type=click.Path(dir_okay=False, exists=True, path_type=Path),
               help="Also post this cut (`loa recap render --format feed`) as a video on the Facebook Page's feed, "
                    "besides the vertical Reel.")
 @pass_app
-def publish(app: App, file: Path, at, now, to, text, feed) -> None:
+def publish(app: App, file: Path, at, now, to, text, as_json, feed) -> None:
     """Queue a recap like any post: the vertical cut goes to TikTok, to Facebook as a Reel and to
     Zalo (as a copy under its 50 MB limit when needed); with --feed, Facebook also gets the 4:5
     cut as a video on the Page's feed.
@@ -99,4 +113,7 @@ def publish(app: App, file: Path, at, now, to, text, feed) -> None:
     with app.session() as s:
         ids = publish_recap(s, app.campaign(s), file, at=at, now_flag=now, to=to, text=text,
                             media_dir=app.folder.media_dir, now=app.now(), feed=feed)
+    if as_json:
+        emit_json({"posts": ids})
+        return
     click.echo(f"Queued as post(s) {', '.join(map(str, ids))}; `loa post show ID` shows each.")

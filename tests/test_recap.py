@@ -289,8 +289,11 @@ def test_feed_cut_goes_to_the_facebook_feed_beside_the_reel(loa, recap_folder, t
     from scheduler.items import build_item
 
     feed = tmp_path / "feed.mp4"
-    r = loa("recap", "render", "--format", "feed", "--seconds", "10", "--per-clip", "2", "--out", str(feed))
+    r = loa("recap", "render", "--format", "feed", "--seconds", "10", "--per-clip", "2", "--out", str(feed), "--json")
     assert r.exit_code == 0, r.output
+    made = json.loads(r.stdout)  # the progress bar went to stderr
+    assert made["file"] == str(feed) and made["format"] == "feed" and len(made["clips"]) == 2  # 10 s: 4.5 s for clips
+    assert abs(made["duration"] - (2.5 + 2 * 2 + 3)) <= 2 / 30
     facts = probe_clip(feed)
     assert (facts.width, facts.height, facts.fps) == (1080, 1350, 30.0)
     vertical = make_video(tmp_path / "vertical.mp4", size="540x960", seconds=4)
@@ -301,8 +304,9 @@ def test_feed_cut_goes_to_the_facebook_feed_beside_the_reel(loa, recap_folder, t
     assert r.exit_code == 1 and "is a vertical cut" in r.output
     assert json.loads(loa("post", "list", "--json").output) == []  # nothing half-queued
 
-    r = loa("recap", "publish", str(vertical), "--feed", str(feed), "--now", "--to", "all")
+    r = loa("recap", "publish", str(vertical), "--feed", str(feed), "--now", "--to", "all", "--json")
     assert r.exit_code == 0, r.output
+    assert len(json.loads(r.stdout)["posts"]) == 3  # the vertical cut, Zalo's, the feed cut
     folder = settings.find()
     with folder.sessions() as s:
         campaign = s.query(Campaign).one()
