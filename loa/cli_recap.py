@@ -32,6 +32,9 @@ def recap() -> None:
 @click.option("--music", type=click.Path(dir_okay=False, exists=True, path_type=Path),
               help="Background music, ducked under speech.")
 @click.option("--logo", type=click.Path(dir_okay=False, exists=True, path_type=Path), help="A logo (PNG) in a corner.")
+@click.option("--fill", type=click.Choice(["color", "blur"]), default="color", show_default=True,
+              help="Around a clip of another shape (landscape in a vertical recap): the campaign's colour, or a "
+                   "blurred copy of the clip.")
 @click.option("--outro", "outro_line", default="Cần giúp đỡ? Gọi ngay Công an xã hoặc Tổng đài 111.",
               show_default=True, help="The outro's line under the hashtags.")
 @click.option("--out", type=click.Path(dir_okay=False, path_type=Path), help="Where to write the MP4.")
@@ -40,7 +43,7 @@ def recap() -> None:
 @click.option("--crf", type=click.IntRange(15, 35), default=23, show_default=True, help="x264 quality (lower = better).")
 @click.option("--json", "as_json", is_flag=True, help="Print the recap (id, file, length, clips) as JSON.")
 @pass_app
-def render_(app: App, fmt, seconds, per_clip, clip_ids, order, music, logo, outro_line, out, preset, crf,
+def render_(app: App, fmt, seconds, per_clip, clip_ids, order, music, logo, fill, outro_line, out, preset, crf,
             as_json) -> None:
     """Render the recap from approved, consented clips, with a progress bar. Ctrl-C cancels
     cleanly: temporary files and ffmpeg processes are removed.
@@ -50,6 +53,7 @@ def render_(app: App, fmt, seconds, per_clip, clip_ids, order, music, logo, outr
       loa recap render
       loa recap render --format feed --out recaps/recap-feed.mp4
       loa recap render --format square --seconds 45 --clips 3,5,8,13 --order given
+      loa recap render --fill blur --logo logo-cong-an-xa.png --music nhac-nen.mp3
     """
     from recap.service import RecapSettings, make_recap
 
@@ -71,7 +75,8 @@ def render_(app: App, fmt, seconds, per_clip, clip_ids, order, music, logo, outr
 
             recap_id = make_recap(app.folder.sessions, campaign_id, app.folder.media_dir, out,
                                   RecapSettings(fmt=fmt, seconds=seconds, per_clip=per_clip, clip_ids=ids, order=order,
-                                                music=music, preset=preset, crf=crf, outro_line=outro_line, logo=logo),
+                                                music=music, preset=preset, crf=crf, outro_line=outro_line, logo=logo,
+                                                fill=fill),
                                   progress=progress, cancel=cancel)
     finally:
         signal.signal(signal.SIGINT, previous)

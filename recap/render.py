@@ -66,6 +66,7 @@ class Look:
     hashtags: str = ""
     outro_line: str = ""
     logo: Path | None = None
+    fill: str = "color"  # around a clip of another shape: "color" (the campaign's) or "blur" (the clip itself)
 
 
 def ffmpeg() -> str:
@@ -141,20 +142,34 @@ class _Overlay:
             region[:] = (region * inv[:rh, :rw] + pre[:rh, :rw]) // 255
 
 
+def _picture_filter(seg, size: tuple[int, int], fps: int, fill: str) -> str:
+    """ffmpeg's filters for one clip: 30 fps, HDR to SDR, fitted whole into the frame on the
+    campaign colour, or on a blurred, darkened copy of itself filling the frame (made at an eighth
+    of the size, where blurring is cheap)."""
+    w, h = size
+    fw, fh = _fit(seg.width, seg.height, size)
+    x, y = (w - fw) // 2, (h - fh) // 2
+    head = f"fps={fps},{TONEMAP + ',' if seg.hdr else ''}"
+    fit = f"scale={fw}:{fh}:flags=bicubic,setsar=1"
+    if fill == "blur" and (fw, fh) != (w, h):
+        sw, sh = max(2, w // 16 * 2), max(2, h // 16 * 2)
+        return (f"{head}split=2[back][front];"
+                f"[back]scale={sw}:{sh}:force_original_aspect_ratio=increase,crop={sw}:{sh},boxblur=10:2,"
+                f"lutyuv=y=val*0.7,scale={w}:{h}:flags=bilinear,setsar=1[filled];"
+                f"[front]{fit}[fitted];[filled][fitted]overlay={x}:{y},format=yuv420p")
+    return f"{head}{fit},format=yuv420p,pad={w}:{h}:{x}:{y}:color=0x%02x%02x%02x" % BRAND
+
+
 class _Decoder:
     """One segment's frames from its own ffmpeg, read ahead by a thread into a small queue."""
 
-    def __init__(self, seg, size: tuple[int, int], fps: int, frames: int, work: Path, index: int) -> None:
-        w, h = size
-        fw, fh = _fit(seg.width, seg.height, size)
-        self.frame_bytes = w * h * 3 // 2
+    def __init__(self, seg, size: tuple[int, int], fps: int, frames: int, work: Path, index: int,
+                 fill: str = "color") -> None:
+        self.frame_bytes = size[0] * size[1] * 3 // 2
         self.frames = frames
         self.log = work / f"decode-{index}.log"
-        color = "0x%02x%02x%02x" % BRAND
         cmd = [ffmpeg(), "-v", "error", "-nostdin", "-ss", f"{seg.start:.3f}", "-t", f"{frames / fps + 0.5:.3f}",
-               "-i", str(seg.path), "-an", "-sn", "-dn",
-               "-vf", f"fps={fps},{TONEMAP + ',' if seg.hdr else ''}scale={fw}:{fh}:flags=bicubic,setsar=1,format=yuv420p,"
-                      f"pad={w}:{h}:{(w - fw) // 2}:{(h - fh) // 2}:color={color}",
+               "-i", str(seg.path), "-an", "-sn", "-dn", "-vf", _picture_filter(seg, size, fps, fill),
                "-frames:v", str(frames), "-f", "rawvideo", "-pix_fmt", "yuv420p", "-"]
         with open(self.log, "wb") as log:
             self.proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=log, stdin=subprocess.DEVNULL)
@@ -226,6 +241,7 @@ class _Timeline:
         self.plan = plan
         self.work = work
         self.size = w, h = plan.size
+        self.fill = look.fill
         fps = plan.fps
         self.logo = None
         if look.logo and Path(look.logo).is_file():
@@ -277,7 +293,8 @@ class _Timeline:
         for j in (k, k + 1):
             if j < len(self.plan.segments) and j not in self.decoders:
                 seg = self.plan.segments[j]
-                self.decoders[j] = _Decoder(seg, self.size, self.plan.fps, self.parts[j + 1][1], self.work, j)
+                self.decoders[j] = _Decoder(seg, self.size, self.plan.fps, self.parts[j + 1][1], self.work, j,
+                                            self.fill)
         for j in [j for j in self.decoders if j < k]:
             self.decoders.pop(j).close()
         return self.decoders[k]

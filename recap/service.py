@@ -33,6 +33,7 @@ class RecapSettings:
     crf: int = 23
     outro_line: str = ""
     logo: Path | None = None
+    fill: str = "color"
 
 
 def make_recap(sessions, campaign_id: int, media_dir: Path, out: Path, settings: RecapSettings, *,
@@ -43,7 +44,7 @@ def make_recap(sessions, campaign_id: int, media_dir: Path, out: Path, settings:
         plan = plan_recap(s, campaign, media_dir, fmt=settings.fmt, seconds=settings.seconds,
                           per_clip=settings.per_clip, clip_ids=settings.clip_ids, order=settings.order)
         look = Look(title=campaign.name, message=campaign.message, hashtags=campaign.hashtags,
-                    outro_line=settings.outro_line, logo=settings.logo)
+                    outro_line=settings.outro_line, logo=settings.logo, fill=settings.fill)
     out.parent.mkdir(parents=True, exist_ok=True)
     try:
         render(plan, out, look, preset=settings.preset, crf=settings.crf, music=settings.music, progress=progress,
@@ -65,6 +66,7 @@ def make_recap(sessions, campaign_id: int, media_dir: Path, out: Path, settings:
         recap = Recap(campaign_id=campaign_id, media_id=media.id, clip_ids={"ids": [g.clip_id for g in plan.segments]},
                       settings={"format": settings.fmt, "seconds": settings.seconds, "per_clip": settings.per_clip,
                                 "order": settings.order, "preset": settings.preset, "crf": settings.crf,
+                                "fill": settings.fill,
                                 "file": str(out), "duration": facts.duration})
         s.add(recap)
         s.flush()

@@ -343,3 +343,30 @@ def test_hdr_clips_are_tone_mapped_to_sdr(clips_dir, tmp_path, transfer):
     plain = np.frombuffer(plain, dtype=np.uint8).reshape(960, 540, 3).astype(int)[60:560]
     assert np.abs(plain - original).mean() > 60  # what an untreated conversion shows
     assert np.abs(ours - original).mean() < 40, np.abs(ours - original).mean()
+
+
+def test_blurred_fill_around_a_landscape_clip(clips_dir, tmp_path):
+    """--fill blur: above and below a landscape clip in a vertical recap, a blurred, darkened copy
+    of the clip itself instead of the campaign colour; the clip itself stays sharp and whole."""
+    from recap.cards import BRAND
+    from recap.plan import Plan, Segment
+    from recap.render import Look, render
+
+    plan = Plan(size=(540, 960))
+    plan.segments = [Segment(1, clips_dir["wide"], 0.5, 2, "An", "THCS", 640, 360, True)]
+    frames = {}
+    for fill in ("color", "blur"):
+        out = tmp_path / f"{fill}.mp4"
+        render(plan, out, Look("Không một mình", fill=fill))
+        frames[fill] = frame_at(out, plan.intro + 1.0)
+    # the clip fitted: 540x304 in the middle (rows 328..632)
+    above_color, above_blur = frames["color"][40:300], frames["blur"][40:300]
+    assert np.abs(above_color - np.array(BRAND)).max() <= 6  # bars of the campaign colour
+    assert np.abs(above_blur - np.array(BRAND)).mean() > 25  # something else: the clip's colours
+    assert above_blur[:, :, :].std(axis=1).mean() > 3  # not flat either
+    middle = slice(360, 600)
+    assert np.abs(frames["color"][middle] - frames["blur"][middle]).mean() < 3  # the clip itself unchanged
+    # blurred: neighbouring pixels differ far less than in the sharp clip
+    def roughness(a):
+        return np.abs(np.diff(a.astype(int), axis=1)).mean()
+    assert roughness(above_blur) < roughness(frames["blur"][middle]) / 4
