@@ -370,3 +370,37 @@ def test_blurred_fill_around_a_landscape_clip(clips_dir, tmp_path):
     def roughness(a):
         return np.abs(np.diff(a.astype(int), axis=1)).mean()
     assert roughness(above_blur) < roughness(frames["blur"][middle]) / 4
+
+
+def test_zalo_gets_a_copy_under_its_size_limit(loa, channels, tmp_path, monkeypatch):
+    """A recap over Zalo's video limit is queued for Zalo as a re-encoded copy under it (here the
+    limit is lowered to 2 MB so that a short, heavy video is over it); the other platforms get the
+    original, byte for byte."""
+    import dataclasses
+    import hashlib
+
+    from connectors import limits as L
+    from content_queue.models import Channel, Delivery, Post
+    from loa import settings
+    from recap.probe import probe_clip
+
+    monkeypatch.setattr(L, "ZALO_VIDEO", dataclasses.replace(L.ZALO_VIDEO, max_bytes=2_000_000))
+    heavy = tmp_path / "recap.mp4"
+    ff("-v", "error", "-y", "-f", "lavfi", "-i", "testsrc2=s=540x960:r=30:d=6,noise=alls=40:allf=t",
+       "-f", "lavfi", "-i", "sine=d=6", "-c:v", "libx264", "-preset", "ultrafast", "-crf", "12", "-pix_fmt", "yuv420p",
+       "-c:a", "aac", "-ar", "48000", "-shortest", str(heavy))
+    original = heavy.read_bytes()
+    assert len(original) > 4_000_000
+    r = loa("recap", "publish", str(heavy), "--now", "--to", "all")
+    assert r.exit_code == 0, r.output
+    folder = settings.find()
+    with folder.sessions() as s:
+        media = {d.channel.platform.value: d.post.media for d in s.query(Delivery).join(Post).join(Channel)}
+        files = {platform: folder.media_dir / m.relpath for platform, m in media.items()}
+    assert hashlib.sha256(files["tiktok"].read_bytes()).hexdigest() == hashlib.sha256(original).hexdigest()
+    assert files["facebook"] == files["tiktok"]
+    copy = probe_clip(files["zalo"])
+    assert files["zalo"].stat().st_size <= 2_000_000
+    assert (copy.width, copy.height, copy.video_codec, copy.audio_codec) == (540, 960, "h264", "aac")
+    assert abs(copy.duration - 6.0) < 0.1
+    assert heavy.read_bytes() == original  # the officer's file untouched
