@@ -7,7 +7,8 @@ Who does what, and why it is fast:
   logger) and mixes the sound (``AudioFileClip`` cuts, silence where a clip has none).
 - Each clip's seconds come from their own ffmpeg, started one clip ahead and read by a thread:
   seeked, turned upright by ffmpeg itself (the display matrix), 30 fps, HDR tone-mapped to SDR,
-  scaled to fit and padded on the campaign colour, as YUV 4:2:0, the encoder's own format.
+  scaled to fit on the campaign colour or on a blurred copy of itself, as YUV 4:2:0, the
+  encoder's own format.
 - numpy lays the lower thirds, the logo and the fades onto those YUV planes, touching only the
   band they cover; the cards are converted once.
 - One ffmpeg encodes the frames (H.264 High yuv420p), normalises and mixes the sound (AAC 48 kHz)
@@ -15,8 +16,8 @@ Who does what, and why it is fast:
 moviepy's own file reader and writer move every frame as RGB (rgb24 out of the decoder, rgb24
 into the encoder, which 2.2.1 asks for as yuva420p): two 6 MB pipes and two colour conversions a
 frame that a single ffmpeg filter graph never does, plus every frame of a 60 fps clip read and
-thrown away. That was twice as slow as the graph; this path is within a third of it
-(``benchmarks/recap.py``).
+thrown away. That was twice as slow as the graph; this path is level with it
+(``benchmarks/recap.py``: 1.06 with 30 clips).
 
 Known moviepy traps (2.2.1 with imageio-ffmpeg 0.8) and how they are avoided: the missed
 rotation and squashed picture (ffmpeg turns the frames, not moviepy); MP3 audio in .mp4 (the
@@ -127,7 +128,6 @@ class _Overlay:
         alpha = rgba[..., 3].astype(np.float32)
         yy, u, v = _yuv(rgba[..., :3], np)
         a2 = _half(alpha, np)
-        self.x, self.y = x, y
         self.planes = []  # (plane index, x, y, premultiplied, inverse alpha) in uint16
         for index, (plane, a, scale) in enumerate(((yy, alpha, 1), (_half(u * alpha, np), a2, 2),
                                                    (_half(v * alpha, np), a2, 2))):
@@ -407,7 +407,13 @@ def _sound(plan: Plan, timeline: _Timeline, path: Path, np) -> None:
             piece = silence(seconds)
             seg = plan.segments[k - 1] if kind == "clip" else None
             if seg is not None and seg.has_audio:
-                source = AudioFileClip(str(seg.path), fps=48000)
+                try:
+                    source = AudioFileClip(str(seg.path), fps=48000)
+                except (OSError, KeyError, ValueError, IndexError) as exc:  # moviepy's ways of saying "cannot read"
+                    raise UserError(f"Clip {seg.clip_id} ({seg.path.name}): its sound could not be read "
+                                    f"({str(exc).splitlines()[0] if str(exc) else type(exc).__name__}).",
+                                    fix=f"See `loa clips show {seg.clip_id}`; leave it out with "
+                                        f"`loa clips reject {seg.clip_id}` or `--clips`.") from None
                 opened.append(source)
                 end = min(seg.start + seconds, source.duration)
                 if end > seg.start:
@@ -486,9 +492,15 @@ def render(plan: Plan, out: Path, look: Look, *, preset: str = "veryfast", crf: 
     finally:
         if timeline is not None:
             timeline.close()
-        if encoder is not None and encoder.poll() is None:
-            encoder.kill()
-            encoder.wait()
+        if encoder is not None:
+            if encoder.poll() is None:
+                encoder.kill()
+                encoder.wait()
+            if not encoder.stdin.closed:
+                try:
+                    encoder.stdin.close()
+                except BrokenPipeError:
+                    pass
         if not done:
             part.unlink(missing_ok=True)
         shutil.rmtree(work, ignore_errors=True)

@@ -233,6 +233,8 @@ def test_bad_inputs_are_named_before_or_during_the_render(clips_dir, tmp_path):
     garbage.write_bytes(b"not a video at all " * 1000)
     with pytest.raises(UserError, match=r"Clip 7 \(garbage.mp4\) could not be decoded"):
         render(plan_with(garbage), out, Look("Không một mình"))
+    with pytest.raises(UserError, match=r"Clip 7 \(garbage.mp4\): its sound could not be read"):
+        render(plan_with(garbage, has_audio=True), out, Look("Không một mình"))
     assert not out.exists() and not out.with_name(out.name + ".part").exists()
     assert ffmpeg_children() == []
     with pytest.raises(UserError, match="has no sound"):
