@@ -369,16 +369,10 @@ def _check_inputs(plan: Plan, look: Look, music: Path | None) -> None:
             raise UserError(f"Clip {seg.clip_id}'s file is missing: {seg.path}.",
                             fix="Restore the campaign folder's media/ from a backup, or leave the clip out "
                                 f"with `loa clips reject {seg.clip_id}`.")
-    if music:
-        import av
-
-        try:
-            with av.open(str(music)) as c:
-                has_sound = bool(c.streams.audio)
-        except (av.error.FFmpegError, OSError, UnicodeDecodeError):
-            has_sound = False
-        if not has_sound:
-            raise UserError(f"{music} has no sound ffmpeg can read.", fix="Give an MP3, M4A, WAV or OGG file as --music.")
+        if seg.has_audio and not _has_sound(seg.path):
+            raise _unreadable_sound(seg, "no sound stream ffmpeg can open")
+    if music and not _has_sound(music):
+        raise UserError(f"{music} has no sound ffmpeg can read.", fix="Give an MP3, M4A, WAV or OGG file as --music.")
     if look.logo:
         from PIL import Image, UnidentifiedImageError
 
@@ -387,6 +381,22 @@ def _check_inputs(plan: Plan, look: Look, music: Path | None) -> None:
                 img.verify()
         except (UnidentifiedImageError, OSError, SyntaxError, ValueError):
             raise UserError(f"{look.logo} is not a picture Pillow can read.", fix="Give a PNG (transparent is best) as --logo.") from None
+
+
+def _has_sound(path: Path) -> bool:
+    import av
+
+    try:
+        with av.open(str(path)) as c:
+            return bool(c.streams.audio)
+    except (av.error.FFmpegError, OSError, UnicodeDecodeError):
+        return False
+
+
+def _unreadable_sound(seg, detail: str) -> UserError:
+    return UserError(f"Clip {seg.clip_id} ({Path(seg.path).name}): its sound could not be read ({detail}).",
+                     fix=f"See `loa clips show {seg.clip_id}`; leave it out with `loa clips reject {seg.clip_id}` "
+                         "or `--clips`.")
 
 
 def _sound(plan: Plan, timeline: _Timeline, path: Path, np) -> None:
@@ -410,10 +420,7 @@ def _sound(plan: Plan, timeline: _Timeline, path: Path, np) -> None:
                 try:
                     source = AudioFileClip(str(seg.path), fps=48000)
                 except (OSError, KeyError, ValueError, IndexError) as exc:  # moviepy's ways of saying "cannot read"
-                    raise UserError(f"Clip {seg.clip_id} ({seg.path.name}): its sound could not be read "
-                                    f"({str(exc).splitlines()[0] if str(exc) else type(exc).__name__}).",
-                                    fix=f"See `loa clips show {seg.clip_id}`; leave it out with "
-                                        f"`loa clips reject {seg.clip_id}` or `--clips`.") from None
+                    raise _unreadable_sound(seg, str(exc).splitlines()[0] if str(exc) else type(exc).__name__) from None
                 opened.append(source)
                 end = min(seg.start + seconds, source.duration)
                 if end > seg.start:
