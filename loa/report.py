@@ -22,10 +22,9 @@ PLATFORM_VI = {"facebook": "Facebook", "zalo": "Zalo OA", "tiktok": "TikTok"}
 CONSENT_VI = {"self": "tự đồng ý", "guardian": "phụ huynh đồng ý", "none": "chưa có đồng ý"}
 
 
-def _labelled(clips: dict[str, Any], key: str) -> dict[str, Any]:
-    """A table of the clip figures with its keys in Vietnamese where the data holds codes (consent)."""
-    table = clips[key]
-    return {CONSENT_VI.get(k, k): v for k, v in table.items()} if key == "by_consent" else table
+def _consent_vi(table: dict[str, Any]) -> dict[str, Any]:
+    """The clip figures by consent, keyed in Vietnamese instead of the data's codes."""
+    return {CONSENT_VI.get(k, k): v for k, v in table.items()}
 
 
 FORMAT_VI = {"vertical": "dọc 9:16", "feed": "4:5 cho bảng tin Facebook", "square": "vuông", "landscape": "ngang"}
@@ -54,9 +53,10 @@ def as_text(r: dict[str, Any]) -> str:
         lines.append("")
     lines.append(f"Video hưởng ứng: nhận {c['received']}, hợp lệ {c['accepted']}, bị loại {c['rejected']}, "
                  f"rút lại {c['withdrawn']}; được đưa vào video tóm tắt công khai: {c['in_public_recap']}.")
-    for title, key in (("Theo trường", "by_school"), ("Theo độ tuổi", "by_age"), ("Theo sự đồng ý", "by_consent")):
+    for title, table in (("Theo trường", c["by_school"]), ("Theo độ tuổi", c["by_age"]),
+                         ("Theo sự đồng ý", _consent_vi(c["by_consent"]))):
         lines.append(f"  {title}: " + "; ".join(f"{k} {v.get('received', 0)} (hợp lệ {v.get('accepted', 0)})"
-                                               for k, v in _labelled(c, key).items()))
+                                               for k, v in table.items()))
     for rc in r["recaps"]:
         lines.append(f"Video tóm tắt #{rc['id']} ({_format_vi(rc)}, {rc['made']}, {len(rc['clips'])} clip):")
         for p in rc["published"]:
@@ -210,7 +210,7 @@ def as_html(r: dict[str, Any], media_dir: Path) -> str:
                f'bị loại {c["rejected"]}, rút lại {c["withdrawn"]}; được đưa vào video tóm tắt công khai: '
                f'{c["in_public_recap"]}.</p>'
                + _bars("Theo trường", c["by_school"], clip_keys) + _bars("Theo độ tuổi", c["by_age"], clip_keys)
-               + _bars("Theo sự đồng ý", _labelled(c, "by_consent"), clip_keys) + '<div class="clips">')
+               + _bars("Theo sự đồng ý", _consent_vi(c["by_consent"]), clip_keys) + '<div class="clips">')
     for clip in c["list"]:
         label = e(clip["shown_as"]) + (f' — {e(clip["school"])}' if clip["school"] else "")
         why = f'<div class="reason">{e(clip["reason"])}</div>' if clip["status"] in ("rejected", "withdrawn") else ""

@@ -244,7 +244,7 @@ class _Timeline:
         self.fill = look.fill
         fps = plan.fps
         self.logo = None
-        if look.logo and Path(look.logo).is_file():
+        if look.logo:  # render() has checked that it is a picture
             from PIL import Image
 
             img = Image.open(look.logo).convert("RGBA")

@@ -16,6 +16,7 @@ from content_queue import posts as P
 from content_queue.errors import UserError
 from content_queue.media import probe, store_file
 from content_queue.models import Campaign, Media, Recap
+from content_queue.validation import is_reel
 
 from .plan import plan_recap
 from .render import Look, RenderCancelled, render, size_capped
@@ -138,6 +139,6 @@ def _check_feed_cut(feed: Path, facebook: list) -> None:
     facts = probe(feed)
     if facts.kind != "video" or not facts.width or not facts.height:
         raise UserError(f"{feed} is not a video.", fix="Render the feed cut with `loa recap render --format feed`.")
-    if facts.height >= facts.width * 1.6:
+    if is_reel(facts):  # the same rule that routes a video to Facebook's Reels
         raise UserError(f"{feed} is a vertical cut ({facts.width}x{facts.height}): Facebook would get it twice as a Reel.",
                         fix="Render the feed cut with `loa recap render --format feed` and give that.")
