@@ -10,14 +10,19 @@ returns what happened; it imports nothing else of loa's. The contract:
   hands back anything that identifies the post (an upload session, a publish id, a token), it
   calls ``checkpoint(state)``: the caller must commit that state before returning.
 - :meth:`check` follows a processing or scheduled item to the end.
-- :meth:`find` answers "did this go out?" after :class:`OutcomeUnknown`: a Result if the
-  platform shows it, ``None`` if the platform shows it did not. It raises RetryLater when the
-  platform cannot tell now.
+- :meth:`find` answers "did this go out?" after :class:`OutcomeUnknown` with a :class:`Finding`,
+  one of three answers, never two: :attr:`Answer.FOUND` (the platform has it: published,
+  processing or scheduled, with its Result), :attr:`Answer.NOT_PUBLISHED` (the platform said so
+  in a way no transient error can: nothing was sent, or the platform reports its own failure, or
+  its listing still lacks the post after the platform's processing window) or
+  :attr:`Answer.CANNOT_TELL` (ask again later). A read that fails (RetryLater, OutcomeUnknown,
+  Rejected on a status call) is never "not published": the caller treats it as cannot tell.
 - :meth:`refresh` obtains new credentials and hands them to ``on_credentials`` *before* using
   them (Zalo's refresh tokens are single-use: the new pair must be stored first).
 """
 from __future__ import annotations
 
+import enum
 import logging
 import unicodedata
 from abc import ABC, abstractmethod
@@ -27,7 +32,7 @@ from pathlib import Path
 from typing import Any, Callable, Mapping
 
 from .credentials import Secret, split_credentials
-from .errors import CredentialsDead, Rejected, RetryLater
+from .errors import CredentialsDead, NotPublished, Rejected, RetryLater
 from .http import Http
 
 log = logging.getLogger("loa.connectors")
@@ -83,6 +88,45 @@ class Result:
         return self.status == PUBLISHED
 
 
+class Answer(str, enum.Enum):
+    """What the platform says about a publishing call whose answer was lost."""
+
+    FOUND = "found"  # the platform has it (the Finding's result: published, processing or scheduled)
+    NOT_PUBLISHED = "not_published"  # certainly not: it may be sent again (or, if refused, failed)
+    CANNOT_TELL = "cannot_tell"  # ask again later; never a reason to publish again
+
+
+@dataclass(frozen=True)
+class Finding:
+    answer: Answer
+    result: Result | None = None
+    why: str = ""
+    retry_after: float | None = None  # cannot tell: when asking again makes sense
+    refused: bool = False  # not published because the platform refused the content (do not resend)
+
+    @classmethod
+    def found(cls, result: Result) -> "Finding":
+        return cls(Answer.FOUND, result)
+
+    @classmethod
+    def not_published(cls, why: str, *, refused: bool = False) -> "Finding":
+        return cls(Answer.NOT_PUBLISHED, why=why, refused=refused)
+
+    @classmethod
+    def cannot_tell(cls, why: str, retry_after: float | None = None) -> "Finding":
+        return cls(Answer.CANNOT_TELL, why=why, retry_after=retry_after)
+
+
+def window_left(sent_at: str | None, window: timedelta, now: datetime, fallback: datetime) -> float:
+    """Seconds of the platform's processing window still to run since ``sent_at`` (ISO 8601, as
+    checkpointed before the call; ``fallback``, the first attempt's start, when it is missing)."""
+    try:
+        sent = datetime.fromisoformat(sent_at) if sent_at else fallback
+    except ValueError:
+        sent = fallback
+    return max(0.0, (sent + window - now).total_seconds())
+
+
 Checkpoint = Callable[[dict[str, Any]], None]
 Progress = Callable[[int, int], None]  # (bytes sent so far, total bytes)
 
@@ -96,6 +140,9 @@ class Connector(ABC):
 
     platform: str = ""
     required: tuple[str, ...] = ()
+    # How long after a lost answer the platform may still be processing what it received, so that
+    # "not in the listing" does not yet mean "not published".
+    processing_window: timedelta = timedelta(minutes=2)
 
     def __init__(self, credentials: Mapping[str, Any], settings: Mapping[str, Any] | None = None, *,
                  http: Http | None = None, on_credentials: Callable[[dict[str, Any]], None] | None = None,
@@ -145,8 +192,9 @@ class Connector(ABC):
         content, for platforms that need it again to finish)."""
 
     @abstractmethod
-    def find(self, item: Item, since: datetime, state: dict[str, Any], exclude: frozenset[str] = frozenset()) -> Result | None:
-        """After an unknown outcome: the post if the platform shows it, else None.
+    def find(self, item: Item, since: datetime, state: dict[str, Any], exclude: frozenset[str] = frozenset()) -> Finding:
+        """After an unknown outcome: one of the three answers (see :class:`Answer`). Errors of
+        the reads themselves propagate; the caller takes them as :attr:`Answer.CANNOT_TELL`.
 
         ``since`` is our clock's idea of when the first attempt started; platforms' clocks and
         ours disagree (an office computer's clock can be minutes off), so searches look a day
@@ -162,7 +210,7 @@ class Connector(ABC):
         published", or the post would be sent again."""
         try:
             return self.check(state, item)
-        except RetryLater as exc:
+        except (RetryLater, Rejected, CredentialsDead) as exc:  # NotPublished (the platform's word) passes
             return Result(PROCESSING, remote_id, "", state, detail=f"status not readable yet ({exc})")
 
     @staticmethod

@@ -10,8 +10,11 @@
     │                     help. ``platform_message`` is shown to the officer.
     ├── CredentialsDead   the account must be connected again (token revoked, password changed,
     │                     permission removed, refresh token expired or already used).
-    └── OutcomeUnknown    a request that can publish was sent and no answer came: ask the
-                          platform (``Connector.find``) before doing anything else.
+    ├── OutcomeUnknown    a request that can publish was sent and no answer came: ask the
+    │                     platform (``Connector.find``) before doing anything else.
+    └── NotPublished      the platform reports that what it received did not go out (TikTok's
+                          FAILED status, a Facebook video whose processing failed): ``final``
+                          when the content itself was refused (do not send it again).
 
 Every message passes through :func:`connectors.credentials.scrub`: no token ever appears in one.
 """
@@ -59,3 +62,12 @@ class CredentialsDead(ConnectorError):
 
 class OutcomeUnknown(ConnectorError):
     kind = "unknown"
+
+
+class NotPublished(ConnectorError):
+    kind = "not_published"
+
+    def __init__(self, message: str, *, final: bool = False, platform_message: str = "", **kw) -> None:
+        self.final = final
+        self.platform_message = scrub(platform_message or message)
+        super().__init__(message, **kw)

@@ -17,8 +17,9 @@ from datetime import datetime
 from typing import Any
 
 from . import limits as L
-from .base import PROCESSING, PUBLISHED, SCHEDULED, SEARCH_BACK, Connector, Item, Result, TokenExpired, _noop_checkpoint
-from .errors import CredentialsDead, OutcomeUnknown, Rejected, RetryLater
+from .base import (PROCESSING, PUBLISHED, SCHEDULED, SEARCH_BACK, Connector, Finding, Item, Result, TokenExpired,
+                   _noop_checkpoint, window_left)
+from .errors import CredentialsDead, NotPublished, OutcomeUnknown, Rejected, RetryLater
 from .http import FileSlice, MultipartStream, json_body, retry_after
 
 VERSION = L.FACEBOOK_GRAPH_VERSION
@@ -276,8 +277,9 @@ class FacebookConnector(Connector):
             phase = status.get("processing_phase") or {}
             errors = phase.get("errors") or [{}]
             reason = errors[0].get("message") if errors and isinstance(errors[0], dict) else ""
-            raise Rejected(f"facebook: the video could not be processed ({video_status}{': ' + reason if reason else ''}).",
-                           platform_message=reason or video_status, platform=self.platform)
+            raise NotPublished(f"facebook: the video could not be processed ({video_status}"
+                               f"{': ' + reason if reason else ''}); it was not published.", final=True,
+                               platform_message=reason or video_status, platform=self.platform)
         published = publishing.get("status") == "complete" or publishing.get("publish_status") == "published"
         if video_status == "ready" and (published or route == "video"):
             link = body.get("permalink_url", "")
@@ -288,16 +290,16 @@ class FacebookConnector(Connector):
             return Result(SCHEDULED, video_id, "", state)
         return Result(PROCESSING, video_id, "", state, detail=str(video_status or "processing"))
 
-    def find(self, item: Item, since: datetime, state: dict[str, Any], exclude: frozenset[str] = frozenset()) -> Result | None:
+    def find(self, item: Item, since: datetime, state: dict[str, Any], exclude: frozenset[str] = frozenset()) -> Finding:
         if state.get("video_id"):
             if not state.get("finishing"):
-                return None  # finish was never sent: nothing can be published
+                return Finding.not_published("finish was never sent; an unfinished upload publishes nothing")
             try:
-                return self.check(state)
-            except Rejected:
-                return None
+                return Finding.found(self.check(state))  # a failed read propagates: cannot tell
+            except NotPublished as exc:
+                return Finding.not_published(str(exc), refused=exc.final)
         if state.get("post_id"):
-            return self.check(state)
+            return Finding.found(self.check(state))
         since_ts = int((since - SEARCH_BACK).timestamp())
         wanted = " ".join(item.text.split())
         for edge in ("published_posts", "scheduled_posts"):
@@ -308,8 +310,11 @@ class FacebookConnector(Connector):
                 if " ".join((post.get("message") or "").split()) == wanted:
                     status = PUBLISHED if edge == "published_posts" else SCHEDULED
                     st = {"route": state.get("route", "feed"), "post_id": post["id"]}
-                    return Result(status, post["id"], post.get("permalink_url", ""), st)
-        return None
+                    return Finding.found(Result(status, post["id"], post.get("permalink_url", ""), st))
+        left = window_left(state.get("sent_at"), self.processing_window, self.clock(), since)
+        if left:  # the listing may not show a post made seconds ago yet
+            return Finding.cannot_tell(f"not in the Page's listings yet (for up to {left:.0f} s more)")
+        return Finding.not_published("not in the Page's published or scheduled posts")
 
     def _pages(self, path: str, params: dict, max_pages: int = 50):
         """Every item of a Graph API list, following ``paging.next`` (a busy Page has more posts in

@@ -17,8 +17,8 @@ from datetime import datetime
 from typing import Any
 
 from . import limits as L
-from .base import PROCESSING, PUBLISHED, Connector, Item, Result, TokenExpired, _noop_checkpoint
-from .errors import CredentialsDead, OutcomeUnknown, Rejected, RetryLater
+from .base import PROCESSING, PUBLISHED, Connector, Finding, Item, Result, TokenExpired, _noop_checkpoint
+from .errors import CredentialsDead, NotPublished, OutcomeUnknown, Rejected, RetryLater
 from .http import FileSlice, json_body, retry_after
 
 API = "https://open.tiktokapis.com"
@@ -226,24 +226,24 @@ class TikTokConnector(Connector):
         if status == "SEND_TO_USER_INBOX":
             return Result(PUBLISHED, publish_id, "", state,
                           detail="sent to the creator's TikTok inbox: open TikTok to finish posting it")
-        if status == "FAILED":
+        if status == "FAILED":  # TikTok's own word: this publish_id did not go out
             reason = data.get("fail_reason", "unknown")
             if any(reason.startswith(p) for p in NEVER_RETRY_FAILS):
-                raise Rejected(f"tiktok: TikTok refused the video ({reason}).", platform_message=reason,
+                raise NotPublished(f"tiktok: TikTok refused the video ({reason}).", final=True,
+                                   platform_message=reason, platform=self.platform, code=reason)
+            raise NotPublished(f"tiktok: publishing failed on TikTok's side ({reason}); nothing was published.",
                                platform=self.platform, code=reason)
-            raise RetryLater(f"tiktok: publishing failed on TikTok's side ({reason}); nothing was published.",
-                             platform=self.platform, code=reason)
         return Result(PROCESSING, publish_id, "", state, detail=status or "processing")
 
-    def find(self, item: Item, since: datetime, state: dict[str, Any], exclude: frozenset[str] = frozenset()) -> Result | None:
+    def find(self, item: Item, since: datetime, state: dict[str, Any], exclude: frozenset[str] = frozenset()) -> Finding:
         if not state.get("publish_id") or not state.get("final_sending"):
-            return None  # nothing is published before the last chunk is sent
+            return Finding.not_published("the last chunk was never sent; TikTok publishes nothing before it")
         try:
-            return self.check(state)
-        except (Rejected, RetryLater) as exc:
-            if isinstance(exc, RetryLater) and exc.code is None:
-                raise
-            return None  # TikTok says it failed: nothing was published
+            # Only TikTok's own FAILED status means "not published"; a 429, a 5xx or a lost
+            # answer on this read propagates and is taken as "cannot tell".
+            return Finding.found(self.check(state))
+        except NotPublished as exc:
+            return Finding.not_published(str(exc), refused=exc.final)
 
     def refresh(self) -> dict[str, Any]:
         resp = self.http.request("POST", f"{API}/v2/oauth/token/", platform=self.platform, data={

@@ -17,11 +17,12 @@ from __future__ import annotations
 import html
 import os
 import time
-from datetime import datetime, timezone
+from datetime import datetime, timedelta
 from typing import Any
 
 from . import limits as L
-from .base import PROCESSING, PUBLISHED, SEARCH_BACK, Connector, Item, Result, TokenExpired, _noop_checkpoint
+from .base import (PROCESSING, PUBLISHED, SEARCH_BACK, Connector, Finding, Item, Result, TokenExpired, _noop_checkpoint,
+                   window_left)
 from .errors import CredentialsDead, OutcomeUnknown, Rejected, RetryLater
 from .http import FileSlice, MultipartStream, json_body
 
@@ -62,6 +63,9 @@ def text_to_html(text: str, link: str = "") -> str:
 class ZaloConnector(Connector):
     platform = L.ZALO
     required = ("oa_id", "app_id", "app_secret", "access_token", "refresh_token")
+    # An article Zalo received is listed by getslice only once Zalo has processed it (verify
+    # answers -214 meanwhile), so its absence proves nothing until this long after the create.
+    processing_window = timedelta(minutes=10)
 
     def __init__(self, *args, sleep=time.sleep, **kwargs) -> None:
         super().__init__(*args, **kwargs)
@@ -144,7 +148,7 @@ class ZaloConnector(Connector):
                 raise OutcomeUnknown("zalo: an earlier create got no answer; it must be reconciled first.",
                                      platform=self.platform)
             if not state.get("create_token"):
-                state.update(creating=True, sent_at=datetime.now(timezone.utc).isoformat())
+                state.update(creating=True, sent_at=self.clock().isoformat())
                 checkpoint(state)
                 body = self._answered(lambda: self._call("POST", "/v2.0/article/create",
                                                          json=self._article_body(item, state, "hide"),
@@ -256,17 +260,17 @@ class ZaloConnector(Connector):
             item = Item(title=state.get("title", ""))
         return self._advance(item, dict(state), checkpoint)
 
-    def find(self, item: Item, since: datetime, state: dict[str, Any], exclude: frozenset[str] = frozenset()) -> Result | None:
-        """Which step went unanswered decides where to look."""
+    def find(self, item: Item, since: datetime, state: dict[str, Any], exclude: frozenset[str] = frozenset()) -> Finding:
+        """Which step went unanswered decides where to look. A failed read propagates (cannot tell)."""
         if state.get("showing") and not state.get("show_token"):
             # The update to shown may or may not have landed: the listing says.
             media = self._article(state["route"], state["article_id"])
-            if media is None:
-                return None  # the article is gone (removed by the officer on Zalo)
+            if media is None:  # we hold its id, so it existed: removed on Zalo, or not listed yet
+                return Finding.cannot_tell(f"article {state['article_id']} is not in the OA's listing")
             if media.get("status") == "show":
                 done = {**state, "shown": True, "show_token": "listed"}
-                return Result(PUBLISHED, state["article_id"], media.get("link_view", ""), done)
-            return Result(PROCESSING, state["article_id"], "", {**state, "showing": False})
+                return Finding.found(Result(PUBLISHED, state["article_id"], media.get("link_view", ""), done))
+            return Finding.found(Result(PROCESSING, state["article_id"], "", {**state, "showing": False}))
         if state.get("creating") and not state.get("create_token") and not state.get("article_id"):
             since_ms = (since - SEARCH_BACK).timestamp() * 1000
             for media in self._articles(state.get("route", "normal"), since_ms):
@@ -281,12 +285,16 @@ class ZaloConnector(Connector):
                     found = {**state, "article_id": str(media["id"])}
                     if media.get("status") == "show":
                         found.update(shown=True, show_token="listed")
-                        return Result(PUBLISHED, found["article_id"], media.get("link_view", ""), found)
-                    return Result(PROCESSING, found["article_id"], "", found)
-            return None  # Zalo has no such article: the create did not land
+                        return Finding.found(Result(PUBLISHED, found["article_id"], media.get("link_view", ""), found))
+                    return Finding.found(Result(PROCESSING, found["article_id"], "", found))
+            left = window_left(state.get("sent_at"), self.processing_window, self.clock(), since)
+            if left:  # Zalo may still be processing the create: its listing does not show it yet
+                return Finding.cannot_tell(f"not in the OA's listing yet; Zalo may still be processing it "
+                                           f"(for up to {left:.0f} s more)")
+            return Finding.not_published("Zalo's listing has no such article after its processing window")
         if state.get("create_token") or state.get("article_id"):
-            return Result(PROCESSING, state.get("article_id", ""), "", state)
-        return None  # create was never sent
+            return Finding.found(Result(PROCESSING, state.get("article_id", ""), "", state))
+        return Finding.not_published("the create was never sent")
 
     def refresh(self) -> dict[str, Any]:
         resp = self.http.request("POST", OAUTH_TOKEN, platform=self.platform,

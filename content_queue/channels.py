@@ -11,7 +11,8 @@ from connectors import limits as L
 from connectors.credentials import EXTRA_KEYS, OPTIONAL_KEYS, REQUIRED_KEYS, SECRET_KEYS, Secret, mask, split_credentials
 
 from .errors import NotFound, UserError
-from .models import WAITING_STATES, Campaign, Channel, ChannelHealth, Delivery, DeliveryState, Platform
+from .lifecycle import IN_FLIGHT, NEEDS_OFFICER, RESCHEDULABLE, Action, Outcome, move
+from .models import Campaign, Channel, ChannelHealth, Delivery, DeliveryState, Platform
 from .text import nfc
 
 ACCOUNT_KEY = {"facebook": "page_id", "zalo": "oa_id", "tiktok": "open_id"}
@@ -139,11 +140,10 @@ def remove_channel(session: Session, campaign: Campaign, ref: str, *, force: boo
     """Remove a channel; with waiting deliveries only when ``force`` (they are cancelled first)."""
     ch = get_channel(session, campaign, ref)
     waiting = session.scalar(select(func.count()).select_from(Delivery).where(
-        Delivery.channel_id == ch.id, Delivery.state.in_(WAITING_STATES)))
+        Delivery.channel_id == ch.id, Delivery.state.in_(RESCHEDULABLE)))
     busy = session.scalar(select(func.count()).select_from(Delivery).where(
         Delivery.channel_id == ch.id,
-        Delivery.state.in_((DeliveryState.publishing, DeliveryState.processing, DeliveryState.unknown,
-                            DeliveryState.needs_attention))))
+        Delivery.state.in_((*IN_FLIGHT, *NEEDS_OFFICER))))
     if busy:
         raise UserError(f"Channel {ch.name!r} has {busy} delivery(ies) being published or awaiting a check.",
                         fix="Wait until `loa status` shows them settled, then remove it.")
@@ -153,9 +153,9 @@ def remove_channel(session: Session, campaign: Campaign, ref: str, *, force: boo
     if waiting or session.scalar(select(func.count()).select_from(Delivery).where(Delivery.channel_id == ch.id)):
         # Keep the history: a channel with deliveries is deactivated, not deleted.
         for d in session.scalars(select(Delivery).where(Delivery.channel_id == ch.id,
-                                                         Delivery.state.in_(WAITING_STATES))):
-            d.state = DeliveryState.cancelled
-            d.last_error = "channel removed"
+                                                         Delivery.state.in_(RESCHEDULABLE))):
+            move(session, d, DeliveryState.cancelled, action=Action.cancel, outcome=Outcome.asked, worker="officer",
+                 reason="channel removed")
         ch.active = False
         ch.set_credentials({})
         ch.name = f"{ch.name} (removed {ch.id})"

@@ -8,11 +8,10 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session, selectinload
 
 from .errors import NotFound, UserError
+from .lifecycle import RESOLVABLE, RETRYABLE, Action, ErrorKind, Outcome, move
 from .models import Campaign, Channel, ChannelHealth, Delivery, DeliveryState, Post
 
 S = DeliveryState
-RETRYABLE = (S.failed, S.missed, S.cancelled, S.needs_attention)
-RESOLVABLE = (S.unknown, S.needs_attention, S.publishing, S.processing)
 
 
 def _of_campaign(campaign: Campaign):
@@ -48,9 +47,10 @@ def retry(s: Session, campaign: Campaign, ids: list[int], *, all_failed: bool = 
         if d.channel.health is ChannelHealth.reconnect:
             raise UserError(f"Channel {d.channel.name} must be connected again first.",
                             fix=f"`loa channel connect {d.channel.platform.value} --name {d.channel.name} --replace`.")
-        d.state, d.attempt_count, d.next_attempt_at = S.retry_wait, 0, now
-        d.last_error, d.last_error_kind, d.claimed_by = "retry asked by the officer", "", None
+        d.attempt_count, d.next_attempt_at = 0, now
         d.remote_state = {}  # nothing of a failed or missed attempt is on the platform
+        move(s, d, S.retry_wait, action=Action.retry, outcome=Outcome.asked, now=now, worker="officer",
+             kind=ErrorKind.none, reason="retry asked by the officer")
     s.flush()
     return rows
 
@@ -65,13 +65,13 @@ def resolve(s: Session, campaign: Campaign, delivery_id: int, *, published_url: 
     if published_url is not None:
         if not published_url.startswith(("http://", "https://")):
             raise UserError(f"{published_url!r} is not a web address.", fix="Paste the post's link from the platform.")
-        d.state, d.remote_url, d.published_at = S.published, published_url, now
-        d.last_error, d.last_error_kind = "marked published by the officer", ""
+        d.remote_url, d.published_at, d.next_attempt_at = published_url, now, None
+        move(s, d, S.published, action=Action.resolve, outcome=Outcome.published, now=now, worker="officer",
+             detail=published_url, kind=ErrorKind.none, reason="marked published by the officer")
     else:
-        d.state, d.remote_state, d.next_attempt_at = S.retry_wait, {}, now
-        d.attempt_count = 0
-        d.last_error, d.last_error_kind = "marked not published by the officer; publishing again", ""
-    d.claimed_by = None
+        d.remote_state, d.next_attempt_at, d.attempt_count = {}, now, 0
+        move(s, d, S.retry_wait, action=Action.resolve, outcome=Outcome.not_published, now=now, worker="officer",
+             kind=ErrorKind.none, reason="marked not published by the officer; publishing again")
     s.flush()
     return d
 

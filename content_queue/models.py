@@ -101,8 +101,6 @@ class DeliveryState(str, enum.Enum):
     cancelled = "cancelled"
 
 
-WAITING_STATES = (DeliveryState.scheduled, DeliveryState.retry_wait, DeliveryState.missed)
-
 
 class ClipStatus(str, enum.Enum):
     pending = "pending"  # accepted by the probe, awaiting the officer's review
@@ -272,6 +270,8 @@ class Delivery(Base):
     next_attempt_at: Mapped[Optional[datetime]] = mapped_column()
     claimed_by: Mapped[Optional[str]] = mapped_column(String(200))
     claimed_at: Mapped[Optional[datetime]] = mapped_column()
+    # the state the claim took it from: a claim given back untouched returns it there
+    claimed_from: Mapped[Optional[DeliveryState]] = mapped_column(_enum(DeliveryState, "delivery_state"))
     attempt_count: Mapped[int] = mapped_column(Integer, default=0)
     remote_id: Mapped[Optional[str]] = mapped_column(String(300))
     remote_url: Mapped[Optional[str]] = mapped_column(String(2000))

@@ -23,7 +23,6 @@ from .channels import list_channels
 from .errors import NotFound, UserError, ValidationFailed
 from .media import MediaFacts, probe, store_file
 from .models import (
-    WAITING_STATES,
     Campaign,
     Channel,
     Delivery,
@@ -31,6 +30,8 @@ from .models import (
     Media,
     Post,
 )
+from . import lifecycle
+from .lifecycle import Action, ErrorKind, Outcome, move
 from .text import nfc
 from .timeutil import parse_when, zone
 from .validation import NOWHERE, PAST, PAST_TOLERANCE, Draft, Problem, Target, check
@@ -40,8 +41,7 @@ VARIANT_FIELDS = {
     "zalo": ("text", "title", "description"),
     "tiktok": ("text",),
 }
-IN_FLIGHT = (DeliveryState.publishing, DeliveryState.processing, DeliveryState.unknown,
-             DeliveryState.needs_attention)
+IN_FLIGHT = (*lifecycle.IN_FLIGHT, *lifecycle.NEEDS_OFFICER)  # a post with these cannot be edited or moved
 
 # CSV columns, documented in the README. ``at``, ``to`` and one of text/media are required.
 CSV_COLUMNS = ("at", "to", "text", "title", "link", "media", "cover_url", "hashtags",
@@ -324,7 +324,7 @@ def _waiting(post: Post) -> list[Delivery]:
         names = ", ".join(f"{d.channel.name} ({d.state.value})" for d in busy)
         raise UserError(f"Post {post.id} is being published right now on {names}.",
                         fix="Wait until `loa status` shows it settled, then try again.")
-    return [d for d in post.deliveries if d.state in WAITING_STATES]
+    return [d for d in post.deliveries if d.state in lifecycle.RESCHEDULABLE]
 
 
 def edit_post(session: Session, campaign: Campaign, post_id: int, changes: dict[str, Any], *,
@@ -378,9 +378,9 @@ def reschedule_post(session: Session, campaign: Campaign, post_id: int, at: str 
         raise UserError(f"Post {post.id} has nothing left to publish ({summary(post)}).")
     post.due_at = due
     for d in waiting:
-        d.due_at = due
-        d.state = DeliveryState.scheduled
-        d.next_attempt_at = due
+        d.due_at, d.next_attempt_at = due, due
+        move(session, d, DeliveryState.scheduled, action=Action.reschedule, outcome=Outcome.asked, now=now,
+             worker="officer", kind=ErrorKind.none, reason="")
     session.flush()
     return post, len(waiting)
 
@@ -389,8 +389,8 @@ def cancel_post(session: Session, campaign: Campaign, post_id: int) -> tuple[Pos
     post = get_post(session, campaign, post_id)
     waiting = _waiting(post)
     for d in waiting:
-        d.state = DeliveryState.cancelled
-        d.last_error = "cancelled by the officer"
+        move(session, d, DeliveryState.cancelled, action=Action.cancel, outcome=Outcome.asked, worker="officer",
+             reason="cancelled by the officer")
     session.flush()
     return post, len(waiting)
 

@@ -7,8 +7,9 @@ while the computer was off) goes out one post per channel at a time, spaced, nev
 """
 from __future__ import annotations
 
-from datetime import timedelta
-from typing import TYPE_CHECKING
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING, Any, Callable
 
 from sqlalchemy import select
 
@@ -16,15 +17,24 @@ from connectors import limits as L
 from content_queue.models import Attempt, Delivery, DeliveryState
 
 if TYPE_CHECKING:
-    from .engine import Engine
     from .items import Job
 
 USAGE_CEILING = 95.0
 
 
+@dataclass
+class BudgetContext:
+    """What the budgets need of the engine, and nothing more."""
+
+    sessions: Any
+    clock: Callable[[], datetime]
+    policy: Any  # scheduler.engine.Policy: catch_up_after, catch_up_spacing
+    running_since: Callable[[], datetime]  # since when some worker has run without a break
+
+
 class Budgets:
-    def __init__(self, engine: "Engine") -> None:
-        self.engine = engine
+    def __init__(self, ctx: BudgetContext) -> None:
+        self.ctx = ctx
         self._usage_until = None  # Facebook said its limit is near: wait until then
         self._usage_level = 0.0
 
@@ -35,10 +45,10 @@ class Budgets:
 
     def wait_for(self, job: "Job") -> tuple[float, str] | None:
         """``(seconds, why)`` to wait before this delivery may be sent, or None."""
-        now = self.engine.clock()
-        with self.engine.sessions() as s:
-            policy = self.engine.policy
-            if job.due_at < now - policy.catch_up_after and job.attempt_count <= 1:
+        now = self.ctx.clock()
+        with self.ctx.sessions() as s:
+            policy = self.ctx.policy
+            if job.claimed_from is DeliveryState.scheduled and self._fell_due_while_off(job):
                 recent = self._publishes_since(s, job.channel_id, now - policy.catch_up_spacing)
                 if recent:
                     wait = (recent[-1] + policy.catch_up_spacing - now).total_seconds()
@@ -59,10 +69,15 @@ class Budgets:
                     return max(wait, 60.0), "Facebook allows 30 API-published Reels a day per Page"
         return self._usage_wait(job, now)
 
+    def _fell_due_while_off(self, job: "Job") -> bool:
+        """Due (by more than ``catch_up_after``) before the workers now running started: a post
+        of the backlog. Posts that fell due while a worker ran, and retries, are not paced."""
+        return job.due_at < self.ctx.running_since() - self.ctx.policy.catch_up_after
+
     def saw_usage(self, usage) -> None:
         """Facebook answered with its usage headers (called by the HTTP helper)."""
         if usage.highest >= USAGE_CEILING:
-            self._usage_until = self.engine.clock() + timedelta(seconds=usage.regain_seconds or 300.0)
+            self._usage_until = self.ctx.clock() + timedelta(seconds=usage.regain_seconds or 300.0)
             self._usage_level = usage.highest
 
     def _usage_wait(self, job: "Job", now) -> tuple[float, str] | None:

@@ -31,6 +31,7 @@ class Job:
     due_at: datetime
     attempt_count: int
     handoff: bool
+    claimed_from: Any = None  # the state the claim took it from (scheduled: its first try)
 
 
 def build_item(post: Post, channel: Channel, campaign: Campaign, media_dir: Path, *,
@@ -74,4 +75,5 @@ def job_of(delivery: Delivery, campaign: Campaign, media_dir: Path) -> Job:
         credentials=ch.credentials, credentials_version=ch.credentials_version, settings=dict(ch.settings or {}),
         item=build_item(delivery.post, ch, campaign, media_dir, reference=f"delivery {delivery.id}"),
         remote_state=dict(delivery.remote_state or {}), due_at=delivery.due_at,
-        attempt_count=delivery.attempt_count, handoff=handoff_wanted(delivery.post, campaign))
+        attempt_count=delivery.attempt_count, handoff=handoff_wanted(delivery.post, campaign),
+        claimed_from=delivery.claimed_from)

@@ -54,7 +54,7 @@ class Runner:
 
     # --- one pass, as used by --once and by the dispatch job ------------------------------
     def once(self) -> PassReport:
-        self.engine.heartbeat()
+        self.engine.start_lease()
         self.engine.refresh_tokens()
         self.engine.hand_off()
         self.engine.preflight()
@@ -114,10 +114,9 @@ class Runner:
                                   job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": 60})
         self.scheduler = sched
         now = datetime.now(timezone.utc)
-        self.engine.heartbeat()
+        self.engine.start_lease()  # renewed on its own thread, never waiting for a job or a lock
         sched.add_job(self._dispatch, "date", run_date=now, id="dispatch")
         sched.add_job(self._watch, "interval", seconds=self.watch_every, id="watch")
-        sched.add_job(self.engine.heartbeat, "interval", seconds=15, id="heartbeat")
         sched.add_job(self._channel_job(self.engine.refresh_tokens), "interval", minutes=10, id="refresh",
                       next_run_time=now)
         sched.add_job(self._channel_job(self.engine.preflight), "interval", minutes=15, id="preflight",

@@ -10,7 +10,7 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from connectors import CONNECTORS, CredentialsDead, Item, Media, OutcomeUnknown, Rejected, RetryLater
+from connectors import CONNECTORS, Answer, CredentialsDead, Item, Media, OutcomeUnknown, Rejected, RetryLater
 from connectors.credentials import Secret
 from connectors.http import Http
 from connectors.sandbox import Sandbox, SandboxServer
@@ -107,11 +107,14 @@ def publish_with_recovery(channel: Channel, item: Item, attempts: int = 4):
         except RetryLater:
             continue  # nothing was published; the checkpointed state lets the connector resume
         except OutcomeUnknown:
-            found = channel.connector().find(item, since, dict(state))
-            if found is None:
-                state.clear()
-                continue
-            return settle(channel.connector(), found, item)
+            deadline = time.monotonic() + 10
+            finding = channel.connector().find(item, since, dict(state))
+            while finding.answer is Answer.CANNOT_TELL:  # the platform is still processing: ask again
+                assert time.monotonic() < deadline, finding
+                time.sleep(0.1)
+                finding = channel.connector().find(item, since, dict(state))
+            assert finding.answer is Answer.FOUND, finding  # every fault here strikes after the post was made
+            return settle(channel.connector(), finding.result, item)
     raise AssertionError("not published after several attempts")
 
 
@@ -181,9 +184,9 @@ def test_outcome_unknown_is_raised_not_guessed(server, sandbox, platform, video1
     state: dict = {}
     with pytest.raises(OutcomeUnknown):
         channel.connector().publish(item, checkpoint=lambda s: state.update(s))
-    found = channel.connector().find(item, datetime.now(timezone.utc) - timedelta(minutes=1), dict(state))
-    assert found is not None
-    assert settle(channel.connector(), found, item).status == "published"
+    finding = channel.connector().find(item, datetime.now(timezone.utc) - timedelta(minutes=1), dict(state))
+    assert finding.answer is Answer.FOUND
+    assert settle(channel.connector(), finding.result, item).status == "published"
 
 
 @pytest.mark.parametrize("platform", PLATFORMS)

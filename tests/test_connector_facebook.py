@@ -9,7 +9,7 @@ import requests
 import responses
 from responses import matchers
 
-from connectors import CredentialsDead, Item, Media, OutcomeUnknown, Rejected, RetryLater
+from connectors import Answer, CredentialsDead, Item, Media, NotPublished, OutcomeUnknown, Rejected, RetryLater
 from connectors.facebook import FacebookConnector
 from tests.connector_helpers import assert_no_secret, body_of, http, write_file
 
@@ -151,14 +151,19 @@ def test_find_matches_published_post_by_text(rsps):
         {"id": f"{PAGE}_1", "message": "khác", "created_time": "2025-10-20T01:00:00+0000"},
         {"id": f"{PAGE}_2", "message": "Xin  chào\n", "created_time": "2025-10-20T01:00:00+0000",
          "permalink_url": "https://www.facebook.com/p/2"}]})
-    r = fb().find(Item(text="Xin chào"), since, {"route": "feed"})
-    assert r is not None and r.remote_id == f"{PAGE}_2" and r.status == "published"
+    f = fb().find(Item(text="Xin chào"), since, {"route": "feed"})
+    assert f.answer is Answer.FOUND and f.result.remote_id == f"{PAGE}_2" and f.result.status == "published"
 
 
-def test_find_returns_none_when_absent(rsps):
+def test_find_absent_is_not_published_only_after_the_processing_window(rsps):
     rsps.get(f"{G}/{PAGE}/published_posts", json={"data": []})
     rsps.get(f"{G}/{PAGE}/scheduled_posts", json={"data": []})
-    assert fb().find(Item(text="Xin chào"), datetime.now(timezone.utc), {"route": "feed"}) is None
+    now = datetime.now(timezone.utc)
+    just_sent = {"route": "feed", "sent_at": (now - timedelta(seconds=5)).isoformat()}
+    f = fb().find(Item(text="Xin chào"), now, just_sent)
+    assert f.answer is Answer.CANNOT_TELL and "listings yet" in f.why  # a listing may lag a post just made
+    long_ago = {"route": "feed", "sent_at": (now - timedelta(minutes=5)).isoformat()}
+    assert fb().find(Item(text="Xin chào"), now, long_ago).answer is Answer.NOT_PUBLISHED
 
 
 def test_photo_over_4mb_is_rejected_without_a_call(rsps, tmp_path):
@@ -257,8 +262,8 @@ def test_chunked_video_with_string_offsets_and_resend(rsps, tmp_path):
 def test_find_after_finish_timeout_reads_status_never_finishes_again(rsps):
     rsps.get(f"{G}/v1", json={"status": {"video_status": "ready", "publishing_phase": {"status": "complete"}},
                                "permalink_url": "https://www.facebook.com/reel/v1"})
-    r = fb().find(Item(text="x"), datetime.now(timezone.utc), {"route": "reel", "video_id": "v1", "finishing": True})
-    assert r.status == "published"
+    f = fb().find(Item(text="x"), datetime.now(timezone.utc), {"route": "reel", "video_id": "v1", "finishing": True})
+    assert f.answer is Answer.FOUND and f.result.status == "published"
     assert all(c.request.method == "GET" for c in rsps.calls)
 
 
@@ -319,7 +324,7 @@ def test_find_follows_paging_next(rsps):
     rsps.get(f"{G}/{PAGE}/published_posts", json={"data": [{"id": f"{PAGE}_777", "message": "Xin chào"}]},
              match=[matchers.query_param_matcher({"after": "Q"})])
     found = fb().find(Item(text="Xin chào"), datetime.now(timezone.utc), {"route": "feed"})
-    assert found is not None and found.remote_id == f"{PAGE}_777"
+    assert found.answer is Answer.FOUND and found.result.remote_id == f"{PAGE}_777"
 
 
 def test_link_not_readable_yet_is_followed_up(rsps):

@@ -9,7 +9,7 @@ import requests
 import responses
 from responses import matchers
 
-from connectors import CredentialsDead, Item, Media, OutcomeUnknown, Rejected, RetryLater
+from connectors import Answer, CredentialsDead, Item, Media, NotPublished, OutcomeUnknown, Rejected, RetryLater
 from connectors.tiktok import TikTokConnector, chunk_plan
 from tests.connector_helpers import http, write_file
 
@@ -212,7 +212,28 @@ def test_last_chunk_without_answer_is_unknown_then_reconciled(rsps, video):
         tt().publish(Item(text="x", media=video), state=state)
     rsps.post(f"{API}/post/publish/status/fetch/", **ok({"status": "PUBLISH_COMPLETE", "publicaly_available_post_id": [5]}))
     found = tt().find(Item(text="x", media=video), datetime.now(timezone.utc), state)
-    assert found.status == "published" and found.remote_id == "5"
+    assert found.answer is Answer.FOUND and found.result.status == "published" and found.result.remote_id == "5"
+
+
+@pytest.mark.parametrize("answer", [dict(status=429, json={"data": {}, "error": {"code": "rate_limit_exceeded"}}),
+                                    dict(status=500, json={"data": {}, "error": {"code": "internal_error"}}),
+                                    dict(body=requests.ReadTimeout("timed out")),
+                                    dict(body=requests.ConnectionError("dropped"))])
+def test_a_failed_status_read_after_the_last_chunk_is_never_not_published(rsps, answer):
+    """The bug this guards: a 429 on the status read was taken as "not published", and the
+    video went out twice."""
+    rsps.post(f"{API}/post/publish/status/fetch/", **answer)
+    state = {"publish_id": "p1", "upload_url": UPLOAD, "final_sending": True}
+    with pytest.raises((RetryLater, OutcomeUnknown)):  # the engine takes these as "cannot tell"
+        tt().find(Item(text="x"), datetime.now(timezone.utc), state)
+    assert len(rsps.calls) == 1
+
+
+def test_tiktok_saying_failed_is_not_published(rsps):
+    rsps.post(f"{API}/post/publish/status/fetch/", **ok({"status": "FAILED", "fail_reason": "internal"}))
+    state = {"publish_id": "p1", "upload_url": UPLOAD, "final_sending": True}
+    f = tt().find(Item(text="x"), datetime.now(timezone.utc), state)
+    assert f.answer is Answer.NOT_PUBLISHED and not f.refused
 
 
 def test_first_chunk_failure_is_safe_to_redo(rsps, video):
@@ -222,7 +243,7 @@ def test_first_chunk_failure_is_safe_to_redo(rsps, video):
     states = []
     with pytest.raises(RetryLater):
         tt().publish(Item(text="x", media=video), checkpoint=lambda s: states.append(dict(s)))
-    assert tt().find(Item(text="x", media=video), datetime.now(timezone.utc), states[-1]) is None
+    assert tt().find(Item(text="x", media=video), datetime.now(timezone.utc), states[-1]).answer is Answer.NOT_PUBLISHED
 
 
 @pytest.mark.parametrize("status,expected", [(403, "expired"), (416, "does not match")])
@@ -234,14 +255,15 @@ def test_upload_url_problems_start_again(rsps, video, status, expected):
         tt().publish(Item(text="x", media=video))
 
 
-@pytest.mark.parametrize("reason,expected", [("spam_risk_too_many_pending_share", Rejected),
-                                             ("file_format_check_failed", Rejected),
-                                             ("frame_rate_check_failed", Rejected),
-                                             ("internal", RetryLater)])
-def test_failed_status(rsps, reason, expected):
+@pytest.mark.parametrize("reason,final", [("spam_risk_too_many_pending_share", True),
+                                          ("file_format_check_failed", True),
+                                          ("frame_rate_check_failed", True),
+                                          ("internal", False)])
+def test_failed_status(rsps, reason, final):
     rsps.post(f"{API}/post/publish/status/fetch/", **ok({"status": "FAILED", "fail_reason": reason}))
-    with pytest.raises(expected):
+    with pytest.raises(NotPublished) as got:
         tt().check({"publish_id": "p1"})
+    assert got.value.final is final
 
 
 def test_published_without_public_id_is_still_published(rsps):

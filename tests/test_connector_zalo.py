@@ -9,7 +9,7 @@ import requests
 import responses
 from responses import matchers
 
-from connectors import CredentialsDead, Item, Media, OutcomeUnknown, Rejected, RetryLater
+from connectors import Answer, CredentialsDead, Item, Media, NotPublished, OutcomeUnknown, Rejected, RetryLater
 from connectors.zalo import ZaloConnector, text_to_html
 from tests.connector_helpers import assert_no_secret, http, write_file
 
@@ -189,7 +189,9 @@ def test_create_timeout_is_unknown_and_find_looks_in_getslice(rsps, caplog):
     now_ms = int(datetime.now(timezone.utc).timestamp() * 1000)
     rsps.get(f"{API}/getslice", **ok({"medias": [{"id": "a7", "title": "Tiêu đề", "status": "hide",
                                                    "create_date": now_ms, "link_view": "https://zalo.me/s/4001/a7"}]}))
-    found = zalo().find(item, datetime.now(timezone.utc) - timedelta(minutes=1), state)
+    finding = zalo().find(item, datetime.now(timezone.utc) - timedelta(minutes=1), state)
+    assert finding.answer is Answer.FOUND
+    found = finding.result
     assert found.status == "processing" and found.state["article_id"] == "a7"
     # the hidden article is then shown, not created again
     rsps.post(f"{API}/update", **ok({"token": "t-show"}))
@@ -201,8 +203,26 @@ def test_create_timeout_is_unknown_and_find_looks_in_getslice(rsps, caplog):
 
 def test_find_when_nothing_was_created(rsps):
     rsps.get(f"{API}/getslice", **ok({"medias": []}))
-    assert zalo().find(Item(text="x", title="t"), datetime.now(timezone.utc), {"route": "normal", "creating": True}) is None
-    assert zalo().find(Item(text="x", title="t"), datetime.now(timezone.utc), {"route": "normal"}) is None
+    now = datetime.now(timezone.utc)
+    item = Item(text="x", title="t")
+    # not listed seconds after the create: Zalo may still be processing it, so it cannot tell
+    just = {"route": "normal", "creating": True, "sent_at": (now - timedelta(seconds=20)).isoformat()}
+    assert zalo().find(item, now, just).answer is Answer.CANNOT_TELL
+    # still not listed after Zalo's processing window: certainly not published
+    old = {"route": "normal", "creating": True, "sent_at": (now - timedelta(minutes=11)).isoformat()}
+    assert zalo().find(item, now, old).answer is Answer.NOT_PUBLISHED
+    assert zalo().find(item, now, {"route": "normal"}).answer is Answer.NOT_PUBLISHED  # create never sent
+
+
+@pytest.mark.parametrize("answer", [dict(status=500, json={"error": -1, "message": "Internal"}),
+                                    dict(json={"error": -32, "message": "Request exceeds rate limit"}),
+                                    dict(body=requests.ReadTimeout("timed out"))])
+def test_a_failed_listing_read_is_never_not_published(rsps, answer):
+    rsps.get(f"{API}/getslice", **answer)
+    state = {"route": "normal", "creating": True,
+             "sent_at": (datetime.now(timezone.utc) - timedelta(hours=1)).isoformat()}
+    with pytest.raises((RetryLater, OutcomeUnknown)):  # taken as "cannot tell" by the engine
+        zalo().find(Item(text="x", title="t"), datetime.now(timezone.utc), state)
 
 
 def test_publish_refuses_to_create_again_after_unanswered_create(rsps):
@@ -284,7 +304,8 @@ def test_find_looks_past_the_first_page_of_articles(rsps):
              match=[matchers.query_param_matcher({"offset": "50", "limit": "50", "type": "normal"})])
     state = {"route": "normal", "creating": True, "create_token": "c", "article_id": "a9", "showing": True}
     found = zalo().find(Item(text="x", title="t"), datetime.now(timezone.utc), state)
-    assert found.status == "published" and found.url.endswith("/a9")
+    assert found.answer is Answer.FOUND
+    assert found.result.status == "published" and found.result.url.endswith("/a9")
 
 
 def test_link_not_readable_yet_is_followed_up_not_republished(rsps):

@@ -307,7 +307,7 @@ def test_preflight_warns_ahead(world, clock, reel):
 def test_reconcile_survives_an_office_clock_hours_off(db_url, tmp_path, platform):
     """The computer's clock is three hours fast: a post that went out unanswered is still found."""
     real = Clock(datetime.now(timezone.utc))
-    sb = Sandbox(processing_seconds=0.1, clock=real.ts)
+    sb = Sandbox(processing_seconds=0.1)  # the platform's clock is the real one: it processes on its own
     sb.faults.delay = 1.5
     with SandboxServer(sb) as server:
         office = Clock(real() + timedelta(hours=3))

@@ -37,6 +37,8 @@ class Faults:
     kinds: tuple[str, ...] = ()
     delay: float = 3.0  # how long a "timeout after" answer is held back
     queued: list[dict[str, Any]] = field(default_factory=list)  # deterministic: the next matching calls
+    fired: list[dict[str, Any]] = field(default_factory=list)  # every fault that was served, for tests
+    slow: list[dict[str, Any]] = field(default_factory=list)  # calls whose body is read slowly
 
 
 class Sandbox:
@@ -125,28 +127,68 @@ class Sandbox:
             if seed is not None:
                 self.rng.seed(seed)
 
-    def queue_fault(self, kind: str, match: str = "", times: int = 1) -> None:
-        """The next ``times`` calls whose path contains ``match`` get fault ``kind``."""
+    def queue_fault(self, kind: str, match: str = "", times: int = 1, *, reads: bool = False,
+                    method: str = "") -> None:
+        """The next ``times`` calls whose path contains ``match`` (and whose method is ``method``,
+        if given) get fault ``kind``. A "timeout after" or "dropped connection after" fault
+        strikes only calls that changed what is published, unless ``reads``: then it strikes any
+        matching call once it has been answered (a status read whose answer is lost)."""
         if kind not in FAULT_KINDS:
             raise ValueError(kind)
         with self.lock:
-            self.faults.queued.append({"kind": kind, "match": match, "times": times})
+            self.faults.queued.append({"kind": kind, "match": match, "times": times, "reads": reads,
+                                       "method": method.upper()})
 
-    def _pick_fault(self, path: str, stage: str) -> str | None:
+    def slow_down(self, match: str, seconds: float, times: int = 1) -> None:
+        """The next ``times`` calls whose path contains ``match`` take ``seconds`` longer to read."""
+        with self.lock:
+            self.faults.slow.append({"match": match, "seconds": seconds, "times": times})
+
+    def fired(self, match: str = "", kind: str = "", method: str = "") -> list[dict[str, Any]]:
+        """The faults served so far (to check that a test's fault really struck)."""
+        with self.lock:
+            return [f for f in self.faults.fired if match in f["path"] and kind in f["kind"]
+                    and method.upper() in ("", f["method"])]
+
+    def _pick_fault(self, path: str, stage: str, method: str = "", effect: bool = True) -> str | None:
         """A fault for this call: ``before`` the work (5xx, 429, expire) or ``after`` a call
         that changed what is published (timeout_after, drop_after)."""
         kinds_of_stage = AFTER if stage == "after" else tuple(k for k in FAULT_KINDS if k not in AFTER)
         with self.lock:
             for q in self.faults.queued:
-                if q["kind"] in kinds_of_stage and q["match"] in path:
+                if (q["kind"] in kinds_of_stage and q["match"] in path and q.get("method", "") in ("", method)
+                        and (stage == "before" or effect or q.get("reads"))):
                     q["times"] -= 1
                     if q["times"] <= 0:
                         self.faults.queued.remove(q)
+                    self.faults.fired.append({"kind": q["kind"], "path": path, "method": method, "queued": True})
                     return q["kind"]
+            if stage == "after" and not effect:
+                return None
             kinds = [k for k in self.faults.kinds if k in kinds_of_stage]
             if kinds and self.faults.rate and self.rng.random() < self.faults.rate:
-                return self.rng.choice(kinds)
+                kind = self.rng.choice(kinds)
+                self.faults.fired.append({"kind": kind, "path": path, "method": method, "queued": False})
+                return kind
         return None
+
+    def _slowness(self, path: str) -> float:
+        with self.lock:
+            for q in self.faults.slow:
+                if q["match"] in path:
+                    q["times"] -= 1
+                    if q["times"] <= 0:
+                        self.faults.slow.remove(q)
+                    return float(q["seconds"])
+        return 0.0
+
+    def tick(self) -> None:
+        """Let the platforms finish, on their own clock, what they were processing: a TikTok
+        upload is published whether or not anybody asks for its status."""
+        from . import facebook, tiktok
+
+        facebook.settle(self)
+        tiktok.settle_all(self)
 
     # --- ledger ---------------------------------------------------------------------------
     def record(self, platform: str, account: str, remote_id: str, kind: str, text: str, **extra) -> None:
@@ -155,6 +197,7 @@ class Sandbox:
 
     def duplicates(self) -> list[dict[str, Any]]:
         """Ledger entries published more than once (same platform, account, text and file)."""
+        self.tick()
         seen: dict[tuple, int] = {}
         for e in self.ledger:
             key = (e["platform"], e["account"], e["text"], e.get("sha256"))
@@ -193,8 +236,12 @@ class Sandbox:
             return self.not_found(host, request)
         with self.lock:
             self.calls.append({"method": request.method, "host": host, "path": rest, "at": self.clock()})
+        self.tick()
         where = f"{host}{rest}"
-        fault = self._pick_fault(where, "before")
+        slow = self._slowness(where)
+        if slow:
+            time.sleep(slow)
+        fault = self._pick_fault(where, "before", request.method)
         if fault == "5xx":
             self._drain(request)
             return self.server_error(host)
@@ -204,8 +251,9 @@ class Sandbox:
         if fault == "expire":
             self._expire_from(request, host)
         response = handler(request)
-        if getattr(response, "effect", False):  # this call changed what is (or will be) published
-            fault = self._pick_fault(where, "after")
+        # a call that changed what is (or will be) published, or a read a test asked to strike
+        fault = self._pick_fault(where, "after", request.method, effect=getattr(response, "effect", False))
+        if fault:
             if fault == "timeout_after":
                 time.sleep(self.faults.delay)
             elif fault == "drop_after":
@@ -272,11 +320,15 @@ class Sandbox:
     # --- control --------------------------------------------------------------------------
     def control(self, request: Request, what: str) -> Response:
         if what == "ledger":
+            self.tick()
             with self.lock:
                 return json_response({"ledger": self.ledger, "duplicates": self.duplicates()})
         if what == "calls":
             with self.lock:
                 return json_response({"calls": self.calls})
+        if what == "fired":
+            with self.lock:
+                return json_response({"fired": self.faults.fired})
         if what == "accounts" and request.method == "POST":
             body = request.get_json(force=True, silent=True) or {}
             creds = self.new_account(body.get("platform", ""), expired=bool(body.get("expired")),
@@ -290,7 +342,8 @@ class Sandbox:
             body = request.get_json(force=True, silent=True) or {}
             if "queue" in body:
                 for q in body["queue"]:
-                    self.queue_fault(q["kind"], q.get("match", ""), int(q.get("times", 1)))
+                    self.queue_fault(q["kind"], q.get("match", ""), int(q.get("times", 1)),
+                                     reads=bool(q.get("reads")), method=q.get("method", ""))
             else:
                 self.set_faults(float(body.get("rate", 0)), tuple(body.get("kinds", FAULT_KINDS)),
                                 body.get("delay"), body.get("seed"))

@@ -83,7 +83,7 @@ def _publish_post(sb: Sandbox, obj: dict[str, Any]) -> None:
     sb.record("facebook", obj["page"], obj["id"], obj["kind"], obj.get("message", ""), sha256=obj.get("sha256"))
 
 
-def _settle(sb: Sandbox) -> None:
+def settle(sb: Sandbox) -> None:
     """Scheduled posts whose time has come are published; finished videos become ready."""
     now = sb.clock()
     with sb.lock:
@@ -171,7 +171,7 @@ def photos(sb: Sandbox, r: Request, page: str, edge: str) -> Response:
 def listing(sb: Sandbox, r: Request, page: str, edge: str) -> Response:
     if (err := _auth(sb, r, page)):
         return err
-    _settle(sb)
+    settle(sb)
     since = float(r.args.get("since", 0) or 0)
     want_published = edge == "published_posts"
     limit = min(int(r.args.get("limit", 25)), 100)
@@ -314,7 +314,7 @@ def videos(sb: Sandbox, r: Request, page: str, edge: str) -> Response:
 
 # --- objects and tokens -------------------------------------------------------------------
 def get_object(sb: Sandbox, r: Request, object_id: str) -> Response:
-    _settle(sb)
+    settle(sb)
     with sb.lock:
         obj = sb.fb_objects.get(object_id)
     if obj is None:

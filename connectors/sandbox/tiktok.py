@@ -229,6 +229,13 @@ def _settle(sb: Sandbox, job: dict[str, Any]) -> None:
               size=job["size"])
 
 
+def settle_all(sb: Sandbox) -> None:
+    """TikTok publishes a complete upload on its own clock, polled or not."""
+    with sb.lock:
+        for job in sb.tiktok_jobs.values():
+            _settle(sb, job)
+
+
 def status_fetch(sb: Sandbox, r: Request) -> Response:
     user, e = _user(sb, r)
     if e:

@@ -11,6 +11,8 @@ from .. import limits as L
 from .app import Sandbox, json_response, new_id, read_body, redirect_with, s256
 
 VERIFY_PROCESSING_TIMES = 1  # the first verify of each token answers -214
+# A new article is processed on Zalo's own clock: until then verify answers -214 and getslice does
+# not list it (after processing_seconds, or once a verify has given its id, whichever comes first).
 
 
 def route(sb: Sandbox, method: str, host: str, rest: str):
@@ -145,7 +147,8 @@ def create(sb: Sandbox, r: Request) -> Response:
     with sb.lock:
         article_id = secrets.token_hex(16)
         article = {"id": article_id, "oa": oa, "create_date": int(sb.clock() * 1000), "status": "hide",
-                   "link_view": f"https://zalo.me/s/{oa}/{article_id}", "total_view": 0}
+                   "link_view": f"https://zalo.me/s/{oa}/{article_id}", "total_view": 0,
+                   "processed_at": sb.clock() + sb.processing_seconds}
         _apply(sb, article, {**body, "status": body.get("status", "show")})
         sb.zalo_articles[article_id] = article
         tok = secrets.token_urlsafe(24)
@@ -181,9 +184,15 @@ def verify(sb: Sandbox, r: Request) -> Response:
         if job is None or job["oa"] != oa:
             return err(-201, "token is not valid")
         job["verifies"] += 1
-        if job["verifies"] <= VERIFY_PROCESSING_TIMES:
+        article = sb.zalo_articles.get(job["id"], {})
+        if job["verifies"] <= VERIFY_PROCESSING_TIMES and not _processed(sb, article):
             return err(-214, "Article is being processed")
+        article["processed_at"] = min(article.get("processed_at", 0), sb.clock())
     return ok({"id": job["id"]})
+
+
+def _processed(sb: Sandbox, article: dict[str, Any]) -> bool:
+    return article.get("processed_at", 0) <= sb.clock()
 
 
 def remove(sb: Sandbox, r: Request) -> Response:
@@ -206,7 +215,8 @@ def getslice(sb: Sandbox, r: Request) -> Response:
     kind = r.args.get("type", "normal")
     offset, limit = int(r.args.get("offset", 0)), min(int(r.args.get("limit", 10)), 50)
     with sb.lock:
-        rows = [a for a in sb.zalo_articles.values() if a["oa"] == oa and a["type"] == kind and a["status"] != "removed"]
+        rows = [a for a in sb.zalo_articles.values() if a["oa"] == oa and a["type"] == kind and a["status"] != "removed"
+                and _processed(sb, a)]
         rows.sort(key=lambda a: a["create_date"], reverse=True)
         medias = [{"id": a["id"], "title": a["title"], "status": a["status"], "create_date": a["create_date"],
                    "link_view": a["link_view"], "total_view": a["total_view"], "type": a["type"]}

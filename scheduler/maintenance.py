@@ -1,0 +1,92 @@
+"""Maintenance: token refresh ahead of expiry, the day-ahead preflight, the Facebook hand-off."""
+from __future__ import annotations
+
+from datetime import timedelta
+
+from sqlalchemy import select, update
+from sqlalchemy.orm import selectinload
+
+from connectors import CredentialsDead, OutcomeUnknown, RetryLater
+from connectors.credentials import scrub
+from content_queue.lifecycle import WAITING, Action
+from content_queue.models import Campaign, Channel, ChannelHealth, Delivery, DeliveryState, Post
+
+from .items import handoff_wanted
+
+S = DeliveryState
+
+
+class Maintenance:
+    """Mixed into :class:`scheduler.engine.Engine`."""
+
+    def refresh_tokens(self, report=None) -> int:
+        """Refresh access tokens well before they expire."""
+        horizon = self.clock() + self.policy.refresh_ahead
+        with self.sessions() as s:
+            channels = list(s.scalars(select(Channel).where(
+                Channel.active.is_(True), Channel.health != ChannelHealth.reconnect,
+                Channel.access_expires_at.is_not(None), Channel.access_expires_at < horizon)))
+            s.expunge_all()
+        refreshed = 0
+        for ch in channels:
+            try:
+                self._connector(ch).refresh()
+                refreshed += 1
+            except CredentialsDead as exc:
+                with self._tx() as s:
+                    row = s.get(Channel, ch.id)
+                    if row.credentials_version == ch.credentials_version:
+                        row.health, row.health_detail = ChannelHealth.reconnect, scrub(str(exc))
+                self.event(f"channel {ch.name}: {exc}", report)
+            except (RetryLater, OutcomeUnknown) as exc:
+                self.event(f"channel {ch.name}: token refresh postponed ({exc})", report)
+        return refreshed
+
+    def preflight(self, report=None) -> int:
+        """Look at every delivery due in the next day and note what would stop it."""
+        from .preflight import check_delivery
+
+        now = self.clock()
+        warned = 0
+        with self._tx() as s:
+            rows = list(s.scalars(select(Delivery).options(selectinload(Delivery.post).selectinload(Post.media),
+                                                            selectinload(Delivery.channel))
+                                  .where(Delivery.state.in_(WAITING),
+                                         Delivery.due_at <= now + self.policy.preflight_ahead)))
+            for d in rows:
+                warnings = check_delivery(d, self.media_dir, now)
+                text = "; ".join(warnings)
+                if text != d.preflight:
+                    d.preflight = text
+                warned += bool(warnings)
+        return warned
+
+    def hand_off(self, report=None) -> int:
+        """Hand Facebook posts due 10 minutes to 29 days ahead to Facebook's own scheduler."""
+        now = self.clock()
+        low = now + timedelta(minutes=10) + self.policy.handoff_margin
+        high = now + timedelta(days=29)
+        with self.sessions() as s:
+            rows = list(s.scalars(select(Delivery).options(selectinload(Delivery.post), selectinload(Delivery.channel))
+                                  .join(Channel, Channel.id == Delivery.channel_id)
+                                  .where(Delivery.state == S.scheduled, Channel.platform == "facebook",
+                                         Delivery.due_at >= low, Delivery.due_at <= high)))
+            wanted = [d.id for d in rows if handoff_wanted(d.post, s.get(Campaign, d.post.campaign_id))]
+        count = 0
+        for delivery_id in wanted:
+            with self._tx() as s:
+                claimed = s.execute(update(Delivery).where(Delivery.id == delivery_id, Delivery.state == S.scheduled)
+                                    .values(claimed_from=S.scheduled, state=S.publishing, claimed_by=self.worker_id,
+                                            claimed_at=now, attempt_count=Delivery.attempt_count + 1)).rowcount
+            if not claimed:
+                continue
+            with self._in_flight_lock:
+                self._in_flight.add(delivery_id)
+            try:
+                job, _ = self._load_job(delivery_id)
+                job.item.schedule_at = job.due_at
+                self._send(delivery_id, job, self._open_attempt(delivery_id, Action.handoff), report)
+            finally:
+                self._done(delivery_id)
+            count += 1
+        return count

@@ -1,0 +1,212 @@
+"""Publishing one claimed delivery, and what each answer of the platform means for it.
+
+Before the call that can publish, an Attempt is committed and the connector checkpoints what it
+is about to do; whatever the platform hands back is committed the moment it arrives (the
+connector's ``checkpoint``). Recording the outcome can fail too (a full disk, a dropped database
+connection): the delivery then becomes ``unknown`` and is reconciled, and if even that cannot be
+written, this worker's next pass finds it ``publishing`` with no call in flight and does the same.
+"""
+from __future__ import annotations
+
+import logging
+from datetime import datetime, timedelta
+
+from connectors import CredentialsDead, NotPublished, OutcomeUnknown, Rejected, Result, RetryLater
+from connectors.credentials import scrub
+from content_queue.lifecycle import Action, ErrorKind, Outcome
+from content_queue.models import Channel, ChannelHealth, Delivery, DeliveryState
+
+from .items import Job
+
+log = logging.getLogger("loa.scheduler")
+S = DeliveryState
+
+
+class Publishing:
+    """Mixed into :class:`scheduler.engine.Engine`."""
+
+    def publish(self, delivery_id: int, report=None) -> str:
+        """Publish one claimed delivery; returns the state it ends in."""
+        try:
+            loaded = self._load_job(delivery_id)
+            if loaded is None:
+                return "gone"
+            job, campaign = loaded
+            wait = self.budgets.wait_for(job)
+            if wait:
+                self._release(delivery_id, self.clock() + timedelta(seconds=wait[0]), wait[1])
+                self.event(f"delivery {delivery_id}: {wait[1]}; waiting {wait[0]:.0f} s", report)
+                return "waiting"
+            media = job.item.media
+            if media is not None and not media.path.is_file():
+                return self._fail(delivery_id, None, f"the media file is missing from the store "
+                                  f"({media.path.name}); add the post again with its file", ErrorKind.rejected, report)
+            return self._send(delivery_id, job, self._open_attempt(delivery_id, Action.publish), report)
+        finally:
+            self._done(delivery_id)
+
+    def _send(self, delivery_id: int, job: Job, attempt: int, report) -> str:
+        """The one call that can publish, and what each outcome means for the delivery."""
+        try:
+            result = self._connector(job).publish(job.item, checkpoint=lambda st: self._save_state(delivery_id, st),
+                                                  state=job.remote_state)
+        except CredentialsDead as exc:
+            if self._credentials_changed(job):
+                self._release(delivery_id, self.clock(), "credentials changed by another worker")
+                self._finish_attempt(attempt, Outcome.retry, "credentials were refreshed elsewhere; trying again")
+                return "waiting"
+            return self._recorded(delivery_id, attempt, report,
+                                  lambda: self._dead_credentials(delivery_id, job, attempt, exc, report))
+        except RetryLater as exc:
+            return self._recorded(delivery_id, attempt, report,
+                                  lambda: self._retry(delivery_id, job, attempt, exc, report))
+        except Rejected as exc:
+            return self._recorded(delivery_id, attempt, report, lambda: self._fail(
+                delivery_id, attempt, exc.platform_message or str(exc), ErrorKind.rejected, report))
+        except NotPublished as exc:
+            return self._recorded(delivery_id, attempt, report, lambda: self._not_published(
+                delivery_id, attempt, exc, report))
+        except OutcomeUnknown as exc:
+            return self._unknown(delivery_id, attempt, str(exc), report)
+        except Exception as exc:  # a bug, or a local failure mid-call: never guess
+            log.exception("delivery %s: unexpected error while publishing", delivery_id)
+            return self._unknown(delivery_id, attempt, f"unexpected error ({type(exc).__name__}: {exc})", report)
+        return self._recorded(delivery_id, attempt, report, lambda: self._settle(delivery_id, attempt, result, report))
+
+    def _recorded(self, delivery_id: int, attempt: int | None, report, record) -> str:
+        """Record an outcome; if recording fails, the delivery becomes unknown (reconciled)."""
+        try:
+            return record()
+        except Exception as exc:
+            log.exception("delivery %s: could not record the outcome", delivery_id)
+            return self._unknown(delivery_id, attempt, f"the outcome could not be recorded ({type(exc).__name__}: "
+                                 f"{exc}); asking the platform", report)
+
+    def _credentials_changed(self, job: Job) -> bool:
+        with self.sessions() as s:
+            ch = s.get(Channel, job.channel_id)
+            return ch is not None and ch.credentials_version != job.credentials_version
+
+    def _settle(self, delivery_id: int, attempt: int | None, result: Result, report) -> str:
+        """The platform has it: published, or processing/scheduled there (then followed)."""
+        now = self.clock()
+        with self._tx() as s:
+            d = s.get(Delivery, delivery_id)
+            d.remote_state = dict(result.state)
+            d.remote_id = result.remote_id or d.remote_id
+            d.remote_url = result.url or d.remote_url
+            action = Action.reconcile if d.state is S.unknown else Action.publish
+            if result.status == "published":
+                d.published_at, d.next_attempt_at = now, None
+                d.preflight = result.detail
+                self._lifecycle_move(s, d, S.published, action, Outcome.published, attempt_id=attempt,
+                                     detail=result.detail or result.url, kind=ErrorKind.none, reason="")
+            else:
+                d.remote_state = {**d.remote_state, "platform_status": result.status}
+                d.next_attempt_at = self._follow_time(d, result)
+                self._lifecycle_move(s, d, S.processing, action, Outcome(result.status), attempt_id=attempt,
+                                     detail=result.detail)
+            ch = s.get(Channel, d.channel_id)
+            if ch.health in (ChannelHealth.unknown, ChannelHealth.degraded):
+                ch.health, ch.health_detail = ChannelHealth.ok, ""
+            state = d.state
+        if report is not None:
+            if state is S.published:
+                report.published += 1
+            else:
+                report.processing += 1
+        self.event(f"delivery {delivery_id}: {result.status}" + (f" {result.url}" if result.url else ""), report)
+        return state.value
+
+    def _follow_time(self, d: Delivery, result: Result) -> datetime:
+        now = self.clock()
+        if result.status == "scheduled" and d.due_at > now:
+            return d.due_at + timedelta(seconds=30)
+        return now + timedelta(seconds=self.policy.follow_every)
+
+    def _backoff(self, attempts: int, retry_after: float | None, base: float | None = None) -> float:
+        base = self.policy.backoff_base if base is None else base
+        top = min(self.policy.backoff_cap, base * (2 ** max(0, attempts - 1)))
+        delay = self.rng.uniform(top / 2, top)  # jitter: many deliveries never retry in step
+        return max(delay, retry_after or 0.0)
+
+    def _retry(self, delivery_id: int, job: Job, attempt: int, exc: RetryLater, report) -> str:
+        now = self.clock()
+        attempts = job.attempt_count  # the claim counted this attempt
+        if attempts >= self.policy.max_attempts:
+            return self._fail(delivery_id, attempt, f"gave up after {attempts} attempts: {exc}", ErrorKind.retry,
+                              report)
+        delay = self._backoff(attempts, exc.retry_after)
+        with self._tx() as s:
+            d = s.get(Delivery, delivery_id)
+            d.next_attempt_at = now + timedelta(seconds=delay)
+            if exc.retry_after or exc.status == 429:
+                ch = s.get(Channel, job.channel_id)
+                ch.cooldown_until = now + timedelta(seconds=exc.retry_after or delay)
+            self._lifecycle_move(s, d, S.retry_wait, Action.publish, Outcome.retry, attempt_id=attempt,
+                                 detail=str(exc), kind=ErrorKind.retry, reason=str(exc))
+        if report:
+            report.retry += 1
+        self.event(f"delivery {delivery_id}: will retry in {delay:.0f} s ({exc})", report)
+        return S.retry_wait.value
+
+    def _not_published(self, delivery_id: int, attempt: int | None, exc: NotPublished, report,
+                       action: Action = Action.publish, at_once: bool = False) -> str:
+        """The platform says what it received did not go out: refused content fails; otherwise
+        the delivery starts again from nothing, counted against its attempts."""
+        if exc.final:
+            return self._fail(delivery_id, attempt, exc.platform_message or str(exc), ErrorKind.rejected, report,
+                              action=action)
+        with self._tx() as s:
+            d = s.get(Delivery, delivery_id)
+            if d.attempt_count < self.policy.max_attempts:
+                d.remote_state = {}
+                wait = 0.0 if at_once else self._backoff(d.attempt_count, None)
+                d.next_attempt_at = self.clock() + timedelta(seconds=wait)
+                self._lifecycle_move(s, d, S.retry_wait, action, Outcome.not_published, attempt_id=attempt,
+                                     detail=str(exc), kind=ErrorKind.retry, reason=str(exc))
+                return S.retry_wait.value
+        return self._fail(delivery_id, attempt, f"gave up after {self.policy.max_attempts} attempts: {exc}",
+                          ErrorKind.retry, report, action=action)
+
+    def _fail(self, delivery_id: int, attempt: int | None, reason: str, kind: ErrorKind, report,
+              action: Action = Action.publish) -> str:
+        with self._tx() as s:
+            d = s.get(Delivery, delivery_id)
+            d.next_attempt_at = None
+            outcome = Outcome.credentials if kind is ErrorKind.credentials else Outcome.failed
+            self._lifecycle_move(s, d, S.failed, action, outcome, attempt_id=attempt, detail=reason, kind=kind,
+                                 reason=reason)
+        if report:
+            report.failed += 1
+        self.event(f"delivery {delivery_id}: failed: {scrub(reason)}", report)
+        return S.failed.value
+
+    def _dead_credentials(self, delivery_id: int, job: Job, attempt: int, exc: CredentialsDead, report) -> str:
+        self._flag_reconnect(job.channel_id, exc)
+        return self._fail(delivery_id, attempt, f"{exc} Then run `loa retry {delivery_id}`.", ErrorKind.credentials,
+                          report)
+
+    def _flag_reconnect(self, channel_id: int, exc: Exception) -> None:
+        with self._tx() as s:
+            ch = s.get(Channel, channel_id)
+            ch.health, ch.health_detail = ChannelHealth.reconnect, scrub(str(exc))
+
+    def _unknown(self, delivery_id: int, attempt: int | None, detail: str, report,
+                 action: Action = Action.publish) -> str:
+        """A call that can publish got no answer (or its answer could not be recorded)."""
+        try:
+            with self._tx() as s:
+                d = s.get(Delivery, delivery_id)
+                d.next_attempt_at = self.clock()
+                self._lifecycle_move(s, d, S.unknown, action, Outcome.unknown, attempt_id=attempt, detail=detail,
+                                     kind=ErrorKind.unknown, reason=detail)
+        except Exception:
+            # Not even this could be written: the delivery stays ``publishing`` under this worker
+            # with no call in flight, and the next pass's recovery makes it unknown.
+            log.exception("delivery %s: could not record an unknown outcome", delivery_id)
+            return S.publishing.value
+        if report:
+            report.unknown += 1
+        self.event(f"delivery {delivery_id}: outcome unknown, will ask the platform", report)
+        return S.unknown.value
