@@ -56,6 +56,8 @@ class Claims:
     # --- the worker's lease ---------------------------------------------------------------
     def heartbeat(self) -> None:
         now = self.clock()
+        if self.started_at is None:
+            self.started_at = now
         with self._tx() as s:
             w = s.get(Worker, self.worker_id)
             if w is None:
@@ -106,8 +108,9 @@ class Claims:
         now = self.clock()
         with self.sessions() as s:
             first = s.scalar(select(func.min(Worker.started_at)).where(
-                Worker.heartbeat_at >= now - timedelta(seconds=self.policy.lease_seconds)))
-        return min(first, now) if first is not None else now
+                Worker.id != self.worker_id, Worker.heartbeat_at >= now - timedelta(seconds=self.policy.lease_seconds)))
+        mine = self.started_at or now
+        return min(first, mine) if first is not None else mine
 
     def recover_stale(self, report=None) -> int:
         """Deliveries left ``publishing`` by a stopped worker, or by this one without a call in

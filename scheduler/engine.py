@@ -117,6 +117,7 @@ class Engine(Claims, Publishing, FollowUp, Maintenance):
         self.sleep = sleep
         self.stopping = False
         self._lease = None
+        self.started_at: datetime | None = None  # this worker's first heartbeat
         self._in_flight: set[int] = set()  # deliveries this worker has claimed and not let go of
         self._in_flight_lock = threading.Lock()
         self.budgets = Budgets(BudgetContext(sessions=sessions, clock=clock, policy=self.policy,

@@ -82,9 +82,13 @@ class Runner:
 
     # --- the long-running process ---------------------------------------------------------
     def _dispatch(self) -> None:
-        with self._lock:
-            self.engine.run_pass()
-        self._plan_next()
+        try:
+            with self._lock:
+                self.engine.run_pass()
+        except Exception:  # a database that cannot be written, say: logged, and tried again later
+            log.exception("loa run: a pass failed; trying again at the next wake-up")
+        finally:
+            self._plan_next()
 
     def _plan_next(self) -> None:
         if self.scheduler is None or self.engine.stopping:

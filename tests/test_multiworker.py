@@ -73,3 +73,53 @@ def test_four_workers_thousand_deliveries_none_twice(pg_schema, tmp_path):
     assert states == {"published": 1000}
     assert per_delivery == []
     assert by_worker >= 2  # the work really was shared
+
+
+@pytest.mark.parametrize("db_url", ["postgresql"], indirect=True)
+def test_a_long_upload_keeps_its_claim(db_url, tmp_path):
+    """The lease is renewed on its own thread: while worker A spends several leases on one slow
+    call, worker B passes again and again and never takes A's claim for a dead worker's."""
+    import threading
+    import time as _time
+
+    from sqlalchemy import select
+
+    from connectors.http import Http
+    from connectors.sandbox import Sandbox, SandboxServer
+    from content_queue.models import Attempt, DeliveryState
+    from scheduler.engine import Engine, Policy
+    from tests.scheduler_helpers import Clock, make_world
+
+    with SandboxServer(Sandbox(processing_seconds=0.1)) as server:
+        w = make_world(db_url, tmp_path, server, Clock())
+        w.clock = lambda: __import__("datetime").datetime.now(__import__("datetime").timezone.utc)
+        w.add_channel("facebook", "fanpage")
+        [d] = w.post("Tải chậm", "facebook", at=w.clock())
+        server.sandbox.slow_down("/feed", 4.0)  # the publishing call takes four leases
+        policy = Policy(lease_seconds=1.0)
+
+        def engine() -> Engine:
+            return Engine(w.sessions, media_dir=w.media_dir, policy=policy, http=Http(base=server.base, timeout=(2, 10)))
+
+        a, b = engine(), engine()
+        a.start_lease()
+        b.start_lease()
+        t = threading.Thread(target=a.run_pass)
+        t.start()
+        _time.sleep(0.3)
+        assert w.delivery(d).state is DeliveryState.publishing and w.delivery(d).claimed_by == a.worker_id
+        passes = 0
+        while t.is_alive():
+            b.run_pass()
+            passes += 1
+            _time.sleep(0.2)
+        t.join()
+        a.retire()
+        b.retire()
+        got = w.delivery(d)
+        assert got.state is DeliveryState.published and passes >= 10
+        with w.sessions() as s:
+            actions = [x.action for x in s.scalars(select(Attempt).where(Attempt.delivery_id == d))]
+        assert actions == ["publish"], actions  # never recovered, never reconciled
+        assert len(w.ledger("Tải chậm")) == 1
+        w.engine_db.dispose()

@@ -355,3 +355,58 @@ def test_dead_credentials_while_following_never_fail_a_post_that_may_be_out(worl
     assert got.state is S.processing and "connect the account again" in got.last_error
     with world.sessions() as s:
         assert s.get(Channel, cid).health is ChannelHealth.reconnect
+
+
+def test_a_failure_to_record_the_outcome_leaves_it_unknown_then_reconciled(world, clock):
+    """The post went out but its outcome could not be written (a full disk, a dropped database
+    connection): the delivery is unknown, asked about, and published once."""
+    from sqlalchemy.exc import OperationalError
+
+    world.add_channel("facebook", "fanpage")
+    [d] = world.post("Ghi không được", "facebook")
+    eng = world.engine()
+    real = eng._settle
+    calls = []
+
+    def full_disk(*a, **kw):
+        if not calls:
+            calls.append(1)
+            raise OperationalError("UPDATE deliveries", {}, Exception("database or disk is full"))
+        return real(*a, **kw)
+
+    eng._settle = full_disk
+    eng.run_pass()
+    assert calls and world.delivery(d).state is S.unknown
+    assert "could not be recorded" in world.delivery(d).last_error
+    clock.advance(seconds=10)
+    eng.run_pass()
+    assert world.delivery(d).state is S.published and len(world.ledger("Ghi không được")) == 1
+
+
+def test_when_nothing_can_be_recorded_the_worker_releases_its_own_claim(world, clock):
+    """Not even "unknown" could be written: the delivery is left publishing under this live
+    worker, which finds it on its next pass (no call in flight) and reconciles it."""
+    world.add_channel("facebook", "fanpage")
+    [d] = world.post("Không ghi gì", "facebook")
+    eng = world.engine()
+    real_tx, broken = eng._tx, []
+
+    def settle_fails(*a, **kw):
+        broken.append(1)
+        eng._tx = _failing_tx  # from here on, every write of this pass fails
+        raise OSError(28, "No space left on device")
+
+    def _failing_tx():
+        raise OSError(28, "No space left on device")
+
+    eng._settle = settle_fails
+    with pytest.raises(OSError):  # the pass stops at the next write it tries
+        eng.dispatch()
+    assert broken and world.delivery(d).state is S.publishing and world.delivery(d).claimed_by == eng.worker_id
+    eng._tx = real_tx
+    del eng._settle  # the disk has room again
+    clock.advance(seconds=5)
+    eng.run_pass()  # the live worker's own stale claim: unknown, then reconciled
+    clock.advance(seconds=10)
+    eng.run_pass()
+    assert world.delivery(d).state is S.published and len(world.ledger("Không ghi gì")) == 1
