@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
@@ -32,7 +33,7 @@ from .models import (
 )
 from . import lifecycle
 from .lifecycle import Action, ErrorKind, Outcome, move
-from .text import nfc
+from .text import nfc, with_hashtags
 from .timeutil import parse_when, zone
 from .validation import NOWHERE, PAST, PAST_TOLERANCE, Draft, Problem, Target, check
 
@@ -64,6 +65,7 @@ class PostInput:
     add_hashtags: bool | None = None  # None: the campaign's default
     facebook_handoff: bool | None = None
     source: str = "cli"
+    hashtags: str = ""  # the post's own hashtags (added where missing), or "no": none, not even the campaign's
 
 
 @dataclass
@@ -138,11 +140,18 @@ def prepare(session: Session, campaign: Campaign, inp: PostInput, *, base_dir: P
     unknown_variants = [p for p in inp.variants if p not in VARIANT_FIELDS]
     if unknown_variants:
         problems.append(Problem(f"unknown platform(s) in variants: {', '.join(unknown_variants)}."))
+    own_tags, add_hashtags, tag_problems = _own_hashtags(inp.hashtags)
+    problems.extend(tag_problems)
+    variants = {p: {k: nfc(v) for k, v in fields.items() if v} for p, fields in inp.variants.items()}
+    if own_tags:
+        variants = {p: {**f, **({"text": with_hashtags(f["text"], own_tags)} if f.get("text") else {})}
+                    for p, f in variants.items()}
     draft = Draft(
-        text=nfc(inp.text), title=nfc(inp.title).strip(), link=inp.link.strip(),
-        cover_url=inp.cover_url.strip(), media=facts,
-        variants={p: {k: nfc(v) for k, v in fields.items() if v} for p, fields in inp.variants.items()},
-        add_hashtags=campaign.add_hashtags if inp.add_hashtags is None else inp.add_hashtags,
+        text=with_hashtags(inp.text, own_tags) if own_tags and inp.text.strip() else nfc(inp.text),
+        title=nfc(inp.title).strip(), link=inp.link.strip(),
+        cover_url=inp.cover_url.strip(), media=facts, variants=variants,
+        add_hashtags=(add_hashtags if add_hashtags is not None else
+                      campaign.add_hashtags if inp.add_hashtags is None else inp.add_hashtags),
         due_at=due, facebook_handoff=campaign.facebook_handoff if inp.facebook_handoff is None else inp.facebook_handoff,
     )
     if due is None and not problems:
@@ -166,6 +175,25 @@ def prepare(session: Session, campaign: Campaign, inp: PostInput, *, base_dir: P
     if problems:
         return None, problems
     return Prepared(inp, draft, channels, media_path, [f"{where}: {w}" if where else w for w in warnings]), []
+
+
+NO_HASHTAGS = ("no", "none", "không", "-")
+_TAG = re.compile(r"#[^\s#]+")
+
+
+def _own_hashtags(value: str) -> tuple[list[str], bool | None, list[Problem]]:
+    """The CSV's ``hashtags`` cell: the post's own hashtags, or "no" for none at all."""
+    value = nfc(value or "").strip()
+    if not value:
+        return [], None, []
+    if value.casefold() in NO_HASHTAGS:
+        return [], False, []
+    tokens = value.replace(",", " ").split()
+    bad = [t for t in tokens if not _TAG.fullmatch(t)]
+    if bad:
+        return [], None, [Problem(f"hashtags: {', '.join(repr(b) for b in bad)} is not a hashtag.",
+                                  "Write each one as #word, separated by spaces (or \"no\" for none at all).")]
+    return tokens, None, []
 
 
 def _media_row(session: Session, path: Path, facts: MediaFacts, media_dir: Path) -> Media:
@@ -258,7 +286,7 @@ def row_input(row: dict[str, str], source: str) -> PostInput:
     return PostInput(text=row.get("text", ""), title=row.get("title", ""), link=row.get("link", ""),
                      cover_url=row.get("cover_url", ""), media=row.get("media", ""),
                      at=None if at.lower() == "now" else at, now=at.lower() == "now",
-                     to=row.get("to", ""), variants=variants, source=source)
+                     to=row.get("to", ""), variants=variants, source=source, hashtags=row.get("hashtags", ""))
 
 
 def import_csv(session: Session, campaign: Campaign, path: Path, *, media_dir: Path,

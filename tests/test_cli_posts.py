@@ -253,6 +253,25 @@ def test_csv_unknown_column_is_named(loa, channels, tmp_path):
     r = loa("post", "import", str(p))
     assert r.exit_code == 1
     assert "unknown column(s): txet" in r.output
+    assert "Known columns: at, to, text" in r.output and "hashtags" in r.output
+
+
+def test_csv_hashtags_column_is_used(loa, channels, tmp_path):
+    rows = [{"at": "2031-10-01 08:00", "to": "facebook", "text": "Mẹo tuần 1", "hashtags": "#tuan1 #meohay"},
+            {"at": "2031-10-02 08:00", "to": "facebook", "text": "Không gắn thẻ", "hashtags": "không"},
+            {"at": "2031-10-03 08:00", "to": "facebook", "text": "Bình thường", "hashtags": ""}]
+    r = loa("post", "import", str(_write_csv(tmp_path / "t.csv", rows)))
+    assert r.exit_code == 0, r.output
+    posts = json.loads(loa("post", "list", "--json").output)
+    texts = [json.loads(loa("post", "show", str(p["id"]), "--json").output)["text_per_platform"]["facebook"]
+             for p in posts]
+    assert texts[0] == "Mẹo tuần 1\n\n#tuan1 #meohay\n\n#khongmotminh #antoantructuyen #niemtinso", texts[0]
+    assert texts[1] == "Không gắn thẻ"  # "no": not even the campaign's
+    assert "#tuan1" not in texts[2] and "#khongmotminh" in texts[2]
+    bad = _write_csv(tmp_path / "b.csv", [{"at": "2031-10-01 08:00", "to": "facebook", "text": "x",
+                                           "hashtags": "tuan1"}])
+    r = loa("post", "import", str(bad))
+    assert r.exit_code == 1 and "line 2: hashtags: 'tuan1' is not a hashtag" in r.output
 
 
 def test_edit_reschedule_cancel(loa, channels):
