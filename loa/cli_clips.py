@@ -57,16 +57,15 @@ def add(app: App, files, participant, school, class_name, age, consent, guardian
       loa clips add clip.mp4 --participant "Nguyễn Thị Hoa" --school "THCS Kon Chiêng" \\
           --class 8A --age 14 --consent guardian --guardian "Nguyễn Văn Nam"
     """
-    from recap.intake import Sender, add_clip
+    from recap.intake import Sender, add_clips
 
     sender = Sender(participant=participant, school=school, class_name=class_name, age=age, consent=consent,
                     guardian=guardian, display=display)
-    out = []
     with app.session() as s:
         campaign = app.campaign(s)
-        for f in files:
-            c = add_clip(s, campaign, f, sender, media_dir=app.folder.media_dir, now=app.now())
-            out.append(clip_dict(c, app.show_time(campaign), campaign.guardian_age))
+        got = add_clips(s, campaign, [(Path(f), sender) for f in files], media_dir=app.folder.media_dir,
+                        now=app.now())
+        out = [clip_dict(c, app.show_time(campaign), campaign.guardian_age) for c in got]
     if as_json:
         emit_json(out)
         return

@@ -9,7 +9,7 @@ import os
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Callable
+from typing import Any, Callable
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -73,57 +73,106 @@ def _media_for(s: Session, stored: Path, media_dir: Path, sha: str, original: st
     return row
 
 
-def add_clip(s: Session, campaign: Campaign, path: Path, sender: Sender, *, media_dir: Path,
-             original_name: str | None = None, now: datetime | None = None) -> Clip:
-    """Take one clip in. A file that is not a usable video is recorded as rejected with its reason."""
-    now = now or datetime.now(timezone.utc)
-    problems = check_sender(sender, campaign.guardian_age)
-    if problems:
-        raise UserError(f"{original_name or Path(path).name}: " + "; ".join(problems) + ".")
+@dataclass
+class Examined:
+    """A clip file looked at (stored, probed, its poster made), before anything is recorded."""
+
+    path: Path
+    name: str
+    sha: str = ""
+    stored: Path | None = None
+    facts: Any = None
+    reason: str = ""  # why it is rejected, if it is
+    poster: Path | None = None
+
+
+def examine(path: Path, *, media_dir: Path, original_name: str | None = None) -> Examined:
+    """The media work of intake: store the original under its hash, decode every frame, make the
+    poster. Touches no database, so it never holds one while it decodes."""
     path = Path(path)
     if not path.is_file():
         raise UserError(f"File not found: {path}.", fix="Check the path.")
-    name = nfc(original_name or path.name)
-    base = dict(campaign_id=campaign.id, original_name=name, participant_name=nfc(sender.participant).strip(),
+    ex = Examined(path, nfc(original_name or path.name))
+    if path.stat().st_size == 0:
+        ex.reason = "the file is empty (0 bytes): the upload did not finish"
+        return ex
+    ex.sha, ex.stored, _ = store_file(path, media_dir, suffix=Path(ex.name).suffix)
+    try:
+        ex.facts = probe_clip(ex.stored)
+    except ClipRejected as exc:
+        ex.reason = str(exc)
+        return ex
+    poster = media_dir / POSTERS / f"{ex.sha}.jpg"
+    try:
+        poster_frame(ex.stored, poster, at=min(1.0, ex.facts.duration / 3))
+        ex.poster = poster
+    except Exception:  # a poster is a convenience: the clip itself decoded fine
+        ex.poster = None
+    return ex
+
+
+def record(s: Session, campaign: Campaign, ex: Examined, sender: Sender, *, media_dir: Path,
+           now: datetime | None = None) -> Clip:
+    """Record an examined clip (a short write): pending, rejected with its reason, or a
+    duplicate of the clip first sent with the same file."""
+    now = now or datetime.now(timezone.utc)
+    base = dict(campaign_id=campaign.id, original_name=ex.name, participant_name=nfc(sender.participant).strip(),
                 school=nfc(sender.school).strip(), class_name=nfc(sender.class_name).strip(), age=sender.age,
                 consent=Consent(sender.consent), guardian_name=nfc(sender.guardian).strip(),
                 display=NameDisplay(sender.display), source=sender.source, received_at=now)
-    if path.stat().st_size == 0:
-        clip = Clip(sha256="", status=ClipStatus.rejected, reason="the file is empty (0 bytes): the upload did not finish",
-                    **base)
+    if not ex.sha:
+        clip = Clip(sha256="", status=ClipStatus.rejected, reason=ex.reason, **base)
         s.add(clip)
         s.flush()
         return clip
-    sha, stored, _ = store_file(path, media_dir, suffix=Path(name).suffix)
-    first = s.scalar(select(Clip).where(Clip.campaign_id == campaign.id, Clip.sha256 == sha,
+    first = s.scalar(select(Clip).where(Clip.campaign_id == campaign.id, Clip.sha256 == ex.sha,
                                         Clip.duplicate_of_id.is_(None)).order_by(Clip.id))
     if first is not None:
-        clip = Clip(sha256=sha, status=ClipStatus.rejected, duplicate_of_id=first.id, media_id=first.media_id,
+        clip = Clip(sha256=ex.sha, status=ClipStatus.rejected, duplicate_of_id=first.id, media_id=first.media_id,
                     reason=f"the same file as clip {first.id} (sent again)", probe=first.probe, **base)
         s.add(clip)
         s.flush()
         if first.media_id is None:
-            _drop_if_unused(s, stored, sha, media_dir)
+            _drop_if_unused(s, ex.stored, ex.sha, media_dir)
         return clip
-    try:
-        facts = probe_clip(stored)
-    except ClipRejected as exc:
-        clip = Clip(sha256=sha, status=ClipStatus.rejected, reason=str(exc), **base)
+    if ex.reason:
+        clip = Clip(sha256=ex.sha, status=ClipStatus.rejected, reason=ex.reason, **base)
         s.add(clip)
         s.flush()
-        _drop_if_unused(s, stored, sha, media_dir)
+        _drop_if_unused(s, ex.stored, ex.sha, media_dir)
         return clip
-    media = _media_for(s, stored, media_dir, sha, name, facts)
-    clip = Clip(sha256=sha, media_id=media.id, status=ClipStatus.pending, probe=facts.as_dict(), **base)
+    media = _media_for(s, ex.stored, media_dir, ex.sha, ex.name, ex.facts)
+    clip = Clip(sha256=ex.sha, media_id=media.id, status=ClipStatus.pending, probe=ex.facts.as_dict(),
+                poster_relpath=str(ex.poster.relative_to(media_dir)) if ex.poster else None, **base)
     s.add(clip)
     s.flush()
-    poster = media_dir / POSTERS / f"{sha}.jpg"
-    try:
-        poster_frame(stored, poster, at=min(1.0, facts.duration / 3))
-        clip.poster_relpath = str(poster.relative_to(media_dir))
-    except Exception:  # a poster is a convenience: the clip itself decoded fine
-        clip.poster_relpath = None
     return clip
+
+
+def add_clip(s: Session, campaign: Campaign, path: Path, sender: Sender, *, media_dir: Path,
+             original_name: str | None = None, now: datetime | None = None) -> Clip:
+    """Take one clip in. A file that is not a usable video is recorded as rejected with its reason.
+    The file is examined before anything is written."""
+    return add_clips(s, campaign, [(Path(path), sender)], media_dir=media_dir, now=now,
+                     names=[original_name])[0]
+
+
+def add_clips(s: Session, campaign: Campaign, files: list[tuple[Path, Sender]], *, media_dir: Path,
+              now: datetime | None = None, progress: Callable[[int], None] | None = None,
+              names: list[str | None] | None = None) -> list[Clip]:
+    """Take clips in: every sender checked, then every file examined (no database write while
+    frames are decoded), then all recorded in one short write."""
+    for path, sender in files:
+        problems = check_sender(sender, campaign.guardian_age)
+        if problems:
+            raise UserError(f"{Path(path).name}: " + "; ".join(problems) + ".")
+    examined = []
+    for i, (path, _sender) in enumerate(files):
+        examined.append(examine(path, media_dir=media_dir, original_name=(names or [None] * len(files))[i]))
+        if progress:
+            progress(1)
+    return [record(s, campaign, ex, sender, media_dir=media_dir, now=now)
+            for ex, (_path, sender) in zip(examined, files)]
 
 
 def _drop_if_unused(s: Session, stored: Path, sha: str, media_dir: Path) -> None:
@@ -198,12 +247,7 @@ def read_manifest(path: Path, folder: Path, guardian_age: int) -> list[tuple[Pat
 def import_folder(s: Session, campaign: Campaign, folder: Path, manifest: Path, *, media_dir: Path,
                   progress: Callable[[int], None] | None = None) -> list[Clip]:
     rows = read_manifest(manifest, folder, campaign.guardian_age)
-    clips = []
-    for file, sender in rows:
-        clips.append(add_clip(s, campaign, file, sender, media_dir=media_dir))
-        if progress:
-            progress(1)
-    return clips
+    return add_clips(s, campaign, rows, media_dir=media_dir, progress=progress)
 
 
 # --- review ---------------------------------------------------------------------------------

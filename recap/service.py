@@ -96,17 +96,18 @@ def publish_recap(s: Session, campaign: Campaign, file: Path, *, at: str | datet
     posts = []
     title = f"Nhìn lại: {campaign.name}"
     source = recap_source(s, file)
+    zalo_file = file
+    if zalo and file.stat().st_size > L.ZALO_VIDEO.max_bytes:
+        # Encoded before anything is written: the database is never held during media work.
+        zalo_file = file.with_name(file.stem + "-zalo.mp4")
+        size_capped(file, zalo_file, int(L.ZALO_VIDEO.max_bytes * 0.95), probe(file).duration or 60)
     if others:
         inp = P.PostInput(text=body, title=title, media=str(file), at=at, now=now_flag,
                           to=",".join(str(c.id) for c in others), source=source)
         post, _ = P.add_post(s, campaign, inp, media_dir=media_dir, base_dir=Path.cwd(), now=now)
         posts.append(post.id)
     if zalo:
-        target = file
-        if file.stat().st_size > L.ZALO_VIDEO.max_bytes:
-            target = file.with_name(file.stem + "-zalo.mp4")
-            size_capped(file, target, int(L.ZALO_VIDEO.max_bytes * 0.95), probe(file).duration or 60)
-        inp = P.PostInput(text=body, title=title, media=str(target), at=at, now=now_flag,
+        inp = P.PostInput(text=body, title=title, media=str(zalo_file), at=at, now=now_flag,
                           to=",".join(str(c.id) for c in zalo), source=source)
         post, _ = P.add_post(s, campaign, inp, media_dir=media_dir, base_dir=Path.cwd(), now=now)
         posts.append(post.id)

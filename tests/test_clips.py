@@ -199,3 +199,82 @@ def test_bad_manifest_refused_whole(loa, phone, tmp_path):
     assert "line 3: file 'missing.mp4' is not in" in r.output
     assert "line 4:" in r.output and "listed twice" in r.output
     assert json.loads(loa("clips", "list", "--json").output) == []
+
+
+def _ten_clips(d: Path) -> Path:
+    d.mkdir()
+    lines = ["file,participant,school,age,consent"]
+    for i in range(10):
+        make_video(d / f"clip{i}.mp4", size="360x640", seconds=2.5 + 0.1 * i)  # ten different files
+        lines.append(f"clip{i}.mp4,Học sinh {i},THCS Kon Chiêng,17,self")
+    (d / "danh-sach.csv").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return d
+
+
+def test_no_database_write_is_held_while_frames_are_decoded(loa, tmp_path, monkeypatch):
+    """Every clip is examined before anything is recorded: while a clip is decoded, another
+    process can take SQLite's write lock at once (before: the lock was held from the first clip's
+    row to the last clip's decode)."""
+    import sqlite3
+
+    import recap.intake as intake
+
+    folder = _ten_clips(tmp_path / "gui-ve")
+    db = loa.folder / "loa.db"
+    locked, probed = [], []
+    real = intake.probe_clip
+
+    def probe_and_try_the_lock(path):
+        probed.append(path)
+        other = sqlite3.connect(db, timeout=0)
+        try:
+            other.execute("BEGIN IMMEDIATE")
+            other.rollback()
+        except sqlite3.OperationalError as exc:
+            locked.append(str(exc))
+        finally:
+            other.close()
+        return real(path)
+
+    monkeypatch.setattr(intake, "probe_clip", probe_and_try_the_lock)
+    r = loa("clips", "import", str(folder), "--manifest", str(folder / "danh-sach.csv"))
+    assert r.exit_code == 0, r.output
+    assert "10 clips: 10 awaiting review" in r.output
+    assert len(probed) == 10 and locked == []
+
+
+def test_loa_run_publishes_while_clips_are_imported(loa, tmp_path):
+    """`loa run` publishing while `loa clips import` takes ten clips: no "database is locked",
+    every delivery published on its first attempt."""
+    import os
+    import sys
+
+    from connectors.sandbox import Sandbox, SandboxServer
+    from content_queue.models import Delivery
+    from loa import settings
+
+    folder = _ten_clips(tmp_path / "gui-ve")
+    with SandboxServer(Sandbox(processing_seconds=0.1)) as server:
+        creds = server.sandbox.new_account("facebook")
+        (tmp_path / "fb.json").write_text(json.dumps(creds))
+        env = {**os.environ, "LOA_API_BASE": server.base, "LOA_HOME": str(loa.folder)}
+        assert subprocess.run([sys.executable, "-m", "loa", "channel", "add", "facebook", "--name", "fanpage",
+                               "--credentials", str(tmp_path / "fb.json")], env=env, capture_output=True).returncode == 0
+        for i in range(10):
+            subprocess.run([sys.executable, "-m", "loa", "post", "add", "--text", f"Đăng trong lúc nhập {i}",
+                            "--now", "--to", "facebook"], env=env, check=True, capture_output=True)
+        importing = subprocess.Popen([sys.executable, "-m", "loa", "clips", "import", str(folder), "--manifest",
+                                      str(folder / "danh-sach.csv")], env=env, stdout=subprocess.PIPE,
+                                     stderr=subprocess.STDOUT, text=True)
+        running = subprocess.run([sys.executable, "-m", "loa", "run", "--until-idle", "--timeout", "120"], env=env,
+                                 capture_output=True, text=True)
+        imported = importing.communicate(timeout=300)[0]
+        assert importing.returncode == 0 and "10 clips: 10 awaiting review" in imported, imported
+        assert running.returncode == 0, running.stdout + running.stderr
+        assert "database is locked" not in running.stdout + running.stderr + imported
+        with settings.find(loa.folder).sessions() as s:
+            rows = list(s.query(Delivery))
+            assert len(rows) == 10
+            assert all(d.state.value == "published" and d.attempt_count == 1 for d in rows), \
+                [(d.state, d.attempt_count, d.last_error) for d in rows]
+        assert server.sandbox.duplicates() == [] and len(server.sandbox.ledger) == 10
