@@ -1,7 +1,8 @@
 """Fault campaign: hundreds of deliveries, a faulty sandbox, and `loa run` killed with SIGKILL.
 
 The sandbox fails calls the way the platforms do (5xx, 429 with Retry-After, timeouts and dropped
-connections *after* the post was made, expired access tokens) while the `loa run` process is
+connections *after* the post was made, expired access tokens), on the reads (status checks,
+listings) as well as the writes, while the `loa run` process is
 killed at random moments and restarted. At the end the sandbox's ledger and loa's database are
 compared:
 
@@ -129,7 +130,7 @@ def run(deliveries: int = 300, kills: int = 6, fault_rate: float = 0.2, seed: in
         env.pop("LOA_DATABASE_URL", None)
         made = setup(folder, server.base, deliveries, env, rng)
         echo(f"{made} posts queued ({deliveries} deliveries) on 7 sandbox accounts; faults at {fault_rate:.0%}")
-        sb.set_faults(fault_rate, delay=1.5, seed=seed)
+        sb.set_faults(fault_rate, delay=1.5, seed=seed, reads=True)
         started = time.monotonic()
         for k in range(kills):
             proc = subprocess.Popen([sys.executable, "-m", "loa", "run", "--quiet"], env=env, cwd=folder,
@@ -148,6 +149,13 @@ def run(deliveries: int = 300, kills: int = 6, fault_rate: float = 0.2, seed: in
         result["seconds"] = round(time.monotonic() - started, 1)
         result["kills"] = kills
         result["calls"] = len(sb.calls)
+        with sb.lock:
+            fired = list(sb.faults.fired)
+        after = [f for f in fired if f["kind"] in ("timeout_after", "drop_after")]
+        result["faults"] = {"fired": len(fired), "by_kind": dict(Counter(f["kind"] for f in fired)),
+                            "answers_lost_on_reads": sum(f.get("read", False) for f in after),
+                            "answers_lost_on_writes": sum(not f.get("read", False) for f in after),
+                            "on_gets": sum(f["method"] == "GET" for f in fired)}
         return result
 
 
@@ -163,6 +171,10 @@ def main() -> None:
     print(f"\n{r['deliveries']} deliveries, {r['kills']} SIGKILLs, {r['calls']} platform calls, {r['seconds']} s: "
           f"published twice {r['published_twice']}, lost {r['lost']}, untracked {r['untracked']}, "
           f"recorded published but not on the platform {r['published_but_not_on_platform']}")
+    f = r["faults"]
+    print(f"faults fired {f['fired']} ({', '.join(f'{k} {v}' for k, v in sorted(f['by_kind'].items()))}); "
+          f"answers lost after the call: {f['answers_lost_on_writes']} on writes, {f['answers_lost_on_reads']} on "
+          f"reads; {f['on_gets']} faults on GET reads")
 
 
 if __name__ == "__main__":

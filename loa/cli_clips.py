@@ -247,7 +247,12 @@ def withdraw(app: App, clip_id: int, delete_media: bool) -> None:
     from recap.intake import withdraw as do
 
     with app.session() as s:
-        _, deleted = do(s, app.campaign(s), clip_id, delete_media=delete_media, media_dir=app.folder.media_dir)
+        w = do(s, app.campaign(s), clip_id, delete_media=delete_media, media_dir=app.folder.media_dir)
+        also, deleted, kept, recaps = w.also, w.deleted, w.kept_because, w.recaps
     click.echo(f"clip {clip_id}: withdrawn" + ("; its video was erased from the media store" if deleted else ""))
+    if also:
+        click.echo(f"  the same file was also sent as clip(s) {', '.join(map(str, also))}: withdrawn too")
     if delete_media and not deleted:
-        warn("the video is still used elsewhere (another clip, a post or a recap), so it was kept in the store")
+        warn(f"the video was kept in the store: {kept or 'it is not in the store'}")
+    for r in recaps:
+        warn(f"recap {r['recap']} contains it and is public: take it down on the platform: " + ", ".join(r["links"]))

@@ -301,20 +301,36 @@ def record_consent(s: Session, campaign: Campaign, clip_id: int, consent: str, g
     return clip
 
 
-def withdraw(s: Session, campaign: Campaign, clip_id: int, *, delete_media: bool, media_dir: Path) -> tuple[Clip, bool]:
-    """Withdraw a clip from every later recap; with ``delete_media`` erase its file and poster
-    from the store unless something else still uses them."""
+@dataclass
+class Withdrawal:
+    clip: Clip
+    also: list[int]  # the same participant's other rows for the same file, withdrawn with it
+    deleted: bool  # the video and its poster were erased from the store
+    kept_because: str  # why the video stays in the store, if it does
+    recaps: list[dict[str, Any]]  # published recaps that contain it: {"recap": id, "links": [...]}
+
+
+def withdraw(s: Session, campaign: Campaign, clip_id: int, *, delete_media: bool, media_dir: Path) -> Withdrawal:
+    """Withdraw a clip from every later recap. With ``delete_media`` its file and poster are erased
+    from the store, and every other row for the same file (the participant sent it twice) is
+    withdrawn with it; only a post queued with that very file keeps it. The published recaps that
+    contain it are listed, so the officer can take them down on the platforms."""
     clip = get_clip(s, campaign, clip_id)
-    clip.status, clip.reason = ClipStatus.withdrawn, "withdrawn at the participant's request"
-    deleted = False
-    if delete_media and clip.media_id is not None:
-        media = s.get(Media, clip.media_id)
-        others = s.scalar(select(Clip.id).where(Clip.media_id == media.id, Clip.id != clip.id,
-                                                Clip.status != ClipStatus.withdrawn))
+    rows = [clip]
+    if delete_media and clip.sha256:
+        rows = list(s.scalars(select(Clip).where(Clip.campaign_id == campaign.id, Clip.sha256 == clip.sha256)))
+    for c in rows:
+        c.status, c.reason = ClipStatus.withdrawn, "withdrawn at the participant's request"
+    deleted, kept = False, ""
+    media = s.get(Media, clip.media_id) if delete_media and clip.media_id is not None else None
+    if media is not None:
         in_posts = s.scalar(select(Post.id).where(Post.media_id == media.id))
         in_recaps = s.scalar(select(Recap.id).where(Recap.media_id == media.id))
-        if not (others or in_posts or in_recaps):
-            for rel in (media.relpath, clip.poster_relpath):
+        if in_posts or in_recaps:
+            kept = f"post {in_posts} is queued with this very file" if in_posts else f"it is recap {in_recaps}'s file"
+        else:
+            posters = {c.poster_relpath for c in s.scalars(select(Clip).where(Clip.media_id == media.id))}
+            for rel in {media.relpath, *posters}:
                 if rel:
                     f = media_dir / rel
                     if f.exists():
@@ -322,6 +338,24 @@ def withdraw(s: Session, campaign: Campaign, clip_id: int, *, delete_media: bool
                         f.unlink()
             for c in s.scalars(select(Clip).where(Clip.media_id == media.id)):
                 c.media_id, c.poster_relpath = None, None
+            s.flush()
             s.delete(media)
             deleted = True
-    return clip, deleted
+    ids = {c.id for c in rows}
+    return Withdrawal(clip, sorted(ids - {clip.id}), deleted, kept, published_recaps_with(s, campaign, ids))
+
+
+def published_recaps_with(s: Session, campaign: Campaign, clip_ids: set[int]) -> list[dict[str, Any]]:
+    """The recaps made with any of ``clip_ids`` that went out, with their public links."""
+    from content_queue.models import Delivery, DeliveryState
+
+    out = []
+    for recap in s.scalars(select(Recap).where(Recap.campaign_id == campaign.id).order_by(Recap.id)):
+        if not clip_ids & set((recap.clip_ids or {}).get("ids", [])):
+            continue
+        links = list(s.scalars(select(Delivery.remote_url).join(Post, Post.id == Delivery.post_id).where(
+            Post.campaign_id == campaign.id, Post.source == f"recap {recap.id}",
+            Delivery.state == DeliveryState.published)))
+        if links:
+            out.append({"recap": recap.id, "links": [u for u in links if u]})
+    return out

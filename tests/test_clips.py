@@ -278,3 +278,38 @@ def test_loa_run_publishes_while_clips_are_imported(loa, tmp_path):
             assert all(d.state.value == "published" and d.attempt_count == 1 for d in rows), \
                 [(d.state, d.attempt_count, d.last_error) for d in rows]
         assert server.sandbox.duplicates() == [] and len(server.sandbox.ledger) == 10
+
+
+def test_withdraw_erases_a_file_sent_twice_and_names_public_recaps(loa, phone, channels):
+    """A participant sent the same clip twice and later withdraws: both rows are withdrawn, the
+    video leaves the store, and the published recap that contains it is named with its link."""
+    from datetime import datetime, timezone
+
+    from sqlalchemy import select
+
+    from content_queue.models import Campaign, Channel, Delivery, DeliveryState, Post, Recap
+    from loa import settings
+
+    add = ("--participant", "Lan", "--age", "19", "--consent", "self", "--json")
+    first = json.loads(loa("clips", "add", str(phone["silent"]), *add).output)[0]
+    again = json.loads(loa("clips", "add", str(phone["silent"]), *add).output)[0]
+    assert again["status"] == "rejected" and "same file as clip" in again["reason"]
+    with settings.find(loa.folder).sessions.begin() as s:
+        campaign = s.scalars(select(Campaign)).one()
+        s.add(Recap(campaign_id=campaign.id, clip_ids={"ids": [first["id"]]}))
+        s.flush()
+        post = Post(campaign_id=campaign.id, text="Nhìn lại", due_at=datetime.now(timezone.utc), source="recap 1")
+        s.add(post)
+        s.flush()
+        ch = s.scalars(select(Channel)).first()
+        s.add(Delivery(post_id=post.id, channel_id=ch.id, state=DeliveryState.published, due_at=post.due_at,
+                       remote_url="https://www.facebook.com/reel/42"))
+    r = loa("clips", "withdraw", str(again["id"]), "--delete-media")
+    assert r.exit_code == 0, r.output
+    assert "erased from the media store" in r.output
+    assert f"also sent as clip(s) {first['id']}: withdrawn too" in r.output
+    assert "recap 1 contains it and is public" in r.output and "https://www.facebook.com/reel/42" in r.output
+    assert not list((loa.folder / "media").rglob("*.mp4")) and not list((loa.folder / "media").rglob("*.jpg"))
+    for c in (first, again):
+        assert json.loads(loa("clips", "show", str(c["id"]), "--json").output)["status"] == "withdrawn"
+    assert phone["silent"].exists()

@@ -37,6 +37,7 @@ class Faults:
     kinds: tuple[str, ...] = ()
     delay: float = 3.0  # how long a "timeout after" answer is held back
     queued: list[dict[str, Any]] = field(default_factory=list)  # deterministic: the next matching calls
+    reads: bool = False  # random "after" faults strike reads too (a status read whose answer is lost)
     fired: list[dict[str, Any]] = field(default_factory=list)  # every fault that was served, for tests
     slow: list[dict[str, Any]] = field(default_factory=list)  # calls whose body is read slowly
 
@@ -116,12 +117,13 @@ class Sandbox:
             return n
 
     # --- faults ---------------------------------------------------------------------------
-    def set_faults(self, rate: float = 0.0, kinds=FAULT_KINDS, delay: float | None = None, seed: int | None = None) -> None:
+    def set_faults(self, rate: float = 0.0, kinds=FAULT_KINDS, delay: float | None = None, seed: int | None = None,
+                   reads: bool = False) -> None:
         with self.lock:
             unknown = set(kinds) - set(FAULT_KINDS)
             if unknown:
                 raise ValueError(f"unknown fault kinds {unknown}")
-            self.faults.rate, self.faults.kinds = float(rate), tuple(kinds)
+            self.faults.rate, self.faults.kinds, self.faults.reads = float(rate), tuple(kinds), bool(reads)
             if delay is not None:
                 self.faults.delay = float(delay)
             if seed is not None:
@@ -161,14 +163,16 @@ class Sandbox:
                     q["times"] -= 1
                     if q["times"] <= 0:
                         self.faults.queued.remove(q)
-                    self.faults.fired.append({"kind": q["kind"], "path": path, "method": method, "queued": True})
+                    self.faults.fired.append({"kind": q["kind"], "path": path, "method": method, "queued": True,
+                                              "read": not effect})
                     return q["kind"]
-            if stage == "after" and not effect:
+            if stage == "after" and not effect and not self.faults.reads:
                 return None
             kinds = [k for k in self.faults.kinds if k in kinds_of_stage]
             if kinds and self.faults.rate and self.rng.random() < self.faults.rate:
                 kind = self.rng.choice(kinds)
-                self.faults.fired.append({"kind": kind, "path": path, "method": method, "queued": False})
+                self.faults.fired.append({"kind": kind, "path": path, "method": method, "queued": False,
+                                          "read": stage == "after" and not effect})
                 return kind
         return None
 
