@@ -170,6 +170,7 @@ def test_published_exactly_once_under_fault(server, sandbox, platform, kind, fau
     item = item_for(platform, kind, video12 if kind == "video" else None, text)
     sandbox.queue_fault(fault, PUBLISH_CALL[(platform, kind)])
     r = publish_with_recovery(channel, item)
+    assert sandbox.fired(PUBLISH_CALL[(platform, kind)], fault), "the fault never struck"
     assert r.status == "published"
     assert len(published(sandbox, platform, text)) == 1, sandbox.ledger
     assert all(s not in line for line in logs.lines for s in channel.secrets())
@@ -193,9 +194,11 @@ def test_outcome_unknown_is_raised_not_guessed(server, sandbox, platform, video1
 def test_429_says_when_to_retry(server, sandbox, platform, video12):
     channel = Channel(server, platform)
     sandbox.queue_fault("429", "")
-    with pytest.raises(RetryLater):
+    with pytest.raises(RetryLater) as got:
         channel.connector().publish(item_for(platform, "video", video12, "x"))
-    assert sandbox.ledger == []
+    assert sandbox.ledger == [] and sandbox.fired("", "429")
+    # the wait is the platform's Retry-After (Facebook, TikTok); Zalo sends none: loa waits a minute
+    assert got.value.retry_after == {"facebook": 2.0, "tiktok": 2.0, "zalo": 60.0}[platform]
 
 
 @pytest.mark.parametrize("platform", PLATFORMS)

@@ -184,5 +184,27 @@ def test_portal_link_and_qr(loa):
     assert url.startswith("https://video.example.org/c/") and len(url.rsplit("/", 1)[1]) >= 20
     qr = loa.folder / "portal-qr.png"
     assert Image.open(qr).size[0] > 200
+    assert _qr_modules(qr) == _modules_of(url)  # the picture carries exactly the printed link
+    assert _qr_modules(qr) != _modules_of(url + "x")
     again = loa("portal", "link", "--public-url", "https://video.example.org").output.splitlines()[0]
     assert again == url  # the token is made once and kept
+
+
+def _qr_modules(png, box: int = 12, border: int = 4) -> list[list[bool]]:
+    """Read the QR code's dark and light modules off the picture (the centre pixel of each box)."""
+    from PIL import Image
+
+    img = Image.open(png).convert("L")
+    n = img.size[0] // box - 2 * border
+    return [[img.getpixel(((border + x) * box + box // 2, (border + y) * box + box // 2)) < 128 for x in range(n)]
+            for y in range(n)]
+
+
+def _modules_of(text: str) -> list[list[bool]]:
+    """The modules a QR code of ``text`` has (its matrix, without the quiet zone)."""
+    import qrcode
+
+    q = qrcode.QRCode(border=0)
+    q.add_data(text)
+    q.make(fit=True)
+    return [list(row) for row in q.get_matrix()]

@@ -132,15 +132,22 @@ def test_bounded_attempts_then_failed_with_reason(world, clock):
 def test_no_answer_after_posting_is_reconciled_not_reposted(world, clock, fault, platform):
     world.add_channel(platform, platform)
     [d] = world.post(f"Im lặng {fault} {platform}", platform)
-    world.sandbox.queue_fault(fault, "feed" if platform == "facebook" else "article/create")
+    call = "feed" if platform == "facebook" else "article/create"
+    world.sandbox.queue_fault(fault, call)
     eng = world.engine()
     eng.run_pass()
-    assert world.delivery(d).state in (S.unknown, S.published, S.processing)
+    assert world.sandbox.fired(call, fault), "the fault never struck"
+    assert world.delivery(d).state is S.unknown  # the answer was lost: loa does not guess
     for _ in range(4):
         clock.advance(seconds=10)
         eng.run_pass()
     assert world.delivery(d).state is S.published
     assert len(world.ledger(f"Im lặng {fault} {platform}")) == 1
+    with world.sessions() as s:
+        from content_queue.models import Attempt
+
+        assert [a.action for a in s.query(Attempt).filter_by(delivery_id=d).order_by(Attempt.id)][:2] == \
+            ["publish", "reconcile"]
 
 
 def test_tiktok_last_chunk_timeout_reconciled(world, clock, reel):
@@ -149,6 +156,7 @@ def test_tiktok_last_chunk_timeout_reconciled(world, clock, reel):
     world.sandbox.queue_fault("timeout_after", "open-upload")
     eng = world.engine()
     eng.run_pass()
+    assert world.sandbox.fired("open-upload", "timeout_after") and world.delivery(d).state is S.unknown
     for _ in range(4):
         clock.advance(seconds=10)
         eng.run_pass()

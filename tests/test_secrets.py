@@ -59,3 +59,42 @@ def test_cli_log_file_never_holds_tokens(loa, channels):
             if "token" in key or "secret" in key:
                 assert value not in log
     assert "token was ***" in log
+
+
+def test_no_token_in_a_fresh_loa_run_log(loa, tmp_path):
+    """In a fresh process (nothing registered in this one's memory), `loa -v run` publishes to
+    the three sandbox platforms from expired tokens, so every token is refreshed and new ones
+    arrive: none of the old or new tokens, nor any app secret, is in its log file or output."""
+    import json
+    import os
+    import subprocess
+    import sys
+
+    from connectors.sandbox import Sandbox, SandboxServer
+
+    with SandboxServer(Sandbox(processing_seconds=0.1)) as server:
+        sb = server.sandbox
+        env = {**os.environ, "LOA_API_BASE": server.base, "LOA_HOME": str(loa.folder), "LOA_FOLLOW_EVERY": "0.2"}
+        given = []
+        for platform in ("facebook", "zalo", "tiktok"):
+            creds = sb.new_account(platform, expired=True)
+            given.append(creds)
+            (tmp_path / f"{platform}.json").write_text(json.dumps(creds))
+            extra = ["--cover-url", "https://example.org/bia.jpg"] if platform == "zalo" else []
+            subprocess.run([sys.executable, "-m", "loa", "channel", "add", platform, "--name", platform,
+                            "--credentials", str(tmp_path / f"{platform}.json"), *extra],
+                           env=env, check=True, capture_output=True)
+        subprocess.run([sys.executable, "-m", "loa", "post", "add", "--text", "Bí mật an toàn", "--now",
+                        "--to", "facebook,zalo"], env=env, check=True, capture_output=True)
+        out = subprocess.run([sys.executable, "-m", "loa", "-v", "run", "--until-idle", "--timeout", "60"],
+                             env=env, capture_output=True, text=True)
+        assert out.returncode == 0, out.stderr
+        with sb.lock:
+            issued = [t.value for t in sb.tokens.values()]
+    secrets = issued + [v for c in given for k, v in c.items() if "token" in k or "secret" in k]
+    log = (loa.folder / "logs" / "loa.log").read_text(encoding="utf-8")
+    assert "graph.facebook.com" in log and "openapi.zalo.me" in log  # the calls were logged
+    assert "credentials refreshed and stored" in log  # new tokens came in during the run
+    for text in (log, out.stdout, out.stderr):
+        leaked = [s for s in secrets if s in text]
+        assert leaked == []
