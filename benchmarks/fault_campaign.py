@@ -114,7 +114,7 @@ def run(deliveries: int = 300, kills: int = 6, fault_rate: float = 0.2, seed: in
 
     import requests
 
-    from connectors.sandbox import Sandbox, SandboxServer
+    from sandbox import Sandbox, SandboxServer
 
     rng = random.Random(seed)
     tmp = Path(workdir or tempfile.mkdtemp(prefix="loa-faults-"))

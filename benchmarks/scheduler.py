@@ -56,7 +56,7 @@ def pct(values: list[float], p: float) -> float:
 def dispatch_lag(tmp: Path) -> None:
     from zoneinfo import ZoneInfo
 
-    from connectors.sandbox import Sandbox, SandboxServer
+    from sandbox import Sandbox, SandboxServer
 
     with SandboxServer(Sandbox(processing_seconds=0)) as server:
         env = {**os.environ, "LOA_API_BASE": server.base}
@@ -102,7 +102,7 @@ def reference_http(server, n: int = 500) -> float:
 
 
 def throughput(tmp: Path) -> None:
-    from connectors.sandbox import Sandbox, SandboxServer
+    from sandbox import Sandbox, SandboxServer
 
     results = []
     setups = [("SQLite", 1, None)]

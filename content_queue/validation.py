@@ -86,6 +86,12 @@ def zalo_description(draft: Draft) -> tuple[str, bool]:
     return para, False
 
 
+def max_video_bytes(platform: str) -> int | None:
+    """The largest video ``platform`` takes on its plainest route (Zalo: 50 MB), or None."""
+    rules = {L.ZALO: L.ZALO_VIDEO, L.TIKTOK: L.TIKTOK_VIDEO, L.FACEBOOK: L.FACEBOOK_VIDEO}.get(platform)
+    return rules.max_bytes if rules else None
+
+
 def is_reel(media: MediaFacts | None) -> bool:
     """Does this video go to Facebook as a Reel (vertical 9:16, 3-90 s, 24-60 fps, >= 540x960)?"""
     if media is None or media.kind != "video" or not media.width or not media.height:

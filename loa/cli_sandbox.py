@@ -33,7 +33,7 @@ def serve(host: str, port: int, faults: str, seed: int, processing_seconds: floa
       export LOA_API_BASE=http://127.0.0.1:8700
       loa channel add facebook --name thu --credentials <(loa sandbox account facebook)
     """
-    from connectors.sandbox import Sandbox, SandboxServer
+    from sandbox import Sandbox, SandboxServer
 
     sb = Sandbox(seed=seed, processing_seconds=processing_seconds)
     sb.set_faults(LEVELS[faults])

@@ -178,7 +178,7 @@ def run_demo(directory: Path | None) -> tuple[Path, list[dict]]:
 
 
 def _demo(directory: Path | None) -> tuple[Path, list[dict]]:
-    from connectors.sandbox import Sandbox, SandboxServer
+    from sandbox import Sandbox, SandboxServer
 
     started = time.monotonic()
     root = (Path(directory) if directory else Path(tempfile.mkdtemp(prefix="loa-demo-"))).resolve()

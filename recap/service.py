@@ -11,12 +11,11 @@ from typing import Callable
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from connectors import limits as L
 from content_queue import posts as P
 from content_queue.errors import UserError
 from content_queue.media import probe, store_file
 from content_queue.models import Campaign, Media, Recap
-from content_queue.validation import is_reel
+from content_queue.validation import is_reel, max_video_bytes
 
 from .plan import plan_recap
 from .render import Look, RenderCancelled, render, size_capped
@@ -97,10 +96,11 @@ def publish_recap(s: Session, campaign: Campaign, file: Path, *, at: str | datet
     title = f"Nhìn lại: {campaign.name}"
     source = recap_source(s, file)
     zalo_file = file
-    if zalo and file.stat().st_size > L.ZALO_VIDEO.max_bytes:
+    zalo_max = max_video_bytes("zalo")
+    if zalo and file.stat().st_size > zalo_max:
         # Encoded before anything is written: the database is never held during media work.
         zalo_file = file.with_name(file.stem + "-zalo.mp4")
-        size_capped(file, zalo_file, int(L.ZALO_VIDEO.max_bytes * 0.95), probe(file).duration or 60)
+        size_capped(file, zalo_file, int(zalo_max * 0.95), probe(file).duration or 60)
     if others:
         inp = P.PostInput(text=body, title=title, media=str(file), at=at, now=now_flag,
                           to=",".join(str(c.id) for c in others), source=source)

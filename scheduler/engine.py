@@ -249,12 +249,12 @@ class Engine(Claims, Publishing, FollowUp, Maintenance):
     def idle(self) -> bool:
         """Nothing due, waiting or in flight (for `loa run --until-idle`): a delivery whose time
         has come counts until it is settled, also while a budget, a backoff or the backlog's
-        pacing holds it back. Only deliveries no worker can send (their channel removed or to be
-        connected again: `loa status` shows them) are left to the officer."""
+        pacing holds it back. Only deliveries whose channel was removed or must be connected again
+        are left to the officer (`loa status` shows them): nothing moves them until then."""
         now = self.clock()
         blocked = select(Channel.id).where(Channel.active.is_(False) | (Channel.health == ChannelHealth.reconnect))
         with self.sessions() as s:
-            busy = s.scalar(select(func.count()).select_from(Delivery).where(or_(
-                Delivery.state.in_(IN_FLIGHT),
-                and_(Delivery.state.in_(WAITING), Delivery.due_at <= now, Delivery.channel_id.not_in(blocked)))))
+            busy = s.scalar(select(func.count()).select_from(Delivery).where(
+                Delivery.channel_id.not_in(blocked),
+                or_(Delivery.state.in_(IN_FLIGHT), and_(Delivery.state.in_(WAITING), Delivery.due_at <= now))))
         return busy == 0

@@ -6,7 +6,7 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 from connectors.http import Http
-from connectors.sandbox import Sandbox, SandboxServer
+from sandbox import Sandbox, SandboxServer
 from content_queue import channels as ch_service
 from content_queue import posts as post_service
 from content_queue.campaigns import create_campaign

@@ -8,7 +8,7 @@ import requests
 
 from connectors import oauth
 from connectors.http import Http
-from connectors.sandbox import Sandbox, SandboxServer
+from sandbox import Sandbox, SandboxServer
 
 
 @pytest.fixture(scope="module")

@@ -5,7 +5,7 @@ import json
 
 import pytest
 
-from connectors.sandbox import Sandbox, SandboxServer
+from sandbox import Sandbox, SandboxServer
 
 
 @pytest.fixture

@@ -249,7 +249,7 @@ def test_loa_run_publishes_while_clips_are_imported(loa, tmp_path):
     import os
     import sys
 
-    from connectors.sandbox import Sandbox, SandboxServer
+    from sandbox import Sandbox, SandboxServer
     from content_queue.models import Delivery
     from loa import settings
 

@@ -13,7 +13,7 @@ import pytest
 from connectors import CONNECTORS, Answer, CredentialsDead, Item, Media, OutcomeUnknown, Rejected, RetryLater
 from connectors.credentials import Secret
 from connectors.http import Http
-from connectors.sandbox import Sandbox, SandboxServer
+from sandbox import Sandbox, SandboxServer
 from tests.conftest import make_video
 
 PLATFORMS = ["facebook", "zalo", "tiktok"]

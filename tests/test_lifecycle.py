@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from connectors.sandbox import Sandbox, SandboxServer
+from sandbox import Sandbox, SandboxServer
 from content_queue import deliveries as D
 from content_queue import lifecycle
 from content_queue.lifecycle import TRANSITIONS, WAITING, Action, IllegalMove, Outcome, move

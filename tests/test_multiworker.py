@@ -11,7 +11,7 @@ from collections import Counter
 import pytest
 import sqlalchemy as sa
 
-from connectors.sandbox import Sandbox, SandboxServer
+from sandbox import Sandbox, SandboxServer
 from tests.conftest import PG_URL, _pg_schema_url
 
 pytestmark = pytest.mark.skipif(not PG_URL, reason="PostgreSQL not configured: set LOA_TEST_DATABASE_URL")
@@ -85,7 +85,7 @@ def test_a_long_upload_keeps_its_claim(db_url, tmp_path):
     from sqlalchemy import select
 
     from connectors.http import Http
-    from connectors.sandbox import Sandbox, SandboxServer
+    from sandbox import Sandbox, SandboxServer
     from content_queue.models import Attempt, DeliveryState
     from scheduler.engine import Engine, Policy
     from tests.scheduler_helpers import Clock, make_world

@@ -14,7 +14,7 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select
 
-from connectors.sandbox import Sandbox, SandboxServer
+from sandbox import Sandbox, SandboxServer
 from content_queue.models import Attempt, DeliveryState
 from tests.conftest import make_video
 from tests.scheduler_helpers import Clock, make_world

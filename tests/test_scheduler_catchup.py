@@ -6,7 +6,7 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select
 
-from connectors.sandbox import Sandbox, SandboxServer
+from sandbox import Sandbox, SandboxServer
 from content_queue import deliveries as D
 from content_queue.models import Attempt, Campaign, DeliveryState
 from scheduler.runner import Runner

@@ -6,7 +6,7 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from connectors.sandbox import Sandbox, SandboxServer
+from sandbox import Sandbox, SandboxServer
 from content_queue.models import Channel, ChannelHealth, DeliveryState
 from scheduler.engine import Policy
 from tests.conftest import make_video

@@ -70,7 +70,7 @@ def test_no_token_in_a_fresh_loa_run_log(loa, tmp_path):
     import subprocess
     import sys
 
-    from connectors.sandbox import Sandbox, SandboxServer
+    from sandbox import Sandbox, SandboxServer
 
     with SandboxServer(Sandbox(processing_seconds=0.1)) as server:
         sb = server.sandbox

@@ -9,7 +9,7 @@ from typing import Any
 
 from werkzeug.wrappers import Request, Response
 
-from .. import limits as L
+from . import rules as R
 from .app import BLOCK, Sandbox, fb_error, json_response, new_id, path_match, read_body
 
 GRAPH_HOSTS = ("graph.facebook.com", "graph-video.facebook.com")
@@ -112,8 +112,8 @@ def _schedule(sb: Sandbox, r: Request, reel: bool = False) -> tuple[float | None
     if not raw:
         return None, None
     ahead = float(raw) - sb.clock()
-    top = L.FACEBOOK_REEL_SCHEDULE_MAX_SECONDS if reel else L.FACEBOOK_SCHEDULE_MAX_SECONDS
-    if not L.FACEBOOK_SCHEDULE_MIN_SECONDS <= ahead <= top:
+    top = R.FB_REEL_SCHEDULE_LATEST if reel else R.FB_SCHEDULE_LATEST
+    if not R.FB_SCHEDULE_EARLIEST <= ahead <= top:
         return None, fb_error(100, "(#100) The specified scheduled publish time is invalid.", status=400)
     return float(raw), None
 
@@ -125,7 +125,7 @@ def feed(sb: Sandbox, r: Request, page: str, edge: str) -> Response:
     message = r.form.get("message", "")
     if not message and not r.form.get("link"):
         return fb_error(100, "(#100) Requires one of the params: message, link", status=400)
-    if len(message) > L.FACEBOOK_MESSAGE_MAX_CHARS:
+    if len(message) > R.FB_POST_MESSAGE_MAX:
         return fb_error(100, "(#100) Message too long", status=400)
     scheduled, err = _schedule(sb, r)
     if err:
@@ -151,7 +151,7 @@ def photos(sb: Sandbox, r: Request, page: str, edge: str) -> Response:
     if upload is None and not r.form.get("url"):
         return fb_error(324, "(#324) Requires upload file", status=400)
     size, digest = read_body(upload.stream) if upload is not None else (0, "")
-    if size > L.FACEBOOK_PHOTO_MAX_BYTES:
+    if size > R.FB_PHOTO_MAX:
         return fb_error(100, "Photo is too large", status=400, subcode=1366046)
     scheduled, err = _schedule(sb, r)
     if err:
@@ -213,7 +213,7 @@ def video_reels(sb: Sandbox, r: Request, page: str, edge: str) -> Response:
             obj = _new_video(sb, page, reel=True)
         return _usage(sb, page, json_response({
             "video_id": obj["id"],
-            "upload_url": f"{sb.upload_base('rupload.facebook.com')}/video-upload/{L.FACEBOOK_GRAPH_VERSION}/{obj['id']}"}))
+            "upload_url": f"{sb.upload_base('rupload.facebook.com')}/video-upload/{R.GRAPH_VERSION}/{obj['id']}"}))
     if phase == "finish":
         video_id = r.form.get("video_id", "")
         with sb.lock:
@@ -224,7 +224,7 @@ def video_reels(sb: Sandbox, r: Request, page: str, edge: str) -> Response:
                 return fb_error(100, "(#100) The video upload is not complete", status=400)
             if obj.get("finished_at"):
                 return fb_error(100, "(#100) This video has already been published", status=400, subcode=1363130)
-        if not sb._window(f"fb-reels:{page}", L.FACEBOOK_REELS_PER_DAY, 86400):
+        if not sb._window(f"fb-reels:{page}", R.FB_REELS_A_DAY, 86400):
             return fb_error(4, "Reels publishing limit reached (30 per Page per 24 hours)", status=400)
         scheduled, err = _schedule(sb, r, reel=True)
         if err:

@@ -7,7 +7,7 @@ from typing import Any
 
 from werkzeug.wrappers import Request, Response
 
-from .. import limits as L
+from . import rules as R
 from .app import Sandbox, json_response, new_id, read_body, redirect_with, s256
 
 VERIFY_PROCESSING_TIMES = 1  # the first verify of each token answers -214
@@ -103,11 +103,11 @@ def _check_article(body: dict[str, Any], oa: str, sb: Sandbox) -> Response | Non
         return err(-201, "type must be normal or video")
     if not title:
         return err(-201, "title is required")
-    if len(title) > L.ZALO_TITLE_MAX_CHARS:
+    if len(title) > R.ZALO_TITLE_MAX:
         return err(-210, "title is over 150 characters")
-    if len(body.get("description") or "") > L.ZALO_DESCRIPTION_MAX_CHARS:
+    if len(body.get("description") or "") > R.ZALO_DESCRIPTION_MAX:
         return err(-210, "description is over 300 characters")
-    if len(body.get("author") or "") > L.ZALO_AUTHOR_MAX_CHARS:
+    if len(body.get("author") or "") > R.ZALO_AUTHOR_MAX:
         return err(-210, "author is over 50 characters")
     if body.get("status", "show") not in ("show", "hide"):
         return err(-201, "status must be show or hide")
@@ -234,7 +234,7 @@ def prepare_video(sb: Sandbox, r: Request) -> Response:
     if not (upload.filename or "").lower().endswith((".mp4", ".avi")):
         return err(-201, "only mp4 and avi are accepted")
     size, digest = read_body(upload.stream)
-    if size > L.ZALO_VIDEO.max_bytes:
+    if size > R.ZALO_VIDEO_MAX:
         return err(-210, "file is over 50MB")
     tok = secrets.token_urlsafe(24)
     with sb.lock:

@@ -8,7 +8,7 @@ from typing import Any
 
 from werkzeug.wrappers import Request, Response
 
-from .. import limits as L
+from . import rules as R
 from .app import BLOCK, Sandbox, _log_id, json_response, new_id, redirect_with, s256
 
 UPLOAD_URL_LIFETIME = 3600
@@ -105,7 +105,7 @@ def creator_info(sb: Sandbox, r: Request) -> Response:
     user, e = _user(sb, r)
     if e:
         return e
-    if not sb._window(f"tt-info:{user}", L.TIKTOK_CREATOR_INFO_PER_MINUTE, 60):
+    if not sb._window(f"tt-info:{user}", R.TT_CREATOR_INFO_A_MINUTE, 60):
         return fail("rate_limit_exceeded", "creator_info: 20 requests per minute", 429)
     u = sb.tiktok_users[user]
     return ok({"creator_avatar_url": "https://p16.tiktokcdn.com/avatar.jpg", "creator_username": u["username"],
@@ -121,17 +121,17 @@ def _check_source(info: dict[str, Any]) -> str | None:
         size, chunk, count = int(info["video_size"]), int(info["chunk_size"]), int(info["total_chunk_count"])
     except (KeyError, TypeError, ValueError):
         return "video_size, chunk_size and total_chunk_count are required"
-    if size <= 0 or size > L.TIKTOK_VIDEO.max_bytes:
+    if size <= 0 or size > R.TT_VIDEO_MAX:
         return "video_size is out of range"
-    if size < L.TIKTOK_CHUNK_MIN:
+    if size < R.TT_CHUNK_MIN:
         if chunk != size or count != 1:
             return "a video under 5 MB must be uploaded whole (chunk_size = video_size, one chunk)"
         return None
-    if not L.TIKTOK_CHUNK_MIN <= chunk <= L.TIKTOK_CHUNK_MAX and not (count == 1 and chunk == size):
+    if not R.TT_CHUNK_MIN <= chunk <= R.TT_CHUNK_MAX and not (count == 1 and chunk == size):
         return "chunk_size must be between 5 MB and 64 MB"
-    if count != size // chunk or not 1 <= count <= L.TIKTOK_MAX_CHUNKS:
+    if count != size // chunk or not 1 <= count <= R.TT_CHUNKS_MAX:
         return "total_chunk_count must be floor(video_size / chunk_size), 1 to 1000"
-    if size - (count - 1) * chunk > L.TIKTOK_LAST_CHUNK_MAX:
+    if size - (count - 1) * chunk > R.TT_LAST_CHUNK_MAX:
         return "the last chunk may be at most 128 MB"
     return None
 
@@ -140,7 +140,7 @@ def _init(sb: Sandbox, r: Request, inbox: bool) -> Response:
     user, e = _user(sb, r)
     if e:
         return e
-    if not sb._window(f"tt-init:{user}", L.TIKTOK_INITS_PER_MINUTE, 60):
+    if not sb._window(f"tt-init:{user}", R.TT_INITS_A_MINUTE, 60):
         return fail("rate_limit_exceeded", "init: 6 requests per minute", 429)
     body = r.get_json(force=True, silent=True) or {}
     u = sb.tiktok_users[user]
@@ -152,7 +152,7 @@ def _init(sb: Sandbox, r: Request, inbox: bool) -> Response:
                         "Unaudited clients can only post to private accounts.", 403)
         if level not in u["privacy"]:
             return fail("privacy_level_option_mismatch", "privacy_level is not one of the creator's options.", 400)
-        if L.utf16_units(post.get("title") or "") > L.TIKTOK_CAPTION_MAX_UTF16:
+        if R.utf16_units(post.get("title") or "") > R.TT_CAPTION_MAX_UTF16:
             return fail("invalid_param", "title is over 2200 UTF-16 runes", 400)
     problem = _check_source(body.get("source_info") or {})
     if problem:
@@ -240,7 +240,7 @@ def status_fetch(sb: Sandbox, r: Request) -> Response:
     user, e = _user(sb, r)
     if e:
         return e
-    if not sb._window(f"tt-status:{user}", L.TIKTOK_STATUS_PER_MINUTE, 60):
+    if not sb._window(f"tt-status:{user}", R.TT_STATUS_A_MINUTE, 60):
         return fail("rate_limit_exceeded", "status: 30 requests per minute", 429)
     publish_id = (r.get_json(force=True, silent=True) or {}).get("publish_id", "")
     with sb.lock:
