@@ -67,7 +67,7 @@ def make_clips(folder: Path, n: int) -> list[tuple[Path, str]]:
 
 def plan_for(clips, per_clip: float):
     from recap.plan import Plan, Segment, loudest_window
-    from recap.probe import probe_clip
+    from content_queue.clip_probe import probe_clip
 
     plan = Plan(size=(1080, 1920))
     schools = ["THCS Kon Chiêng", "Tiểu học Kon Chiêng", "THCS Đak Tơ Pang"]
@@ -211,7 +211,7 @@ def main() -> None:
                 r = subprocess.run([sys.executable, __file__, "--child", kind, "--plan", str(plan_file), "--out", str(out)],
                                    capture_output=True, text=True, check=True, cwd=ROOT)
                 results[kind].append(json.loads(r.stdout.strip().splitlines()[-1]))
-        from recap.probe import probe_clip
+        from content_queue.clip_probe import probe_clip
         from tests.conftest import ffmpeg_exe
 
         for kind in results:

@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import enum
 import logging
+import time
 import unicodedata
 from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
@@ -146,7 +147,8 @@ class Connector(ABC):
 
     def __init__(self, credentials: Mapping[str, Any], settings: Mapping[str, Any] | None = None, *,
                  http: Http | None = None, on_credentials: Callable[[dict[str, Any]], None] | None = None,
-                 progress: Progress | None = None, clock: Callable[[], datetime] | None = None) -> None:
+                 progress: Progress | None = None, clock: Callable[[], datetime] | None = None,
+                 sleep: Callable[[float], None] | None = None, rate_limit_wait: float | None = None) -> None:
         self.credentials = split_credentials(dict(credentials))
         missing = [k for k in self.required if not self.credentials.get(k)]
         if missing:
@@ -157,6 +159,8 @@ class Connector(ABC):
         self.on_credentials = on_credentials
         self.progress = progress
         self.clock = clock or (lambda: datetime.now(timezone.utc))
+        self.sleep = sleep or time.sleep  # between status checks inside one call (Zalo's -214)
+        self.rate_limit_wait = rate_limit_wait  # a rehearsal's wait after a rate limit that names none
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}(account={self.account_id!r})"

@@ -1,7 +1,7 @@
 """The one HTTP helper every platform call goes through.
 
-It sets timeouts and the user agent, redirects platform hosts to ``LOA_API_BASE`` (the local
-sandbox), reads Facebook's usage headers, turns transport failures into the error taxonomy
+It sets timeouts and the user agent, redirects platform hosts to a base address (``LOA_API_BASE``,
+the local sandbox, handed in by loa's settings), reads Facebook's usage headers, turns transport failures into the error taxonomy
 (a failure before the request was sent is :class:`RetryLater`; after a call that can publish was
 sent it is :class:`OutcomeUnknown`), logs every call with its secrets scrubbed, and streams
 request bodies from disk so memory does not grow with the file.
@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import json
 import logging
-import os
 import time
 import uuid
 from dataclasses import dataclass, field
@@ -32,11 +31,7 @@ PLATFORM_HOSTS = frozenset({
 })
 USER_AGENT = "loa/0.1 (+campaign publisher; python-requests)"
 READ_BLOCK = 1024 * 1024
-
-
-def api_base() -> str | None:
-    base = os.environ.get("LOA_API_BASE", "").strip()
-    return base.rstrip("/") or None
+DEFAULT_TIMEOUT = (10.0, 120.0)  # connect, read (seconds): a slow rural line gets two minutes
 
 
 def redirect(url: str, base: str | None) -> str:
@@ -182,12 +177,8 @@ class Http:
 
     def __init__(self, *, base: str | None = None, timeout: tuple[float, float] | None = None,
                  session: requests.Session | None = None, on_usage: Callable[[Usage], None] | None = None) -> None:
-        self.base = base if base is not None else api_base()
-        if timeout is None:
-            connect = float(os.environ.get("LOA_HTTP_CONNECT_TIMEOUT", "10"))
-            read = float(os.environ.get("LOA_HTTP_READ_TIMEOUT", "120"))
-            timeout = (connect, read)
-        self.timeout = timeout
+        self.base = (base or "").rstrip("/") or None  # LOA_API_BASE, handed in by loa's Settings
+        self.timeout = timeout or DEFAULT_TIMEOUT
         self.session = session or requests.Session()
         # No automatic retries: a retried POST could publish twice. Retrying is the scheduler's call.
         self.session.mount("https://", HTTPAdapter(max_retries=0))

@@ -15,8 +15,6 @@ second public copy, and every step can be resumed from the checkpointed state.
 from __future__ import annotations
 
 import html
-import os
-import time
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -30,15 +28,9 @@ OPENAPI = "https://openapi.zalo.me"
 OAUTH_TOKEN = "https://oauth.zaloapp.com/v4/oa/access_token"
 
 TOKEN_ERRORS = {-216, -220, -124}
-# Zalo sends no Retry-After: wait a minute after -32 (rate limit; LOA_ZALO_RATE_LIMIT_WAIT for
-# rehearsals), and an hour after -211 (out of quota).
+# Zalo sends no Retry-After: wait a minute after -32 (rate limit; a rehearsal may set another
+# wait), and an hour after -211 (out of quota).
 RETRY_ERRORS = {-32: 60.0, -211: 3600.0}
-
-
-def _retry_after(code: int | None) -> float | None:
-    if code == -32 and os.environ.get("LOA_ZALO_RATE_LIMIT_WAIT"):
-        return float(os.environ["LOA_ZALO_RATE_LIMIT_WAIT"])
-    return RETRY_ERRORS.get(code)
 PROCESSING_ERROR = -214
 REJECT_HINTS = {
     -201: "a parameter is not valid",
@@ -67,10 +59,6 @@ class ZaloConnector(Connector):
     # answers -214 meanwhile), so its absence proves nothing until this long after the create.
     processing_window = timedelta(minutes=10)
 
-    def __init__(self, *args, sleep=time.sleep, **kwargs) -> None:
-        super().__init__(*args, **kwargs)
-        self.sleep = sleep
-
     @property
     def account_id(self) -> str:
         return str(self.credentials.get("oa_id", ""))
@@ -98,7 +86,8 @@ class ZaloConnector(Connector):
         if code in TOKEN_ERRORS:
             raise TokenExpired(what, platform=self.platform, code=code, status=status)
         if code in RETRY_ERRORS or status >= 500 or status == 429 or code is None:
-            raise RetryLater(what, retry_after=_retry_after(code), platform=self.platform, code=code,
+            wait = self.rate_limit_wait if code == -32 and self.rate_limit_wait is not None else RETRY_ERRORS.get(code)
+            raise RetryLater(what, retry_after=wait, platform=self.platform, code=code,
                              status=status)
         hint = REJECT_HINTS.get(code)
         raise Rejected(what + (f": {hint}." if hint else "."), platform_message=msg, platform=self.platform,

@@ -15,12 +15,55 @@ def displayed_name(clip: Clip) -> str:
     return ""
 
 
-def consent_ok(clip: Clip, guardian_age: int) -> bool:
-    if clip.consent is Consent.none:
+def needs_guardian(age: int | None, guardian_age: int) -> bool:
+    """The rule: under the campaign's guardian age (or of unknown age), a guardian must consent."""
+    return age is None or age < guardian_age
+
+
+def consent_given(age: int | None, consent: Consent | str, guardian: str, guardian_age: int) -> bool:
+    consent = Consent(consent)
+    if consent is Consent.none:
         return False
-    if clip.age is None or clip.age < guardian_age:
-        return clip.consent is Consent.guardian and bool(clip.guardian_name.strip())
+    if needs_guardian(age, guardian_age):
+        return consent is Consent.guardian and bool((guardian or "").strip())
     return True
+
+
+def consent_ok(clip: Clip, guardian_age: int) -> bool:
+    return consent_given(clip.age, clip.consent, clip.guardian_name, guardian_age)
+
+
+def consent_problems(age: int | None, consent: str, guardian: str, guardian_age: int) -> list[str]:
+    """What is wrong with a declared consent (empty when it is well formed; ``none`` is well
+    formed: the clip is kept on record and stays out of public recaps)."""
+    if consent not in {c.value for c in Consent}:
+        return [f"consent {consent!r} must be self, guardian or none"]
+    if consent == Consent.guardian.value and not (guardian or "").strip():
+        return ["guardian consent needs the guardian's name"]
+    if consent == Consent.self_.value and age is not None and needs_guardian(age, guardian_age):
+        return [f"a participant under {guardian_age} cannot consent alone: a guardian must (consent=guardian)"]
+    return []
+
+
+def portal_wording(guardian_age: int) -> dict[str, str]:
+    """The rule as the public upload page says it (the page gets it from here, never a copy)."""
+    return {
+        "minorHint": f"Em dưới {guardian_age} tuổi: cha mẹ hoặc người giám hộ cần đồng ý.",
+        "needGuardian": f"Em dưới {guardian_age} tuổi: cần cha mẹ hoặc người giám hộ đồng ý "
+                        "(ghi tên và đánh dấu xác nhận).",
+        "needSelf": "Hãy đánh dấu xác nhận đồng ý cho phép đăng video.",
+    }
+
+
+def portal_consent(age: int, guardian_age: int, *, self_confirmed: bool, guardian_confirmed: bool,
+                   guardian: str) -> tuple[str, str | None]:
+    """The consent a portal form gives, and the page's refusal if it gives none."""
+    words = portal_wording(guardian_age)
+    if needs_guardian(age, guardian_age):
+        if guardian_confirmed and (guardian or "").strip():
+            return Consent.guardian.value, None
+        return Consent.none.value, words["needGuardian"]
+    return (Consent.self_.value, None) if self_confirmed else (Consent.none.value, words["needSelf"])
 
 
 def publishable(clip: Clip, guardian_age: int) -> bool:

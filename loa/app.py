@@ -26,8 +26,13 @@ class App:
         self.now: Callable[[], datetime] = lambda: datetime.now(timezone.utc)
 
     @cached_property
+    def settings(self) -> settings.Settings:
+        """The LOA_* environment, read once for this command."""
+        return settings.Settings.read()
+
+    @cached_property
     def folder(self) -> settings.Folder:
-        folder = settings.find()
+        folder = settings.find(settings=self.settings)
         settings.setup_logging(folder, self.verbose)
         self._ensure_schema(folder)
         self._remember_secrets(folder)

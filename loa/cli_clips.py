@@ -42,7 +42,8 @@ def clip_dict(c, show, guardian_age: int) -> dict:
 @click.option("--class", "class_name", default="", help="Their class.")
 @click.option("--age", type=int, help="Their age in years.")
 @click.option("--consent", type=CONSENT, required=True,
-              help="Who agreed to publication: self (16 or older), guardian, or none.")
+              help="Who agreed to publication: self (at or above the campaign's guardian age, `loa campaign show`), "
+                   "guardian, or none.")
 @click.option("--guardian", default="", help="The guardian's name (needed with --consent guardian).")
 @click.option("--display", type=DISPLAY, default="first", show_default=True,
               help="How the name is shown in the recap: full name, given name only, or no name.")
@@ -57,7 +58,7 @@ def add(app: App, files, participant, school, class_name, age, consent, guardian
       loa clips add clip.mp4 --participant "Nguyễn Thị Hoa" --school "THCS Kon Chiêng" \\
           --class 8A --age 14 --consent guardian --guardian "Nguyễn Văn Nam"
     """
-    from recap.intake import Sender, add_clips
+    from content_queue.clips import Sender, add_clips
 
     sender = Sender(participant=participant, school=school, class_name=class_name, age=age, consent=consent,
                     guardian=guardian, display=display)
@@ -102,7 +103,7 @@ def import_(app: App, directory: Path, manifest: Path, as_json: bool) -> None:
     Example:
       loa clips import clip-gui-ve/ --manifest clip-gui-ve/danh-sach.csv
     """
-    from recap.intake import import_folder, read_manifest
+    from content_queue.clips import import_folder, read_manifest
 
     with app.session() as s:
         campaign = app.campaign(s)
@@ -133,7 +134,7 @@ def list_(app: App, status: str | None, as_json: bool) -> None:
       loa clips list
       loa clips list --status pending --json
     """
-    from recap.intake import list_clips
+    from content_queue.clips import list_clips
 
     with app.session() as s:
         campaign = app.campaign(s)
@@ -161,7 +162,7 @@ def show(app: App, clip_id: int, as_json: bool) -> None:
     Example:
       loa clips show 3
     """
-    from recap.intake import get_clip
+    from content_queue.clips import get_clip
 
     with app.session() as s:
         campaign = app.campaign(s)
@@ -184,7 +185,7 @@ def approve(app: App, clip_ids) -> None:
     Example:
       loa clips approve 3 4 7
     """
-    from recap.intake import approve as do
+    from content_queue.clips import approve as do
 
     with app.session() as s:
         campaign = app.campaign(s)
@@ -206,7 +207,7 @@ def reject(app: App, clip_id: int, reason: str) -> None:
     Example:
       loa clips reject 5 --reason "Lộ số điện thoại trong video"
     """
-    from recap.intake import reject as do
+    from content_queue.clips import reject as do
 
     with app.session() as s:
         do(s, app.campaign(s), clip_id, reason, app.now())
@@ -225,7 +226,7 @@ def consent(app: App, clip_id: int, consent: str, guardian: str) -> None:
     Example:
       loa clips consent 7 --consent guardian --guardian "Trần Văn Bình"
     """
-    from recap.intake import record_consent
+    from content_queue.clips import record_consent
 
     with app.session() as s:
         record_consent(s, app.campaign(s), clip_id, consent, guardian)
@@ -244,7 +245,7 @@ def withdraw(app: App, clip_id: int, delete_media: bool) -> None:
     Example:
       loa clips withdraw 5 --delete-media
     """
-    from recap.intake import withdraw as do
+    from content_queue.clips import withdraw as do
 
     with app.session() as s:
         w = do(s, app.campaign(s), clip_id, delete_media=delete_media, media_dir=app.folder.media_dir)

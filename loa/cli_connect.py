@@ -57,7 +57,7 @@ def connect(app: App, platform: str, name: str, app_id, app_secret, client_key, 
       loa channel connect zalo --name zalo-oa --app-id 4321 --redirect-uri https://example.org/cb
       loa channel connect tiktok --name tiktok --client-key abc123
     """
-    http = Http()
+    http = app.settings.http()
     state = oauth.new_state()
     try:
         if platform == "facebook":

@@ -1,7 +1,6 @@
 """`loa run`, `loa status`, `loa retry`, `loa resolve`: publishing and seeing what happened."""
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import click
@@ -12,12 +11,10 @@ from .app import App, emit_json, pass_app, table
 
 
 def make_engine(app: App, clock, echo=None):
-    from connectors.http import Http
-    from scheduler.engine import Engine, Policy
+    from scheduler.engine import Engine
 
-    policy = Policy.from_env(os.environ)
-    return Engine(app.folder.sessions, media_dir=app.folder.media_dir, clock=clock, policy=policy, http=Http(),
-                  on_event=echo)
+    return Engine(app.folder.sessions, media_dir=app.folder.media_dir, clock=clock, policy=app.settings.policy(),
+                  http=app.settings.http(), on_event=echo)
 
 
 @click.command("run")
@@ -45,7 +42,7 @@ def run(app: App, once: bool, until_idle: bool, speed: float, timeout: float | N
     """
     from scheduler.runner import Runner, SpeedClock
 
-    if speed != 1.0 and not os.environ.get("LOA_API_BASE"):
+    if speed != 1.0 and not app.settings.api_base:
         raise click.UsageError("--speed is for rehearsals against the sandbox (set LOA_API_BASE).")
     tz = None
     with app.session() as s:

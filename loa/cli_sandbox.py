@@ -48,9 +48,9 @@ def serve(host: str, port: int, faults: str, seed: int, processing_seconds: floa
 
 
 def _base(base: str | None) -> str:
-    import os
+    from .settings import Settings
 
-    base = base or os.environ.get("LOA_API_BASE")
+    base = base or Settings.read().api_base
     if not base:
         raise click.UsageError("Give --base or set LOA_API_BASE to the sandbox's address.")
     return base.rstrip("/")

@@ -145,15 +145,15 @@ def collect_clips(folder: Path) -> Path:
 def publish_all(app_folder: Path, clock, timeout: float = 240.0) -> None:
     """Run the scheduler in accelerated time until every queued delivery is settled."""
     from content_queue.timeutil import show
-    from scheduler.engine import Engine, Policy
+    from scheduler.engine import Engine
     from scheduler.runner import Runner
 
     from . import settings
 
     folder = settings.find(app_folder)
     echo = lambda m: click.echo(f"  [{show(clock(), 'Asia/Ho_Chi_Minh', seconds=True)}] {m}")  # noqa: E731
-    engine = Engine(folder.sessions, media_dir=folder.media_dir, clock=clock, policy=Policy.from_env(os.environ),
-                    on_event=echo)
+    engine = Engine(folder.sessions, media_dir=folder.media_dir, clock=clock, policy=folder.settings.policy(),
+                    http=folder.settings.http(), on_event=echo)
     Runner(engine, clock, echo=click.echo).until_idle(timeout=timeout, all_queued=True)
 
 
@@ -224,7 +224,7 @@ def _demo(directory: Path | None) -> tuple[Path, list[dict]]:
         manifest = collect_clips(root)
         _run(["clips", "import", str(manifest.parent), "--manifest", str(manifest)])
         from . import settings
-        from recap.intake import list_clips
+        from content_queue.clips import list_clips
 
         folder = settings.find(root)
         with folder.sessions() as s:

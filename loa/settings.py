@@ -1,7 +1,10 @@
-"""The campaign folder: ``loa.toml``, the SQLite database and the ``media/`` store.
+"""The campaign folder (``loa.toml``, the SQLite database, the ``media/`` store) and the one
+object that reads loa's environment variables.
 
 Every command finds the folder from ``LOA_HOME`` or from the current directory upwards.
-``LOA_DATABASE_URL`` points it at another database (PostgreSQL for many workers).
+``LOA_DATABASE_URL`` points it at another database (PostgreSQL for many workers). Every
+``LOA_*`` variable is read in one place, :meth:`Settings.read`, once per command; the rest of loa
+is handed the values (the connectors and the scheduler read no environment).
 """
 from __future__ import annotations
 
@@ -19,6 +22,80 @@ from connectors.credentials import ScrubFilter
 from content_queue.errors import UserError
 
 CONFIG_NAME = "loa.toml"
+
+
+@dataclass(frozen=True)
+class Settings:
+    """loa's environment variables, read once. For rehearsals and tests, the timings are seconds.
+
+    ============================  ===========================================================
+    ``LOA_HOME``                  the campaign folder (else: the current directory, upwards)
+    ``LOA_DATABASE_URL``          another database, e.g. ``postgresql://loa@server/loa``
+    ``LOA_API_BASE``              send every platform call to this sandbox address instead
+    ``LOA_HTTP_CONNECT_TIMEOUT``  seconds to connect to a platform (default 10)
+    ``LOA_HTTP_READ_TIMEOUT``     seconds to wait for a platform's answer (default 120)
+    ``LOA_BACKOFF_BASE``          first retry wait, doubled each time (default 30)
+    ``LOA_LEASE_SECONDS``         a worker silent this long has stopped (default 90)
+    ``LOA_FOLLOW_EVERY``          between checks of a video the platform processes (default 15)
+    ``LOA_RECONCILE_EVERY``       first wait before asking again "did it go out?" (default 30)
+    ``LOA_CATCH_UP_SPACING``      between a backlog's posts on one channel (default 120)
+    ``LOA_ZALO_RATE_LIMIT_WAIT``  wait after Zalo's rate-limit answer, which says none (default 60)
+    ============================  ===========================================================
+    """
+
+    home: str = ""
+    database_url: str = ""
+    api_base: str = ""
+    http_connect_timeout: float = 10.0
+    http_read_timeout: float = 120.0
+    backoff_base: float | None = None
+    lease_seconds: float | None = None
+    follow_every: float | None = None
+    reconcile_every: float | None = None
+    catch_up_spacing: float | None = None
+    zalo_rate_limit_wait: float | None = None
+
+    @classmethod
+    def read(cls, environ=None) -> "Settings":
+        env = os.environ if environ is None else environ
+
+        def number(name: str, default=None):
+            raw = (env.get(name) or "").strip()
+            if not raw:
+                return default
+            try:
+                return float(raw)
+            except ValueError:
+                raise UserError(f"{name} is {raw!r}, not a number of seconds.", fix=f"Fix or unset {name}.") from None
+
+        return cls(home=(env.get("LOA_HOME") or "").strip(), database_url=(env.get("LOA_DATABASE_URL") or "").strip(),
+                   api_base=(env.get("LOA_API_BASE") or "").strip().rstrip("/"),
+                   http_connect_timeout=number("LOA_HTTP_CONNECT_TIMEOUT", 10.0),
+                   http_read_timeout=number("LOA_HTTP_READ_TIMEOUT", 120.0),
+                   backoff_base=number("LOA_BACKOFF_BASE"), lease_seconds=number("LOA_LEASE_SECONDS"),
+                   follow_every=number("LOA_FOLLOW_EVERY"), reconcile_every=number("LOA_RECONCILE_EVERY"),
+                   catch_up_spacing=number("LOA_CATCH_UP_SPACING"),
+                   zalo_rate_limit_wait=number("LOA_ZALO_RATE_LIMIT_WAIT"))
+
+    def http(self):
+        """The HTTP helper every platform call goes through, with these settings."""
+        from connectors.http import Http
+
+        return Http(base=self.api_base or None, timeout=(self.http_connect_timeout, self.http_read_timeout))
+
+    def policy(self):
+        """The scheduler's patience, with the rehearsal overrides applied."""
+        from datetime import timedelta
+
+        from scheduler.engine import Policy
+
+        p = Policy()
+        for attr in ("backoff_base", "lease_seconds", "follow_every", "reconcile_every", "zalo_rate_limit_wait"):
+            if getattr(self, attr) is not None:
+                setattr(p, attr, getattr(self, attr))
+        if self.catch_up_spacing is not None:
+            p.catch_up_spacing = timedelta(seconds=self.catch_up_spacing)
+        return p
 DB_NAME = "loa.db"
 MEDIA_DIR = "media"
 
@@ -27,6 +104,7 @@ MEDIA_DIR = "media"
 class Folder:
     root: Path
     config: dict[str, Any] = field(default_factory=dict)
+    settings: Settings = field(default_factory=Settings.read)
 
     @property
     def config_path(self) -> Path:
@@ -46,9 +124,8 @@ class Folder:
 
     @property
     def database_url(self) -> str:
-        env = os.environ.get("LOA_DATABASE_URL")
-        if env:
-            return env
+        if self.settings.database_url:
+            return self.settings.database_url
         configured = self.config.get("store", {}).get("database_url")
         if configured:
             return configured
@@ -68,7 +145,7 @@ class Folder:
         return session_factory(self.engine)
 
 
-def load(root: Path) -> Folder:
+def load(root: Path, settings: Settings | None = None) -> Folder:
     path = root / CONFIG_NAME
     try:
         config = tomllib.loads(path.read_text(encoding="utf-8"))
@@ -76,22 +153,22 @@ def load(root: Path) -> Folder:
         raise UserError(f"{path} is not valid TOML: {exc}.", fix="Fix the file by hand or restore it.") from None
     if "campaign" not in config or "slug" not in config["campaign"]:
         raise UserError(f"{path} names no campaign.", fix='It needs [campaign] slug = "...".')
-    return Folder(root=root, config=config)
+    return Folder(root=root, config=config, settings=settings or Settings.read())
 
 
-def find(start: Path | None = None) -> Folder:
+def find(start: Path | None = None, settings: Settings | None = None) -> Folder:
     """The campaign folder: ``LOA_HOME``, else the first folder upwards holding loa.toml."""
-    home = os.environ.get("LOA_HOME")
-    if home:
-        root = Path(home).expanduser().resolve()
+    settings = settings or Settings.read()
+    if settings.home:
+        root = Path(settings.home).expanduser().resolve()
         if not (root / CONFIG_NAME).is_file():
             raise UserError(f"LOA_HOME is {root}, but there is no {CONFIG_NAME} there.",
                             fix="Run `loa init` there, or fix LOA_HOME.")
-        return load(root)
+        return load(root, settings)
     here = (start or Path.cwd()).resolve()
     for folder in (here, *here.parents):
         if (folder / CONFIG_NAME).is_file():
-            return load(folder)
+            return load(folder, settings)
     raise UserError("This is not a campaign folder (no loa.toml here or above).",
                     fix="Run `loa init` to make one, cd into one, or set LOA_HOME.")
 

@@ -74,17 +74,7 @@ class Policy:
     catch_up_after: timedelta = timedelta(minutes=2)  # a delivery this late is part of a backlog
     catch_up_spacing: timedelta = timedelta(minutes=2)  # one backlog post per channel per this much time
 
-    @classmethod
-    def from_env(cls, env) -> "Policy":
-        """Tuning for rehearsals and tests: LOA_BACKOFF_BASE, LOA_LEASE_SECONDS, ... (seconds)."""
-        p = cls()
-        for name, attr in (("LOA_BACKOFF_BASE", "backoff_base"), ("LOA_LEASE_SECONDS", "lease_seconds"),
-                           ("LOA_FOLLOW_EVERY", "follow_every"), ("LOA_RECONCILE_EVERY", "reconcile_every")):
-            if env.get(name):
-                setattr(p, attr, float(env[name]))
-        if env.get("LOA_CATCH_UP_SPACING"):
-            p.catch_up_spacing = timedelta(seconds=float(env["LOA_CATCH_UP_SPACING"]))
-        return p
+    zalo_rate_limit_wait: float | None = None  # Zalo's rate-limit answer says no wait: 60 s unless set
 
 
 @dataclass
@@ -138,9 +128,9 @@ class Engine(Claims, Publishing, FollowUp, Maintenance):
             self.on_event(message)
 
     def _default_connector(self, platform: str, credentials: dict, settings: dict, on_credentials) -> Connector:
-        extra = {"sleep": self.sleep} if platform == "zalo" else {}
         return CONNECTORS[platform](credentials, settings, http=self.http, on_credentials=on_credentials,
-                                    clock=self.clock, **extra)
+                                    clock=self.clock, sleep=self.sleep,
+                                    rate_limit_wait=self.policy.zalo_rate_limit_wait)
 
     def _connector(self, job_or_channel) -> Connector:
         channel_id = job_or_channel.channel_id if isinstance(job_or_channel, Job) else job_or_channel.id

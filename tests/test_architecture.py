@@ -53,3 +53,21 @@ def test_help_does_not_load_moviepy():
            "print('moviepy' in sys.modules, 'numpy' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT).stdout
     assert out.strip().splitlines()[-1] == "False False"
+
+
+def test_moviepy_is_imported_only_while_a_render_runs(loa):
+    """Every recap, clips, report and portal module can be imported, and every command short of a
+    render can run, without moviepy (the render tests are the ones that load it)."""
+    code = (
+        "import sys, importlib\n"
+        "for m in ('recap', 'recap.plan', 'recap.render', 'recap.service', 'recap.cards', 'content_queue.clips',\n"
+        "          'loa.cli', 'loa.report', 'loa.portal.app', 'loa.demo', 'scheduler.engine'):\n"
+        "    importlib.import_module(m)\n"
+        "from loa.cli import cli\n"
+        "for args in (['recap', '--help'], ['recap', 'render', '--help'], ['clips', 'list'], ['report']):\n"
+        "    sys.argv = ['loa', *args]\n"
+        "    try: cli()\n"
+        "    except SystemExit: pass\n"
+        "print('MOVIEPY', 'moviepy' in sys.modules)\n")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=loa.folder)
+    assert out.stdout.strip().splitlines()[-1] == "MOVIEPY False", out.stdout[-2000:] + out.stderr[-2000:]

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from recap.probe import ClipRejected, probe_clip
+from content_queue.clip_probe import ClipRejected, probe_clip
 from tests.conftest import ffmpeg_exe, make_video
 
 
@@ -217,7 +217,7 @@ def test_no_database_write_is_held_while_frames_are_decoded(loa, tmp_path, monke
     row to the last clip's decode)."""
     import sqlite3
 
-    import recap.intake as intake
+    import content_queue.clips as intake
 
     folder = _ten_clips(tmp_path / "gui-ve")
     db = loa.folder / "loa.db"

@@ -30,8 +30,25 @@ def test_no_base_no_redirect():
 
 
 def test_loa_api_base_from_environment(monkeypatch):
+    from loa.settings import Settings
+
     monkeypatch.setenv("LOA_API_BASE", "http://127.0.0.1:8700/")
-    assert Http().url("https://graph.facebook.com/v21.0/me") == "http://127.0.0.1:8700/graph.facebook.com/v21.0/me"
+    http = Settings.read().http()  # the environment is read by loa's settings, once, not by the connectors
+    assert http.url("https://graph.facebook.com/v21.0/me") == "http://127.0.0.1:8700/graph.facebook.com/v21.0/me"
+    assert Http().url("https://graph.facebook.com/v21.0/me") == "https://graph.facebook.com/v21.0/me"
+
+
+def test_settings_read_every_loa_variable_in_one_place():
+    """No module but loa/settings.py touches the environment (the demo only sets it, for the
+    commands it runs, and puts it back)."""
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[1]
+    readers = [f"{p.relative_to(root)}:{n}" for pkg in ("connectors", "sandbox", "content_queue", "scheduler", "recap",
+                                                         "loa")
+               for p in (root / pkg).rglob("*.py") if p.name not in ("settings.py", "demo.py")
+               for n, line in enumerate(p.read_text().splitlines(), 1) if "os.environ" in line or "os.getenv" in line]
+    assert readers == []
 
 
 def test_file_slice_streams_a_window(tmp_path):

@@ -76,7 +76,7 @@ def test_render_probe_and_publish(loa, recap_folder, clips_dir, tmp_path, channe
     r = loa("recap", "render", "--seconds", "15", "--per-clip", "2", "--order", "time", "--out", str(out))
     assert r.exit_code == 0, r.output
     assert ffmpeg_children() == []
-    from recap.probe import probe_clip
+    from content_queue.clip_probe import probe_clip
 
     facts = probe_clip(out)
     # 4 clips may be shown (the 14-year-old without a guardian's consent may not): 2.5 + 4 x 2 + 3
@@ -198,7 +198,7 @@ def test_square_recap_with_logo_music_and_a_clip_that_runs_short(clips_dir, tmp_
                      Segment(2, clips_dir["silent"], 3.5, 2, "Trần Văn Bình", "Tiểu học Kon Chiêng", 360, 640, False)]
     out = tmp_path / "square.mp4"
     render(plan, out, Look("Không một mình", "Em không một mình.", "#khongmotminh", logo=logo), music=music)
-    from recap.probe import probe_clip
+    from content_queue.clip_probe import probe_clip
 
     facts = probe_clip(out)
     assert (facts.width, facts.height, facts.fps) == (1080, 1080, 30.0)
@@ -287,7 +287,7 @@ def test_a_held_last_picture_is_composed_once(clips_dir, tmp_path):
 def test_feed_cut_goes_to_the_facebook_feed_beside_the_reel(loa, recap_folder, tmp_path, channels):
     from content_queue.models import Campaign, Channel, Delivery, Post
     from loa import settings
-    from recap.probe import probe_clip
+    from content_queue.clip_probe import probe_clip
     from scheduler.items import build_item
 
     feed = tmp_path / "feed.mp4"
@@ -323,7 +323,7 @@ def test_hdr_clips_are_tone_mapped_to_sdr(clips_dir, tmp_path, transfer):
     """An HDR clip (PQ or HLG, as phones film it) looks like its SDR original in the recap, not
     grey and washed out as a plain 10-bit to 8-bit conversion leaves it."""
     from recap.plan import Plan, Segment
-    from recap.probe import probe_clip
+    from content_queue.clip_probe import probe_clip
     from recap.render import Look, render
 
     sdr = make_video(tmp_path / "sdr.mp4", size="540x960", seconds=3, audio=False)
@@ -384,7 +384,7 @@ def test_zalo_gets_a_copy_under_its_size_limit(loa, channels, tmp_path, monkeypa
     from connectors import limits as L
     from content_queue.models import Channel, Delivery, Post
     from loa import settings
-    from recap.probe import probe_clip
+    from content_queue.clip_probe import probe_clip
 
     monkeypatch.setattr(L, "ZALO_VIDEO", dataclasses.replace(L.ZALO_VIDEO, max_bytes=2_000_000))
     heavy = tmp_path / "recap.mp4"

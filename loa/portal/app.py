@@ -124,10 +124,12 @@ class Portal:
 
     # --- the page ---------------------------------------------------------------------------
     def page(self, token: str) -> Response:
+        from content_queue.consent import portal_wording
+
         with self.sessions() as s:
             c = self.campaign(s)
             data = {"name": c.name, "message": c.message, "hashtags": c.hashtags, "guardianAge": c.guardian_age,
-                    "maxBytes": self.max_bytes, "base": f"/c/{token}/uploads"}
+                    "maxBytes": self.max_bytes, "base": f"/c/{token}/uploads", "rule": portal_wording(c.guardian_age)}
         closed = self._closed()
         html = PAGE.replace("__CAMPAIGN__", json.dumps(data, ensure_ascii=False).replace("</", "<\\/"))
         html = html.replace("__TITLE__", _esc(data["name"])).replace("__CLOSED__", _esc(closed or ""))
@@ -168,26 +170,11 @@ class Portal:
         return self._tus(resp)
 
     def _check_form(self, form: dict[str, str]) -> str | None:
-        from recap.intake import Sender, check_sender
+        from content_queue.clips import sender_from_portal
 
-        try:
-            age = int(form.get("age", "")) if form.get("age") else None
-        except ValueError:
-            return "Tuổi phải là một số."
-        if age is None:
-            return "Hãy nhập tuổi của em."
         with self.sessions() as s:
             guardian_age = self.campaign(s).guardian_age
-        consent = "self" if age >= guardian_age else ("guardian" if form.get("guardianConfirmed") == "yes" else "none")
-        sender = Sender(participant=form.get("name", ""), school=form.get("school", ""), class_name=form.get("class", ""),
-                        age=age, consent=consent, guardian=form.get("guardian", ""),
-                        display=form.get("display", "first"), source="portal")
-        if age < guardian_age and consent != "guardian":
-            return f"Em dưới {guardian_age} tuổi: cần cha mẹ hoặc người giám hộ đồng ý (ghi tên và đánh dấu xác nhận)."
-        if age >= guardian_age and form.get("selfConfirmed") != "yes":
-            return "Hãy đánh dấu xác nhận đồng ý cho phép đăng video."
-        problems = check_sender(sender, guardian_age)
-        return "; ".join(problems) if problems else None
+        return sender_from_portal(form, guardian_age)[1]
 
     def head(self, upload_id: str) -> Response:
         with self.sessions() as s:
@@ -241,7 +228,7 @@ class Portal:
 
     def _finish(self, upload_id: str) -> None:
         """The whole file is here: through the same intake as `loa clips add`."""
-        from recap.intake import Sender, add_clip
+        from content_queue.clips import Sender, add_clip, sender_from_portal
 
         with self._finishing, self.sessions.begin() as s:
             up = s.get(Upload, upload_id)
@@ -249,11 +236,10 @@ class Portal:
                 return
             campaign = self.campaign(s)
             form = up.form
-            age = int(form["age"])
-            consent = "self" if age >= campaign.guardian_age else "guardian"
-            sender = Sender(participant=form.get("name", ""), school=form.get("school", ""),
-                            class_name=form.get("class", ""), age=age, consent=consent,
-                            guardian=form.get("guardian", ""), display=form.get("display", "first"), source="portal")
+            sender, refusal = sender_from_portal(form, campaign.guardian_age)
+            if sender is None:  # the campaign's guardian age changed since the upload began
+                sender = Sender(participant=form.get("name", ""), age=int(form["age"]), consent="none",
+                                display=form.get("display", "first"), source="portal")
             clip = add_clip(s, campaign, self._path(upload_id), sender, media_dir=self.media_dir,
                             original_name=_safe_name(form.get("filename", "")))
             up.clip_id = clip.id

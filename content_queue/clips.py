@@ -14,14 +14,14 @@ from typing import Any, Callable
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from content_queue.consent import consent_ok
-from content_queue.errors import NotFound, UserError, ValidationFailed
-from content_queue.media import store_file
-from content_queue.models import Campaign, Clip, ClipStatus, Consent, Media, NameDisplay, Post, Recap
-from content_queue.text import nfc
-from content_queue.validation import Problem
+from .consent import consent_ok, consent_problems, portal_consent
+from .errors import NotFound, UserError, ValidationFailed
+from .media import store_file
+from .models import Campaign, Clip, ClipStatus, Consent, Media, NameDisplay, Post, Recap
+from .text import nfc
+from .validation import Problem
 
-from .probe import ClipRejected, poster_frame, probe_clip
+from .clip_probe import ClipRejected, poster_frame, probe_clip
 
 MANIFEST_COLUMNS = ("file", "participant", "school", "class", "age", "consent", "guardian", "display")
 POSTERS = "posters"
@@ -48,15 +48,30 @@ def check_sender(sender: Sender, guardian_age: int) -> list[str]:
         problems.append("the participant's name is missing")
     if sender.age is not None and not 5 <= sender.age <= 120:
         problems.append(f"age {sender.age} is not plausible")
-    if sender.consent not in {c.value for c in Consent}:
-        problems.append(f"consent {sender.consent!r} must be self, guardian or none")
     if sender.display not in {d.value for d in NameDisplay}:
         problems.append(f"display {sender.display!r} must be full, first or anonymous")
-    if sender.consent == "guardian" and not nfc(sender.guardian).strip():
-        problems.append("guardian consent needs the guardian's name")
-    if sender.consent == "self" and sender.age is not None and sender.age < guardian_age:
-        problems.append(f"a participant under {guardian_age} cannot consent alone: a guardian must (consent=guardian)")
+    problems += consent_problems(sender.age, sender.consent, nfc(sender.guardian), guardian_age)
     return problems
+
+
+def sender_from_portal(form: dict[str, str], guardian_age: int) -> tuple[Sender | None, str | None]:
+    """The sender a portal form describes, or the page's refusal (in Vietnamese: the public sees it)."""
+    try:
+        age = int(form.get("age", "")) if form.get("age") else None
+    except ValueError:
+        return None, "Tuổi phải là một số."
+    if age is None:
+        return None, "Hãy nhập tuổi của em."
+    consent, refusal = portal_consent(age, guardian_age, self_confirmed=form.get("selfConfirmed") == "yes",
+                                      guardian_confirmed=form.get("guardianConfirmed") == "yes",
+                                      guardian=form.get("guardian", ""))
+    if refusal:
+        return None, refusal
+    sender = Sender(participant=form.get("name", ""), school=form.get("school", ""), class_name=form.get("class", ""),
+                    age=age, consent=consent, guardian=form.get("guardian", ""),
+                    display=form.get("display", "first"), source="portal")
+    problems = check_sender(sender, guardian_age)
+    return (None, "; ".join(problems)) if problems else (sender, None)
 
 
 def _media_for(s: Session, stored: Path, media_dir: Path, sha: str, original: str, facts) -> Media:
@@ -347,7 +362,7 @@ def withdraw(s: Session, campaign: Campaign, clip_id: int, *, delete_media: bool
 
 def published_recaps_with(s: Session, campaign: Campaign, clip_ids: set[int]) -> list[dict[str, Any]]:
     """The recaps made with any of ``clip_ids`` that went out, with their public links."""
-    from content_queue.models import Delivery, DeliveryState
+    from .models import Delivery, DeliveryState
 
     out = []
     for recap in s.scalars(select(Recap).where(Recap.campaign_id == campaign.id).order_by(Recap.id)):
