@@ -33,7 +33,7 @@ from pathlib import Path
 from typing import Any, Callable, Mapping
 
 from .credentials import Secret, split_credentials
-from .errors import CredentialsDead, NotPublished, Rejected, RetryLater
+from .errors import CredentialsDead, Rejected, RetryLater
 from .http import Http
 
 log = logging.getLogger("loa.connectors")

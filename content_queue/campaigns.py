@@ -42,6 +42,38 @@ def create_campaign(session: Session, *, name: str, hashtags: str | list[str], t
     return campaign
 
 
+SETTABLE = ("name", "message", "hashtags", "timezone", "starts_on", "ends_on", "grace_minutes", "add_hashtags",
+            "facebook_handoff", "guardian_age")
+
+
+def update_campaign(session: Session, campaign: Campaign, **changes) -> Campaign:
+    """Change the campaign's details (only those given, not None), under the rules
+    :func:`create_campaign` checks: a name, a real time zone, an end not before the start."""
+    unknown = set(changes) - set(SETTABLE)
+    if unknown:
+        raise ValueError(f"not a campaign detail: {', '.join(sorted(unknown))}")
+    changes = {k: v for k, v in changes.items() if v is not None}
+    if "name" in changes:
+        changes["name"] = nfc(changes["name"]).strip()
+        if not changes["name"]:
+            raise UserError("The campaign needs a name.", fix='Give --name "Tên chiến dịch".')
+    if "message" in changes:
+        changes["message"] = nfc(changes["message"])
+    if "hashtags" in changes:
+        changes["hashtags"] = " ".join(parse_hashtags(changes["hashtags"]))
+    if "timezone" in changes:
+        zone(changes["timezone"])
+    starts, ends = changes.get("starts_on", campaign.starts_on), changes.get("ends_on", campaign.ends_on)
+    if starts and ends and ends < starts:
+        raise UserError("The campaign would end before it starts.", fix="Check --start and --end.")
+    if changes.get("grace_minutes", 0) < 0 or not 0 <= changes.get("guardian_age", 0) <= 30:
+        raise UserError("The grace window is minutes from 0, and the guardian age a number of years up to 30.")
+    for key, value in changes.items():
+        setattr(campaign, key, value)
+    session.flush()
+    return campaign
+
+
 def get_campaign(session: Session, slug: str) -> Campaign:
     campaign = session.scalar(select(Campaign).where(Campaign.slug == slug))
     if campaign is None:

@@ -50,28 +50,30 @@ class Publishing:
         try:
             result = self._connector(job).publish(job.item, checkpoint=lambda st: self._save_state(delivery_id, st),
                                                   state=job.remote_state)
-        except CredentialsDead as exc:
-            if self._credentials_changed(job):
-                self._release(delivery_id, self.clock(), "credentials changed by another worker")
-                self._finish_attempt(attempt, Outcome.retry, "credentials were refreshed elsewhere; trying again")
-                return "waiting"
-            return self._recorded(delivery_id, attempt, report,
-                                  lambda: self._dead_credentials(delivery_id, job, attempt, exc, report))
-        except RetryLater as exc:
-            return self._recorded(delivery_id, attempt, report,
-                                  lambda: self._retry(delivery_id, job, attempt, exc, report))
-        except Rejected as exc:
-            return self._recorded(delivery_id, attempt, report, lambda: self._fail(
-                delivery_id, attempt, exc.platform_message or str(exc), ErrorKind.rejected, report))
-        except NotPublished as exc:
-            return self._recorded(delivery_id, attempt, report, lambda: self._not_published(
-                delivery_id, attempt, exc, report))
+        except (CredentialsDead, RetryLater, Rejected, NotPublished) as exc:  # the platform answered
+            answer: Exception = exc
         except OutcomeUnknown as exc:
             return self._unknown(delivery_id, attempt, str(exc), report)
         except Exception as exc:  # a bug, or a local failure mid-call: never guess
             log.exception("delivery %s: unexpected error while publishing", delivery_id)
             return self._unknown(delivery_id, attempt, f"unexpected error ({type(exc).__name__}: {exc})", report)
-        return self._recorded(delivery_id, attempt, report, lambda: self._settle(delivery_id, attempt, result, report))
+        else:
+            return self._recorded(delivery_id, attempt, report, lambda: self._settle(delivery_id, attempt, result,
+                                                                                     report))
+        if isinstance(answer, CredentialsDead) and self._credentials_changed(job):
+            self._release(delivery_id, self.clock(), "credentials changed by another worker")
+            self._finish_attempt(attempt, Outcome.retry, "credentials were refreshed elsewhere; trying again")
+            return "waiting"
+        if isinstance(answer, CredentialsDead):
+            record = lambda: self._dead_credentials(delivery_id, job, attempt, answer, report)  # noqa: E731
+        elif isinstance(answer, RetryLater):
+            record = lambda: self._retry(delivery_id, job, attempt, answer, report)  # noqa: E731
+        elif isinstance(answer, Rejected):
+            record = lambda: self._fail(delivery_id, attempt, answer.platform_message or str(answer),  # noqa: E731
+                                        ErrorKind.rejected, report)
+        else:
+            record = lambda: self._not_published(delivery_id, attempt, answer, report)  # noqa: E731
+        return self._recorded(delivery_id, attempt, report, record)
 
     def _recorded(self, delivery_id: int, attempt: int | None, report, record) -> str:
         """Record an outcome; if recording fails, the delivery becomes unknown (reconciled)."""

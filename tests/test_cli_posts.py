@@ -340,3 +340,18 @@ def test_every_command_is_in_the_readme():
     readme = (Path(__file__).resolve().parent.parent / "README.md").read_text(encoding="utf-8")
     missing = [" ".join(path) for path, _ in _commands(cli) if "loa " + " ".join(path) not in readme]
     assert missing == []
+
+
+def test_campaign_set_keeps_the_rules_init_checks(loa):
+    """`loa campaign set` goes through the same rules as `loa init` (it used to change the model
+    directly): no empty name, no end before the start, no unknown time zone."""
+    ok = loa("campaign", "set", "--start", "2031-10-06", "--end", "2031-11-30", "--grace", "180",
+             "--hashtags", "#khongmotminh  #niemtinso")
+    assert ok.exit_code == 0, ok.output
+    shown = json.loads(loa("campaign", "show", "--json").output)
+    assert shown["grace_minutes"] == 180 and shown["hashtags"] == ["#khongmotminh", "#niemtinso"]
+    for args, says in ((["--name", "   "], "needs a name"), (["--end", "2031-10-01"], "end before it starts"),
+                       (["--tz", "Mars/Olympus"], "Mars/Olympus")):
+        r = loa("campaign", "set", *args)
+        assert r.exit_code == 1 and says in r.output, r.output
+    assert json.loads(loa("campaign", "show", "--json").output) == shown  # nothing changed

@@ -9,7 +9,7 @@ import requests
 import responses
 from responses import matchers
 
-from connectors import Answer, CredentialsDead, Item, Media, NotPublished, OutcomeUnknown, Rejected, RetryLater
+from connectors import Answer, CredentialsDead, Item, Media, OutcomeUnknown, Rejected, RetryLater
 from connectors.facebook import FacebookConnector
 from tests.connector_helpers import assert_no_secret, body_of, http, write_file
 

@@ -9,7 +9,7 @@ import requests
 import responses
 from responses import matchers
 
-from connectors import Answer, CredentialsDead, Item, Media, NotPublished, OutcomeUnknown, Rejected, RetryLater
+from connectors import Answer, CredentialsDead, Item, Media, OutcomeUnknown, Rejected, RetryLater
 from connectors.zalo import ZaloConnector, text_to_html
 from tests.connector_helpers import assert_no_secret, http, write_file
 

@@ -1,4 +1,6 @@
-"""The `loa` command line: a thin click layer over content_queue, scheduler and recap."""
+"""The `loa` command line: a thin click layer over content_queue, scheduler and recap, one module
+per noun (campaign, channel and connect, post, clips, recap, portal, run, sandbox; the folder's
+own commands, init, migrate and demo, are here)."""
 from __future__ import annotations
 
 import logging
@@ -10,7 +12,7 @@ import click
 from connectors.credentials import scrub
 from content_queue.errors import UserError
 
-from . import __version__, settings
+from .. import __version__, settings
 from .app import App, parse_date as _date, pass_app
 
 log = logging.getLogger("loa")
@@ -136,24 +138,23 @@ def demo(directory: Path | None) -> None:
       loa demo
       loa demo ~/thu-nghiem
     """
-    from .demo import run_demo
+    from ..demo import run_demo
 
     run_demo(directory)
 
 
 def _register() -> None:
-    from . import (cli_campaign, cli_channel, cli_clips, cli_connect, cli_portal, cli_post, cli_recap, cli_run,
-                   cli_sandbox)
+    from . import campaign, channel, clips, connect, portal, post, recap, report, run, sandbox
 
-    cli.add_command(cli_campaign.campaign)
-    cli_channel.channel.add_command(cli_connect.connect)
-    cli.add_command(cli_channel.channel)
-    cli.add_command(cli_post.post)
-    cli.add_command(cli_sandbox.sandbox)
-    cli.add_command(cli_clips.clips)
-    cli.add_command(cli_recap.recap)
-    cli.add_command(cli_portal.portal)
-    for command in (cli_run.run, cli_run.status, cli_run.retry, cli_run.resolve, cli_run.report):
+    cli.add_command(campaign.campaign)
+    channel.channel.add_command(connect.connect)
+    cli.add_command(channel.channel)
+    cli.add_command(post.post)
+    cli.add_command(sandbox.sandbox)
+    cli.add_command(clips.clips)
+    cli.add_command(recap.recap)
+    cli.add_command(portal.portal)
+    for command in (run.run, run.status, run.retry, run.resolve, report.report):
         cli.add_command(command)
 
 

@@ -48,7 +48,7 @@ def serve(host: str, port: int, faults: str, seed: int, processing_seconds: floa
 
 
 def _base(base: str | None) -> str:
-    from .settings import Settings
+    from ..settings import Settings
 
     base = base or Settings.read().api_base
     if not base:

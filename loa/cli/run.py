@@ -1,8 +1,6 @@
 """`loa run`, `loa status`, `loa retry`, `loa resolve`: publishing and seeing what happened."""
 from __future__ import annotations
 
-from pathlib import Path
-
 import click
 
 from content_queue import deliveries as D
@@ -152,35 +150,3 @@ def resolve(app: App, delivery_id: int, url: str | None, not_published: bool) ->
         d = D.resolve(s, app.campaign(s), delivery_id, published_url=url, now=app.now())
         state = d.state.value
     click.echo(f"Delivery {delivery_id}: {state}.")
-
-
-@click.command("report")
-@click.option("--format", "fmt", type=click.Choice(["text", "csv", "json", "html"]), default="text", show_default=True)
-@click.option("--out", type=click.Path(dir_okay=False, path_type=Path), help="Write to this file instead of the screen.")
-@pass_app
-def report(app: App, fmt: str, out: Path | None) -> None:
-    """The campaign's report: for each channel what went out and when (due and actual, in the
-    campaign's time zone), the public links, what failed and why, what needs attention; clips
-    received, accepted and rejected by school, age band and consent; each recap and where it
-    was published. HTML is one self-contained file, in Vietnamese, with a timeline, charts and
-    clip thumbnails.
-
-    \b
-    Examples:
-      loa report
-      loa report --format html --out bao-cao.html
-      loa report --format csv --out bai-dang.csv
-    """
-    from content_queue.report import collect
-
-    from .report import render_report
-
-    with app.session() as s:
-        campaign = app.campaign(s)
-        data = collect(s, campaign, app.now(), app.show_time(campaign))
-    text = render_report(data, fmt, app.folder.media_dir)
-    if out:
-        out.write_text(text, encoding="utf-8")
-        click.echo(f"Report written to {out}")
-    else:
-        click.echo(text, nl=False)

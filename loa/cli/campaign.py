@@ -3,9 +3,6 @@ from __future__ import annotations
 
 import click
 
-from content_queue.text import nfc, parse_hashtags
-from content_queue.timeutil import zone
-
 from .app import App, emit_json, pass_app
 from .app import parse_date as _date
 
@@ -64,25 +61,14 @@ def set_campaign(app: App, **changes) -> None:
     Example:
       loa campaign set --end 2025-11-30 --grace 180
     """
+    from content_queue.campaigns import update_campaign
+
+    changes["timezone"] = changes.pop("tz")
+    for key, flag in (("starts_on", "--start"), ("ends_on", "--end")):
+        if changes[key] is not None:
+            changes[key] = _date(changes[key], flag)
     with app.session() as s:
-        c = app.campaign(s)
-        if changes["name"] is not None:
-            c.name = nfc(changes["name"]).strip()
-        if changes["message"] is not None:
-            c.message = nfc(changes["message"])
-        if changes["hashtags"] is not None:
-            c.hashtags = " ".join(parse_hashtags(changes["hashtags"]))
-        if changes["tz"] is not None:
-            zone(changes["tz"])
-            c.timezone = changes["tz"]
-        if changes["starts_on"] is not None:
-            c.starts_on = _date(changes["starts_on"], "--start")
-        if changes["ends_on"] is not None:
-            c.ends_on = _date(changes["ends_on"], "--end")
-        for key in ("grace_minutes", "add_hashtags", "facebook_handoff", "guardian_age"):
-            if changes[key] is not None:
-                setattr(c, key, changes[key])
-        data = _describe(c)
+        data = _describe(update_campaign(s, app.campaign(s), **changes))
     click.echo("Campaign updated.")
     for k, v in data.items():
         click.echo(f"{k:17} {' '.join(v) if isinstance(v, list) else v}")

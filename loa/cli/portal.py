@@ -28,7 +28,7 @@ def link(app: App, public_url: str, qr_file: Path | None) -> None:
     """
     import qrcode
 
-    from .portal.app import ensure_token
+    from ..portal.app import ensure_token
 
     with app.session() as s:
         campaign_id = app.campaign(s).id
@@ -57,7 +57,7 @@ def serve(app: App, host: str, port: int, max_mb: int, per_hour: int) -> None:
     """
     import waitress
 
-    from .portal.app import Portal, ensure_token
+    from ..portal.app import Portal, ensure_token
 
     with app.session() as s:
         campaign_id = app.campaign(s).id

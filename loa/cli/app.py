@@ -15,7 +15,7 @@ from content_queue.errors import UserError
 from content_queue.models import Campaign
 from content_queue.timeutil import iso, show
 
-from . import settings
+from .. import settings
 
 
 class App:
