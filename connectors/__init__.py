@@ -11,6 +11,7 @@ from .tiktok import TikTokConnector  # noqa: E402
 from .zalo import ZaloConnector  # noqa: E402
 
 CONNECTORS: dict[str, type[Connector]] = {c.platform: c for c in (FacebookConnector, ZaloConnector, TikTokConnector)}
+PLATFORMS: tuple[str, ...] = tuple(CONNECTORS)  # every list of platforms in loa is this one
 
-__all__ = ["CONNECTORS", "Answer", "Connector", "Finding", "NotPublished", "ConnectorError", "CredentialsDead", "FacebookConnector", "Item", "Media",
+__all__ = ["CONNECTORS", "PLATFORMS", "Answer", "Connector", "Finding", "NotPublished", "ConnectorError", "CredentialsDead", "FacebookConnector", "Item", "Media",
            "OutcomeUnknown", "Rejected", "Result", "RetryLater", "TikTokConnector", "ZaloConnector"]

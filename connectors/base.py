@@ -139,8 +139,24 @@ def _noop_checkpoint(state: dict[str, Any]) -> None:
 class Connector(ABC):
     """Base class: credentials, the HTTP helper and the refresh-once-on-expiry rule."""
 
-    platform: str = ""
-    required: tuple[str, ...] = ()
+    # --- what the platform is: everything else in loa derives from these ------------------
+    platform: str = ""  # the platform's code, as stored and typed (--to facebook)
+    label: str = ""  # its name as the officer reads it
+    required: tuple[str, ...] = ()  # credential keys a channel must have, by the platform's own names
+    extra: tuple[str, ...] = ()  # credential keys it may also have
+    account_key: str = ""  # the credential that names the account (a Page id, an OA id, an open_id)
+    settings_keys: frozenset[str] = frozenset()  # per-channel settings (`loa channel set`)
+    setting_choices: dict[str, tuple[str, ...]] = {}  # settings whose value is one of a list
+    default_settings: dict[str, Any] = {}  # given to a new channel
+    variant_fields: tuple[str, ...] = ("text",)  # what a post may say differently here
+    videos_only: bool = False  # it publishes nothing but videos
+    routes: tuple[str, ...] = ()  # the ways in (Item.route)
+    routes_without_media: frozenset[str] = frozenset()  # routes that carry text only
+    native_scheduling: bool = False  # it can hold a post and publish it at its time (hand-off)
+    uploads_per_minute: int | None = None  # its publishing budget per account, if it documents one
+    reels_per_day: int | None = None  # Reels published through the API per account a day
+    usage_headers: bool = False  # it reports its rate-limit usage in answer headers
+    cover_url: bool = False  # its posts need a cover picture at a public address
     # How long after a lost answer the platform may still be processing what it received, so that
     # "not in the listing" does not yet mean "not published".
     processing_window: timedelta = timedelta(minutes=2)
@@ -161,6 +177,26 @@ class Connector(ABC):
         self.clock = clock or (lambda: datetime.now(timezone.utc))
         self.sleep = sleep or time.sleep  # between status checks inside one call (Zalo's -214)
         self.rate_limit_wait = rate_limit_wait  # a rehearsal's wait after a rate limit that names none
+
+    @classmethod
+    def route_for(cls, kind: str | None, reel: bool = False) -> str:
+        """The route a post takes: ``kind`` is its media's ("image", "video") or None."""
+        return cls.routes[0] if cls.routes else ""
+
+    @classmethod
+    def settings_problems(cls, settings: Mapping[str, Any]) -> list[tuple[str, str]]:
+        """``(what is wrong, how to fix it)`` for each bad per-channel setting."""
+        problems = []
+        unknown = sorted(set(settings) - cls.settings_keys)
+        if unknown:
+            problems.append((f"Unknown {cls.platform} setting(s): {', '.join(unknown)}.",
+                             f"Known: {', '.join(sorted(cls.settings_keys))}."))
+        for key, choices in cls.setting_choices.items():
+            value = settings.get(key)
+            if value is not None and value not in choices:
+                problems.append((f"{cls.label} {key.replace('_', ' ')} {value!r} is not one {cls.label} offers.",
+                                 f"Use one of {', '.join(choices)}."))
+        return problems
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}(account={self.account_id!r})"

@@ -18,16 +18,7 @@ MASK = "***"
 SECRET_KEYS = frozenset(
     {"access_token", "refresh_token", "app_secret", "client_secret", "page_token", "user_token"}
 )
-# Which keys each platform's channel needs, by the platforms' own names.
-REQUIRED_KEYS = {
-    "facebook": ("page_id", "access_token"),
-    "zalo": ("oa_id", "app_id", "app_secret", "access_token", "refresh_token"),
-    "tiktok": ("client_key", "client_secret", "open_id", "access_token", "refresh_token"),
-}
-OPTIONAL_KEYS = ("expires_at", "refresh_expires_at")
-# Per platform, beyond the required keys: Facebook's long-lived user token (and the app that
-# made it) lets loa fetch a new Page token when the old one stops working.
-EXTRA_KEYS = {"facebook": ("user_token", "app_id", "app_secret"), "zalo": (), "tiktok": ()}
+OPTIONAL_KEYS = ("expires_at", "refresh_expires_at")  # any platform's; the rest are on its connector class
 
 _known: set[str] = set()
 _known_lock = threading.Lock()

@@ -35,7 +35,25 @@ MAX_RESENDS = 5
 
 class FacebookConnector(Connector):
     platform = L.FACEBOOK
+    label = "Facebook"
     required = ("page_id", "access_token")
+    # the long-lived user token (and the app that made it) lets loa fetch a new Page token
+    extra = ("user_token", "app_id", "app_secret")
+    account_key = "page_id"
+    settings_keys = frozenset({"handoff"})
+    routes_without_media = frozenset({"feed"})
+    routes = ("feed", "photo", "reel", "video")
+    native_scheduling = True
+    reels_per_day = L.FACEBOOK_REELS_PER_DAY
+    usage_headers = True
+
+    @classmethod
+    def route_for(cls, kind: str | None, reel: bool = False) -> str:
+        if kind is None:
+            return "feed"
+        if kind == "image":
+            return "photo"
+        return "reel" if reel else "video"
 
     @property
     def account_id(self) -> str:

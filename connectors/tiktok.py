@@ -78,7 +78,15 @@ def chunk_plan(video_size: int, preferred: int = DEFAULT_CHUNK) -> ChunkPlan:
 
 class TikTokConnector(Connector):
     platform = L.TIKTOK
+    label = "TikTok"
     required = ("client_key", "client_secret", "open_id", "access_token", "refresh_token")
+    account_key = "open_id"
+    settings_keys = frozenset({"privacy_level", "mode", "disable_comment", "disable_duet", "disable_stitch"})
+    setting_choices = {"privacy_level": L.TIKTOK_PRIVACY_LEVELS, "mode": ("direct", "inbox")}
+    default_settings = {"privacy_level": "PUBLIC_TO_EVERYONE", "mode": "direct"}
+    videos_only = True
+    routes = ("video",)
+    uploads_per_minute = L.TIKTOK_INITS_PER_MINUTE
     chunk_size = DEFAULT_CHUNK
 
     @property

@@ -54,7 +54,26 @@ def text_to_html(text: str, link: str = "") -> str:
 
 class ZaloConnector(Connector):
     platform = L.ZALO
+    label = "Zalo OA"
     required = ("oa_id", "app_id", "app_secret", "access_token", "refresh_token")
+    account_key = "oa_id"
+    settings_keys = frozenset({"cover_url", "author"})
+    variant_fields = ("text", "title", "description")
+    routes_without_media = frozenset({"normal"})
+    routes = ("normal", "video")
+    cover_url = True
+
+    @classmethod
+    def route_for(cls, kind: str | None, reel: bool = False) -> str:
+        return "video" if kind == "video" else "normal"  # a picture is not an article's media
+
+    @classmethod
+    def settings_problems(cls, settings) -> list[tuple[str, str]]:
+        problems = super().settings_problems(settings)
+        url = settings.get("cover_url")
+        if url and not str(url).startswith(("http://", "https://")):
+            problems.append((f"Cover {url!r} is not a web address.", "Give an http(s):// address."))
+        return problems
     # An article Zalo received is listed by getslice only once Zalo has processed it (verify
     # answers -214 meanwhile), so its absence proves nothing until this long after the create.
     processing_window = timedelta(minutes=10)

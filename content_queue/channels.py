@@ -7,21 +7,13 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from connectors import limits as L
-from connectors.credentials import EXTRA_KEYS, OPTIONAL_KEYS, REQUIRED_KEYS, SECRET_KEYS, Secret, mask, split_credentials
+from connectors import CONNECTORS, PLATFORMS
+from connectors.credentials import OPTIONAL_KEYS, SECRET_KEYS, Secret, mask, split_credentials
 
 from .errors import NotFound, UserError
 from .lifecycle import IN_FLIGHT, NEEDS_OFFICER, RESCHEDULABLE, Action, Outcome, move
 from .models import Campaign, Channel, ChannelHealth, Delivery, DeliveryState, Platform
 from .text import nfc
-
-ACCOUNT_KEY = {"facebook": "page_id", "zalo": "oa_id", "tiktok": "open_id"}
-SETTINGS = {
-    "facebook": {"handoff"},
-    "zalo": {"cover_url", "author"},
-    "tiktok": {"privacy_level", "mode", "disable_comment", "disable_duet", "disable_stitch"},
-}
-
 
 def parse_instant(value: Any, key: str) -> datetime:
     if isinstance(value, datetime):
@@ -39,24 +31,18 @@ def parse_instant(value: Any, key: str) -> datetime:
 
 
 def check_settings(platform: str, settings: dict[str, Any]) -> dict[str, Any]:
-    unknown = set(settings) - SETTINGS[platform]
-    if unknown:
-        raise UserError(f"Unknown {platform} setting(s): {', '.join(sorted(unknown))}.",
-                        fix=f"Known: {', '.join(sorted(SETTINGS[platform]))}.")
-    if platform == "tiktok":
-        level = settings.get("privacy_level")
-        if level is not None and level not in L.TIKTOK_PRIVACY_LEVELS:
-            raise UserError(f"TikTok privacy level {level!r} is not one TikTok offers.",
-                            fix=f"Use one of {', '.join(L.TIKTOK_PRIVACY_LEVELS)}.")
-        mode = settings.get("mode")
-        if mode is not None and mode not in ("direct", "inbox"):
-            raise UserError(f"TikTok mode {mode!r} is unknown.",
-                            fix="Use direct (publish) or inbox (send to the creator's drafts).")
-    if platform == "zalo" and settings.get("cover_url"):
-        url = settings["cover_url"]
-        if not str(url).startswith(("http://", "https://")):
-            raise UserError(f"Cover {url!r} is not a web address.", fix="Give an http(s):// address.")
+    """A channel's settings, checked against what its platform takes."""
+    problems = CONNECTORS[platform].settings_problems(settings)
+    if problems:
+        what, fix = problems[0]
+        raise UserError(what, fix=fix)
     return settings
+
+
+def credential_keys(platform: str) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """``(required, optional)`` credential keys of ``platform``'s channels."""
+    c = CONNECTORS[platform]
+    return c.required, c.extra + OPTIONAL_KEYS
 
 
 def add_channel(session: Session, campaign: Campaign, *, platform: str, name: str,
@@ -64,8 +50,9 @@ def add_channel(session: Session, campaign: Campaign, *, platform: str, name: st
                 replace: bool = False) -> Channel:
     """Add a channel; with ``replace``, give an existing channel of that name new credentials
     (reconnecting it), keeping its posts and history."""
-    if platform not in L.PLATFORMS:
-        raise UserError(f"Unknown platform {platform!r}.", fix="Use facebook, zalo or tiktok.")
+    if platform not in PLATFORMS:
+        raise UserError(f"Unknown platform {platform!r}.", fix=f"Use {', '.join(PLATFORMS)}.")
+    facts = CONNECTORS[platform]
     name = nfc(name).strip()
     if not name:
         raise UserError("The channel needs a name.", fix="Give --name, e.g. --name fanpage-cax.")
@@ -76,12 +63,12 @@ def add_channel(session: Session, campaign: Campaign, *, platform: str, name: st
     if existing is not None and existing.platform.value != platform:
         raise UserError(f"Channel {name!r} is a {existing.platform.value} channel, not {platform}.")
     creds = split_credentials({k: v for k, v in credentials.items() if v not in (None, "")})
-    allowed = set(REQUIRED_KEYS[platform]) | set(OPTIONAL_KEYS) | set(EXTRA_KEYS[platform])
-    unknown = sorted(set(creds) - allowed)
+    required, optional = credential_keys(platform)
+    unknown = sorted(set(creds) - set(required) - set(optional))
     if unknown:
         raise UserError(f"Unknown {platform} credential key(s): {', '.join(unknown)}.",
-                        fix=f"Expected: {', '.join(REQUIRED_KEYS[platform] + EXTRA_KEYS[platform] + OPTIONAL_KEYS)}.")
-    missing = [k for k in REQUIRED_KEYS[platform] if not creds.get(k)]
+                        fix=f"Expected: {', '.join(required + optional)}.")
+    missing = [k for k in required if not creds.get(k)]
     if missing:
         raise UserError(f"Missing {platform} credential(s): {', '.join(missing)}.",
                         fix="Give them as options or in --credentials FILE.json (see `loa channel add --help`).")
@@ -90,8 +77,8 @@ def add_channel(session: Session, campaign: Campaign, *, platform: str, name: st
                        if "refresh_expires_at" in creds else None)
     settings = check_settings(platform, dict(settings or {}))
     if existing is not None:
-        if str(creds[ACCOUNT_KEY[platform]]) != existing.account_id:
-            raise UserError(f"These credentials are for account {creds[ACCOUNT_KEY[platform]]}, but channel {name!r} "
+        if str(creds[facts.account_key]) != existing.account_id:
+            raise UserError(f"These credentials are for account {creds[facts.account_key]}, but channel {name!r} "
                             f"is account {existing.account_id}.", fix="Add it as a new channel instead.")
         existing.set_credentials({k: v if isinstance(v, Secret) else str(v) for k, v in creds.items()})
         existing.credentials_version += 1
@@ -100,11 +87,9 @@ def add_channel(session: Session, campaign: Campaign, *, platform: str, name: st
         existing.health, existing.health_detail, existing.cooldown_until = ChannelHealth.unknown, "", None
         session.flush()
         return existing
-    if platform == "tiktok":
-        settings.setdefault("privacy_level", "PUBLIC_TO_EVERYONE")
-        settings.setdefault("mode", "direct")
+    settings = {**facts.default_settings, **settings}
     channel = Channel(campaign_id=campaign.id, platform=Platform(platform), name=name,
-                      account_id=str(creds[ACCOUNT_KEY[platform]]), settings=settings,
+                      account_id=str(creds[facts.account_key]), settings=settings,
                       access_expires_at=access_expires, refresh_expires_at=refresh_expires,
                       health=ChannelHealth.unknown)
     channel.set_credentials({k: v if isinstance(v, Secret) else str(v) for k, v in creds.items()})

@@ -30,6 +30,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
+from connectors import PLATFORMS
 from connectors.credentials import Secret, split_credentials
 
 
@@ -75,10 +76,8 @@ class Base(DeclarativeBase):
     type_annotation_map = {datetime: UTCDateTime(), dict[str, Any]: JSON}
 
 
-class Platform(str, enum.Enum):
-    facebook = "facebook"
-    zalo = "zalo"
-    tiktok = "tiktok"
+# One member per connector: a platform is described once, on its connector class.
+Platform = enum.Enum("Platform", {p: p for p in PLATFORMS}, type=str, module=__name__)
 
 
 class ChannelHealth(str, enum.Enum):

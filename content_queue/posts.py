@@ -18,7 +18,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
-from connectors import limits as L
+from connectors import CONNECTORS, PLATFORMS
 
 from .channels import list_channels
 from .errors import NotFound, UserError, ValidationFailed
@@ -37,16 +37,12 @@ from .text import nfc, with_hashtags
 from .timeutil import parse_when, zone
 from .validation import NOWHERE, PAST, PAST_TOLERANCE, Draft, Problem, Target, check
 
-VARIANT_FIELDS = {
-    "facebook": ("text",),
-    "zalo": ("text", "title", "description"),
-    "tiktok": ("text",),
-}
+VARIANT_FIELDS = {p: c.variant_fields for p, c in CONNECTORS.items()}  # what a post may say differently
 IN_FLIGHT = (*lifecycle.IN_FLIGHT, *lifecycle.NEEDS_OFFICER)  # a post with these cannot be edited or moved
 
 # CSV columns, documented in the README. ``at``, ``to`` and one of text/media are required.
 CSV_COLUMNS = ("at", "to", "text", "title", "link", "media", "cover_url", "hashtags",
-               "text_facebook", "text_zalo", "text_tiktok", "title_zalo", "description_zalo")
+               *(f"{f}_{p}" for p, fields in VARIANT_FIELDS.items() for f in fields))
 
 
 @dataclass
@@ -88,7 +84,7 @@ def resolve_targets(channels: list[Channel], to: str) -> tuple[list[Channel], li
         key = raw.casefold()
         if key in ("all", "*"):
             found = active
-        elif key in L.PLATFORMS:
+        elif key in PLATFORMS:
             found = [c for c in active if c.platform.value == key]
             if not found:
                 problems.append(Problem(f"no {key} channel is set up.",
@@ -268,7 +264,7 @@ def read_csv(path: Path) -> list[tuple[int, dict[str, str]]]:
     rows = []
     for row in reader:
         line = reader.line_num
-        clean = {k: nfc(v or "").strip() if k not in ("text", "text_facebook", "text_zalo", "text_tiktok") else nfc(v or "")
+        clean = {k: nfc(v or "").strip() if not (k == "text" or k.startswith("text_")) else nfc(v or "")
                  for k, v in row.items() if k}
         if any(v.strip() for v in clean.values()):
             rows.append((line, clean))

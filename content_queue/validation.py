@@ -66,19 +66,27 @@ def platform_text(draft: Draft, platform: str, hashtags: list[str]) -> str:
     return with_hashtags(text, hashtags) if draft.add_hashtags else text
 
 
-def zalo_title(draft: Draft) -> tuple[str, bool]:
-    """The Zalo article title and whether the officer gave it (else taken from the text)."""
-    given = nfc(draft.variants.get(L.ZALO, {}).get("title") or draft.title).strip()
-    if given:
-        return given, True
-    return first_line(draft.variants.get(L.ZALO, {}).get("text") or draft.text), False
+def variant_title(draft: Draft, platform: str) -> str:
+    return title_of(draft, platform)[0]
 
 
-def zalo_description(draft: Draft) -> tuple[str, bool]:
-    given = nfc(draft.variants.get(L.ZALO, {}).get("description", "")).strip()
+def variant_description(draft: Draft, platform: str) -> str:
+    return description_of(draft, platform)[0]
+
+
+def title_of(draft: Draft, platform: str) -> tuple[str, bool]:
+    """The title ``platform`` gets and whether the officer gave it (else taken from the text)."""
+    given = nfc(draft.variants.get(platform, {}).get("title") or draft.title).strip()
     if given:
         return given, True
-    text = draft.variants.get(L.ZALO, {}).get("text") or draft.text
+    return first_line(draft.variants.get(platform, {}).get("text") or draft.text), False
+
+
+def description_of(draft: Draft, platform: str) -> tuple[str, bool]:
+    given = nfc(draft.variants.get(platform, {}).get("description", "")).strip()
+    if given:
+        return given, True
+    text = draft.variants.get(platform, {}).get("text") or draft.text
     para = first_paragraph(text)
     if len(para) > L.ZALO_DESCRIPTION_MAX_CHARS:
         cut = para[: L.ZALO_DESCRIPTION_MAX_CHARS - 1]
@@ -86,10 +94,12 @@ def zalo_description(draft: Draft) -> tuple[str, bool]:
     return para, False
 
 
-def max_video_bytes(platform: str) -> int | None:
-    """The largest video ``platform`` takes on its plainest route (Zalo: 50 MB), or None."""
-    rules = {L.ZALO: L.ZALO_VIDEO, L.TIKTOK: L.TIKTOK_VIDEO, L.FACEBOOK: L.FACEBOOK_VIDEO}.get(platform)
-    return rules.max_bytes if rules else None
+def zalo_title(draft: Draft) -> tuple[str, bool]:
+    return title_of(draft, L.ZALO)
+
+
+def zalo_description(draft: Draft) -> tuple[str, bool]:
+    return description_of(draft, L.ZALO)
 
 
 def is_reel(media: MediaFacts | None) -> bool:

@@ -10,13 +10,15 @@ import json
 from pathlib import Path
 from typing import Any
 
+from connectors import CONNECTORS
+
 STATE_VI = {"published": "Đã đăng", "failed": "Thất bại", "scheduled": "Chờ đăng", "retry_wait": "Chờ thử lại",
             "processing": "Đang xử lý", "publishing": "Đang đăng", "unknown": "Chưa rõ", "missed": "Lỡ giờ",
             "needs_attention": "Cần kiểm tra", "cancelled": "Đã huỷ"}
 STATE_COLOR = {"published": "#2e7d32", "failed": "#c62828", "missed": "#ef6c00", "needs_attention": "#ad1457",
                "unknown": "#ad1457", "scheduled": "#1565c0", "retry_wait": "#6a1b9a", "processing": "#00838f",
                "publishing": "#00838f", "cancelled": "#757575"}
-PLATFORM_VI = {"facebook": "Facebook", "zalo": "Zalo OA", "tiktok": "TikTok"}
+PLATFORM_VI = {p: c.label for p, c in CONNECTORS.items()}  # the names the officer reads
 
 
 CONSENT_VI = {"self": "tự đồng ý", "guardian": "phụ huynh đồng ý", "none": "chưa có đồng ý"}

@@ -15,7 +15,8 @@ from content_queue import posts as P
 from content_queue.errors import UserError
 from content_queue.media import probe, store_file
 from content_queue.models import Campaign, Media, Recap
-from content_queue.validation import is_reel, max_video_bytes
+from content_queue.platforms import PLATFORMS, feed_beside_reels, label, max_video_bytes
+from content_queue.validation import is_reel
 
 from .plan import plan_recap
 from .render import Look, RenderCancelled, render, size_capped
@@ -87,36 +88,41 @@ def publish_recap(s: Session, campaign: Campaign, file: Path, *, at: str | datet
         from content_queue.errors import ValidationFailed
 
         raise ValidationFailed(problems)
-    zalo = [c for c in channels if c.platform.value == "zalo"]
-    others = [c for c in channels if c.platform.value != "zalo"]
-    facebook = [c for c in channels if c.platform.value == "facebook"]
+    size = file.stat().st_size
+    # Platforms whose video limit a recap can reach (Zalo's 50 MB) get a post of their own, with a
+    # copy under that limit when the file is over it; the others share the original.
+    limited = lambda c: (max_video_bytes(c.platform.value) or RECAP_CEILING) < RECAP_CEILING  # noqa: E731
+    whole = [c for c in channels if not limited(c)]
+    capped: dict[int, list] = {}
+    for c in channels:
+        if limited(c):
+            capped.setdefault(max_video_bytes(c.platform.value), []).append(c)
+    feed_channels = [c for c in channels if feed_beside_reels(c.platform.value)]
     if feed is not None:
-        _check_feed_cut(Path(feed), facebook)
+        _check_feed_cut(Path(feed), feed_channels)
     posts = []
     title = f"Nhìn lại: {campaign.name}"
     source = recap_source(s, file)
-    zalo_file = file
-    zalo_max = max_video_bytes("zalo")
-    if zalo and file.stat().st_size > zalo_max:
-        # Encoded before anything is written: the database is never held during media work.
-        zalo_file = file.with_name(file.stem + "-zalo.mp4")
-        size_capped(file, zalo_file, int(zalo_max * 0.95), probe(file).duration or 60)
-    if others:
-        inp = P.PostInput(text=body, title=title, media=str(file), at=at, now=now_flag,
-                          to=",".join(str(c.id) for c in others), source=source)
-        post, _ = P.add_post(s, campaign, inp, media_dir=media_dir, base_dir=Path.cwd(), now=now)
-        posts.append(post.id)
-    if zalo:
-        inp = P.PostInput(text=body, title=title, media=str(zalo_file), at=at, now=now_flag,
-                          to=",".join(str(c.id) for c in zalo), source=source)
-        post, _ = P.add_post(s, campaign, inp, media_dir=media_dir, base_dir=Path.cwd(), now=now)
-        posts.append(post.id)
-    if feed is not None:
-        inp = P.PostInput(text=body, title=title, media=str(feed), at=at, now=now_flag,
-                          to=",".join(str(c.id) for c in facebook), source=recap_source(s, Path(feed)))
+    copies = []
+    for cap, group in sorted(capped.items()):
+        copy = file
+        if size > cap:  # encoded before anything is written: the database is never held during media work
+            platforms = sorted({c.platform.value for c in group})
+            copy = file.with_name(f"{file.stem}-{'-'.join(platforms)}.mp4")
+            size_capped(file, copy, int(cap * 0.95), probe(file).duration or 60)
+        copies.append((copy, group))
+    for media, group, src in [(file, whole, source)] + [(copy, group, source) for copy, group in copies] + \
+            ([(Path(feed), feed_channels, recap_source(s, Path(feed)))] if feed is not None else []):
+        if not group:
+            continue
+        inp = P.PostInput(text=body, title=title, media=str(media), at=at, now=now_flag,
+                          to=",".join(str(c.id) for c in group), source=src)
         post, _ = P.add_post(s, campaign, inp, media_dir=media_dir, base_dir=Path.cwd(), now=now)
         posts.append(post.id)
     return posts
+
+
+RECAP_CEILING = 1024 ** 3  # no recap comes near 1 GB (a minute at 1080x1920 is about 60 MB)
 
 
 def recap_source(s: Session, file: Path) -> str:
@@ -131,15 +137,17 @@ def recap_source(s: Session, file: Path) -> str:
     return f"recap {recap_id}" if recap_id else "recap"
 
 
-def _check_feed_cut(feed: Path, facebook: list) -> None:
-    if not facebook:
-        raise UserError("--feed is for Facebook, and --to names no Facebook channel.",
-                        fix="Add facebook to --to, or leave --feed out.")
+def _check_feed_cut(feed: Path, channels: list) -> None:
+    if not channels:
+        names = [label(p) for p in PLATFORMS if feed_beside_reels(p)]
+        raise UserError(f"--feed is for {' or '.join(names)}, and --to names no such channel.",
+                        fix=f"Add {' or '.join(p for p in PLATFORMS if feed_beside_reels(p))} to --to, "
+                            "or leave --feed out.")
     if not feed.is_file():
         raise UserError(f"File not found: {feed}.", fix="Render the feed cut with `loa recap render --format feed`.")
     facts = probe(feed)
     if facts.kind != "video" or not facts.width or not facts.height:
         raise UserError(f"{feed} is not a video.", fix="Render the feed cut with `loa recap render --format feed`.")
     if is_reel(facts):  # the same rule that routes a video to Facebook's Reels
-        raise UserError(f"{feed} is a vertical cut ({facts.width}x{facts.height}): Facebook would get it twice as a Reel.",
+        raise UserError(f"{feed} is a vertical cut ({facts.width}x{facts.height}): it would go out twice as a Reel.",
                         fix="Render the feed cut with `loa recap render --format feed` and give that.")

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any, Callable
 
 from sqlalchemy import select
 
-from connectors import limits as L
+from connectors import CONNECTORS
 from content_queue.models import Attempt, Delivery, DeliveryState
 
 if TYPE_CHECKING:
@@ -53,20 +53,21 @@ class Budgets:
                 if recent:
                     wait = (recent[-1] + policy.catch_up_spacing - now).total_seconds()
                     return max(wait, 1.0), "catching up on posts missed while loa was off, one at a time"
-            if job.platform == "tiktok":
+            facts = CONNECTORS[job.platform]
+            if facts.uploads_per_minute:
                 recent = self._publishes_since(s, job.channel_id, now - timedelta(minutes=1))
-                if len(recent) >= L.TIKTOK_INITS_PER_MINUTE - 1:
+                if len(recent) >= facts.uploads_per_minute - 1:
                     wait = (recent[0] + timedelta(minutes=1) - now).total_seconds()
-                    return max(wait, 1.0), "TikTok allows 6 uploads a minute per account"
-            if job.platform == "facebook" and job.item.route == "reel":
+                    return max(wait, 1.0), f"{facts.label} allows {facts.uploads_per_minute} uploads a minute per account"
+            if facts.reels_per_day and job.item.route == "reel":
                 day_ago = now - timedelta(hours=24)
                 reels = list(s.scalars(select(Delivery.published_at).where(
                     Delivery.channel_id == job.channel_id, Delivery.state == DeliveryState.published,
                     Delivery.published_at >= day_ago,
                     Delivery.remote_state["route"].as_string() == "reel").order_by(Delivery.published_at)))
-                if len(reels) >= L.FACEBOOK_REELS_PER_DAY:
+                if len(reels) >= facts.reels_per_day:
                     wait = (reels[0] + timedelta(hours=24) - now).total_seconds()
-                    return max(wait, 60.0), "Facebook allows 30 API-published Reels a day per Page"
+                    return max(wait, 60.0), f"{facts.label} allows {facts.reels_per_day} API-published Reels a day"
         return self._usage_wait(job, now)
 
     def _fell_due_while_off(self, job: "Job") -> bool:
@@ -82,7 +83,8 @@ class Budgets:
 
     def _usage_wait(self, job: "Job", now) -> tuple[float, str] | None:
         """Facebook's usage near 100%: wait as long as Facebook says (or 5 minutes) from when it said so."""
-        if job.platform != "facebook" or self._usage_until is None or now >= self._usage_until:
+        facts = CONNECTORS[job.platform]
+        if not facts.usage_headers or self._usage_until is None or now >= self._usage_until:
             return None
         return ((self._usage_until - now).total_seconds(),
-                f"Facebook reports {self._usage_level:.0f}% of its call limit used")
+                f"{facts.label} reports {self._usage_level:.0f}% of its call limit used")

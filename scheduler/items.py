@@ -6,10 +6,10 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from connectors import Item, Media
+from connectors import CONNECTORS, Item, Media
 from content_queue.models import Campaign, Channel, Delivery, Post
 from content_queue.posts import draft_of
-from content_queue.validation import is_reel, platform_text, zalo_description, zalo_title
+from content_queue.validation import is_reel, platform_text, variant_description, variant_title
 
 CONTENT_TYPES = {".mp4": "video/mp4", ".m4v": "video/mp4", ".mov": "video/quicktime", ".webm": "video/webm",
                  ".avi": "video/x-msvideo", ".jpg": "image/jpeg", ".jpeg": "image/jpeg", ".png": "image/png"}
@@ -45,23 +45,15 @@ def build_item(post: Post, channel: Channel, campaign: Campaign, media_dir: Path
         media = Media(path=path, kind=post.media.kind, size=post.media.size, width=post.media.width,
                       height=post.media.height, duration=post.media.duration,
                       content_type=CONTENT_TYPES.get(path.suffix.lower(), "application/octet-stream"))
-    if platform == "facebook":
-        if media is None:
-            route = "feed"
-        elif media.kind == "image":
-            route = "photo"
-        else:
-            route = "reel" if is_reel(draft.media) else "video"
-        return Item(text=text, title=post.title, link=post.link, media=media, route=route, schedule_at=schedule_at,
-                    reference=reference)
-    if platform == "zalo":
-        title, _ = zalo_title(draft)
-        description, _ = zalo_description(draft)
-        video = media if media is not None and media.kind == "video" else None
-        return Item(text=text, title=title, description=description, link=post.link,
-                    cover_url=post.cover_url or (channel.settings or {}).get("cover_url", ""), media=video,
-                    route="video" if video else "normal", reference=reference)
-    return Item(text=text, title=post.title, media=media, route="video", reference=reference)
+    facts = CONNECTORS[platform]
+    route = facts.route_for(media.kind if media is not None else None, reel=is_reel(draft.media))
+    if route in facts.routes_without_media:
+        media = None  # e.g. a picture with a Zalo article: the article has its cover instead
+    variants = set(facts.variant_fields)
+    return Item(text=text, title=variant_title(draft, platform) if "title" in variants else post.title,
+                description=variant_description(draft, platform) if "description" in variants else "",
+                link=post.link, media=media, route=route, schedule_at=schedule_at, reference=reference,
+                cover_url=(post.cover_url or (channel.settings or {}).get("cover_url", "")) if facts.cover_url else "")
 
 
 def handoff_wanted(post: Post, campaign: Campaign) -> bool:

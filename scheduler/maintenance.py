@@ -6,7 +6,7 @@ from datetime import timedelta
 from sqlalchemy import select, update
 from sqlalchemy.orm import selectinload
 
-from connectors import CredentialsDead, OutcomeUnknown, RetryLater
+from connectors import CONNECTORS, CredentialsDead, OutcomeUnknown, RetryLater
 from connectors.credentials import scrub
 from content_queue.lifecycle import WAITING, Action
 from content_queue.models import Campaign, Channel, ChannelHealth, Delivery, DeliveryState, Post
@@ -14,6 +14,7 @@ from content_queue.models import Campaign, Channel, ChannelHealth, Delivery, Del
 from .items import handoff_wanted
 
 S = DeliveryState
+SCHEDULERS = [p for p, c in CONNECTORS.items() if c.native_scheduling]  # platforms that can hold a post
 
 
 class Maintenance:
@@ -69,7 +70,7 @@ class Maintenance:
         with self.sessions() as s:
             rows = list(s.scalars(select(Delivery).options(selectinload(Delivery.post), selectinload(Delivery.channel))
                                   .join(Channel, Channel.id == Delivery.channel_id)
-                                  .where(Delivery.state == S.scheduled, Channel.platform == "facebook",
+                                  .where(Delivery.state == S.scheduled, Channel.platform.in_(SCHEDULERS),
                                          Delivery.due_at >= low, Delivery.due_at <= high)))
             wanted = [d.id for d in rows if handoff_wanted(d.post, s.get(Campaign, d.post.campaign_id))]
         count = 0

@@ -4,6 +4,7 @@ from __future__ import annotations
 from datetime import datetime
 from pathlib import Path
 
+from connectors import CONNECTORS
 from content_queue.models import ChannelHealth, Delivery
 
 
@@ -27,6 +28,6 @@ def check_delivery(d: Delivery, media_dir: Path, now: datetime) -> list[str]:
             warnings.append(f"the media file {media.original_name} is missing from the store")
         elif path.stat().st_size != media.size:
             warnings.append(f"the media file {media.original_name} changed size in the store")
-    if ch.platform.value == "zalo" and not (d.post.cover_url or (ch.settings or {}).get("cover_url")):
+    if CONNECTORS[ch.platform.value].cover_url and not (d.post.cover_url or (ch.settings or {}).get("cover_url")):
         warnings.append(f"channel {ch.name}: no cover photo address for the Zalo article")
     return warnings

@@ -71,3 +71,31 @@ def test_moviepy_is_imported_only_while_a_render_runs(loa):
         "print('MOVIEPY', 'moviepy' in sys.modules)\n")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=loa.folder)
     assert out.stdout.strip().splitlines()[-1] == "MOVIEPY False", out.stdout[-2000:] + out.stderr[-2000:]
+
+
+def test_platform_facts_live_on_the_connector_classes():
+    """Outside connectors/ and sandbox/, no platform name is compared as a string literal, or used
+    as a literal key or choice: what a platform is (credential keys, settings, variants, routes,
+    budgets, names) is read from its connector class. (The demo's campaign data and the migrations'
+    history may name platforms.)"""
+    from connectors import PLATFORMS
+
+    names = set(PLATFORMS)
+    wrong = []
+    for package in ("content_queue", "scheduler", "recap", "loa"):
+        for f in (ROOT / package).rglob("*.py"):
+            if f.name in ("demo.py", "demo_content.py"):
+                continue
+            tree = ast.parse(f.read_text(encoding="utf-8"))
+            for node in ast.walk(tree):
+                literals = []
+                if isinstance(node, ast.Compare):
+                    literals = [node.left, *node.comparators]
+                elif isinstance(node, ast.Dict):
+                    literals = [k for k in node.keys if k is not None]
+                elif isinstance(node, (ast.List, ast.Tuple, ast.Set)):
+                    literals = node.elts
+                for lit in literals:
+                    if isinstance(lit, ast.Constant) and lit.value in names:
+                        wrong.append(f"{f.relative_to(ROOT)}:{node.lineno}: {lit.value!r}")
+    assert wrong == []

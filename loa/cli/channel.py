@@ -6,26 +6,54 @@ from pathlib import Path
 
 import click
 
-from connectors.credentials import EXTRA_KEYS, OPTIONAL_KEYS, REQUIRED_KEYS, SECRET_KEYS
+from connectors import CONNECTORS, PLATFORMS
+from connectors.credentials import OPTIONAL_KEYS, SECRET_KEYS
 from content_queue import channels as ch
 from content_queue.errors import UserError
 
 from .app import App, emit_json, is_interactive, pass_app, table
 
-CRED_OPTIONS = {
-    "page_id": "Facebook Page id.",
-    "oa_id": "Zalo Official Account id.",
-    "app_id": "Zalo app id.",
-    "app_secret": "Zalo app secret.",
-    "client_key": "TikTok client key.",
-    "client_secret": "TikTok client secret.",
-    "open_id": "TikTok account's open_id.",
-    "access_token": "Access token (Facebook: the Page token).",
-    "refresh_token": "Refresh token (Zalo, TikTok).",
-    "user_token": "Facebook: long-lived user token, to fetch a new Page token when needed.",
-    "expires_at": "When the access token expires, ISO 8601 (e.g. 2025-10-21T08:00:00+07:00).",
-    "refresh_expires_at": "When the refresh token expires, ISO 8601.",
+# What each credential key is; which platform takes it comes from the connector classes.
+KEY_MEANING = {
+    "page_id": "the Page's id", "oa_id": "the Official Account's id", "app_id": "the app's id",
+    "app_secret": "the app's secret", "client_key": "the app's client key", "client_secret": "the app's client secret",
+    "open_id": "the account's open_id", "access_token": "the access token (Facebook: the Page token)",
+    "refresh_token": "the refresh token", "user_token": "a long-lived user token, to fetch a new Page token",
+    "expires_at": "when the access token expires, ISO 8601 (e.g. 2025-10-21T08:00:00+07:00)",
+    "refresh_expires_at": "when the refresh token expires, ISO 8601",
 }
+# The channel settings the command line offers (each platform's full list is on its connector).
+SETTING_HELP = {"privacy_level": "who may see the posts", "mode": "direct: publish; inbox: finish in the app",
+                "cover_url": "default cover photo (a public web address) for articles"}
+
+
+def _keys() -> list[str]:
+    keys: list[str] = []
+    for c in CONNECTORS.values():
+        keys += [k for k in c.required + c.extra if k not in keys]
+    return keys + [k for k in OPTIONAL_KEYS if k not in keys]
+
+
+def _who(pred) -> str:
+    return ", ".join(c.label for c in CONNECTORS.values() if pred(c)) or "all"
+
+
+def _keys_epilog() -> str:
+    lines = ["\b", "Keys (the platforms' own names):"]
+    for c in CONNECTORS.values():
+        extra = f" (optional {', '.join(c.extra)})" if c.extra else ""
+        lines.append(f"  {c.platform:9} {', '.join(c.required)}{extra}")
+    lines.append(f"  {'all':9} optional {', '.join(OPTIONAL_KEYS)} (ISO 8601 instants)")
+    return "\n".join(lines)
+
+
+def _setting_options(f):
+    for key in reversed(list(SETTING_HELP)):
+        owners = [c for c in CONNECTORS.values() if key in c.settings_keys]
+        choices = next((c.setting_choices[key] for c in owners if key in c.setting_choices), None)
+        f = click.option("--" + key.replace("_", "-"), key, type=click.Choice(choices) if choices else None,
+                         help=f"{', '.join(c.label for c in owners)}: {SETTING_HELP[key]}.")(f)
+    return f
 
 
 @click.group()
@@ -46,23 +74,19 @@ def _read_credentials(path: Path) -> dict:
 
 
 def _credential_options(f):
-    for key in reversed(list(CRED_OPTIONS)):
-        f = click.option("--" + key.replace("_", "-"), key, help=CRED_OPTIONS[key])(f)
+    for key in reversed(_keys()):
+        who = "all" if key in OPTIONAL_KEYS else _who(lambda c: key in c.required + c.extra)
+        f = click.option("--" + key.replace("_", "-"), key, help=f"{who}: {KEY_MEANING.get(key, key)}.")(f)
     return f
 
 
-@channel.command("add")
-@click.argument("platform", type=click.Choice(["facebook", "zalo", "tiktok"]))
+@channel.command("add", epilog=_keys_epilog())
+@click.argument("platform", type=click.Choice(PLATFORMS))
 @click.option("--name", required=True, help="A short name for the channel, e.g. fanpage-cax.")
 @click.option("--credentials", "credentials_file", type=click.Path(dir_okay=False, path_type=Path),
               help="A JSON file with the platform's own key names (see below).")
 @_credential_options
-@click.option("--privacy-level", type=click.Choice(["PUBLIC_TO_EVERYONE", "MUTUAL_FOLLOW_FRIENDS",
-                                                   "FOLLOWER_OF_CREATOR", "SELF_ONLY"]),
-              help="TikTok: who may see the posts (default PUBLIC_TO_EVERYONE).")
-@click.option("--mode", type=click.Choice(["direct", "inbox"]),
-              help="TikTok: publish directly, or send to the creator's inbox to finish in the app.")
-@click.option("--cover-url", help="Zalo: default cover photo (a public web address) for articles.")
+@_setting_options
 @click.option("--replace", is_flag=True, help="Reconnect an existing channel of this name with new credentials.")
 @pass_app
 def add(app: App, platform: str, name: str, credentials_file: Path | None, privacy_level, mode, cover_url, replace,
@@ -70,12 +94,6 @@ def add(app: App, platform: str, name: str, credentials_file: Path | None, priva
     """Add an account. Credentials come from --credentials FILE.json, from options, or,
     when typed at a terminal, from hidden prompts for what is missing.
 
-    \b
-    Keys (the platforms' own names):
-      facebook  page_id, access_token (optional user_token, app_id, app_secret)
-      zalo      oa_id, app_id, app_secret, access_token, refresh_token
-      tiktok    client_key, client_secret, open_id, access_token, refresh_token
-      all       optional expires_at, refresh_expires_at (ISO 8601 instants)
 
     \b
     Examples:
@@ -89,17 +107,16 @@ def add(app: App, platform: str, name: str, credentials_file: Path | None, priva
     """
     creds: dict = _read_credentials(credentials_file) if credentials_file else {}
     creds.update({k: v for k, v in options.items() if v})
-    wanted = REQUIRED_KEYS[platform]
+    wanted, optional = ch.credential_keys(platform)
     missing = [k for k in wanted if not creds.get(k)]
     if missing and is_interactive():
         for key in missing:
             creds[key] = click.prompt(key, hide_input=key in SECRET_KEYS)
     settings = {k: v for k, v in {"privacy_level": privacy_level, "mode": mode, "cover_url": cover_url}.items() if v}
-    irrelevant = set(settings) - ch.SETTINGS[platform]
+    irrelevant = set(settings) - CONNECTORS[platform].settings_keys
     if irrelevant:
         raise UserError(f"--{sorted(irrelevant)[0].replace('_', '-')} does not apply to {platform}.")
-    wrong = sorted(k for k, v in options.items()
-                   if v and k not in wanted and k not in OPTIONAL_KEYS and k not in EXTRA_KEYS[platform])
+    wrong = sorted(k for k, v in options.items() if v and k not in wanted and k not in optional)
     if wrong:
         raise UserError(f"--{wrong[0].replace('_', '-')} does not apply to {platform}.",
                         fix=f"{platform} takes: {', '.join(wanted)}.")
@@ -140,10 +157,7 @@ def list_(app: App, as_json: bool) -> None:
 
 @channel.command("set")
 @click.argument("name")
-@click.option("--cover-url", help="Zalo: default cover photo (public web address).")
-@click.option("--privacy-level", type=click.Choice(["PUBLIC_TO_EVERYONE", "MUTUAL_FOLLOW_FRIENDS",
-                                                   "FOLLOWER_OF_CREATOR", "SELF_ONLY"]), help="TikTok privacy.")
-@click.option("--mode", type=click.Choice(["direct", "inbox"]), help="TikTok: direct post or inbox.")
+@_setting_options
 @pass_app
 def set_(app: App, name: str, cover_url, privacy_level, mode) -> None:
     """Change a channel's settings.

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import click
 
-from connectors import oauth
+from connectors import CONNECTORS, PLATFORMS, FacebookConnector, ZaloConnector, oauth
 from connectors.errors import ConnectorError
 from connectors.http import Http
 from content_queue import channels as ch
@@ -31,7 +31,7 @@ def _paste(state: str) -> dict[str, str]:
 
 
 @click.command("connect")
-@click.argument("platform", type=click.Choice(["facebook", "zalo", "tiktok"]))
+@click.argument("platform", type=click.Choice(PLATFORMS))
 @click.option("--name", required=True, help="A short name for the channel.")
 @click.option("--app-id", help="Facebook or Zalo: the app's id (from the developer portal).")
 @click.option("--app-secret", help="Facebook or Zalo: the app's secret (asked for, hidden, if not given).")
@@ -60,15 +60,16 @@ def connect(app: App, platform: str, name: str, app_id, app_secret, client_key, 
     http = app.settings.http()
     state = oauth.new_state()
     try:
-        if platform == "facebook":
-            creds = _facebook(http, state, _ask(app_id, "Facebook app id"), _ask(app_secret, "Facebook app secret", True),
+        label = CONNECTORS[platform].label
+        if platform == FacebookConnector.platform:  # Facebook's Login dialog, then the Pages the user manages
+            creds = _facebook(http, state, _ask(app_id, f"{label} app id"), _ask(app_secret, f"{label} app secret", True),
                               redirect_uri, page_choice)
-        elif platform == "zalo":
-            creds = _with_pkce(oauth.ZaloAuth(_ask(app_id, "Zalo app id"), _ask(app_secret, "Zalo app secret", True),
-                                              redirect_uri, http), state)
-        else:
-            creds = _with_pkce(oauth.TikTokAuth(_ask(client_key, "TikTok client key"),
-                                                _ask(client_secret, "TikTok client secret", True), redirect_uri, http),
+        elif platform == ZaloConnector.platform:  # PKCE, with an app id and secret
+            creds = _with_pkce(oauth.ZaloAuth(_ask(app_id, f"{label} app id"), _ask(app_secret, f"{label} app secret",
+                                                                                    True), redirect_uri, http), state)
+        else:  # PKCE, with a client key and secret
+            creds = _with_pkce(oauth.TikTokAuth(_ask(client_key, f"{label} client key"),
+                                                _ask(client_secret, f"{label} client secret", True), redirect_uri, http),
                                state)
     except ConnectorError as exc:
         raise UserError(str(exc), fix="Check the app's credentials and redirect address, then try again.") from None

@@ -6,6 +6,8 @@ from pathlib import Path
 
 import click
 
+from connectors import CONNECTORS
+
 from content_queue import posts as P
 from content_queue.errors import UserError
 from content_queue.validation import platform_text
@@ -19,19 +21,22 @@ def post() -> None:
 
 
 def _variant_options(f):
-    f = click.option("--zalo-description", help="Zalo: the article's short description (at most 300 characters).")(f)
-    f = click.option("--tiktok-text", help="TikTok: a caption of its own (at most 2,200 UTF-16 units with hashtags).")(f)
-    f = click.option("--zalo-text", help="Zalo: a text of its own.")(f)
-    f = click.option("--facebook-text", help="Facebook: a text of its own.")(f)
+    """--facebook-text, --zalo-title, --zalo-description, ...: one per variant field of each platform."""
+    for c in reversed(list(CONNECTORS.values())):
+        for field in reversed(c.variant_fields):
+            f = click.option(f"--{c.platform}-{field}", f"variant_{c.platform}_{field}",
+                             help=f"{c.label}: its own {field} for this post.")(f)
     return f
 
 
-def _variants(facebook_text, zalo_text, tiktok_text, zalo_description) -> dict:
+def _variants(options: dict) -> dict:
+    """The ``variant_*`` options given, as ``{platform: {field: value}}`` (removed from ``options``)."""
     v: dict[str, dict[str, str]] = {}
-    for platform, key, value in (("facebook", "text", facebook_text), ("zalo", "text", zalo_text),
-                                 ("tiktok", "text", tiktok_text), ("zalo", "description", zalo_description)):
+    for key in [k for k in options if k.startswith("variant_")]:
+        value = options.pop(key)
+        _, platform, field = key.split("_", 2)
         if value:
-            v.setdefault(platform, {})[key] = value
+            v.setdefault(platform, {})[field] = value
     return v
 
 
@@ -89,7 +94,7 @@ def _post_dict(post, show_time, iso_time, campaign) -> dict:
 @click.option("--json", "as_json", is_flag=True, help="Print the new post as JSON.")
 @pass_app
 def add(app: App, text, text_file, title, media, at, now, to, link, cover_url, add_hashtags, facebook_handoff,
-        facebook_text, zalo_text, tiktok_text, zalo_description, as_json) -> None:
+        as_json, **variant_options) -> None:
     """Queue a post. It is checked now against every platform it goes to.
 
     \b
@@ -102,7 +107,7 @@ def add(app: App, text, text_file, title, media, at, now, to, link, cover_url, a
         raise UserError("Give --text or --text-file, not both.")
     body = _read_text_file(text_file) if text_file else (text or "")
     inp = P.PostInput(text=body, title=title, link=link, cover_url=cover_url, media=str(media) if media else "",
-                      at=at, now=now, to=to, variants=_variants(facebook_text, zalo_text, tiktok_text, zalo_description),
+                      at=at, now=now, to=to, variants=_variants(variant_options),
                       add_hashtags=add_hashtags, facebook_handoff=facebook_handoff)
     with app.session() as s:
         campaign = app.campaign(s)
@@ -233,7 +238,7 @@ def show(app: App, post_id: int, as_json: bool) -> None:
 @_variant_options
 @pass_app
 def edit(app: App, post_id: int, text, text_file, title, media, link, cover_url, add_hashtags,
-         facebook_text, zalo_text, tiktok_text, zalo_description) -> None:
+         **variant_options) -> None:
     """Change what a post says or shows, while it is still waiting. Checked again at once.
 
     \b
@@ -245,7 +250,7 @@ def edit(app: App, post_id: int, text, text_file, title, media, link, cover_url,
     changes = {k: v for k, v in {"text": _read_text_file(text_file) if text_file else text, "title": title,
                                  "media": media, "link": link, "cover_url": cover_url,
                                  "add_hashtags": add_hashtags}.items() if v is not None}
-    variants = _variants(facebook_text, zalo_text, tiktok_text, zalo_description)
+    variants = _variants(variant_options)
     if variants:
         changes["variants"] = variants
     if not changes:

@@ -4,6 +4,8 @@ from __future__ import annotations
 import json
 
 import click
+
+from connectors import PLATFORMS
 import requests
 
 from .app import emit_json
@@ -65,7 +67,7 @@ def _control(method: str, base: str, what: str, payload: dict | None = None) -> 
 
 
 @sandbox.command("account")
-@click.argument("platform", type=click.Choice(["facebook", "zalo", "tiktok"]))
+@click.argument("platform", type=click.Choice(PLATFORMS))
 @click.option("--base", help="The sandbox's address (default: LOA_API_BASE).")
 @click.option("--expired", is_flag=True, help="Start with an expired access token.")
 def account(platform: str, base: str | None, expired: bool) -> None:
