@@ -125,7 +125,8 @@ def run(deliveries: int = 300, kills: int = 6, fault_rate: float = 0.2, seed: in
     with SandboxServer(sb) as server:
         env = {**os.environ, "LOA_API_BASE": server.base, "LOA_HTTP_READ_TIMEOUT": "1.0", "LOA_LEASE_SECONDS": "3",
                "LOA_BACKOFF_BASE": "0.5", "LOA_FOLLOW_EVERY": "0.5", "LOA_RECONCILE_EVERY": "0.5",
-               "LOA_CATCH_UP_SPACING": "0.2", "LOA_ZALO_RATE_LIMIT_WAIT": "2", "PYTHONPATH": str(ROOT)}
+               "LOA_CATCH_UP_SPACING": "0.2", "LOA_ZALO_RATE_LIMIT_WAIT": "2",
+               "LOA_PROCESSING_WINDOW": "5", "PYTHONPATH": str(ROOT)}
         env.pop("LOA_HOME", None)
         env.pop("LOA_DATABASE_URL", None)
         made = setup(folder, server.base, deliveries, env, rng)

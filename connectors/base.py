@@ -164,7 +164,8 @@ class Connector(ABC):
     def __init__(self, credentials: Mapping[str, Any], settings: Mapping[str, Any] | None = None, *,
                  http: Http | None = None, on_credentials: Callable[[dict[str, Any]], None] | None = None,
                  progress: Progress | None = None, clock: Callable[[], datetime] | None = None,
-                 sleep: Callable[[float], None] | None = None, rate_limit_wait: float | None = None) -> None:
+                 sleep: Callable[[float], None] | None = None, rate_limit_wait: float | None = None,
+                 processing_window: float | None = None) -> None:
         self.credentials = split_credentials(dict(credentials))
         missing = [k for k in self.required if not self.credentials.get(k)]
         if missing:
@@ -177,6 +178,8 @@ class Connector(ABC):
         self.clock = clock or (lambda: datetime.now(timezone.utc))
         self.sleep = sleep or time.sleep  # between status checks inside one call (Zalo's -214)
         self.rate_limit_wait = rate_limit_wait  # a rehearsal's wait after a rate limit that names none
+        if processing_window is not None:  # a rehearsal against a sandbox that processes in a second
+            self.processing_window = timedelta(seconds=processing_window)
 
     @classmethod
     def route_for(cls, kind: str | None, reel: bool = False) -> str:

@@ -40,6 +40,8 @@ class Settings:
     ``LOA_RECONCILE_EVERY``       first wait before asking again "did it go out?" (default 30)
     ``LOA_CATCH_UP_SPACING``      between a backlog's posts on one channel (default 120)
     ``LOA_ZALO_RATE_LIMIT_WAIT``  wait after Zalo's rate-limit answer, which says none (default 60)
+    ``LOA_PROCESSING_WINDOW``     how long a platform may take to list what it received (default:
+                                  the platform's, Zalo 600, Facebook 120); for rehearsals
     ============================  ===========================================================
     """
 
@@ -54,6 +56,7 @@ class Settings:
     reconcile_every: float | None = None
     catch_up_spacing: float | None = None
     zalo_rate_limit_wait: float | None = None
+    processing_window: float | None = None
 
     @classmethod
     def read(cls, environ=None) -> "Settings":
@@ -75,7 +78,8 @@ class Settings:
                    backoff_base=number("LOA_BACKOFF_BASE"), lease_seconds=number("LOA_LEASE_SECONDS"),
                    follow_every=number("LOA_FOLLOW_EVERY"), reconcile_every=number("LOA_RECONCILE_EVERY"),
                    catch_up_spacing=number("LOA_CATCH_UP_SPACING"),
-                   zalo_rate_limit_wait=number("LOA_ZALO_RATE_LIMIT_WAIT"))
+                   zalo_rate_limit_wait=number("LOA_ZALO_RATE_LIMIT_WAIT"),
+                   processing_window=number("LOA_PROCESSING_WINDOW"))
 
     def http(self):
         """The HTTP helper every platform call goes through, with these settings."""
@@ -90,9 +94,11 @@ class Settings:
         from scheduler.engine import Policy
 
         p = Policy()
-        for attr in ("backoff_base", "lease_seconds", "follow_every", "reconcile_every", "zalo_rate_limit_wait"):
+        for attr in ("backoff_base", "lease_seconds", "follow_every", "reconcile_every", "zalo_rate_limit_wait",
+                     "processing_window"):
             if getattr(self, attr) is not None:
                 setattr(p, attr, getattr(self, attr))
+        p.__post_init__()
         if self.catch_up_spacing is not None:
             p.catch_up_spacing = timedelta(seconds=self.catch_up_spacing)
         return p

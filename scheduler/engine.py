@@ -75,6 +75,11 @@ class Policy:
     catch_up_spacing: timedelta = timedelta(minutes=2)  # one backlog post per channel per this much time
 
     zalo_rate_limit_wait: float | None = None  # Zalo's rate-limit answer says no wait: 60 s unless set
+    processing_window: float | None = None  # seconds; a rehearsal's sandbox processes in a second, not minutes
+    reconcile_cap: float = 900.0  # "cannot tell" is asked again at most this far apart
+
+    def __post_init__(self) -> None:
+        self.reconcile_cap = min(self.reconcile_cap, self.reconcile_every * 30)
 
 
 @dataclass
@@ -130,7 +135,8 @@ class Engine(Claims, Publishing, FollowUp, Maintenance):
     def _default_connector(self, platform: str, credentials: dict, settings: dict, on_credentials) -> Connector:
         return CONNECTORS[platform](credentials, settings, http=self.http, on_credentials=on_credentials,
                                     clock=self.clock, sleep=self.sleep,
-                                    rate_limit_wait=self.policy.zalo_rate_limit_wait)
+                                    rate_limit_wait=self.policy.zalo_rate_limit_wait,
+                                    processing_window=self.policy.processing_window)
 
     def _connector(self, job_or_channel) -> Connector:
         channel_id = job_or_channel.channel_id if isinstance(job_or_channel, Job) else job_or_channel.id

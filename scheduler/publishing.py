@@ -126,9 +126,10 @@ class Publishing:
             return d.due_at + timedelta(seconds=30)
         return now + timedelta(seconds=self.policy.follow_every)
 
-    def _backoff(self, attempts: int, retry_after: float | None, base: float | None = None) -> float:
+    def _backoff(self, attempts: int, retry_after: float | None, base: float | None = None,
+                 cap: float | None = None) -> float:
         base = self.policy.backoff_base if base is None else base
-        top = min(self.policy.backoff_cap, base * (2 ** max(0, attempts - 1)))
+        top = min(self.policy.backoff_cap if cap is None else cap, base * (2 ** max(0, attempts - 1)))
         delay = self.rng.uniform(top / 2, top)  # jitter: many deliveries never retry in step
         return max(delay, retry_after or 0.0)
 

@@ -109,3 +109,12 @@ def test_html_report_in_headless_chromium(demo):
         page.screenshot(path=str(shot), full_page=True)
     assert errors == []
     assert shot.stat().st_size > 50_000
+
+
+def test_the_html_report_escapes_what_was_stored(loa, channels):
+    hostile = '<script>alert("x")</script><img src=x onerror=alert(1)>'
+    r = loa("post", "add", "--text", f"Mẹo {hostile}", "--title", hostile, "--at", "2031-10-20 08:00", "--to", "facebook")
+    assert r.exit_code == 0, r.output
+    html = loa("report", "--format", "html").output
+    assert "<script>" not in html and "<img src=x" not in html
+    assert "&lt;script&gt;alert(&#34;x&#34;)&lt;/script&gt;" in html or "&lt;script&gt;alert(&quot;x&quot;)" in html

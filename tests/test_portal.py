@@ -208,3 +208,15 @@ def _modules_of(text: str) -> list[list[bool]]:
     q.add_data(text)
     q.make(fit=True)
     return [list(row) for row in q.get_matrix()]
+
+
+def test_stored_text_is_escaped_on_the_public_page(portal, loa):
+    """The campaign's own words, whatever they hold, are text on the page: never markup, never a
+    way out of the script that carries the settings."""
+    hostile = 'Chiến dịch </script><script>alert(1)</script> <img src=x onerror=alert(2)> "&'
+    assert loa("campaign", "set", "--name", hostile, "--message", hostile).exit_code == 0
+    r = Client(portal).get(f"/c/{portal.token}")
+    assert r.status_code == 200
+    assert "<script>alert(1)" not in r.text and "<img src=x" not in r.text
+    assert "&lt;img src=x onerror=alert(2)&gt;" in r.text  # the title, escaped
+    assert r.text.count("</script>") == 1  # only the page's own script ends

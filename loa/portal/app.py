@@ -28,7 +28,6 @@ from content_queue.timeutil import zone
 TUS_VERSION = "1.0.0"
 BLOCK = 256 * 1024
 DEFAULT_MAX_BYTES = 500 * 1024 * 1024
-PAGE = (Path(__file__).parent / "page.html").read_text(encoding="utf-8")
 
 
 class Portal:
@@ -130,9 +129,9 @@ class Portal:
             c = self.campaign(s)
             data = {"name": c.name, "message": c.message, "hashtags": c.hashtags, "guardianAge": c.guardian_age,
                     "maxBytes": self.max_bytes, "base": f"/c/{token}/uploads", "rule": portal_wording(c.guardian_age)}
-        closed = self._closed()
-        html = PAGE.replace("__CAMPAIGN__", json.dumps(data, ensure_ascii=False).replace("</", "<\\/"))
-        html = html.replace("__TITLE__", _esc(data["name"])).replace("__CLOSED__", _esc(closed or ""))
+        from ..templating import render
+
+        html = render("portal.html", config=data, closed=self._closed() or "")
         return Response(html, content_type="text/html; charset=utf-8",
                         headers={"Content-Security-Policy": "default-src 'self'; style-src 'unsafe-inline'; "
                                                             "script-src 'unsafe-inline'; img-src 'self' data:",
@@ -279,12 +278,6 @@ def _safe_name(name: str) -> str:
     """The sender's file name is kept for the record only, never as a path."""
     base = name.replace("\\", "/").split("/")[-1].strip().lstrip(".")
     return "".join(ch for ch in base if ch.isprintable())[:120] or "video"
-
-
-def _esc(text: str) -> str:
-    import html
-
-    return html.escape(text)
 
 
 def ensure_token(sessions, campaign_id: int) -> str:
