@@ -109,7 +109,7 @@ def count(folder: Path, ledger: list[dict], env: dict) -> dict:
 
 
 def run(deliveries: int = 300, kills: int = 6, fault_rate: float = 0.2, seed: int = 7, workdir: Path | None = None,
-        max_seconds: float = 600, echo=print) -> dict:
+        max_seconds: float = 1200, echo=print) -> dict:
     import tempfile
 
     import requests

@@ -216,7 +216,7 @@ def _demo(directory: Path | None) -> tuple[Path, list[dict]]:
         from scheduler.runner import SpeedClock
 
         clock = SpeedClock(SPEED)  # campaign time, kept running across the demo
-        sandbox.set_faults(0.12, delay=2.5, seed=7)
+        sandbox.set_faults(0.12, delay=2.5, seed=7, reads=True)
         publish_all(root, clock)
         sandbox.set_faults(0.0)
         _run(["status"])
@@ -240,7 +240,7 @@ def _demo(directory: Path | None) -> tuple[Path, list[dict]]:
             _run(["recap", "render", "--format", fmt, "--seconds", "30", "--per-clip", "2.5", "--outro", C.HELP_LINE,
                   "--out", str(file)])
         _run(["recap", "publish", str(recap_file), "--feed", str(feed_file), "--now", "--to", "all"])
-        sandbox.set_faults(0.12, delay=2.5, seed=11)
+        sandbox.set_faults(0.12, delay=2.5, seed=11, reads=True)
         publish_all(root, clock)
         sandbox.set_faults(0.0)
         click.secho("\n== 8. The report", bold=True)

@@ -22,7 +22,8 @@ def sandbox() -> None:
 @click.option("--host", default="127.0.0.1", show_default=True, help="Loopback address to listen on.")
 @click.option("--port", default=8700, show_default=True, type=int)
 @click.option("--faults", type=click.Choice(list(LEVELS)), default="none", show_default=True,
-              help="How often calls fail: 5xx, 429, timeouts and dropped connections after posting, expired tokens.")
+              help="How often calls fail: 5xx, 429, timeouts and dropped connections after posting (and after "
+                   "status reads and listings), expired tokens.")
 @click.option("--seed", type=int, default=0, help="Seed for the faults, to replay a run.")
 @click.option("--processing-seconds", type=float, default=2.0, show_default=True,
               help="How long the platforms take to process a video.")
@@ -38,7 +39,7 @@ def serve(host: str, port: int, faults: str, seed: int, processing_seconds: floa
     from sandbox import Sandbox, SandboxServer
 
     sb = Sandbox(seed=seed, processing_seconds=processing_seconds)
-    sb.set_faults(LEVELS[faults])
+    sb.set_faults(LEVELS[faults], reads=True)
     server = SandboxServer(sb, host=host, port=port)
     click.echo(f"Sandbox platforms on {server.base} (faults: {faults}).")
     click.echo(f"Use it with:  export LOA_API_BASE={server.base}")
