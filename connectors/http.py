@@ -13,14 +13,14 @@ import logging
 import time
 import uuid
 from dataclasses import dataclass, field
-from typing import IO, Any, Callable, Iterator
+from typing import IO, TYPE_CHECKING, Any, Callable, Iterator
 from urllib.parse import urlsplit
-
-import requests
-from requests.adapters import HTTPAdapter
 
 from .credentials import scrub
 from .errors import OutcomeUnknown, RetryLater
+
+if TYPE_CHECKING:  # requests is imported when the first call is made, so that `loa --help` starts fast
+    import requests
 
 log = logging.getLogger("loa.http")
 
@@ -160,8 +160,10 @@ class MultipartStream:
         yield self.tail
 
 
-def _sent(exc: requests.RequestException) -> bool:
+def _sent(exc: "requests.RequestException") -> bool:
     """Was the request (possibly) received by the server before this failure?"""
+    import requests
+
     if isinstance(exc, requests.ConnectTimeout):
         return False
     if isinstance(exc, requests.ConnectionError):
@@ -176,7 +178,10 @@ class Http:
     """One requests session, with the rules above. Platform connectors call :meth:`request`."""
 
     def __init__(self, *, base: str | None = None, timeout: tuple[float, float] | None = None,
-                 session: requests.Session | None = None, on_usage: Callable[[Usage], None] | None = None) -> None:
+                 session: "requests.Session | None" = None, on_usage: Callable[[Usage], None] | None = None) -> None:
+        import requests
+        from requests.adapters import HTTPAdapter
+
         self.base = (base or "").rstrip("/") or None  # LOA_API_BASE, handed in by loa's Settings
         self.timeout = timeout or DEFAULT_TIMEOUT
         self.session = session or requests.Session()
@@ -199,6 +204,8 @@ class Http:
         if hasattr(body, "rewind"):
             body.rewind()
         started = time.monotonic()
+        import requests
+
         try:
             response = self.session.request(method, target, timeout=timeout or self.timeout, **kwargs)
         except requests.RequestException as exc:

@@ -105,6 +105,23 @@ def current_revision(engine: Engine) -> str | None:
         return MigrationContext.configure(conn).get_current_revision()
 
 
+# The newest migration, written here so that every command checks the schema with one query
+# instead of loading Alembic (tests/test_store.py holds it to Alembic's own head).
+HEAD = "0005"
+
+
+def schema_is_current(engine: Engine) -> bool:
+    """One query: is the database at this code's migration head?"""
+    from sqlalchemy import text
+    from sqlalchemy.exc import DBAPIError
+
+    try:
+        with engine.connect() as conn:
+            return conn.execute(text("SELECT version_num FROM alembic_version")).scalar() == HEAD
+    except DBAPIError:  # no alembic_version table yet: an empty database
+        return False
+
+
 def head_revision() -> str:
     from alembic.script import ScriptDirectory
 

@@ -153,3 +153,18 @@ def test_sqlite_runs_in_wal_with_full_sync(tmp_path):
         assert conn.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
         assert conn.exec_driver_sql("PRAGMA synchronous").scalar() == 2  # FULL
         assert conn.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
+
+
+def test_the_head_the_commands_check_is_alembics(db_url):
+    from content_queue.store import HEAD, head_revision, make_engine, migrate, schema_is_current
+
+    assert HEAD == head_revision()  # a new migration must move HEAD with it
+    engine = make_engine(db_url, create_file=True)
+    try:
+        assert not schema_is_current(engine)  # empty: no alembic_version table
+        migrate(engine, "0004")
+        assert not schema_is_current(engine)
+        migrate(engine)
+        assert schema_is_current(engine)
+    finally:
+        engine.dispose()

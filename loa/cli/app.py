@@ -6,16 +6,30 @@ import sys
 from contextlib import contextmanager
 from datetime import datetime, timezone
 from functools import cached_property
-from typing import Any, Callable, Iterator
+from typing import TYPE_CHECKING, Any, Callable, Iterator
 
 import click
-from sqlalchemy.orm import Session
-
 from content_queue.errors import UserError
-from content_queue.models import Campaign
 from content_queue.timeutil import iso, show
 
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
+
+    from content_queue.models import Campaign
+
 from .. import settings
+
+
+def lazy(module: str):
+    """A module imported the first time it is used: commands that do not touch the database (or
+    the platforms) do not pay for importing SQLAlchemy's ORM (or requests), so `--help` is quick."""
+    import importlib
+
+    class Lazy:
+        def __getattr__(self, name: str):
+            return getattr(importlib.import_module(module), name)
+
+    return Lazy()
 
 
 class App:
@@ -50,10 +64,10 @@ class App:
                 _ = channel.credentials  # wrapping in Secret remembers the values
 
     def _ensure_schema(self, folder: settings.Folder) -> None:
-        from content_queue.store import current_revision, head_revision, is_sqlite, migrate
+        from content_queue.store import is_sqlite, migrate, schema_is_current
 
         engine = folder.engine
-        if current_revision(engine) == head_revision():
+        if schema_is_current(engine):  # one query; Alembic is loaded only to upgrade
             return
         if is_sqlite(folder.database_url):
             migrate(engine)  # one office, one file: upgrade in place, keeping all data

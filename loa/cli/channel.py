@@ -8,10 +8,11 @@ import click
 
 from connectors import CONNECTORS, PLATFORMS
 from connectors.credentials import OPTIONAL_KEYS, SECRET_KEYS
-from content_queue import channels as ch
 from content_queue.errors import UserError
 
-from .app import App, emit_json, is_interactive, pass_app, table
+from .app import App, emit_json, is_interactive, lazy, pass_app, table
+
+ch = lazy("content_queue.channels")
 
 # What each credential key is; which platform takes it comes from the connector classes.
 KEY_MEANING = {

@@ -6,10 +6,11 @@ import click
 from connectors import CONNECTORS, PLATFORMS, FacebookConnector, ZaloConnector, oauth
 from connectors.errors import ConnectorError
 from connectors.http import Http
-from content_queue import channels as ch
 from content_queue.errors import UserError
 
-from .app import App, pass_app
+from .app import App, lazy, pass_app
+
+ch = lazy("content_queue.channels")
 
 DEFAULT_REDIRECT = "https://localhost/loa-callback"
 

@@ -8,11 +8,12 @@ import click
 
 from connectors import CONNECTORS
 
-from content_queue import posts as P
 from content_queue.errors import UserError
-from content_queue.validation import platform_text
 
-from .app import App, emit_json, pass_app, preview, table, warn
+from .app import App, emit_json, lazy, pass_app, preview, table, warn
+
+P = lazy("content_queue.posts")
+V = lazy("content_queue.validation")
 
 
 @click.group()
@@ -202,7 +203,7 @@ def show(app: App, post_id: int, as_json: bool) -> None:
         p = P.get_post(s, campaign, post_id)
         data = _post_dict(p, app.show_time(campaign), app.iso_time(campaign), campaign)
         draft = P.draft_of(p)
-        texts = {d.channel.platform.value: platform_text(draft, d.channel.platform.value, campaign.hashtag_list)
+        texts = {d.channel.platform.value: V.platform_text(draft, d.channel.platform.value, campaign.hashtag_list)
                  for d in p.deliveries}
         data["text_per_platform"] = texts
         tz = campaign.timezone

@@ -3,9 +3,10 @@ from __future__ import annotations
 
 import click
 
-from content_queue import deliveries as D
 
-from .app import App, emit_json, pass_app, table
+from .app import App, emit_json, lazy, pass_app, table
+
+D = lazy("content_queue.deliveries")
 
 
 def make_engine(app: App, clock, echo=None):

@@ -6,7 +6,6 @@ import json
 import click
 
 from connectors import PLATFORMS
-import requests
 
 from .app import emit_json
 
@@ -60,6 +59,8 @@ def _base(base: str | None) -> str:
 
 
 def _control(method: str, base: str, what: str, payload: dict | None = None) -> dict:
+    import requests
+
     try:
         resp = requests.request(method, f"{_base(base)}/_sandbox/{what}", json=payload, timeout=10)
     except requests.RequestException:
