@@ -105,7 +105,7 @@ class FacebookConnector(Connector):
     def _permalink(self, object_id: str) -> str:
         try:
             body = self._call("GET", object_id, params={"fields": "permalink_url"})
-        except RetryLater:
+        except (RetryLater, Rejected, CredentialsDead):  # the post is made: a failed read only delays its link
             return ""
         link = body.get("permalink_url", "")
         if link.startswith("/"):

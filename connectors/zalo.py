@@ -163,7 +163,10 @@ class ZaloConnector(Connector):
                                                          can_publish=True), state, "creating", checkpoint)
                 state["create_token"] = body["data"]["token"]
                 checkpoint(state)
-            article_id = self._verify(state["create_token"])
+            try:
+                article_id = self._verify(state["create_token"])
+            except (RetryLater, Rejected, CredentialsDead) as exc:  # Zalo has the article: read again later
+                return Result(PROCESSING, "", "", state, detail=f"status not readable yet ({exc})")
             if article_id is None:
                 return Result(PROCESSING, "", "", state, detail="Zalo is processing the article")
             state["article_id"] = article_id
@@ -181,13 +184,17 @@ class ZaloConnector(Connector):
                     state, "showing", checkpoint)
                 state["show_token"] = body["data"]["token"]
                 checkpoint(state)
-            if self._verify(state["show_token"]) is None:
+            try:
+                shown = self._verify(state["show_token"])
+            except (RetryLater, Rejected, CredentialsDead) as exc:  # the update was accepted: read again later
+                return Result(PROCESSING, state["article_id"], "", state, detail=f"status not readable yet ({exc})")
+            if shown is None:
                 return Result(PROCESSING, state["article_id"], "", state, detail="Zalo is updating the article")
             state["shown"] = True
             checkpoint(state)
         try:
             link = self._link(state)
-        except RetryLater:
+        except (RetryLater, Rejected, CredentialsDead):  # shown: a failed read only delays its link
             link = ""
         if not link:  # shown, but the public link cannot be read yet: follow up for it
             return Result(PROCESSING, state["article_id"], "", state, detail="published; its link will be read again")

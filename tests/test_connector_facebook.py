@@ -334,3 +334,14 @@ def test_link_not_readable_yet_is_followed_up(rsps):
     assert r.status == "processing" and r.remote_id == f"{PAGE}_5"
     rsps.replace(responses.GET, f"{G}/{PAGE}_5", json={"is_published": True, "permalink_url": "https://www.facebook.com/p/5"})
     assert fb().check(r.state).url == "https://www.facebook.com/p/5"
+
+
+@pytest.mark.parametrize("answer", [dict(code=100, message="(#100) Unsupported get request"),
+                                    dict(code=200, message="Permissions error", status=403)])
+def test_a_refused_link_read_after_the_post_is_made_never_fails_it(rsps, answer):
+    """The post is on the Page; reading its link is refused: it is followed up, never recorded
+    failed (a failed post would be retried by the officer, and go out twice)."""
+    rsps.post(f"{G}/{PAGE}/feed", json={"id": f"{PAGE}_6"})
+    rsps.get(f"{G}/{PAGE}_6", **err(**answer))
+    r = fb().publish(Item(text="x"))
+    assert r.status == "processing" and r.remote_id == f"{PAGE}_6"

@@ -319,3 +319,17 @@ def test_link_not_readable_yet_is_followed_up_not_republished(rsps):
     done = zalo().check(r.state)
     assert done.status == "published" and done.url.endswith("/a1")
     assert sum(c.request.url.endswith("/create") for c in rsps.calls) == 1
+
+
+def test_a_refused_read_after_zalo_took_the_article_never_fails_it(rsps):
+    """Zalo accepted the create (or the update to shown); its verify is then refused: the
+    delivery is followed up, never failed (a retry would leave a second article)."""
+    rsps.post(f"{API}/create", **ok({"token": "t-create"}))
+    rsps.post(f"{API}/verify", **zerr(-201, "token is not valid"))
+    r = zalo().publish(Item(text="x", title="Tiêu đề"))
+    assert r.status == "processing" and r.state["create_token"] == "t-create"
+    rsps.replace(responses.POST, f"{API}/verify", **ok({"id": "a1"}))
+    rsps.post(f"{API}/update", **ok({"token": "t-show"}))
+    rsps.get(f"{API}/getslice", **zerr(-201, "refused"))
+    r = zalo().check(r.state, Item(text="x", title="Tiêu đề"))
+    assert r.status == "processing" and r.state["shown"]  # shown; only its link is still to read
