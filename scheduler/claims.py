@@ -24,6 +24,7 @@ from sqlalchemy.orm import Session
 
 from content_queue.lifecycle import WAITING, Action, ErrorKind, Outcome
 from content_queue.models import Campaign, Channel, ChannelHealth, Delivery, DeliveryState, Post, Worker
+from content_queue.timeutil import show
 
 log = logging.getLogger("loa.scheduler")
 S = DeliveryState
@@ -159,7 +160,7 @@ class Claims:
                     d.next_attempt_at = None
                     self._lifecycle_move(
                         s, d, S.missed, Action.miss, Outcome.missed, kind=ErrorKind.missed,
-                        reason=(f"due {d.due_at.isoformat()} while loa was not running, more than "
+                        reason=(f"due {show(d.due_at, campaign.timezone)} while loa was not running, more than "
                                 f"{campaign.grace_minutes} minutes ago; `loa post reschedule` or `loa retry` it"))
                 count += len(rows)
         if count:
