@@ -9,6 +9,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from .errors import NotFound, UserError
+from .i18n import LANGUAGES
 from .models import Campaign
 from .text import nfc, parse_hashtags
 from .timeutil import zone
@@ -24,11 +25,14 @@ def slugify(name: str) -> str:
 
 def create_campaign(session: Session, *, name: str, hashtags: str | list[str], tz: str,
                     message: str = "", starts_on: date | None = None, ends_on: date | None = None,
-                    slug: str | None = None) -> Campaign:
+                    slug: str | None = None, language: str = "vi") -> Campaign:
     name = nfc(name).strip()
     if not name:
         raise UserError("The campaign needs a name.", fix='Give --campaign "Tên chiến dịch".')
     zone(tz)
+    if language not in LANGUAGES:
+        raise UserError(f"loa speaks {', '.join(LANGUAGES)}, not {language!r}.",
+                        fix=f"Give --language {' or '.join(LANGUAGES)}.")
     if starts_on and ends_on and ends_on < starts_on:
         raise UserError("The campaign ends before it starts.", fix="Check --start and --end.")
     slug = slug or slugify(name)
@@ -36,14 +40,14 @@ def create_campaign(session: Session, *, name: str, hashtags: str | list[str], t
         raise UserError(f"A campaign {slug!r} already exists in this database.",
                         fix="Choose another name, or use that campaign's folder.")
     campaign = Campaign(slug=slug, name=name, message=nfc(message), hashtags=" ".join(parse_hashtags(hashtags)),
-                        timezone=tz, starts_on=starts_on, ends_on=ends_on)
+                        timezone=tz, starts_on=starts_on, ends_on=ends_on, language=language)
     session.add(campaign)
     session.flush()
     return campaign
 
 
 SETTABLE = ("name", "message", "hashtags", "timezone", "starts_on", "ends_on", "grace_minutes", "add_hashtags",
-            "facebook_handoff", "guardian_age")
+            "facebook_handoff", "guardian_age", "language")
 
 
 def update_campaign(session: Session, campaign: Campaign, **changes) -> Campaign:
@@ -63,6 +67,9 @@ def update_campaign(session: Session, campaign: Campaign, **changes) -> Campaign
         changes["hashtags"] = " ".join(parse_hashtags(changes["hashtags"]))
     if "timezone" in changes:
         zone(changes["timezone"])
+    if "language" in changes and changes["language"] not in LANGUAGES:
+        raise UserError(f"loa speaks {', '.join(LANGUAGES)}, not {changes['language']!r}.",
+                        fix=f"Give --language {' or '.join(LANGUAGES)}.")
     starts, ends = changes.get("starts_on", campaign.starts_on), changes.get("ends_on", campaign.ends_on)
     if starts and ends and ends < starts:
         raise UserError("The campaign would end before it starts.", fix="Check --start and --end.")

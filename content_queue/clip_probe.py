@@ -12,6 +12,8 @@ from fractions import Fraction
 from pathlib import Path
 from typing import Any
 
+from .i18n import _
+
 MIN_SECONDS = 2.0
 HDR_TRANSFERS = {16: "PQ (HDR10)", 18: "HLG"}  # AVCOL_TRC_SMPTE2084, AVCOL_TRC_ARIB_STD_B67
 
@@ -58,23 +60,23 @@ def probe_clip(path: Path) -> ClipFacts:
     path = Path(path)
     size = path.stat().st_size if path.exists() else 0
     if size == 0:
-        raise ClipRejected("the file is empty (0 bytes): the upload did not finish")
+        raise ClipRejected(_("the file is empty (0 bytes): the upload did not finish"))
     try:
         container = av.open(str(path))
     except (av.error.FFmpegError, UnicodeDecodeError, ValueError):
         with open(path, "rb") as f:
             head = f.read(12)
         if head[4:8] == b"ftyp":  # an MP4/MOV whose index never arrived
-            raise ClipRejected("the video is incomplete: the upload or copy did not finish") from None
-        raise ClipRejected("this is not a video file (it could not be opened as one)") from None
+            raise ClipRejected(_("the video is incomplete: the upload or copy did not finish")) from None
+        raise ClipRejected(_("this is not a video file (it could not be opened as one)")) from None
     try:
         if not container.streams.video:
             if container.streams.audio:
-                raise ClipRejected("the file has sound only, no picture")
-            raise ClipRejected("this is not a video file (no picture in it)")
+                raise ClipRejected(_("the file has sound only, no picture"))
+            raise ClipRejected(_("this is not a video file (no picture in it)"))
         stream = container.streams.video[0]
         if stream.codec_context.name in ("mjpeg", "png", "bmp", "gif") and (stream.frames or 0) <= 1:
-            raise ClipRejected("this is a picture, not a video")
+            raise ClipRejected(_("this is a picture, not a video"))
         stream.thread_type = "AUTO"
         has_audio = bool(container.streams.audio)
         audio_codec = container.streams.audio[0].codec_context.name if has_audio else None
@@ -102,19 +104,21 @@ def probe_clip(path: Path) -> ClipFacts:
                     last_pts = frame.time
                 frames += 1
         except av.error.FFmpegError as exc:
-            raise ClipRejected(f"the video is damaged and cannot be played to the end ({type(exc).__name__})") from None
+            raise ClipRejected(_("the video is damaged and cannot be played to the end ({error})",
+                                 error=type(exc).__name__)) from None
         if frames == 0:
-            raise ClipRejected("the video is damaged: no picture could be decoded")
+            raise ClipRejected(_("the video is damaged: no picture could be decoded"))
         rate = stream.average_rate or stream.guessed_rate or Fraction(30)
         fps = float(rate)
         decoded = (last_pts - first_pts + 1 / fps) if last_pts is not None and first_pts is not None else frames / fps
         duration = declared if declared is not None else decoded
         if declared is not None and decoded < declared - max(0.5, 0.1 * declared):
-            raise ClipRejected(f"the video is cut off: it should last {declared:.1f} s but only "
-                               f"{decoded:.1f} s can be played (the upload or copy did not finish)")
+            raise ClipRejected(_("the video is cut off: it should last {declared:.1f} s but only {decoded:.1f} s can "
+                                 "be played (the upload or copy did not finish)", declared=declared, decoded=decoded))
         duration = min(duration, decoded) if declared is not None else decoded
         if duration < MIN_SECONDS:
-            raise ClipRejected(f"the video is too short ({duration:.1f} s; at least {MIN_SECONDS:.0f} s)")
+            raise ClipRejected(_("the video is too short ({seconds:.1f} s; at least {least:.0f} s)", seconds=duration,
+                                 least=MIN_SECONDS))
         vfr = False
         if len(deltas) > 5:
             mean = sum(deltas) / len(deltas)

@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 
 from .consent import consent_ok, consent_problems, portal_consent
 from .errors import NotFound, UserError, ValidationFailed
+from .i18n import _
 from .media import store_file
 from .models import Campaign, Clip, ClipStatus, Consent, Media, NameDisplay, Post, Recap
 from .text import nfc
@@ -45,11 +46,11 @@ def check_sender(sender: Sender, guardian_age: int) -> list[str]:
     """Every problem with what a sender declared (empty when fine)."""
     problems = []
     if not nfc(sender.participant).strip():
-        problems.append("the participant's name is missing")
+        problems.append(_("the participant's name is missing"))
     if sender.age is not None and not 5 <= sender.age <= 120:
-        problems.append(f"age {sender.age} is not plausible")
+        problems.append(_("age {age} is not plausible", age=sender.age))
     if sender.display not in {d.value for d in NameDisplay}:
-        problems.append(f"display {sender.display!r} must be full, first or anonymous")
+        problems.append(_("display {value!r} must be full, first or anonymous", value=sender.display))
     problems += consent_problems(sender.age, sender.consent, nfc(sender.guardian), guardian_age)
     return problems
 
@@ -59,9 +60,9 @@ def sender_from_portal(form: dict[str, str], guardian_age: int) -> tuple[Sender 
     try:
         age = int(form.get("age", "")) if form.get("age") else None
     except ValueError:
-        return None, "Tuổi phải là một số."
+        return None, _("The age must be a number.")
     if age is None:
-        return None, "Hãy nhập tuổi của em."
+        return None, _("Please give your age.")
     consent, refusal = portal_consent(age, guardian_age, self_confirmed=form.get("selfConfirmed") == "yes",
                                       guardian_confirmed=form.get("guardianConfirmed") == "yes",
                                       guardian=form.get("guardian", ""))
@@ -109,9 +110,9 @@ def examine(path: Path, *, media_dir: Path, original_name: str | None = None) ->
         raise UserError(f"File not found: {path}.", fix="Check the path.")
     ex = Examined(path, nfc(original_name or path.name))
     if path.stat().st_size == 0:
-        ex.reason = "the file is empty (0 bytes): the upload did not finish"
+        ex.reason = _("the file is empty (0 bytes): the upload did not finish")
         return ex
-    ex.sha, ex.stored, _ = store_file(path, media_dir, suffix=Path(ex.name).suffix)
+    ex.sha, ex.stored, _created = store_file(path, media_dir, suffix=Path(ex.name).suffix)
     try:
         ex.facts = probe_clip(ex.stored)
     except ClipRejected as exc:
@@ -144,7 +145,7 @@ def record(s: Session, campaign: Campaign, ex: Examined, sender: Sender, *, medi
                                         Clip.duplicate_of_id.is_(None)).order_by(Clip.id))
     if first is not None:
         clip = Clip(sha256=ex.sha, status=ClipStatus.rejected, duplicate_of_id=first.id, media_id=first.media_id,
-                    reason=f"the same file as clip {first.id} (sent again)", probe=first.probe, **base)
+                    reason=_("the same file as clip {clip} (sent again)", clip=first.id), probe=first.probe, **base)
         s.add(clip)
         s.flush()
         if first.media_id is None:

@@ -1,6 +1,7 @@
 """Who may be shown, and how: the consent rules for participants' clips."""
 from __future__ import annotations
 
+from .i18n import _
 from .models import Clip, ClipStatus, Consent, NameDisplay
 
 
@@ -37,21 +38,22 @@ def consent_problems(age: int | None, consent: str, guardian: str, guardian_age:
     """What is wrong with a declared consent (empty when it is well formed; ``none`` is well
     formed: the clip is kept on record and stays out of public recaps)."""
     if consent not in {c.value for c in Consent}:
-        return [f"consent {consent!r} must be self, guardian or none"]
+        return [_("consent {value!r} must be self, guardian or none", value=consent)]
     if consent == Consent.guardian.value and not (guardian or "").strip():
-        return ["guardian consent needs the guardian's name"]
+        return [_("guardian consent needs the guardian's name")]
     if consent == Consent.self_.value and age is not None and needs_guardian(age, guardian_age):
-        return [f"a participant under {guardian_age} cannot consent alone: a guardian must (consent=guardian)"]
+        return [_("a participant under {age} cannot consent alone: a guardian must (consent=guardian)",
+                  age=guardian_age)]
     return []
 
 
 def portal_wording(guardian_age: int) -> dict[str, str]:
     """The rule as the public upload page says it (the page gets it from here, never a copy)."""
     return {
-        "minorHint": f"Em dưới {guardian_age} tuổi: cha mẹ hoặc người giám hộ cần đồng ý.",
-        "needGuardian": f"Em dưới {guardian_age} tuổi: cần cha mẹ hoặc người giám hộ đồng ý "
-                        "(ghi tên và đánh dấu xác nhận).",
-        "needSelf": "Hãy đánh dấu xác nhận đồng ý cho phép đăng video.",
+        "minorHint": _("Under {age}: a parent or guardian must agree.", age=guardian_age),
+        "needGuardian": _("Under {age}: a parent or guardian must agree (write their name and tick the box).",
+                          age=guardian_age),
+        "needSelf": _("Please tick the box to agree that the video may be published."),
     }
 
 

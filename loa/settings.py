@@ -40,12 +40,14 @@ class Settings:
     ``LOA_RECONCILE_EVERY``       first wait before asking again "did it go out?" (default 30)
     ``LOA_CATCH_UP_SPACING``      between a backlog's posts on one channel (default 120)
     ``LOA_ZALO_RATE_LIMIT_WAIT``  wait after Zalo's rate-limit answer, which says none (default 60)
+    ``LOA_LANG``                  the language loa speaks, vi or en (default: the campaign's, vi)
     ``LOA_PROCESSING_WINDOW``     how long a platform may take to list what it received (default:
                                   the platform's, Zalo 600, Facebook 120); for rehearsals
     ============================  ===========================================================
     """
 
     home: str = ""
+    lang: str = ""
     database_url: str = ""
     api_base: str = ""
     http_connect_timeout: float = 10.0
@@ -71,7 +73,8 @@ class Settings:
             except ValueError:
                 raise UserError(f"{name} is {raw!r}, not a number of seconds.", fix=f"Fix or unset {name}.") from None
 
-        return cls(home=(env.get("LOA_HOME") or "").strip(), database_url=(env.get("LOA_DATABASE_URL") or "").strip(),
+        return cls(home=(env.get("LOA_HOME") or "").strip(), lang=(env.get("LOA_LANG") or "").strip(),
+                   database_url=(env.get("LOA_DATABASE_URL") or "").strip(),
                    api_base=(env.get("LOA_API_BASE") or "").strip().rstrip("/"),
                    http_connect_timeout=number("LOA_HTTP_CONNECT_TIMEOUT", 10.0),
                    http_read_timeout=number("LOA_HTTP_READ_TIMEOUT", 120.0),

@@ -62,13 +62,13 @@ ACCEPTED = {
     "vfr": lambda f: f.variable_frame_rate and any("variable frame rate" in c for c in f.corrections),
     "60fps": lambda f: f.fps == 60 and "60 fps → 30 fps" in f.corrections,
 }
-REJECTED = {
-    "truncated": "cut off",
-    "half": "incomplete",
-    "empty": "empty \\(0 bytes\\)",
-    "text": "not a video file",
-    "audio": "sound only",
-    "short": "too short",
+REJECTED = {  # (English, Vietnamese): the reason is in the campaign's language
+    "truncated": ("cut off", "bị cắt cụt"),
+    "half": ("incomplete", "chưa trọn vẹn"),
+    "empty": ("empty \\(0 bytes\\)", "tệp rỗng \\(0 byte\\)"),
+    "text": ("not a video file", "không phải tệp video"),
+    "audio": ("sound only", "chỉ có tiếng"),
+    "short": ("too short", "quá ngắn"),
 }
 
 
@@ -80,8 +80,11 @@ def test_odd_but_valid_clips_are_accepted_with_their_facts(phone, name):
 
 
 @pytest.mark.parametrize("name", list(REJECTED))
-def test_unusable_files_are_rejected_with_a_plain_reason(phone, name):
-    with pytest.raises(ClipRejected, match=REJECTED[name]):
+@pytest.mark.parametrize("lang", ["en", "vi"])
+def test_unusable_files_are_rejected_with_a_plain_reason(phone, name, lang):
+    from content_queue.i18n import use
+
+    with use(lang), pytest.raises(ClipRejected, match=REJECTED[name][lang == "vi"]):
         probe_clip(phone[name])
 
 
@@ -101,10 +104,10 @@ def test_cli_add_keeps_originals_and_records_rejections(loa, phone):
     for name in ACCEPTED:
         assert out[name]["status"] == "pending", out[name]
         assert out[name]["poster"] and (loa.folder / "media" / out[name]["poster"]).stat().st_size > 1000
-    for name, reason in REJECTED.items():
+    for name, (_english, reason) in REJECTED.items():  # the campaign speaks Vietnamese (the default)
         assert out[name]["status"] == "rejected" and reason.replace("\\", "") in out[name]["reason"]
     listing = loa("clips", "list").output
-    assert "rejected" in listing and "cut off" in listing
+    assert "rejected" in listing and "bị cắt cụt" in listing
     # rejected files are not kept in the store; accepted ones are, read-only
     stored = [p for p in (loa.folder / "media").rglob("*") if p.is_file() and "posters" not in p.parts]
     assert len(stored) == len(ACCEPTED)
@@ -115,14 +118,14 @@ def test_same_clip_twice_is_linked_to_the_first(loa, phone):
                        "--json").output)[0]
     b = json.loads(loa("clips", "add", str(phone["silent"]), "--participant", "A", "--consent", "self", "--age", "18",
                        "--json").output)[0]
-    assert b["duplicate_of"] == a["id"] and "same file as clip" in b["reason"]
+    assert b["duplicate_of"] == a["id"] and f"trùng với video số {a['id']}" in b["reason"]
 
 
 def test_consent_rules_for_minors(loa, phone):
     r = loa("clips", "add", str(phone["silent"]), "--participant", "Trần Thị Mai", "--age", "14", "--consent", "self")
-    assert r.exit_code == 1 and "cannot consent alone" in r.output
+    assert r.exit_code == 1 and "không thể tự đồng ý" in r.output  # the campaign speaks Vietnamese
     r = loa("clips", "add", str(phone["silent"]), "--participant", "Trần Thị Mai", "--age", "14", "--consent", "guardian")
-    assert r.exit_code == 1 and "guardian's name" in r.output
+    assert r.exit_code == 1 and "cần ghi tên người giám hộ" in r.output
     r = loa("clips", "add", str(phone["silent"]), "--participant", "Trần Thị Mai", "--age", "14", "--consent", "none",
             "--json")
     clip = json.loads(r.output)[0]
@@ -195,7 +198,7 @@ def test_bad_manifest_refused_whole(loa, phone, tmp_path):
                                   "a.mp4,,17,maybe,\n", encoding="utf-8")
     r = loa("clips", "import", str(folder), "--manifest", str(folder / "m.csv"))
     assert r.exit_code == 1
-    assert "line 2: a participant under 16 cannot consent alone" in r.output
+    assert "line 2: người tham gia dưới 16 tuổi không thể tự đồng ý" in r.output
     assert "line 3: file 'missing.mp4' is not in" in r.output
     assert "line 4:" in r.output and "listed twice" in r.output
     assert json.loads(loa("clips", "list", "--json").output) == []
@@ -293,7 +296,7 @@ def test_withdraw_erases_a_file_sent_twice_and_names_public_recaps(loa, phone, c
     add = ("--participant", "Lan", "--age", "19", "--consent", "self", "--json")
     first = json.loads(loa("clips", "add", str(phone["silent"]), *add).output)[0]
     again = json.loads(loa("clips", "add", str(phone["silent"]), *add).output)[0]
-    assert again["status"] == "rejected" and "same file as clip" in again["reason"]
+    assert again["status"] == "rejected" and "trùng với video số" in again["reason"]
     with settings.find(loa.folder).sessions.begin() as s:
         campaign = s.scalars(select(Campaign)).one()
         s.add(Recap(campaign_id=campaign.id, clip_ids={"ids": [first["id"]]}))
@@ -313,3 +316,18 @@ def test_withdraw_erases_a_file_sent_twice_and_names_public_recaps(loa, phone, c
     for c in (first, again):
         assert json.loads(loa("clips", "show", str(c["id"]), "--json").output)["status"] == "withdrawn"
     assert phone["silent"].exists()
+
+
+def test_loa_lang_and_the_campaign_choose_the_language(loa, phone, monkeypatch):
+    """Vietnamese by default; `loa campaign set --language en` or LOA_LANG=en speak English."""
+    def reason(name: str) -> str:
+        return json.loads(loa("clips", "add", str(phone[name]), "--participant", "Lan", "--age", "19", "--consent",
+                              "self", "--json").output)[0]["reason"]
+
+    assert "không phải tệp video" in reason("text")
+    assert loa("campaign", "set", "--language", "en").exit_code == 0
+    assert "sound only" in reason("audio")
+    monkeypatch.setenv("LOA_LANG", "vi")
+    assert "quá ngắn" in reason("short")
+    r = loa("campaign", "set", "--language", "fr")
+    assert r.exit_code == 1 and "fr" in r.output

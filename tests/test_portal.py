@@ -128,7 +128,7 @@ def test_content_is_probed_not_trusted_and_names_never_paths(portal, loa):
     loc = create(c, portal.token, len(fake), filename="../../../etc/passwd.mp4").headers["Location"]
     patch(c, loc, 0, fake)
     result = c.get(loc + "/result").json
-    assert result["status"] == "rejected" and "not a video" in result["reason"]
+    assert result["status"] == "rejected" and "không phải tệp video" in result["reason"]  # Vietnamese end to end
     shown = json.loads(loa("clips", "show", str(result["clip"]), "--json").output)
     assert shown["file"] == "passwd.mp4"
     assert not (portal.folder.root.parent / "etc").exists()

@@ -11,6 +11,7 @@ import click
 
 from connectors.credentials import scrub
 from content_queue.errors import UserError
+from content_queue.i18n import LANGUAGES
 
 from .. import __version__, settings
 from .app import App, parse_date as _date, pass_app
@@ -63,8 +64,10 @@ def cli(ctx: click.Context, verbose: bool) -> None:
 @click.option("--message", default="", help="The campaign's message, shown on the recap and the portal.")
 @click.option("--start", "starts_on", help="First day of the campaign, e.g. 2025-10-06.")
 @click.option("--end", "ends_on", help="Last day of the campaign, e.g. 2025-11-30.")
+@click.option("--language", type=click.Choice(LANGUAGES), default="vi", show_default=True,
+              help="The language loa speaks for this campaign (LOA_LANG overrides it).")
 def init(directory: Path, name: str, hashtags: str, tz: str, message: str, starts_on: str | None,
-         ends_on: str | None) -> None:
+         ends_on: str | None, language: str) -> None:
     """Make a campaign folder: loa.toml, the database (readable by you only) and media/.
 
     Run on a folder that already is a campaign folder, it changes nothing and says so.
@@ -92,7 +95,7 @@ def init(directory: Path, name: str, hashtags: str, tz: str, message: str, start
         migrate(engine)
         with transaction(session_factory(engine)) as s:
             campaign = create_campaign(s, name=name, hashtags=hashtags, tz=tz, message=message,
-                                       starts_on=start, ends_on=end)
+                                       starts_on=start, ends_on=end, language=language)
             slug = campaign.slug
     finally:
         engine.dispose()

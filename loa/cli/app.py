@@ -38,6 +38,9 @@ class App:
     def __init__(self, verbose: bool = False) -> None:
         self.verbose = verbose
         self.now: Callable[[], datetime] = lambda: datetime.now(timezone.utc)
+        from content_queue import i18n
+
+        i18n.set_language(i18n.choose(self.settings.lang))  # until the campaign's language is known
 
     @cached_property
     def settings(self) -> settings.Settings:
@@ -50,7 +53,19 @@ class App:
         settings.setup_logging(folder, self.verbose)
         self._ensure_schema(folder)
         self._remember_secrets(folder)
+        self._speak(folder)
         return folder
+
+    def _speak(self, folder: settings.Folder) -> None:
+        """The campaign's language, unless LOA_LANG says otherwise."""
+        from sqlalchemy import select
+
+        from content_queue import i18n
+        from content_queue.models import Campaign
+
+        with folder.sessions() as s:
+            language = s.scalar(select(Campaign.language).where(Campaign.slug == folder.campaign_slug))
+        i18n.set_language(i18n.choose(self.settings.lang, language))
 
     @staticmethod
     def _remember_secrets(folder: settings.Folder) -> None:

@@ -3,6 +3,8 @@ from __future__ import annotations
 
 import click
 
+from content_queue.i18n import LANGUAGES
+
 from .app import App, emit_json, pass_app
 from .app import parse_date as _date
 
@@ -18,6 +20,7 @@ def _describe(c) -> dict:
         "timezone": c.timezone, "starts_on": c.starts_on.isoformat() if c.starts_on else None,
         "ends_on": c.ends_on.isoformat() if c.ends_on else None, "grace_minutes": c.grace_minutes,
         "add_hashtags": c.add_hashtags, "facebook_handoff": c.facebook_handoff, "guardian_age": c.guardian_age,
+        "language": c.language,
     }
 
 
@@ -52,6 +55,7 @@ def show_campaign(app: App, as_json: bool) -> None:
 @click.option("--add-hashtags/--no-add-hashtags", default=None, help="Add the campaign's hashtags to posts that lack them.")
 @click.option("--facebook-handoff/--no-facebook-handoff", default=None,
               help="Hand Facebook posts to Facebook's own scheduler ahead of time.")
+@click.option("--language", type=click.Choice(LANGUAGES), help="The language loa speaks for this campaign.")
 @click.option("--guardian-age", type=click.IntRange(0, 30), help="Below this age a clip needs guardian consent (default 16).")
 @pass_app
 def set_campaign(app: App, **changes) -> None:

@@ -22,6 +22,7 @@ from typing import Callable
 from werkzeug.exceptions import HTTPException
 from werkzeug.wrappers import Request, Response
 
+from content_queue.i18n import _, use
 from content_queue.models import Campaign, Upload
 from content_queue.timeutil import zone
 
@@ -60,7 +61,7 @@ class Portal:
         with self.sessions() as s:
             c = self.campaign(s)
             if c.ends_on and self.clock().astimezone(zone(c.timezone)).date() > c.ends_on:
-                return f"Chiến dịch đã kết thúc ngày {c.ends_on:%d/%m/%Y}; cổng gửi video đã đóng."
+                return _("The campaign ended on {day}; the upload page is closed.", day=c.ends_on.strftime("%d/%m/%Y"))
         return None
 
     def _allow(self, address: str) -> bool:
@@ -90,16 +91,19 @@ class Portal:
     # --- WSGI -----------------------------------------------------------------------------
     def __call__(self, environ, start_response):
         request = Request(environ)
-        try:
-            response = self.dispatch(request)
-        except HTTPException as exc:
-            response = exc.get_response()
+        with self.sessions() as s:
+            language = self.campaign(s).language  # the public pages speak the campaign's language
+        with use(language):
+            try:
+                response = self.dispatch(request)
+            except HTTPException as exc:
+                response = exc.get_response()
         return response(environ, start_response)
 
     def dispatch(self, r: Request) -> Response:
         parts = [p for p in r.path.split("/") if p]
         if len(parts) < 2 or parts[0] != "c" or not self._token_ok(parts[1]):
-            return Response("Không tìm thấy trang.", status=404, content_type="text/plain; charset=utf-8")
+            return Response(_("Page not found."), status=404, content_type="text/plain; charset=utf-8")
         token, rest = parts[1], parts[2:]
         if not rest and r.method == "GET":
             return self.page(token)
@@ -119,7 +123,7 @@ class Portal:
             resp.headers["Tus-Extension"] = "creation"
             resp.headers["Tus-Max-Size"] = str(self.max_bytes)
             return self._tus(resp)
-        return Response("Không tìm thấy trang.", status=404, content_type="text/plain; charset=utf-8")
+        return Response(_("Page not found."), status=404, content_type="text/plain; charset=utf-8")
 
     # --- the page ---------------------------------------------------------------------------
     def page(self, token: str) -> Response:
@@ -146,15 +150,15 @@ class Portal:
             return self._error(410, closed)
         address = r.remote_addr or "?"
         if not self._allow(address):
-            return self._error(429, "Bạn đã gửi quá nhiều video trong một giờ; hãy thử lại sau.")
+            return self._error(429, _("You have sent too many videos in one hour; please try again later."))
         try:
             length = int(r.headers.get("Upload-Length", ""))
         except ValueError:
             return self._error(400, "Upload-Length is required")
         if length <= 0:
-            return self._error(400, "Tệp rỗng (0 byte).")
+            return self._error(400, _("The file is empty (0 bytes)."))
         if length > self.max_bytes:
-            return self._error(413, f"Video quá lớn: tối đa {self.max_bytes // (1024 * 1024)} MB.")
+            return self._error(413, _("The video is too large: at most {mb} MB.", mb=self.max_bytes // (1024 * 1024)))
         form = _metadata(r.headers.get("Upload-Metadata", ""))
         problem = self._check_form(form)
         if problem:
