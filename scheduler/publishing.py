@@ -97,7 +97,8 @@ class Publishing:
             d.remote_state = dict(result.state)
             d.remote_id = result.remote_id or d.remote_id
             d.remote_url = result.url or d.remote_url
-            action = Action.reconcile if d.state is S.unknown else Action.publish
+            # an attempt appended here (none was opened) says what found the answer: budgets count publishes
+            action = {S.unknown: Action.reconcile, S.processing: Action.follow}.get(d.state, Action.publish)
             if result.status == "published":
                 d.published_at, d.next_attempt_at = now, None
                 d.preflight = result.detail

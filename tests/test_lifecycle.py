@@ -121,3 +121,21 @@ def test_every_move_the_engine_and_the_officer_make_is_in_the_table(world, clock
     with world.sessions() as s:
         actions = {a.action for a in s.query(Attempt)}
     assert {"publish", "miss", "retry", "cancel", "reconcile"} <= actions
+
+
+def test_following_a_post_up_is_not_counted_as_publishing_it(world, clock, tmp_path):
+    """The budgets count publishing attempts (TikTok allows 6 a minute): the follow-up that finds a
+    Reel published is recorded as a follow-up, not a publish."""
+    from tests.conftest import make_video
+
+    world.add_channel("facebook", "fanpage")
+    [d] = world.post("Reel theo dõi", "facebook", media=make_video(tmp_path / "r.mp4", size="540x960", seconds=4))
+    eng = world.engine()
+    eng.run_pass()
+    assert world.delivery(d).state is S.processing
+    clock.advance(seconds=6)
+    eng.run_pass()
+    assert world.delivery(d).state is S.published
+    with world.sessions() as s:
+        actions = [a.action for a in s.query(Attempt).filter_by(delivery_id=d).order_by(Attempt.id)]
+    assert actions == ["publish", "follow"], actions
