@@ -72,14 +72,12 @@ class ErrorKind(str, enum.Enum):
     unknown = "unknown"
     attention = "attention"
     missed = "missed"
-    paced = "paced"
 
 
 WAITING = (S.scheduled, S.retry_wait)  # what a worker may claim
 IN_FLIGHT = (S.publishing, S.processing, S.unknown)  # sent, or being sent: not settled yet
 UNSETTLED = (*WAITING, *IN_FLIGHT)  # what `loa run --until-idle` waits for
 NEEDS_OFFICER = (S.needs_attention,)
-FINAL = (S.published, S.failed, S.missed, S.cancelled)
 RETRYABLE = (S.failed, S.missed, S.cancelled, S.needs_attention)  # `loa retry`
 RESOLVABLE = (S.unknown, S.needs_attention, S.publishing, S.processing)  # `loa resolve`
 RESCHEDULABLE = (S.scheduled, S.retry_wait, S.missed)  # `loa post reschedule` / `cancel`

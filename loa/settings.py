@@ -101,7 +101,6 @@ class Settings:
                      "processing_window"):
             if getattr(self, attr) is not None:
                 setattr(p, attr, getattr(self, attr))
-        p.__post_init__()
         if self.catch_up_spacing is not None:
             p.catch_up_spacing = timedelta(seconds=self.catch_up_spacing)
         return p

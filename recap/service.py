@@ -91,28 +91,26 @@ def publish_recap(s: Session, campaign: Campaign, file: Path, *, at: str | datet
     size = file.stat().st_size
     # Platforms whose video limit a recap can reach (Zalo's 50 MB) get a post of their own, with a
     # copy under that limit when the file is over it; the others share the original.
-    limited = lambda c: (max_video_bytes(c.platform.value) or RECAP_CEILING) < RECAP_CEILING  # noqa: E731
-    whole = [c for c in channels if not limited(c)]
-    capped: dict[int, list] = {}
+    by_limit: dict[int | None, list] = {}
     for c in channels:
-        if limited(c):
-            capped.setdefault(max_video_bytes(c.platform.value), []).append(c)
+        limit = max_video_bytes(c.platform.value)
+        by_limit.setdefault(limit if limit and limit < RECAP_CEILING else None, []).append(c)
     feed_channels = [c for c in channels if feed_beside_reels(c.platform.value)]
     if feed is not None:
         _check_feed_cut(Path(feed), feed_channels)
-    posts = []
     title = f"Nhìn lại: {campaign.name}"
     source = recap_source(s, file)
-    copies = []
-    for cap, group in sorted(capped.items()):
+    batches = [(file, by_limit.get(None, []), source)]
+    for limit, group in sorted((k, v) for k, v in by_limit.items() if k is not None):
         copy = file
-        if size > cap:  # encoded before anything is written: the database is never held during media work
-            platforms = sorted({c.platform.value for c in group})
-            copy = file.with_name(f"{file.stem}-{'-'.join(platforms)}.mp4")
-            size_capped(file, copy, int(cap * 0.95), probe(file).duration or 60)
-        copies.append((copy, group))
-    for media, group, src in [(file, whole, source)] + [(copy, group, source) for copy, group in copies] + \
-            ([(Path(feed), feed_channels, recap_source(s, Path(feed)))] if feed is not None else []):
+        if size > limit:  # encoded before anything is written: the database is never held during media work
+            copy = file.with_name(f"{file.stem}-{'-'.join(sorted({c.platform.value for c in group}))}.mp4")
+            size_capped(file, copy, int(limit * 0.95), probe(file).duration or 60)
+        batches.append((copy, group, source))
+    if feed is not None:
+        batches.append((Path(feed), feed_channels, recap_source(s, Path(feed))))
+    posts = []
+    for media, group, src in batches:
         if not group:
             continue
         inp = P.PostInput(text=body, title=title, media=str(media), at=at, now=now_flag,

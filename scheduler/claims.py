@@ -37,13 +37,11 @@ class Lease(threading.Thread):
         super().__init__(name="loa-lease", daemon=True)
         self.beat, self.every = beat, every
         self.stopped = threading.Event()
-        self.beats = 0
 
     def run(self) -> None:
         while not self.stopped.wait(self.every):
             try:
                 self.beat()
-                self.beats += 1
             except Exception:  # a database hiccup: try again at the next beat
                 log.warning("heartbeat failed; will try again", exc_info=True)
 
@@ -125,17 +123,19 @@ class Claims:
             rows = list(s.scalars(select(Delivery).where(
                 Delivery.state == S.publishing,
                 or_(Delivery.claimed_by.is_(None), Delivery.claimed_by.not_in(others)))))
-            rows = [d for d in rows if not (d.claimed_by == self.worker_id and d.id in mine)]
+            found = []
             for d in rows:
+                if d.claimed_by == self.worker_id and d.id in mine:
+                    continue  # a call of this worker's is under way
                 who = "this worker lost track of it" if d.claimed_by == self.worker_id else \
                     f"worker {d.claimed_by} stopped mid-call"
                 d.next_attempt_at = now
                 self._lifecycle_move(s, d, S.unknown, Action.recover, Outcome.unknown, detail=who,
                                      kind=ErrorKind.unknown,
                                      reason="loa stopped while publishing this; asking the platform whether it went out")
-            found = [(d.id, d.claimed_by) for d in rows]
+                found.append((d.id, who))
         for delivery_id, who in found:
-            self.event(f"delivery {delivery_id}: worker {who} stopped mid-call; will reconcile", report)
+            self.event(f"delivery {delivery_id}: {who}; will reconcile", report)
         if report:
             report.recovered += len(found)
         return len(found)
@@ -212,9 +212,6 @@ class Claims:
     def _done(self, delivery_id: int) -> None:
         with self._in_flight_lock:
             self._in_flight.discard(delivery_id)
-
-    def _count(self, s: Session, *where) -> int:
-        return s.scalar(select(func.count()).select_from(Delivery).where(*where))
 
 
 def _pid_alive(pid: int) -> bool:

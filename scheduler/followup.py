@@ -159,7 +159,8 @@ class FollowUp:
             self._needs_attention(delivery_id, attempt, f"the platform could not tell after {tries} tries "
                                   f"({finding.why})", report)
             return
-        delay = self._backoff(tries, finding.retry_after, base=self.policy.reconcile_every, cap=self.policy.reconcile_cap)
+        cap = min(self.policy.reconcile_cap, self.policy.reconcile_every * 30)
+        delay = self._backoff(tries, finding.retry_after, base=self.policy.reconcile_every, cap=cap)
         with self._tx() as s:
             d = s.get(Delivery, delivery_id)
             d.next_attempt_at = self.clock() + timedelta(seconds=delay)
