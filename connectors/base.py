@@ -35,6 +35,7 @@ from typing import Any, Callable, Mapping
 from .credentials import Secret, split_credentials
 from .errors import CredentialsDead, Rejected, RetryLater
 from .http import Http
+from .text import _
 
 log = logging.getLogger("loa.connectors")
 
@@ -169,8 +170,8 @@ class Connector(ABC):
         self.credentials = split_credentials(dict(credentials))
         missing = [k for k in self.required if not self.credentials.get(k)]
         if missing:
-            raise CredentialsDead(f"{self.platform}: missing credential(s) {', '.join(missing)}; "
-                                  "connect the account again.", platform=self.platform)
+            raise CredentialsDead(_("{platform}: missing credential(s) {names}; connect the account again.",
+                                    platform=self.platform, names=', '.join(missing)), platform=self.platform)
         self.settings = dict(settings or {})
         self.http = http or Http()
         self.on_credentials = on_credentials
@@ -192,13 +193,14 @@ class Connector(ABC):
         problems = []
         unknown = sorted(set(settings) - cls.settings_keys)
         if unknown:
-            problems.append((f"Unknown {cls.platform} setting(s): {', '.join(unknown)}.",
-                             f"Known: {', '.join(sorted(cls.settings_keys))}."))
+            problems.append((_("Unknown {platform} setting(s): {names}.", platform=cls.platform, names=", ".join(unknown)),
+                             _("Known: {names}.", names=", ".join(sorted(cls.settings_keys)))))
         for key, choices in cls.setting_choices.items():
             value = settings.get(key)
             if value is not None and value not in choices:
-                problems.append((f"{cls.label} {key.replace('_', ' ')} {value!r} is not one {cls.label} offers.",
-                                 f"Use one of {', '.join(choices)}."))
+                problems.append((_("{platform} {setting} {value!r} is not one {platform} offers.", platform=cls.label,
+                                   setting=key.replace("_", " "), value=value),
+                                 _("Use one of {choices}.", choices=", ".join(choices))))
         return problems
 
     def __repr__(self) -> str:
@@ -254,7 +256,7 @@ class Connector(ABC):
         try:
             return self.check(state, item)
         except (RetryLater, Rejected, CredentialsDead) as exc:  # NotPublished (the platform's word) passes
-            return Result(PROCESSING, remote_id, "", state, detail=f"status not readable yet ({exc})")
+            return Result(PROCESSING, remote_id, "", state, detail=_("status not readable yet ({exc})", exc=exc))
 
     @staticmethod
     def _answered(call: Callable[[], Any], state: dict[str, Any], flag: str, checkpoint: "Checkpoint") -> Any:
@@ -280,8 +282,7 @@ class Connector(ABC):
         try:
             return call()
         except TokenExpired as exc:  # refused again at once: not proof the account is dead
-            raise RetryLater(f"{self.platform}: the new access token was refused at once ({exc}); "
-                             "will try again.", platform=self.platform) from None
+            raise RetryLater(_("{platform}: the new access token was refused at once ({exc}); will try again.", platform=self.platform, exc=exc), platform=self.platform) from None
 
 
 class TokenExpired(CredentialsDead):

@@ -24,7 +24,8 @@ from .credentials import scrub
 
 
 class ConnectorError(Exception):
-    """Base of all connector errors. ``code`` is the platform's own error code, if any."""
+    """Base of all connector errors. ``code`` is the platform's own error code, if any; ``text`` the
+    message as written (translated where a person reads it, see :mod:`connectors.text`)."""
 
     kind = "error"
 
@@ -33,6 +34,7 @@ class ConnectorError(Exception):
         self.platform = platform
         self.code = code
         self.status = status
+        self.text = message
         super().__init__(scrub(message))
 
     @property

@@ -21,6 +21,7 @@ from .base import (PROCESSING, PUBLISHED, SCHEDULED, SEARCH_BACK, Connector, Fin
                    _noop_checkpoint, window_left)
 from .errors import CredentialsDead, NotPublished, OutcomeUnknown, Rejected, RetryLater
 from .http import FileSlice, MultipartStream, json_body, retry_after
+from .text import _
 
 VERSION = L.FACEBOOK_GRAPH_VERSION
 GRAPH = "https://graph.facebook.com"
@@ -91,7 +92,7 @@ class FacebookConnector(Connector):
         if code in TOKEN_CODES:
             if sub in EXPIRED_SUBCODES and self.secret("user_token"):
                 raise TokenExpired(what, platform=self.platform, code=code, status=resp.status_code)
-            raise CredentialsDead(what + ". The Page must be connected again: `loa channel connect facebook`.",
+            raise CredentialsDead(what + _(". The Page must be connected again: `loa channel connect facebook`."),
                                   platform=self.platform, code=code, status=resp.status_code)
         if code == 368 and sub not in (None, 1390008):
             raise Rejected(what, platform_message=msg, platform=self.platform, code=code, status=resp.status_code)
@@ -118,7 +119,7 @@ class FacebookConnector(Connector):
         link = self._permalink(post_id)
         if link:
             return Result(PUBLISHED, post_id, link, state)
-        return Result(PROCESSING, post_id, "", state, detail="published; its link will be read again")
+        return Result(PROCESSING, post_id, "", state, detail=_("published; its link will be read again"))
 
     def _schedule_params(self, item: Item, reel: bool = False) -> dict[str, Any]:
         if item.schedule_at is None:
@@ -126,8 +127,8 @@ class FacebookConnector(Connector):
         ahead = (item.schedule_at - self.clock()).total_seconds()
         top = L.FACEBOOK_REEL_SCHEDULE_MAX_SECONDS if reel else L.FACEBOOK_SCHEDULE_MAX_SECONDS
         if not L.FACEBOOK_SCHEDULE_MIN_SECONDS <= ahead <= top:
-            raise Rejected("facebook: a post can be scheduled on Facebook only 10 minutes to "
-                           f"{'29' if reel else '30'} days ahead.", platform=self.platform)
+            raise Rejected(_("facebook: a post can be scheduled on Facebook only 10 minutes to {value} days "
+                             "ahead.", value='29' if reel else '30'), platform=self.platform)
         return {"scheduled_publish_time": int(item.schedule_at.timestamp())}
 
     # --- publish --------------------------------------------------------------------------
@@ -141,7 +142,7 @@ class FacebookConnector(Connector):
             return self._reel(item, checkpoint, dict(state or {}))
         if route == "video":
             return self._video(item, checkpoint, dict(state or {}))
-        raise Rejected(f"facebook: unknown route {route!r}.", platform=self.platform)
+        raise Rejected(_("facebook: unknown route {route!r}.", route=route), platform=self.platform)
 
     def _feed(self, item: Item, checkpoint) -> Result:
         data: dict[str, Any] = {"message": item.text}
@@ -161,7 +162,7 @@ class FacebookConnector(Connector):
     def _photo(self, item: Item, checkpoint) -> Result:
         media = item.media
         if media.size > L.FACEBOOK_PHOTO_MAX_BYTES:
-            raise Rejected("facebook: photos over 4 MB are refused (subcode 1366046).", platform=self.platform)
+            raise Rejected(_("facebook: photos over 4 MB are refused (subcode 1366046)."), platform=self.platform)
         data: dict[str, Any] = {"caption": item.text}
         sched = self._schedule_params(item)
         if sched:
@@ -184,7 +185,7 @@ class FacebookConnector(Connector):
         if state.get("finished"):  # finish was answered earlier: never finish twice
             return self._follow(state, state["video_id"])
         if state.get("finishing"):
-            raise OutcomeUnknown("facebook: an earlier finish got no answer; it must be reconciled first.",
+            raise OutcomeUnknown(_("facebook: an earlier finish got no answer; it must be reconciled first."),
                                  platform=self.platform)
         if not state.get("video_id"):
             body = self._call("POST", f"{self.account_id}/video_reels", data={"upload_phase": "start"})
@@ -234,7 +235,7 @@ class FacebookConnector(Connector):
         if state.get("finished"):
             return self._follow(state, state["video_id"])
         if state.get("finishing"):
-            raise OutcomeUnknown("facebook: an earlier finish got no answer; it must be reconciled first.",
+            raise OutcomeUnknown(_("facebook: an earlier finish got no answer; it must be reconciled first."),
                                  platform=self.platform)
         if not state.get("upload_session_id"):
             body = self._call("POST", path, host=GRAPH_VIDEO, data={"upload_phase": "start", "file_size": media.size})
@@ -252,7 +253,7 @@ class FacebookConnector(Connector):
             if "error" in body:  # Facebook lost part of the upload: resend from where it says
                 resends += 1
                 if resends > MAX_RESENDS:
-                    raise RetryLater("facebook: the video upload keeps losing chunks; will try again later.",
+                    raise RetryLater(_("facebook: the video upload keeps losing chunks; will try again later."),
                                      platform=self.platform, code=RESEND_FROM_OFFSET)
                 data = body["error"].get("error_data") or {}
                 start, end = int(data.get("start_offset", start)), int(data.get("end_offset", end))
@@ -295,8 +296,8 @@ class FacebookConnector(Connector):
             phase = status.get("processing_phase") or {}
             errors = phase.get("errors") or [{}]
             reason = errors[0].get("message") if errors and isinstance(errors[0], dict) else ""
-            raise NotPublished(f"facebook: the video could not be processed ({video_status}"
-                               f"{': ' + reason if reason else ''}); it was not published.", final=True,
+            raise NotPublished(_("facebook: the video could not be processed ({video_status}{value}); it was not "
+                                 "published.", video_status=video_status, value=': ' + reason if reason else ''), final=True,
                                platform_message=reason or video_status, platform=self.platform)
         published = publishing.get("status") == "complete" or publishing.get("publish_status") == "published"
         if video_status == "ready" and (published or route == "video"):
@@ -311,7 +312,7 @@ class FacebookConnector(Connector):
     def find(self, item: Item, since: datetime, state: dict[str, Any], exclude: frozenset[str] = frozenset()) -> Finding:
         if state.get("video_id"):
             if not state.get("finishing"):
-                return Finding.not_published("finish was never sent; an unfinished upload publishes nothing")
+                return Finding.not_published(_("finish was never sent; an unfinished upload publishes nothing"))
             try:
                 return Finding.found(self.check(state))  # a failed read propagates: cannot tell
             except NotPublished as exc:
@@ -331,14 +332,14 @@ class FacebookConnector(Connector):
                     return Finding.found(Result(status, post["id"], post.get("permalink_url", ""), st))
         left = window_left(state.get("sent_at"), self.processing_window, self.clock(), since)
         if left:  # the listing may not show a post made seconds ago yet
-            return Finding.cannot_tell(f"not in the Page's listings yet (for up to {left:.0f} s more)")
-        return Finding.not_published("not in the Page's published or scheduled posts")
+            return Finding.cannot_tell(_("not in the Page's listings yet (for up to {left:.0f} s more)", left=left))
+        return Finding.not_published(_("not in the Page's published or scheduled posts"))
 
     def _pages(self, path: str, params: dict, max_pages: int = 50):
         """Every item of a Graph API list, following ``paging.next`` (a busy Page has more posts in
         a day than one page of results holds)."""
         body = self._call("GET", path, params=params)
-        for _ in range(max_pages):
+        for _page in range(max_pages):
             yield from body.get("data", [])
             nxt = (body.get("paging") or {}).get("next")
             if not nxt:
@@ -348,8 +349,8 @@ class FacebookConnector(Connector):
     def refresh(self) -> dict[str, Any]:
         user_token = self.secret("user_token")
         if not user_token:
-            raise CredentialsDead("facebook: Page tokens cannot be refreshed; connect the Page again "
-                                  "(`loa channel connect facebook`).", platform=self.platform)
+            raise CredentialsDead(_("facebook: Page tokens cannot be refreshed; connect the Page again (`loa "
+                                    "channel connect facebook`)."), platform=self.platform)
         resp = self.http.request("GET", f"{GRAPH}/{VERSION}/me/accounts", platform=self.platform,
                                  params={"fields": "id,name,access_token", "access_token": user_token,
                                          "limit": 100})
@@ -357,8 +358,8 @@ class FacebookConnector(Connector):
         if "error" in body or resp.status_code >= 400:
             err = body.get("error") or {}
             if err.get("code") in TOKEN_CODES:
-                raise CredentialsDead("facebook: the user token has expired or was revoked; connect the Page "
-                                      "again (`loa channel connect facebook`).", platform=self.platform,
+                raise CredentialsDead(_("facebook: the user token has expired or was revoked; connect the Page "
+                                        "again (`loa channel connect facebook`)."), platform=self.platform,
                                       code=err.get("code"))
             self._raise(resp, body)
         for page in body.get("data", []):
@@ -366,5 +367,5 @@ class FacebookConnector(Connector):
                 new = {"access_token": page["access_token"]}
                 self._store_credentials(new)
                 return new
-        raise CredentialsDead(f"facebook: the user no longer manages Page {self.account_id}.",
+        raise CredentialsDead(_("facebook: the user no longer manages Page {account_id}.", account_id=self.account_id),
                               platform=self.platform)

@@ -18,6 +18,7 @@ from urllib.parse import urlsplit
 
 from .credentials import scrub
 from .errors import OutcomeUnknown, RetryLater
+from .text import _
 
 if TYPE_CHECKING:  # requests is imported when the first call is made, so that `loa --help` starts fast
     import requests
@@ -214,9 +215,9 @@ class Http:
                         type(exc).__name__)
             if can_publish and _sent(exc):
                 raise OutcomeUnknown(
-                    f"{platform}: the request was sent but no answer came ({type(exc).__name__}); "
-                    "it may have been published.", platform=platform) from None
-            raise RetryLater(f"{platform}: network problem ({type(exc).__name__}); nothing was published.",
+                    _("{platform}: the request was sent but no answer came ({name}); it may have been published.",
+                      platform=platform, name=type(exc).__name__), platform=platform) from None
+            raise RetryLater(_("{platform}: network problem ({name}); nothing was published.", platform=platform, name=type(exc).__name__),
                              platform=platform) from None
         log.info("%s %s %s -> %s (%.2fs)", platform, method, scrub(target), response.status_code,
                  time.monotonic() - started)

@@ -18,6 +18,7 @@ from urllib.parse import parse_qs, urlencode, urlsplit
 from . import limits as L
 from .errors import CredentialsDead, Rejected
 from .http import Http, json_body
+from .text import _
 
 FACEBOOK_SCOPES = "pages_manage_posts,pages_read_engagement,pages_show_list,publish_video"
 TIKTOK_SCOPES = "user.info.basic,video.publish,video.upload"
@@ -102,11 +103,11 @@ class ZaloAuth:
                                        "grant_type": "authorization_code", "code_verifier": verifier})
         body = json_body(resp)
         if not body.get("access_token"):
-            raise Rejected(f"zalo: the code was refused ({body.get('error_description') or body.get('error')}).",
+            raise Rejected(_("zalo: the code was refused ({value}).", value=body.get('error_description') or body.get('error')),
                            platform="zalo")
         oa_id = params.get("oa_id", "")
         if not oa_id:
-            raise Rejected("zalo: the pasted address has no oa_id; paste the whole address Zalo sent you to.",
+            raise Rejected(_("zalo: the pasted address has no oa_id; paste the whole address Zalo sent you to."),
                            platform="zalo")
         return {"oa_id": oa_id, "app_id": self.app_id, "app_secret": self.app_secret,
                 "access_token": body["access_token"], "refresh_token": body["refresh_token"],
@@ -134,12 +135,12 @@ class TikTokAuth:
                                        "redirect_uri": self.redirect_uri, "code_verifier": verifier})
         body = json_body(resp)
         if not body.get("access_token"):
-            raise Rejected(f"tiktok: the code was refused ({body.get('error_description') or body.get('error')}).",
+            raise Rejected(_("tiktok: the code was refused ({value}).", value=body.get('error_description') or body.get('error')),
                            platform="tiktok")
         missing = {"video.publish", "video.upload"} - set((body.get("scope") or "").split(","))
         if missing == {"video.publish", "video.upload"}:
-            raise Rejected("tiktok: the account did not allow posting videos (video.publish / video.upload); "
-                           "connect again and tick every permission.", platform="tiktok")
+            raise Rejected(_("tiktok: the account did not allow posting videos (video.publish / video.upload); "
+                             "connect again and tick every permission."), platform="tiktok")
         return {"client_key": self.client_key, "client_secret": self.client_secret, "open_id": body["open_id"],
                 "access_token": body["access_token"], "refresh_token": body["refresh_token"],
                 "expires_at": _expires(body.get("expires_in")),

@@ -20,6 +20,7 @@ from . import limits as L
 from .base import PROCESSING, PUBLISHED, Connector, Finding, Item, Result, TokenExpired, _noop_checkpoint
 from .errors import CredentialsDead, NotPublished, OutcomeUnknown, Rejected, RetryLater
 from .http import FileSlice, json_body, retry_after
+from .text import _
 
 API = "https://open.tiktokapis.com"
 DEFAULT_CHUNK = 10 * L.MB  # small enough to redo cheaply on a slow line
@@ -29,14 +30,14 @@ NEVER_RETRY_FAILS = ("spam_risk", "file_format_check_failed", "duration_check_fa
 UNAUDITED = "unaudited_client_can_only_post_to_private_accounts"
 REFRESH_DEAD = ("invalid_grant", "invalid_client", "access_denied", "invalid_request", "unauthorized_client")
 EXPLAIN = {
-    UNAUDITED: ("TikTok has not yet audited this app, so it may post only to a private account, and "
-                "only as SELF_ONLY. Make the TikTok account private and set the channel's privacy to "
-                "SELF_ONLY (`loa channel set NAME --privacy-level SELF_ONLY`), or ask TikTok to audit the app."),
-    "spam_risk_too_many_posts": "TikTok's daily post limit for this account is reached; post tomorrow.",
-    "spam_risk_user_banned_from_posting": "TikTok has banned this account from posting.",
-    "reached_active_user_cap": "the app has reached TikTok's daily cap of active users; try tomorrow.",
-    "privacy_level_option_mismatch": "the channel's privacy level is not one this account offers.",
-    "scope_not_authorized": "the account did not grant video.publish/video.upload; connect it again.",
+    UNAUDITED: _("TikTok has not yet audited this app, so it may post only to a private account, and "
+                 "only as SELF_ONLY. Make the TikTok account private and set the channel's privacy to "
+                 "SELF_ONLY (`loa channel set NAME --privacy-level SELF_ONLY`), or ask TikTok to audit the app."),
+    "spam_risk_too_many_posts": _("TikTok's daily post limit for this account is reached; post tomorrow."),
+    "spam_risk_user_banned_from_posting": _("TikTok has banned this account from posting."),
+    "reached_active_user_cap": _("the app has reached TikTok's daily cap of active users; try tomorrow."),
+    "privacy_level_option_mismatch": _("the channel's privacy level is not one this account offers."),
+    "scope_not_authorized": _("the account did not grant video.publish/video.upload; connect it again."),
 }
 
 
@@ -60,9 +61,9 @@ def chunk_plan(video_size: int, preferred: int = DEFAULT_CHUNK) -> ChunkPlan:
     """TikTok's chunk rules: 5-64 MB chunks, the last takes the remainder (up to 128 MB),
     ``total_chunk_count = floor(size / chunk_size)``, files under 5 MB whole, 1-1000 chunks."""
     if video_size <= 0:
-        raise Rejected("tiktok: the video is empty.", platform=L.TIKTOK)
+        raise Rejected(_("tiktok: the video is empty."), platform=L.TIKTOK)
     if video_size > L.TIKTOK_VIDEO.max_bytes:
-        raise Rejected("tiktok: the video is over TikTok's 4 GB limit.", platform=L.TIKTOK)
+        raise Rejected(_("tiktok: the video is over TikTok's 4 GB limit."), platform=L.TIKTOK)
     if video_size < L.TIKTOK_CHUNK_MIN:
         return ChunkPlan(video_size, video_size, 1)
     chunk = max(L.TIKTOK_CHUNK_MIN, min(preferred, L.TIKTOK_CHUNK_MAX, video_size))
@@ -132,17 +133,18 @@ class TikTokConnector(Connector):
         offered = list(info.get("privacy_level_options") or [])
         if wanted not in offered:
             if offered == ["SELF_ONLY"]:
-                raise Rejected(f"tiktok: {EXPLAIN[UNAUDITED]}", platform_message=EXPLAIN[UNAUDITED],
+                raise Rejected("tiktok: " + EXPLAIN[UNAUDITED], platform_message=EXPLAIN[UNAUDITED],
                                platform=self.platform, code=UNAUDITED)
-            raise Rejected(f"tiktok: privacy level {wanted} is not offered by this account (it offers "
-                           f"{', '.join(offered) or 'none'}); `loa channel set NAME --privacy-level ...`.",
+            raise Rejected(_("tiktok: privacy level {wanted} is not offered by this account (it offers {value}); "
+                             "`loa channel set NAME --privacy-level ...`.",
+                             wanted=wanted, value=', '.join(offered) or 'none'),
                            platform=self.platform, code="privacy_level_option_mismatch")
         limit = info.get("max_video_post_duration_sec")
         if limit and item.media.duration and item.media.duration > float(limit):
-            raise Rejected(f"tiktok: the video lasts {item.media.duration:.0f} s; this account may post at most "
-                           f"{limit} s.", platform=self.platform, code="duration_check_failed")
+            raise Rejected(_("tiktok: the video lasts {duration:.0f} s; this account may post at most {limit} s.",
+                             duration=item.media.duration, limit=limit), platform=self.platform, code="duration_check_failed")
         if L.utf16_units(item.text) > L.TIKTOK_CAPTION_MAX_UTF16:
-            raise Rejected("tiktok: the caption is over 2,200 UTF-16 units.", platform=self.platform)
+            raise Rejected(_("tiktok: the caption is over 2,200 UTF-16 units."), platform=self.platform)
         return {
             "title": item.text,
             "privacy_level": wanted,
@@ -159,10 +161,10 @@ class TikTokConnector(Connector):
         if state.get("publish_id") and state.get("final_sent"):
             return self._follow(state, state["publish_id"])
         if state.get("publish_id") and state.get("final_sending"):
-            raise OutcomeUnknown("tiktok: the last chunk got no answer; it must be reconciled first.",
+            raise OutcomeUnknown(_("tiktok: the last chunk got no answer; it must be reconciled first."),
                                  platform=self.platform)
         if item.media is None or item.media.kind != "video":
-            raise Rejected("tiktok: TikTok publishes videos only.", platform=self.platform)
+            raise Rejected(_("tiktok: TikTok publishes videos only."), platform=self.platform)
         inbox = self.settings.get("mode") == "inbox"
         info = self.creator_info()
         plan = chunk_plan(item.media.size, self.chunk_size)
@@ -202,10 +204,11 @@ class TikTokConnector(Connector):
                 state["final_sending"] = False
                 checkpoint(state)
             if resp.status_code == 403:
-                raise RetryLater("tiktok: the upload address expired (it lives one hour); the upload starts again.",
+                raise RetryLater(_("tiktok: the upload address expired (it lives one hour); the upload starts "
+                                   "again."),
                                  platform=self.platform, status=403)
             if resp.status_code == 416:
-                raise RetryLater("tiktok: TikTok's upload progress does not match ours; the upload starts again.",
+                raise RetryLater(_("tiktok: TikTok's upload progress does not match ours; the upload starts again."),
                                  platform=self.platform, status=416)
             if resp.status_code >= 400:
                 self._raise(resp, (json_body(resp).get("error") or {}))
@@ -230,22 +233,22 @@ class TikTokConnector(Connector):
                 return Result(PUBLISHED, post_id, url, {**state, "post_id": post_id})
             # Published but not public (SELF_ONLY or still in moderation): no public link.
             return Result(PUBLISHED, publish_id, f"https://www.tiktok.com/@{user}" if user else "", state,
-                          detail="published; TikTok shows no public link for it (private or in review)")
+                          detail=_("published; TikTok shows no public link for it (private or in review)"))
         if status == "SEND_TO_USER_INBOX":
             return Result(PUBLISHED, publish_id, "", state,
-                          detail="sent to the creator's TikTok inbox: open TikTok to finish posting it")
+                          detail=_("sent to the creator's TikTok inbox: open TikTok to finish posting it"))
         if status == "FAILED":  # TikTok's own word: this publish_id did not go out
             reason = data.get("fail_reason", "unknown")
             if any(reason.startswith(p) for p in NEVER_RETRY_FAILS):
-                raise NotPublished(f"tiktok: TikTok refused the video ({reason}).", final=True,
+                raise NotPublished(_("tiktok: TikTok refused the video ({reason}).", reason=reason), final=True,
                                    platform_message=reason, platform=self.platform, code=reason)
-            raise NotPublished(f"tiktok: publishing failed on TikTok's side ({reason}); nothing was published.",
+            raise NotPublished(_("tiktok: publishing failed on TikTok's side ({reason}); nothing was published.", reason=reason),
                                platform=self.platform, code=reason)
         return Result(PROCESSING, publish_id, "", state, detail=status or "processing")
 
     def find(self, item: Item, since: datetime, state: dict[str, Any], exclude: frozenset[str] = frozenset()) -> Finding:
         if not state.get("publish_id") or not state.get("final_sending"):
-            return Finding.not_published("the last chunk was never sent; TikTok publishes nothing before it")
+            return Finding.not_published(_("the last chunk was never sent; TikTok publishes nothing before it"))
         try:
             # Only TikTok's own FAILED status means "not published"; a 429, a 5xx or a lost
             # answer on this read propagates and is taken as "cannot tell".
@@ -264,12 +267,12 @@ class TikTokConnector(Connector):
             error = error.get("code")
         if not body.get("access_token") and (resp.status_code >= 500 or resp.status_code == 429
                                              or error not in REFRESH_DEAD):
-            raise RetryLater(f"tiktok: token refresh failed for now ({error or resp.status_code}).",
+            raise RetryLater(_("tiktok: token refresh failed for now ({value}).", value=error or resp.status_code),
                              retry_after=retry_after(resp), platform=self.platform, status=resp.status_code)
         if not body.get("access_token"):
             reason = body.get("error_description") or error or f"HTTP {resp.status_code}"
-            raise CredentialsDead(f"tiktok: the refresh token was refused ({reason}); connect the account again "
-                                  "(`loa channel connect tiktok`).", platform=self.platform, code=body.get("error"))
+            raise CredentialsDead(_("tiktok: the refresh token was refused ({reason}); connect the account again "
+                                    "(`loa channel connect tiktok`).", reason=reason), platform=self.platform, code=body.get("error"))
         new = {"access_token": body["access_token"], "refresh_token": body.get("refresh_token") or self.secret("refresh_token"),
                "expires_at": self.expires_at(body.get("expires_in"))}
         if body.get("refresh_expires_in"):

@@ -23,6 +23,7 @@ from .base import (PROCESSING, PUBLISHED, SEARCH_BACK, Connector, Finding, Item,
                    window_left)
 from .errors import CredentialsDead, OutcomeUnknown, Rejected, RetryLater
 from .http import FileSlice, MultipartStream, json_body
+from .text import _
 
 OPENAPI = "https://openapi.zalo.me"
 OAUTH_TOKEN = "https://oauth.zaloapp.com/v4/oa/access_token"
@@ -33,12 +34,12 @@ TOKEN_ERRORS = {-216, -220, -124}
 RETRY_ERRORS = {-32: 60.0, -211: 3600.0}
 PROCESSING_ERROR = -214
 REJECT_HINTS = {
-    -201: "a parameter is not valid",
-    -209: "this API is not available to the OA",
-    -210: "a parameter is over Zalo's limit",
-    -221: "the Official Account is not verified; verify it in Zalo OA Manager",
-    -223: "the app lacks the permission; grant it when connecting the OA",
-    -224: "the OA's package must be upgraded for this",
+    -201: _("a parameter is not valid"),
+    -209: _("this API is not available to the OA"),
+    -210: _("a parameter is over Zalo's limit"),
+    -221: _("the Official Account is not verified; verify it in Zalo OA Manager"),
+    -223: _("the app lacks the permission; grant it when connecting the OA"),
+    -224: _("the OA's package must be upgraded for this"),
 }
 VIDEO_READY, VIDEO_LOCKED, VIDEO_PROCESSING, VIDEO_FAILED, VIDEO_DELETED = 1, 2, 3, 4, 5
 VERIFY_WAITS = (1.0, 2.0, 3.0, 5.0)  # backoff while Zalo answers -214 inside one publish call
@@ -72,7 +73,7 @@ class ZaloConnector(Connector):
         problems = super().settings_problems(settings)
         url = settings.get("cover_url")
         if url and not str(url).startswith(("http://", "https://")):
-            problems.append((f"Cover {url!r} is not a web address.", "Give an http(s):// address."))
+            problems.append((_("Cover {url!r} is not a web address.", url=url), _("Give an http(s):// address.")))
         return problems
     # An article Zalo received is listed by getslice only once Zalo has processed it (verify
     # answers -214 meanwhile), so its absence proves nothing until this long after the create.
@@ -124,8 +125,8 @@ class ZaloConnector(Connector):
     def _article_body(self, item: Item, state: dict, status: str) -> dict[str, Any]:
         cover = item.cover_url or self.settings.get("cover_url", "")
         if not cover:
-            raise Rejected("zalo: a Zalo article needs a cover photo at a public web address; give --cover-url "
-                           "or `loa channel set NAME --cover-url URL`.", platform=self.platform)
+            raise Rejected(_("zalo: a Zalo article needs a cover photo at a public web address; give --cover-url "
+                             "or `loa channel set NAME --cover-url URL`."), platform=self.platform)
         title = item.title[: L.ZALO_TITLE_MAX_CHARS]
         description = item.description[: L.ZALO_DESCRIPTION_MAX_CHARS]
         if state["route"] == "video":
@@ -148,12 +149,12 @@ class ZaloConnector(Connector):
                 checkpoint(state)
             video_id = self._wait_video(state["video_token"])
             if video_id is None:
-                return Result(PROCESSING, "", "", state, detail="Zalo is converting the video")
+                return Result(PROCESSING, "", "", state, detail=_("Zalo is converting the video"))
             state["video_id"] = video_id
             checkpoint(state)
         if not state.get("article_id"):
             if state.get("creating") and not state.get("create_token"):
-                raise OutcomeUnknown("zalo: an earlier create got no answer; it must be reconciled first.",
+                raise OutcomeUnknown(_("zalo: an earlier create got no answer; it must be reconciled first."),
                                      platform=self.platform)
             if not state.get("create_token"):
                 state.update(creating=True, sent_at=self.clock().isoformat())
@@ -166,14 +167,14 @@ class ZaloConnector(Connector):
             try:
                 article_id = self._verify(state["create_token"])
             except (RetryLater, Rejected, CredentialsDead) as exc:  # Zalo has the article: read again later
-                return Result(PROCESSING, "", "", state, detail=f"status not readable yet ({exc})")
+                return Result(PROCESSING, "", "", state, detail=_("status not readable yet ({exc})", exc=exc))
             if article_id is None:
-                return Result(PROCESSING, "", "", state, detail="Zalo is processing the article")
+                return Result(PROCESSING, "", "", state, detail=_("Zalo is processing the article"))
             state["article_id"] = article_id
             checkpoint(state)
         if not state.get("shown"):
             if state.get("showing") and not state.get("show_token"):
-                raise OutcomeUnknown("zalo: an earlier update got no answer; it must be reconciled first.",
+                raise OutcomeUnknown(_("zalo: an earlier update got no answer; it must be reconciled first."),
                                      platform=self.platform)
             if not state.get("show_token"):
                 state["showing"] = True
@@ -187,9 +188,10 @@ class ZaloConnector(Connector):
             try:
                 shown = self._verify(state["show_token"])
             except (RetryLater, Rejected, CredentialsDead) as exc:  # the update was accepted: read again later
-                return Result(PROCESSING, state["article_id"], "", state, detail=f"status not readable yet ({exc})")
+                return Result(PROCESSING, state["article_id"], "", state, detail=_("status not readable yet "
+                                                                                   "({exc})", exc=exc))
             if shown is None:
-                return Result(PROCESSING, state["article_id"], "", state, detail="Zalo is updating the article")
+                return Result(PROCESSING, state["article_id"], "", state, detail=_("Zalo is updating the article"))
             state["shown"] = True
             checkpoint(state)
         try:
@@ -197,13 +199,14 @@ class ZaloConnector(Connector):
         except (RetryLater, Rejected, CredentialsDead):  # shown: a failed read only delays its link
             link = ""
         if not link:  # shown, but the public link cannot be read yet: follow up for it
-            return Result(PROCESSING, state["article_id"], "", state, detail="published; its link will be read again")
+            return Result(PROCESSING, state["article_id"], "", state, detail=_("published; its link will be read "
+                                                                               "again"))
         return Result(PUBLISHED, state["article_id"], link, state)
 
     def _upload_video(self, item: Item) -> str:
         media = item.media
         if media.size > L.ZALO_VIDEO.max_bytes:
-            raise Rejected(f"zalo: the video is over Zalo's {L.ZALO_VIDEO.max_bytes // L.MB} MB limit.",
+            raise Rejected(_("zalo: the video is over Zalo's {value} MB limit.", value=L.ZALO_VIDEO.max_bytes // L.MB),
                            platform=self.platform)
 
         def progress(done: int) -> None:
@@ -225,8 +228,10 @@ class ZaloConnector(Connector):
             if status == VIDEO_READY and data.get("video_id"):
                 return str(data["video_id"])
             if status in (VIDEO_FAILED, VIDEO_LOCKED, VIDEO_DELETED):
-                word = {VIDEO_FAILED: "failed", VIDEO_LOCKED: "is locked", VIDEO_DELETED: "was deleted"}[status]
-                raise Rejected(f"zalo: the video conversion {word}; check that it is an MP4 (H.264, AAC).",
+                why = {VIDEO_FAILED: _("zalo: the video conversion failed; check that it is an MP4 (H.264, AAC)."),
+                       VIDEO_LOCKED: _("zalo: the video is locked by Zalo; check that it is an MP4 (H.264, AAC)."),
+                       VIDEO_DELETED: _("zalo: the video was deleted on Zalo before it could be used.")}[status]
+                raise Rejected(why,
                                platform=self.platform, code=status)
         return None
 
@@ -281,7 +286,7 @@ class ZaloConnector(Connector):
             # The update to shown may or may not have landed: the listing says.
             media = self._article(state["route"], state["article_id"])
             if media is None:  # we hold its id, so it existed: removed on Zalo, or not listed yet
-                return Finding.cannot_tell(f"article {state['article_id']} is not in the OA's listing")
+                return Finding.cannot_tell(_("article {article_id} is not in the OA's listing", article_id=state['article_id']))
             if media.get("status") == "show":
                 done = {**state, "shown": True, "show_token": "listed"}
                 return Finding.found(Result(PUBLISHED, state["article_id"], media.get("link_view", ""), done))
@@ -304,12 +309,12 @@ class ZaloConnector(Connector):
                     return Finding.found(Result(PROCESSING, found["article_id"], "", found))
             left = window_left(state.get("sent_at"), self.processing_window, self.clock(), since)
             if left:  # Zalo may still be processing the create: its listing does not show it yet
-                return Finding.cannot_tell(f"not in the OA's listing yet; Zalo may still be processing it "
-                                           f"(for up to {left:.0f} s more)")
-            return Finding.not_published("Zalo's listing has no such article after its processing window")
+                return Finding.cannot_tell(_("not in the OA's listing yet; Zalo may still be processing it (for "
+                                             "up to {left:.0f} s more)", left=left))
+            return Finding.not_published(_("Zalo's listing has no such article after its processing window"))
         if state.get("create_token") or state.get("article_id"):
             return Finding.found(Result(PROCESSING, state.get("article_id", ""), "", state))
-        return Finding.not_published("the create was never sent")
+        return Finding.not_published(_("the create was never sent"))
 
     def refresh(self) -> dict[str, Any]:
         resp = self.http.request("POST", OAUTH_TOKEN, platform=self.platform,
@@ -320,11 +325,11 @@ class ZaloConnector(Connector):
         if not body.get("access_token") or not body.get("refresh_token"):
             code = body.get("error")
             if resp.status_code >= 500 or resp.status_code == 429 or code in RETRY_ERRORS or code in (None, -1):
-                raise RetryLater(f"zalo: token refresh failed for now (error {code}).", platform=self.platform,
+                raise RetryLater(_("zalo: token refresh failed for now (error {code}).", code=code), platform=self.platform,
                                  code=code, status=resp.status_code)
             reason = body.get("error_description") or body.get("error_name") or body.get("message") or ""
-            raise CredentialsDead(f"zalo: the refresh token was refused ({reason or code}); connect the OA again "
-                                  "(`loa channel connect zalo`).", platform=self.platform, code=code)
+            raise CredentialsDead(_("zalo: the refresh token was refused ({value}); connect the OA again (`loa "
+                                    "channel connect zalo`).", value=reason or code), platform=self.platform, code=code)
         new = {"access_token": body["access_token"], "refresh_token": body["refresh_token"],
                "expires_at": self.expires_at(body.get("expires_in"))}
         if body.get("refresh_token_expires_in"):

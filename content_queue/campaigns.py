@@ -9,7 +9,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from .errors import NotFound, UserError
-from .i18n import LANGUAGES
+from .i18n import LANGUAGES, _
 from .models import Campaign
 from .text import nfc, parse_hashtags
 from .timeutil import zone
@@ -28,17 +28,17 @@ def create_campaign(session: Session, *, name: str, hashtags: str | list[str], t
                     slug: str | None = None, language: str = "vi") -> Campaign:
     name = nfc(name).strip()
     if not name:
-        raise UserError("The campaign needs a name.", fix='Give --campaign "Tên chiến dịch".')
+        raise UserError(_("The campaign needs a name."), fix=_("Give --campaign \"Tên chiến dịch\"."))
     zone(tz)
     if language not in LANGUAGES:
-        raise UserError(f"loa speaks {', '.join(LANGUAGES)}, not {language!r}.",
-                        fix=f"Give --language {' or '.join(LANGUAGES)}.")
+        raise UserError(_("loa speaks {names}, not {language!r}.", names=', '.join(LANGUAGES), language=language),
+                        fix=_("Give --language {names}.", names=' or '.join(LANGUAGES)))
     if starts_on and ends_on and ends_on < starts_on:
-        raise UserError("The campaign ends before it starts.", fix="Check --start and --end.")
+        raise UserError(_("The campaign ends before it starts."), fix=_("Check --start and --end."))
     slug = slug or slugify(name)
     if session.scalar(select(Campaign).where(Campaign.slug == slug)) is not None:
-        raise UserError(f"A campaign {slug!r} already exists in this database.",
-                        fix="Choose another name, or use that campaign's folder.")
+        raise UserError(_("A campaign {slug!r} already exists in this database.", slug=slug),
+                        fix=_("Choose another name, or use that campaign's folder."))
     campaign = Campaign(slug=slug, name=name, message=nfc(message), hashtags=" ".join(parse_hashtags(hashtags)),
                         timezone=tz, starts_on=starts_on, ends_on=ends_on, language=language)
     session.add(campaign)
@@ -60,7 +60,7 @@ def update_campaign(session: Session, campaign: Campaign, **changes) -> Campaign
     if "name" in changes:
         changes["name"] = nfc(changes["name"]).strip()
         if not changes["name"]:
-            raise UserError("The campaign needs a name.", fix='Give --name "Tên chiến dịch".')
+            raise UserError(_("The campaign needs a name."), fix=_("Give --name \"Tên chiến dịch\"."))
     if "message" in changes:
         changes["message"] = nfc(changes["message"])
     if "hashtags" in changes:
@@ -68,13 +68,13 @@ def update_campaign(session: Session, campaign: Campaign, **changes) -> Campaign
     if "timezone" in changes:
         zone(changes["timezone"])
     if "language" in changes and changes["language"] not in LANGUAGES:
-        raise UserError(f"loa speaks {', '.join(LANGUAGES)}, not {changes['language']!r}.",
-                        fix=f"Give --language {' or '.join(LANGUAGES)}.")
+        raise UserError(_("loa speaks {names}, not {language!r}.", names=', '.join(LANGUAGES), language=changes['language']),
+                        fix=_("Give --language {names}.", names=' or '.join(LANGUAGES)))
     starts, ends = changes.get("starts_on", campaign.starts_on), changes.get("ends_on", campaign.ends_on)
     if starts and ends and ends < starts:
-        raise UserError("The campaign would end before it starts.", fix="Check --start and --end.")
+        raise UserError(_("The campaign would end before it starts."), fix=_("Check --start and --end."))
     if changes.get("grace_minutes", 0) < 0 or not 0 <= changes.get("guardian_age", 0) <= 30:
-        raise UserError("The grace window is minutes from 0, and the guardian age a number of years up to 30.")
+        raise UserError(_("The grace window is minutes from 0, and the guardian age a number of years up to 30."))
     for key, value in changes.items():
         setattr(campaign, key, value)
     session.flush()
@@ -84,6 +84,6 @@ def update_campaign(session: Session, campaign: Campaign, **changes) -> Campaign
 def get_campaign(session: Session, slug: str) -> Campaign:
     campaign = session.scalar(select(Campaign).where(Campaign.slug == slug))
     if campaign is None:
-        raise NotFound(f"The campaign {slug!r} is not in the database.",
-                       fix="Run `loa init` in this folder, or check LOA_DATABASE_URL.")
+        raise NotFound(_("The campaign {slug!r} is not in the database.", slug=slug),
+                       fix=_("Run `loa init` in this folder, or check LOA_DATABASE_URL."))
     return campaign

@@ -14,6 +14,15 @@ from .errors import NotFound, UserError
 from .lifecycle import IN_FLIGHT, NEEDS_OFFICER, RESCHEDULABLE, Action, Outcome, move
 from .models import Campaign, Channel, ChannelHealth, Delivery, DeliveryState, Platform
 from .text import nfc
+from .i18n import N_, _
+
+# What the officer reads for a channel's health (the codes stay for --json).
+HEALTH_LABELS = {"ok": N_("ok"), "unknown": N_("not checked yet"), "degraded": N_("has warnings"),
+                 "reconnect": N_("must be connected again")}
+
+
+def health_label(health: str) -> str:
+    return _(HEALTH_LABELS.get(str(getattr(health, "value", health)), str(health)))
 
 def parse_instant(value: Any, key: str) -> datetime:
     if isinstance(value, datetime):
@@ -22,11 +31,11 @@ def parse_instant(value: Any, key: str) -> datetime:
         try:
             dt = datetime.fromisoformat(str(value).strip().replace("Z", "+00:00"))
         except ValueError:
-            raise UserError(f"{key} {value!r} is not an ISO 8601 instant.",
-                            fix='Write it like "2026-01-31T08:00:00+07:00".') from None
+            raise UserError(_("{key} {value!r} is not an ISO 8601 instant.", key=key, value=value),
+                            fix=_("Write it like \"2026-01-31T08:00:00+07:00\".")) from None
     if dt.tzinfo is None:
-        raise UserError(f"{key} {value!r} has no time zone.",
-                        fix='Add the offset, like "2026-01-31T08:00:00+07:00" or a trailing Z.')
+        raise UserError(_("{key} {value!r} has no time zone.", key=key, value=value),
+                        fix=_("Add the offset, like \"2026-01-31T08:00:00+07:00\" or a trailing Z."))
     return dt.astimezone(timezone.utc)
 
 
@@ -51,35 +60,37 @@ def add_channel(session: Session, campaign: Campaign, *, platform: str, name: st
     """Add a channel; with ``replace``, give an existing channel of that name new credentials
     (reconnecting it), keeping its posts and history."""
     if platform not in PLATFORMS:
-        raise UserError(f"Unknown platform {platform!r}.", fix=f"Use {', '.join(PLATFORMS)}.")
+        raise UserError(_("Unknown platform {platform!r}.", platform=platform), fix=_("Use {names}.", names=', '.join(PLATFORMS)))
     facts = CONNECTORS[platform]
     name = nfc(name).strip()
     if not name:
-        raise UserError("The channel needs a name.", fix="Give --name, e.g. --name fanpage-cax.")
+        raise UserError(_("The channel needs a name."), fix=_("Give --name, e.g. --name fanpage-cax."))
     existing = session.scalar(select(Channel).where(Channel.campaign_id == campaign.id, Channel.name == name))
     if existing is not None and not replace:
-        raise UserError(f"A channel named {name!r} already exists.",
-                        fix="Choose another --name, or reconnect it with --replace.")
+        raise UserError(_("A channel named {name!r} already exists.", name=name),
+                        fix=_("Choose another --name, or reconnect it with --replace."))
     if existing is not None and existing.platform.value != platform:
-        raise UserError(f"Channel {name!r} is a {existing.platform.value} channel, not {platform}.")
+        raise UserError(_("Channel {name!r} is a {value} channel, not {platform}.",
+                          name=name, value=existing.platform.value, platform=platform))
     creds = split_credentials({k: v for k, v in credentials.items() if v not in (None, "")})
     required, optional = credential_keys(platform)
     unknown = sorted(set(creds) - set(required) - set(optional))
     if unknown:
-        raise UserError(f"Unknown {platform} credential key(s): {', '.join(unknown)}.",
-                        fix=f"Expected: {', '.join(required + optional)}.")
+        raise UserError(_("Unknown {platform} credential key(s): {names}.", platform=platform, names=', '.join(unknown)),
+                        fix=_("Expected: {names}.", names=', '.join(required + optional)))
     missing = [k for k in required if not creds.get(k)]
     if missing:
-        raise UserError(f"Missing {platform} credential(s): {', '.join(missing)}.",
-                        fix="Give them as options or in --credentials FILE.json (see `loa channel add --help`).")
+        raise UserError(_("Missing {platform} credential(s): {names}.", platform=platform, names=', '.join(missing)),
+                        fix=_("Give them as options or in --credentials FILE.json (see `loa channel add --help`)."))
     access_expires = parse_instant(creds.pop("expires_at"), "expires_at") if "expires_at" in creds else None
     refresh_expires = (parse_instant(creds.pop("refresh_expires_at"), "refresh_expires_at")
                        if "refresh_expires_at" in creds else None)
     settings = check_settings(platform, dict(settings or {}))
     if existing is not None:
         if str(creds[facts.account_key]) != existing.account_id:
-            raise UserError(f"These credentials are for account {creds[facts.account_key]}, but channel {name!r} "
-                            f"is account {existing.account_id}.", fix="Add it as a new channel instead.")
+            raise UserError(_("These credentials are for account {value}, but channel {name!r} is account "
+                              "{account_id}.",
+                              value=creds[facts.account_key], name=name, account_id=existing.account_id), fix=_("Add it as a new channel instead."))
         existing.set_credentials({k: v if isinstance(v, Secret) else str(v) for k, v in creds.items()})
         existing.credentials_version += 1
         existing.access_expires_at, existing.refresh_expires_at = access_expires, refresh_expires
@@ -108,8 +119,8 @@ def get_channel(session: Session, campaign: Campaign, ref: str | int) -> Channel
     ch = session.scalar(q.where(Channel.id == int(ref_s))) if ref_s.isdigit() else None
     ch = ch or session.scalar(q.where(Channel.name == ref_s))
     if ch is None:
-        names = ", ".join(c.name for c in list_channels(session, campaign)) or "none yet"
-        raise NotFound(f"No channel {ref!r}.", fix=f"Channels: {names}.")
+        names = ", ".join(c.name for c in list_channels(session, campaign)) or _("none yet")
+        raise NotFound(_("No channel {ref!r}.", ref=ref), fix=_("Channels: {names}.", names=names))
     return ch
 
 
@@ -130,17 +141,17 @@ def remove_channel(session: Session, campaign: Campaign, ref: str, *, force: boo
         Delivery.channel_id == ch.id,
         Delivery.state.in_((*IN_FLIGHT, *NEEDS_OFFICER))))
     if busy:
-        raise UserError(f"Channel {ch.name!r} has {busy} delivery(ies) being published or awaiting a check.",
-                        fix="Wait until `loa status` shows them settled, then remove it.")
+        raise UserError(_("Channel {name!r} has {busy} delivery(ies) being published or awaiting a check.", name=ch.name, busy=busy),
+                        fix=_("Wait until `loa status` shows them settled, then remove it."))
     if waiting and not force:
-        raise UserError(f"Channel {ch.name!r} still has {waiting} post(s) waiting to go out.",
-                        fix="Cancel them, or remove with --force to cancel them and keep their record.")
+        raise UserError(_("Channel {name!r} still has {waiting} post(s) waiting to go out.", name=ch.name, waiting=waiting),
+                        fix=_("Cancel them, or remove with --force to cancel them and keep their record."))
     if waiting or session.scalar(select(func.count()).select_from(Delivery).where(Delivery.channel_id == ch.id)):
         # Keep the history: a channel with deliveries is deactivated, not deleted.
         for d in session.scalars(select(Delivery).where(Delivery.channel_id == ch.id,
                                                          Delivery.state.in_(RESCHEDULABLE))):
             move(session, d, DeliveryState.cancelled, action=Action.cancel, outcome=Outcome.asked, worker="officer",
-                 reason="channel removed")
+                 reason=_("channel removed"))
         ch.active = False
         ch.set_credentials({})
         ch.name = f"{ch.name} (removed {ch.id})"

@@ -141,19 +141,19 @@ def probe_clip(path: Path) -> ClipFacts:
 def corrections(f: ClipFacts) -> list[str]:
     out = []
     if f.rotation:
-        out.append(f"rotate {f.rotation}°")
+        out.append(_("rotate {rotation}°", rotation=f.rotation))
     if f.variable_frame_rate:
-        out.append("variable frame rate → constant 30 fps")
+        out.append(_("variable frame rate → constant 30 fps"))
     elif abs(f.fps - 30) > 0.01:
-        out.append(f"{f.fps:g} fps → 30 fps")
+        out.append(_("{fps:g} fps → 30 fps", fps=f.fps))
     if f.bit_depth > 8:
-        out.append(f"{f.bit_depth}-bit → 8-bit")
+        out.append(_("{bit_depth}-bit → 8-bit", bit_depth=f.bit_depth))
     if f.hdr:
-        out.append(f"HDR {f.hdr} → SDR")
+        out.append(_("HDR {hdr} → SDR", hdr=f.hdr))
     if not f.has_audio:
-        out.append("no sound → silence")
+        out.append(_("no sound → silence"))
     if f.width > f.height:
-        out.append("landscape → fitted to the frame")
+        out.append(_("landscape → fitted to the frame"))
     return out
 
 

@@ -107,7 +107,7 @@ def examine(path: Path, *, media_dir: Path, original_name: str | None = None) ->
     poster. Touches no database, so it never holds one while it decodes."""
     path = Path(path)
     if not path.is_file():
-        raise UserError(f"File not found: {path}.", fix="Check the path.")
+        raise UserError(_("File not found: {path}.", path=path), fix=_("Check the path."))
     ex = Examined(path, nfc(original_name or path.name))
     if path.stat().st_size == 0:
         ex.reason = _("the file is empty (0 bytes): the upload did not finish")
@@ -209,8 +209,8 @@ def read_manifest(path: Path, folder: Path, guardian_age: int) -> list[tuple[Pat
     try:
         text = Path(path).read_bytes().decode("utf-8-sig")
     except (OSError, UnicodeDecodeError) as exc:
-        raise UserError(f"Cannot read {path} as UTF-8 text ({exc}).",
-                        fix='In Excel choose "CSV UTF-8" when saving.') from None
+        raise UserError(_("Cannot read {path} as UTF-8 text ({exc}).", path=path, exc=exc),
+                        fix=_("In Excel choose \"CSV UTF-8\" when saving.")) from None
     try:
         dialect = csv.Sniffer().sniff(text[:4096], delimiters=",;\t")
     except csv.Error:
@@ -219,8 +219,9 @@ def read_manifest(path: Path, folder: Path, guardian_age: int) -> list[tuple[Pat
     headers = [nfc(h).strip().lower() for h in (reader.fieldnames or [])]
     unknown = [h for h in headers if h and h not in MANIFEST_COLUMNS]
     if unknown or "file" not in headers or "participant" not in headers:
-        raise UserError(f"{path}: the columns must be {', '.join(MANIFEST_COLUMNS)} (file and participant required)"
-                        + (f"; unknown: {', '.join(unknown)}" if unknown else "") + ".")
+        raise UserError(_("{path}: the columns must be {names} (file and participant required)",
+                          path=path, names=', '.join(MANIFEST_COLUMNS))
+                        + (_("; unknown: {names}", names=', '.join(unknown)) if unknown else "") + ".")
     reader.fieldnames = headers
     rows, problems = [], []
     seen: set[str] = set()
@@ -232,31 +233,31 @@ def read_manifest(path: Path, folder: Path, guardian_age: int) -> list[tuple[Pat
         errs = []
         file = folder / row.get("file", "")
         if not row.get("file"):
-            errs.append("no file named")
+            errs.append(_("no file named"))
         elif not file.is_file():
-            errs.append(f"file {row['file']!r} is not in {folder}")
+            errs.append(_("file {file!r} is not in {folder}", file=row['file'], folder=folder))
         elif row["file"] in seen:
-            errs.append(f"file {row['file']!r} is listed twice")
+            errs.append(_("file {file!r} is listed twice", file=row['file']))
         seen.add(row.get("file", ""))
         age = None
         if row.get("age"):
             try:
                 age = int(row["age"])
             except ValueError:
-                errs.append(f"age {row['age']!r} is not a number")
+                errs.append(_("age {age!r} is not a number", age=row['age']))
         sender = Sender(participant=row.get("participant", ""), school=row.get("school", ""),
                         class_name=row.get("class", ""), age=age, consent=(row.get("consent") or "none").lower(),
                         guardian=row.get("guardian", ""), display=(row.get("display") or "first").lower(),
                         source="import")
         errs += check_sender(sender, guardian_age)
         if errs:
-            problems.append(Problem("; ".join(errs) + ".", where=f"line {line}"))
+            problems.append(Problem("; ".join(errs) + ".", where=_("line {line}", line=line)))
         else:
             rows.append((file, sender))
     if problems:
         raise ValidationFailed(problems)
     if not rows:
-        raise UserError(f"{path} lists no clips.", fix="One row per clip under the header line.")
+        raise UserError(_("{path} lists no clips.", path=path), fix=_("One row per clip under the header line."))
     return rows
 
 
@@ -271,7 +272,7 @@ def import_folder(s: Session, campaign: Campaign, folder: Path, manifest: Path, 
 def get_clip(s: Session, campaign: Campaign, clip_id: int) -> Clip:
     clip = s.scalar(select(Clip).where(Clip.id == clip_id, Clip.campaign_id == campaign.id))
     if clip is None:
-        raise NotFound(f"No clip {clip_id}.", fix="See `loa clips list`.")
+        raise NotFound(_("No clip {clip_id}.", clip_id=clip_id), fix=_("See `loa clips list`."))
     return clip
 
 
@@ -279,7 +280,7 @@ def list_clips(s: Session, campaign: Campaign, status: str | None = None) -> lis
     q = select(Clip).where(Clip.campaign_id == campaign.id).order_by(Clip.id)
     if status:
         if status not in {c.value for c in ClipStatus}:
-            raise UserError(f"Unknown status {status!r}.", fix="Use pending, approved, rejected or withdrawn.")
+            raise UserError(_("Unknown status {status!r}.", status=status), fix=_("Use pending, approved, rejected or withdrawn."))
         q = q.where(Clip.status == ClipStatus(status))
     return list(s.scalars(q))
 
@@ -287,21 +288,23 @@ def list_clips(s: Session, campaign: Campaign, status: str | None = None) -> lis
 def approve(s: Session, campaign: Campaign, clip_id: int, now: datetime | None = None) -> tuple[Clip, str | None]:
     clip = get_clip(s, campaign, clip_id)
     if clip.status is not ClipStatus.pending and clip.status is not ClipStatus.approved:
-        raise UserError(f"Clip {clip_id} is {clip.status.value}: {clip.reason or 'it cannot be approved'}.")
+        raise UserError(_("Clip {id} is {status}: {reason}.", id=clip_id, status=clip.status.value,
+                          reason=clip.reason or _("it cannot be approved")))
     clip.status, clip.reviewed_at = ClipStatus.approved, now or datetime.now(timezone.utc)
     warning = None
     if not consent_ok(clip, campaign.guardian_age):
-        warning = (f"clip {clip_id} is approved but will stay out of public recaps until consent is recorded: "
-                   + ("a guardian must consent for a participant under "
-                      f"{campaign.guardian_age}" if clip.consent is not Consent.none else "no consent was given"))
+        why = (_("a guardian must consent for a participant under {age}", age=campaign.guardian_age)
+               if clip.consent is not Consent.none else _("no consent was given"))
+        warning = _("clip {id} is approved but will stay out of public recaps until consent is recorded: {why}",
+                    id=clip_id, why=why)
     return clip, warning
 
 
 def reject(s: Session, campaign: Campaign, clip_id: int, reason: str, now: datetime | None = None) -> Clip:
     clip = get_clip(s, campaign, clip_id)
     if clip.status is ClipStatus.withdrawn:
-        raise UserError(f"Clip {clip_id} was withdrawn.")
-    clip.status, clip.reason = ClipStatus.rejected, nfc(reason).strip() or "rejected by the officer"
+        raise UserError(_("Clip {clip_id} was withdrawn.", clip_id=clip_id))
+    clip.status, clip.reason = ClipStatus.rejected, nfc(reason).strip() or _("rejected by the officer")
     clip.reviewed_at = now or datetime.now(timezone.utc)
     return clip
 
@@ -336,14 +339,15 @@ def withdraw(s: Session, campaign: Campaign, clip_id: int, *, delete_media: bool
     if delete_media and clip.sha256:
         rows = list(s.scalars(select(Clip).where(Clip.campaign_id == campaign.id, Clip.sha256 == clip.sha256)))
     for c in rows:
-        c.status, c.reason = ClipStatus.withdrawn, "withdrawn at the participant's request"
+        c.status, c.reason = ClipStatus.withdrawn, _("withdrawn at the participant's request")
     deleted, kept = False, ""
     media = s.get(Media, clip.media_id) if delete_media and clip.media_id is not None else None
     if media is not None:
         in_posts = s.scalar(select(Post.id).where(Post.media_id == media.id))
         in_recaps = s.scalar(select(Recap.id).where(Recap.media_id == media.id))
         if in_posts or in_recaps:
-            kept = f"post {in_posts} is queued with this very file" if in_posts else f"it is recap {in_recaps}'s file"
+            kept = (_("post {id} is queued with this very file", id=in_posts) if in_posts
+                    else _("it is recap {id}'s file", id=in_recaps))
         else:
             posters = {c.poster_relpath for c in s.scalars(select(Clip).where(Clip.media_id == media.id))}
             for rel in {media.relpath, *posters}:

@@ -1,8 +1,21 @@
 """Who may be shown, and how: the consent rules for participants' clips."""
 from __future__ import annotations
 
-from .i18n import _
+from .i18n import N_, _
 from .models import Clip, ClipStatus, Consent, NameDisplay
+
+# What the officer reads for a clip's review state and its consent (the codes stay for --json).
+STATUS_LABELS = {"pending": N_("awaiting review"), "approved": N_("approved"), "rejected": N_("rejected"),
+                 "withdrawn": N_("withdrawn")}
+CONSENT_LABELS = {"self": N_("consented themselves"), "guardian": N_("guardian consented"), "none": N_("no consent yet")}
+
+
+def status_label(code: str) -> str:
+    return _(STATUS_LABELS[code]) if code in STATUS_LABELS else code
+
+
+def consent_label(code: str) -> str:
+    return _(CONSENT_LABELS[code]) if code in CONSENT_LABELS else code
 
 
 def displayed_name(clip: Clip) -> str:

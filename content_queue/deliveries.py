@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session, selectinload
 from .errors import NotFound, UserError
 from .lifecycle import RESOLVABLE, RETRYABLE, Action, ErrorKind, Outcome, move
 from .models import Campaign, Channel, ChannelHealth, Delivery, DeliveryState, Post
+from .i18n import _
 
 S = DeliveryState
 
@@ -22,7 +23,7 @@ def _of_campaign(campaign: Campaign):
 def get_delivery(s: Session, campaign: Campaign, delivery_id: int) -> Delivery:
     d = s.scalar(_of_campaign(campaign).where(Delivery.id == delivery_id))
     if d is None:
-        raise NotFound(f"No delivery {delivery_id}.", fix="`loa status` and `loa post show ID` list them.")
+        raise NotFound(_("No delivery {delivery_id}.", delivery_id=delivery_id), fix=_("`loa status` and `loa post show ID` list them."))
     return d
 
 
@@ -39,18 +40,18 @@ def retry(s: Session, campaign: Campaign, ids: list[int], *, all_failed: bool = 
         rows = [get_delivery(s, campaign, i) for i in ids]
     for d in rows:
         if d.state not in RETRYABLE:
-            raise UserError(f"Delivery {d.id} is {d.state.value}; only failed, missed, cancelled or "
-                            "needs-attention deliveries can be retried.")
+            raise UserError(_("Delivery {id} is {value}; only failed, missed, cancelled or needs-attention "
+                              "deliveries can be retried.", id=d.id, value=d.state.value))
         if d.state is S.needs_attention and d.remote_state:
-            raise UserError(f"Delivery {d.id} may already be on {d.channel.platform.value}.",
-                            fix=f"Check the page, then `loa resolve {d.id} --published URL` or `--not-published`.")
+            raise UserError(_("Delivery {id} may already be on {value}.", id=d.id, value=d.channel.platform.value),
+                            fix=_("Check the page, then `loa resolve {id} --published URL` or `--not-published`.", id=d.id))
         if d.channel.health is ChannelHealth.reconnect:
-            raise UserError(f"Channel {d.channel.name} must be connected again first.",
-                            fix=f"`loa channel connect {d.channel.platform.value} --name {d.channel.name} --replace`.")
+            raise UserError(_("Channel {name} must be connected again first.", name=d.channel.name),
+                            fix=_("`loa channel connect {value} --name {name} --replace`.", value=d.channel.platform.value, name=d.channel.name))
         d.attempt_count, d.next_attempt_at = 0, now
         d.remote_state = {}  # nothing of a failed or missed attempt is on the platform
         move(s, d, S.retry_wait, action=Action.retry, outcome=Outcome.asked, now=now, worker="officer",
-             kind=ErrorKind.none, reason="retry asked by the officer")
+             kind=ErrorKind.none, reason=_("retry asked by the officer"))
     s.flush()
     return rows
 
@@ -61,17 +62,19 @@ def resolve(s: Session, campaign: Campaign, delivery_id: int, *, published_url: 
     now = now or datetime.now(timezone.utc)
     d = get_delivery(s, campaign, delivery_id)
     if d.state not in RESOLVABLE:
-        raise UserError(f"Delivery {d.id} is {d.state.value}; only unknown or needs-attention deliveries are resolved.")
+        raise UserError(_("Delivery {id} is {value}; only unknown or needs-attention deliveries are resolved.",
+                          id=d.id, value=d.state.value))
     if published_url is not None:
         if not published_url.startswith(("http://", "https://")):
-            raise UserError(f"{published_url!r} is not a web address.", fix="Paste the post's link from the platform.")
+            raise UserError(_("{published_url!r} is not a web address.", published_url=published_url), fix=_("Paste the post's link from the "
+                                                                              "platform."))
         d.remote_url, d.published_at, d.next_attempt_at = published_url, now, None
         move(s, d, S.published, action=Action.resolve, outcome=Outcome.published, now=now, worker="officer",
-             detail=published_url, kind=ErrorKind.none, reason="marked published by the officer")
+             detail=published_url, kind=ErrorKind.none, reason=_("marked published by the officer"))
     else:
         d.remote_state, d.next_attempt_at, d.attempt_count = {}, now, 0
         move(s, d, S.retry_wait, action=Action.resolve, outcome=Outcome.not_published, now=now, worker="officer",
-             kind=ErrorKind.none, reason="marked not published by the officer; publishing again")
+             kind=ErrorKind.none, reason=_("marked not published by the officer; publishing again"))
     s.flush()
     return d
 

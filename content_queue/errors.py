@@ -1,6 +1,8 @@
 """Errors the officer can act on. Each says what is wrong and how to fix it."""
 from __future__ import annotations
 
+from .i18n import ngettext
+
 
 class UserError(Exception):
     """Bad input or a state the officer must change; shown as one line, never a traceback."""
@@ -20,5 +22,5 @@ class ValidationFailed(UserError):
     def __init__(self, problems: list) -> None:
         self.problems = list(problems)
         lines = [str(p) for p in self.problems]
-        head = f"{len(lines)} problem{'s' if len(lines) != 1 else ''} found"
-        super().__init__(head + ":\n" + "\n".join(f"  - {line}" for line in lines))
+        head = ngettext("{n} problem found:", "{n} problems found:", len(lines))
+        super().__init__(head + "\n" + "\n".join(f"  - {line}" for line in lines))

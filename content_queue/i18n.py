@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import contextvars
 import gettext
+import sys
 from contextlib import contextmanager
 from functools import lru_cache
 from pathlib import Path
@@ -21,7 +22,10 @@ LOCALE_DIR = Path(__file__).parent / "locale"
 LANGUAGES = ("vi", "en")
 DEFAULT = "vi"
 
-_language: contextvars.ContextVar[str] = contextvars.ContextVar("loa_language", default=DEFAULT)
+# The process's language (a command's, set once it is known; threads the command starts speak it too),
+# and a block's own (a web request's, by ``use``).
+_process = DEFAULT
+_language: contextvars.ContextVar[str | None] = contextvars.ContextVar("loa_language", default=None)
 
 
 def choose(*candidates: str | None) -> str:
@@ -33,12 +37,15 @@ def choose(*candidates: str | None) -> str:
     return DEFAULT
 
 
-def set_language(lang: str) -> None:
-    _language.set(choose(lang))
+def set_language(lang: str | None) -> None:
+    """Speak ``lang`` in this process, from now on (a command, once it knows the campaign's)."""
+    global _process
+    _process = choose(lang)
+    _language.set(None)
 
 
 def current() -> str:
-    return _language.get()
+    return _language.get() or _process
 
 
 @contextmanager
@@ -46,7 +53,7 @@ def use(lang: str | None) -> Iterator[str]:
     """Speak ``lang`` inside the block (a command, a request)."""
     token = _language.set(choose(lang))
     try:
-        yield _language.get()
+        yield current()
     finally:
         _language.reset(token)
 
@@ -56,14 +63,37 @@ def _catalogue(lang: str) -> gettext.NullTranslations:
     return gettext.translation(DOMAIN, LOCALE_DIR, languages=[lang], fallback=True)
 
 
-def _(message: str, **params) -> str:
-    text = _catalogue(_language.get()).gettext(message)
-    return text.format(**params) if params else text
+def _(message: str, /, **params) -> str:
+    catalogue = _catalogue(current())
+    text = catalogue.gettext(message)
+    return text.format(**{k: _said(v, catalogue) for k, v in params.items()}) if params else text
 
 
-def ngettext(singular: str, plural: str, n: int, **params) -> str:
-    text = _catalogue(_language.get()).ngettext(singular, plural, n)
-    return text.format(n=n, **params)
+def ngettext(singular: str, plural: str, n: int, /, **params) -> str:
+    catalogue = _catalogue(current())
+    text = catalogue.ngettext(singular, plural, n)
+    return text.format(n=n, **{k: _said(v, catalogue) for k, v in params.items()})
+
+
+def say(value: object) -> str:
+    """``value`` as a person reads it: a connector's message (or an error carrying one) translated,
+    anything else as ``str`` gives it. Secrets are scrubbed from what an error says."""
+    return str(_said(value, _catalogue(current())))
+
+
+def _said(value, catalogue):
+    text_module = sys.modules.get("connectors.text")  # no connector loaded: no connector's message
+    if text_module is None:
+        return value
+    Text, translated = text_module.Text, text_module.translated
+    if isinstance(getattr(value, "text", None), Text) or isinstance(value, Text):
+        out = translated(value, catalogue.gettext)
+        if isinstance(value, BaseException):
+            from connectors.credentials import scrub
+
+            out = scrub(out)
+        return out
+    return value
 
 
 def N_(message: str) -> str:

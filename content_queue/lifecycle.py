@@ -22,6 +22,7 @@ from datetime import datetime, timezone
 
 from sqlalchemy.orm import Session
 
+from .i18n import N_, _
 from .models import Attempt, Delivery, DeliveryState
 
 S = DeliveryState
@@ -81,6 +82,19 @@ NEEDS_OFFICER = (S.needs_attention,)
 RETRYABLE = (S.failed, S.missed, S.cancelled, S.needs_attention)  # `loa retry`
 RESOLVABLE = (S.unknown, S.needs_attention, S.publishing, S.processing)  # `loa resolve`
 RESCHEDULABLE = (S.scheduled, S.retry_wait, S.missed)  # `loa post reschedule` / `cancel`
+
+# What the officer reads for each state (the glossary's words); the codes stay for --json and CSV.
+LABELS = {
+    S.scheduled: N_("Scheduled"), S.publishing: N_("Publishing"), S.processing: N_("Processing"),
+    S.retry_wait: N_("Waiting to retry"), S.published: N_("Published"), S.failed: N_("Failed"),
+    S.unknown: N_("Result unknown"), S.needs_attention: N_("Needs checking"), S.missed: N_("Missed"),
+    S.cancelled: N_("Cancelled"),
+}
+
+
+def label(state: DeliveryState | str) -> str:
+    """The state's name in the officer's language (``Chờ đăng``)."""
+    return _(LABELS[S(state)])
 
 # from-state -> the states it may move to
 TRANSITIONS: dict[DeliveryState, frozenset[DeliveryState]] = {

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from .errors import UserError
+from .i18n import _
 
 CHUNK = 1024 * 1024
 
@@ -51,10 +52,10 @@ def probe(path: Path) -> MediaFacts:
     """Probe ``path``; raise :class:`UserError` with a plain reason if it is not usable media."""
     path = Path(path)
     if not path.is_file():
-        raise UserError(f"File not found: {path}.", fix="Check the path (quote it if it has spaces).")
+        raise UserError(_("File not found: {path}.", path=path), fix=_("Check the path (quote it if it has spaces)."))
     size = path.stat().st_size
     if size == 0:
-        raise UserError(f"{path.name} is empty (0 bytes).", fix="Copy the file again from its source.")
+        raise UserError(_("{name} is empty (0 bytes).", name=path.name), fix=_("Copy the file again from its source."))
     suffix = path.suffix.lower()
     image = _probe_image(path, size, suffix)
     if image is not None:
@@ -74,7 +75,7 @@ def _probe_image(path: Path, size: int, suffix: str) -> MediaFacts | None:
     except UnidentifiedImageError:
         return None
     except Exception as exc:  # truncated or corrupt picture
-        raise UserError(f"{path.name} is a damaged picture ({exc}).", fix="Export it again.") from None
+        raise UserError(_("{name} is a damaged picture ({exc}).", name=path.name, exc=exc), fix=_("Export it again.")) from None
     if frames > 1 and fmt != "gif":
         return None
     return MediaFacts(kind="image", size=size, suffix=suffix, container=fmt, width=width, height=height)
@@ -87,14 +88,14 @@ def _probe_video(path: Path, size: int, suffix: str) -> MediaFacts:
         container = av.open(str(path))
     except (av.error.InvalidDataError, av.error.FFmpegError, UnicodeDecodeError):
         raise UserError(
-            f"{path.name} is neither a picture nor a video that can be read.",
-            fix="Check that it is the right file; re-export it as MP4 (H.264) or JPEG/PNG.",
+            _("{name} is neither a picture nor a video that can be read.", name=path.name),
+            fix=_("Check that it is the right file; re-export it as MP4 (H.264) or JPEG/PNG."),
         ) from None
     try:
         if not container.streams.video:
             raise UserError(
-                f"{path.name} has no video picture (audio only?).",
-                fix="Use a video file (MP4, H.264) or a picture.",
+                _("{name} has no video picture (audio only?).", name=path.name),
+                fix=_("Use a video file (MP4, H.264) or a picture."),
             )
         stream = container.streams.video[0]
         audio = container.streams.audio[0] if container.streams.audio else None
@@ -104,8 +105,8 @@ def _probe_video(path: Path, size: int, suffix: str) -> MediaFacts:
             rotation = int(getattr(frame, "rotation", 0) or 0) % 360
         except (StopIteration, av.error.FFmpegError):
             raise UserError(
-                f"{path.name} is damaged: its first picture cannot be decoded.",
-                fix="Copy or export the video again.",
+                _("{name} is damaged: its first picture cannot be decoded.", name=path.name),
+                fix=_("Copy or export the video again."),
             ) from None
         width, height = stream.codec_context.width, stream.codec_context.height
         if rotation in (90, 270):
@@ -166,8 +167,8 @@ def store_file(src: Path, media_dir: Path, suffix: str | None = None) -> tuple[s
         tmp.unlink(missing_ok=True)
         if exc.errno == 28:  # ENOSPC
             raise UserError(
-                f"The disk is full: {src.name} could not be copied into the media store.",
-                fix="Free some space and add the file again; nothing was changed.",
+                _("The disk is full: {name} could not be copied into the media store.", name=src.name),
+                fix=_("Free some space and add the file again; nothing was changed."),
             ) from None
-        raise UserError(f"Could not copy {src.name} into the media store: {exc.strerror}.") from None
+        raise UserError(_("Could not copy {name} into the media store: {strerror}.", name=src.name, strerror=exc.strerror)) from None
 

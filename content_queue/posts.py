@@ -22,6 +22,7 @@ from connectors import CONNECTORS, PLATFORMS
 
 from .channels import list_channels
 from .errors import NotFound, UserError, ValidationFailed
+from .i18n import _
 from .media import MediaFacts, probe, store_file
 from .models import (
     Campaign,
@@ -87,15 +88,17 @@ def resolve_targets(channels: list[Channel], to: str) -> tuple[list[Channel], li
         elif key in PLATFORMS:
             found = [c for c in active if c.platform.value == key]
             if not found:
-                problems.append(Problem(f"no {key} channel is set up.",
-                                        f"Add one with `loa channel add {key} --name NAME`, or leave {key} out of --to.",
-                                        key))
+                problems.append(Problem(_("no {platform} channel is set up.", platform=key),
+                                        _("Add one with `loa channel add {platform} --name NAME`, or leave {platform} "
+                                          "out of --to.", platform=key), key))
                 continue
         else:
             found = [c for c in active if c.name.casefold() == key or str(c.id) == key]
             if not found:
-                names = ", ".join(c.name for c in active) or "none yet"
-                problems.append(Problem(f"no channel or platform named {raw!r}.", f"Channels: {names}; platforms: facebook, zalo, tiktok."))
+                names = ", ".join(c.name for c in active) or _("none yet")
+                problems.append(Problem(_("no channel or platform named {name!r}.", name=raw),
+                                        _("Channels: {names}; platforms: {platforms}.", names=names,
+                                          platforms=", ".join(PLATFORMS))))
                 continue
         chosen.extend(c for c in found if c not in chosen)
     return chosen, problems
@@ -119,7 +122,7 @@ def prepare(session: Session, campaign: Campaign, inp: PostInput, *, base_dir: P
     problems: list[Problem] = []
     due: datetime | None = None
     if inp.now and inp.at:
-        problems.append(Problem("both a time and --now were given.", "Use one of them."))
+        problems.append(Problem(_("both a time and --now were given."), _("Use one of them.")))
     elif inp.now:
         due = now
     elif isinstance(inp.at, datetime):
@@ -135,7 +138,7 @@ def prepare(session: Session, campaign: Campaign, inp: PostInput, *, base_dir: P
     problems.extend(media_problems)
     unknown_variants = [p for p in inp.variants if p not in VARIANT_FIELDS]
     if unknown_variants:
-        problems.append(Problem(f"unknown platform(s) in variants: {', '.join(unknown_variants)}."))
+        problems.append(Problem(_("unknown platform(s) in variants: {names}.", names=", ".join(unknown_variants))))
     own_tags, add_hashtags, tag_problems = _own_hashtags(inp.hashtags)
     problems.extend(tag_problems)
     variants = {p: {k: nfc(v) for k, v in fields.items() if v} for p, fields in inp.variants.items()}
@@ -151,7 +154,7 @@ def prepare(session: Session, campaign: Campaign, inp: PostInput, *, base_dir: P
         due_at=due, facebook_handoff=campaign.facebook_handoff if inp.facebook_handoff is None else inp.facebook_handoff,
     )
     if due is None and not problems:
-        problems.append(Problem("the post has no time.", "Give --at TIME, or --now."))
+        problems.append(Problem(_("the post has no time."), _("Give --at TIME, or --now.")))
     if media_path is not None and facts is None:
         # The media could not be read; the platform checks below would only repeat that.
         targets: list[Target] = []
@@ -161,11 +164,11 @@ def prepare(session: Session, campaign: Campaign, inp: PostInput, *, base_dir: P
     if due is not None and (targets or not channels):
         more, warnings = check(draft, targets, campaign.hashtag_list, now, allow_past=inp.now)
         if target_problems:  # "goes nowhere" would only repeat why
-            more = [p for p in more if p.rule != NOWHERE]
+            more = [p for p in more if p.code != NOWHERE]
         problems.extend(more)
     if campaign.ends_on and due is not None:
         if due.astimezone(zone(campaign.timezone)).date() > campaign.ends_on:
-            warnings.append(f"the post is due after the campaign's end ({campaign.ends_on.isoformat()}).")
+            warnings.append(_("the post is due after the campaign's end ({date}).", date=campaign.ends_on.isoformat()))
     for p in problems:
         p.where = p.where or where
     if problems:
@@ -187,8 +190,8 @@ def _own_hashtags(value: str) -> tuple[list[str], bool | None, list[Problem]]:
     tokens = value.replace(",", " ").split()
     bad = [t for t in tokens if not _TAG.fullmatch(t)]
     if bad:
-        return [], None, [Problem(f"hashtags: {', '.join(repr(b) for b in bad)} is not a hashtag.",
-                                  "Write each one as #word, separated by spaces (or \"no\" for none at all).")]
+        return [], None, [Problem(_("hashtags: {values} is not a hashtag.", values=", ".join(repr(b) for b in bad)),
+                                  _("Write each one as #word, separated by spaces (or \"no\" for none at all)."))]
     return tokens, None, []
 
 
@@ -237,12 +240,12 @@ def read_csv(path: Path) -> list[tuple[int, dict[str, str]]]:
     try:
         raw = Path(path).read_bytes()
     except OSError as exc:
-        raise UserError(f"Cannot read {path}: {exc.strerror}.") from None
+        raise UserError(_("Cannot read {path}: {reason}.", path=path, reason=exc.strerror)) from None
     try:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError:
-        raise UserError(f"{path} is not UTF-8 text.",
-                        fix='In Excel choose "CSV UTF-8 (Comma delimited)" when saving.') from None
+        raise UserError(_("{path} is not UTF-8 text.", path=path),
+                        fix=_('In Excel choose "CSV UTF-8 (Comma delimited)" when saving.')) from None
     sample = text[:4096]
     try:
         dialect = csv.Sniffer().sniff(sample, delimiters=",;\t")
@@ -250,16 +253,17 @@ def read_csv(path: Path) -> list[tuple[int, dict[str, str]]]:
         dialect = csv.excel
     reader = csv.DictReader(io.StringIO(text), dialect=dialect)
     if not reader.fieldnames:
-        raise UserError(f"{path} is empty.", fix=f"The first line names the columns: {', '.join(CSV_COLUMNS)}.")
+        raise UserError(_("{path} is empty.", path=path),
+                        fix=_("The first line names the columns: {columns}.", columns=", ".join(CSV_COLUMNS)))
     headers = [nfc(h).strip().lower() for h in reader.fieldnames]
     unknown = [h for h in headers if h and h not in CSV_COLUMNS]
     if unknown:
-        raise UserError(f"{path}: unknown column(s): {', '.join(unknown)}.",
-                        fix=f"Known columns: {', '.join(CSV_COLUMNS)}.")
+        raise UserError(_("{path}: unknown column(s): {names}.", path=path, names=", ".join(unknown)),
+                        fix=_("Known columns: {columns}.", columns=", ".join(CSV_COLUMNS)))
     for needed in ("at", "to"):
         if needed not in headers:
-            raise UserError(f"{path}: the column {needed!r} is missing.",
-                            fix=f"The first line names the columns: {', '.join(CSV_COLUMNS)}.")
+            raise UserError(_("{path}: the column {name!r} is missing.", path=path, name=needed),
+                            fix=_("The first line names the columns: {columns}.", columns=", ".join(CSV_COLUMNS)))
     reader.fieldnames = headers
     rows = []
     for row in reader:
@@ -291,12 +295,12 @@ def import_csv(session: Session, campaign: Campaign, path: Path, *, media_dir: P
     now = now or datetime.now(timezone.utc)
     rows = read_csv(path)
     if not rows:
-        raise UserError(f"{path} has no posts in it.", fix="Add one row per post under the header line.")
+        raise UserError(_("{path} has no posts in it.", path=path), fix=_("Add one row per post under the header line."))
     prepared: list[Prepared] = []
     problems: list[Problem] = []
     for line, row in rows:
         p, errs = prepare(session, campaign, row_input(row, f"csv:{Path(path).name}:{line}"),
-                          base_dir=Path(path).resolve().parent, now=now, where=f"line {line}")
+                          base_dir=Path(path).resolve().parent, now=now, where=_("line {line}", line=line))
         problems.extend(errs)
         if p:
             prepared.append(p)
@@ -314,7 +318,7 @@ def get_post(session: Session, campaign: Campaign, post_id: int) -> Post:
     post = session.scalar(select(Post).options(selectinload(Post.deliveries).selectinload(Delivery.channel))
                           .where(Post.id == post_id, Post.campaign_id == campaign.id))
     if post is None:
-        raise NotFound(f"No post {post_id}.", fix="See `loa post list`.")
+        raise NotFound(_("No post {id}.", id=post_id), fix=_("See `loa post list`."))
     return post
 
 
@@ -324,7 +328,8 @@ def list_posts(session: Session, campaign: Campaign, *, status: str | None = Non
     posts = list(session.scalars(q))
     if status:
         if status not in {s.value for s in DeliveryState}:
-            raise UserError(f"Unknown status {status!r}.", fix=f"Use one of {', '.join(s.value for s in DeliveryState)}.")
+            raise UserError(_("Unknown status {status!r}.", status=status),
+                            fix=_("Use one of {choices}.", choices=", ".join(s.value for s in DeliveryState)))
         posts = [p for p in posts if any(d.state.value == status for d in p.deliveries)]
     return posts
 
@@ -337,17 +342,23 @@ def draft_of(post: Post) -> Draft:
 
 
 def summary(post: Post) -> str:
-    """``scheduled 2, published 1``: the states of a post's deliveries."""
+    """``scheduled 2, published 1``: the states of a post's deliveries, as codes (for --json)."""
     counts = Counter(d.state.value for d in post.deliveries)
     return ", ".join(f"{k} {v}" for k, v in sorted(counts.items())) or "no deliveries"
+
+
+def states_said(post: Post) -> str:
+    """``chờ đăng 2, đã đăng 1``: the same, in the officer's language."""
+    counts = Counter(d.state.value for d in post.deliveries)
+    return ", ".join(f"{lifecycle.label(k).lower()} {v}" for k, v in sorted(counts.items())) or _("no deliveries")
 
 
 def _waiting(post: Post) -> list[Delivery]:
     busy = [d for d in post.deliveries if d.state in IN_FLIGHT]
     if busy:
-        names = ", ".join(f"{d.channel.name} ({d.state.value})" for d in busy)
-        raise UserError(f"Post {post.id} is being published right now on {names}.",
-                        fix="Wait until `loa status` shows it settled, then try again.")
+        names = ", ".join(f"{d.channel.name} ({lifecycle.label(d.state).lower()})" for d in busy)
+        raise UserError(_("Post {id} is being published right now on {channels}.", id=post.id, channels=names),
+                        fix=_("Wait until `loa status` shows it settled, then try again."))
     return [d for d in post.deliveries if d.state in lifecycle.RESCHEDULABLE]
 
 
@@ -358,8 +369,8 @@ def edit_post(session: Session, campaign: Campaign, post_id: int, changes: dict[
     post = get_post(session, campaign, post_id)
     waiting = _waiting(post)
     if not waiting:
-        raise UserError(f"Post {post.id} has nothing left to publish ({summary(post)}).",
-                        fix="Add a new post instead.")
+        raise UserError(_("Post {id} has nothing left to publish ({states}).", id=post.id, states=states_said(post)),
+                        fix=_("Add a new post instead."))
     variants = {k: dict(v) for k, v in (post.variants or {}).items()}
     for platform, fields in (changes.pop("variants", None) or {}).items():
         variants.setdefault(platform, {}).update(fields)
@@ -374,7 +385,7 @@ def edit_post(session: Session, campaign: Campaign, post_id: int, changes: dict[
     )
     prepared, problems = prepare(session, campaign, inp, base_dir=base_dir, now=now)
     # Editing keeps the post's time; a post whose time has passed is still waiting to go out.
-    problems = [p for p in problems if p.rule != PAST]
+    problems = [p for p in problems if p.code != PAST]
     if problems:
         raise ValidationFailed(problems)
     if prepared is None:  # only the time had passed: check again as of the post's own time
@@ -396,10 +407,10 @@ def reschedule_post(session: Session, campaign: Campaign, post_id: int, at: str 
     post = get_post(session, campaign, post_id)
     due = at if isinstance(at, datetime) else parse_when(at, campaign.timezone)
     if due < now - PAST_TOLERANCE:
-        raise UserError("The new time is in the past.", fix="Give a later --at.")
+        raise UserError(_("The new time is in the past."), fix=_("Give a later --at."))
     waiting = _waiting(post)
     if not waiting:
-        raise UserError(f"Post {post.id} has nothing left to publish ({summary(post)}).")
+        raise UserError(_("Post {id} has nothing left to publish ({states}).", id=post.id, states=states_said(post)))
     post.due_at = due
     for d in waiting:
         d.due_at, d.next_attempt_at = due, due
@@ -414,7 +425,7 @@ def cancel_post(session: Session, campaign: Campaign, post_id: int) -> tuple[Pos
     waiting = _waiting(post)
     for d in waiting:
         move(session, d, DeliveryState.cancelled, action=Action.cancel, outcome=Outcome.asked, worker="officer",
-             reason="cancelled by the officer")
+             reason=_("cancelled by the officer"))
     session.flush()
     return post, len(waiting)
 

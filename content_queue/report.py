@@ -10,15 +10,18 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
 from .consent import displayed_name, publishable
+from .i18n import N_, _
 from .models import Campaign, Channel, Clip, ClipStatus, Delivery, DeliveryState, Post, Recap
 
-AGE_BANDS = ((0, 11, "dưới 12"), (12, 15, "12–15"), (16, 18, "16–18"), (19, 24, "19–24"), (25, 200, "25+"))
+AGE_BANDS = ((0, 11, N_("under 12")), (12, 15, "12–15"), (16, 18, "16–18"), (19, 24, "19–24"), (25, 200, "25+"))
+UNKNOWN_AGE = N_("unknown")
 
 
 def age_band(age: int | None) -> str:
+    """The age band the report counts ``age`` in, in the officer's language."""
     if age is None:
-        return "không rõ"
-    return next(label for low, high, label in AGE_BANDS if low <= age <= high)
+        return _(UNKNOWN_AGE)
+    return next(_(label) for low, high, label in AGE_BANDS if low <= age <= high)
 
 
 def recap_ref(source: str) -> tuple[bool, int | None]:
@@ -58,7 +61,7 @@ def collect(s: Session, campaign: Campaign, now: datetime, show: Callable[[datet
     for c in clips:
         outcome = "rejected" if c.status is ClipStatus.rejected else (
             "withdrawn" if c.status is ClipStatus.withdrawn else "accepted")
-        for table, key in ((by_school, c.school or "không rõ"), (by_age, age_band(c.age)), (by_consent, c.consent.value)):
+        for table, key in ((by_school, c.school or _(UNKNOWN_AGE)), (by_age, age_band(c.age)), (by_consent, c.consent.value)):
             table[key]["received"] += 1
             table[key][outcome] += 1
     recaps = []
@@ -103,10 +106,10 @@ def collect(s: Session, campaign: Campaign, now: datetime, show: Callable[[datet
             "withdrawn": sum(c.status is ClipStatus.withdrawn for c in clips),
             "in_public_recap": sum(publishable(c, guardian_age) for c in clips),
             "by_school": {k: dict(v) for k, v in sorted(by_school.items())},
-            "by_age": {label: dict(by_age[label]) for _, _, label in AGE_BANDS if label in by_age}
-                      | ({"không rõ": dict(by_age["không rõ"])} if "không rõ" in by_age else {}),
+            "by_age": {band: dict(by_age[band]) for band in [_(b[2]) for b in AGE_BANDS] + [_(UNKNOWN_AGE)]
+                       if band in by_age},
             "by_consent": {k: dict(v) for k, v in sorted(by_consent.items())},
-            "list": [{"id": c.id, "status": c.status.value, "shown_as": displayed_name(c) or "(ẩn danh)",
+            "list": [{"id": c.id, "status": c.status.value, "shown_as": displayed_name(c) or _("(anonymous)"),
                       "school": c.school, "age_band": age_band(c.age), "consent": c.consent.value,
                       "reason": c.reason or None, "poster": c.poster_relpath} for c in clips],
         },

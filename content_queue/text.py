@@ -5,6 +5,7 @@ import re
 import unicodedata
 
 from .errors import UserError
+from .i18n import _
 
 _HASHTAG = re.compile(r"#(\w+)", re.UNICODE)
 
@@ -28,8 +29,8 @@ def parse_hashtags(value: str | list[str] | None) -> list[str]:
         tag = raw if raw.startswith("#") else "#" + raw
         if not _HASHTAG.fullmatch(tag):
             raise UserError(
-                f"{raw!r} is not a hashtag.",
-                fix="A hashtag is # followed by letters, digits or _ with no spaces, e.g. #khongmotminh.",
+                _("{raw!r} is not a hashtag.", raw=raw),
+                fix=_("A hashtag is # followed by letters, digits or _ with no spaces, e.g. #khongmotminh."),
             )
         if tag.casefold() not in seen:
             seen.add(tag.casefold())

@@ -6,6 +6,7 @@ from datetime import datetime, timezone
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from .errors import UserError
+from .i18n import N_, _
 
 _FORMATS = (
     "%Y-%m-%d %H:%M",
@@ -16,7 +17,7 @@ _FORMATS = (
     "%d/%m/%Y %H:%M:%S",
     "%d-%m-%Y %H:%M",
 )
-HELP = 'Write it as "2025-10-20 08:00" or "20/10/2025 08:00" (campaign time), or ISO 8601 with an offset.'
+HELP = N_('Write it as "2025-10-20 08:00" or "20/10/2025 08:00" (campaign time), or ISO 8601 with an offset.')
 
 
 def zone(name: str) -> ZoneInfo:
@@ -24,7 +25,7 @@ def zone(name: str) -> ZoneInfo:
         return ZoneInfo(name)
     except (ZoneInfoNotFoundError, ValueError):
         raise UserError(
-            f"Unknown time zone {name!r}.", fix="Use an IANA name such as Asia/Ho_Chi_Minh."
+            _("Unknown time zone {name!r}.", name=name), fix=_("Use an IANA name such as Asia/Ho_Chi_Minh.")
         ) from None
 
 
@@ -32,7 +33,7 @@ def parse_when(text: str, tz: str) -> datetime:
     """Parse a time typed by the officer; naive times are in the campaign's zone. Returns UTC."""
     s = " ".join(str(text).strip().split())
     if not s:
-        raise UserError("No time given.", fix=HELP)
+        raise UserError(_("No time given."), fix=_(HELP))
     iso = re.sub(r"Z$", "+00:00", s)
     try:
         dt = datetime.fromisoformat(iso)
@@ -45,13 +46,13 @@ def parse_when(text: str, tz: str) -> datetime:
             except ValueError:
                 continue
     if dt is None:
-        raise UserError(f"Cannot read the time {text!r}.", fix=HELP)
+        raise UserError(_("Cannot read the time {text!r}.", text=text), fix=_(HELP))
     if dt.tzinfo is None:
         local = dt.replace(tzinfo=zone(tz))
         # A wall time skipped by a daylight-saving jump does not exist: refuse it.
         back = local.astimezone(timezone.utc).astimezone(zone(tz))
         if back.replace(tzinfo=None) != dt:
-            raise UserError(f"{text!r} does not exist in {tz} (clocks jump over it).", fix=HELP)
+            raise UserError(_("{text!r} does not exist in {tz} (clocks jump over it).", text=text, tz=tz), fix=_(HELP))
         dt = local
     return dt.astimezone(timezone.utc)
 

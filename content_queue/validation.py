@@ -13,13 +13,15 @@ from urllib.parse import urlparse
 
 from connectors import limits as L
 
+from .i18n import _
 from .media import MediaFacts
 from .text import first_line, first_paragraph, nfc, with_hashtags
 
 # A time this far in the past is still "now" (the officer typed the current minute).
 PAST_TOLERANCE = timedelta(seconds=90)
-NOWHERE = "the post goes nowhere."
-PAST = "the time is in the past."
+# Codes of the problems other code looks for (the rule itself is text in the officer's language).
+NOWHERE = "nowhere"
+PAST = "past"
 
 
 @dataclass
@@ -28,6 +30,7 @@ class Problem:
     fix: str = ""
     platform: str | None = None
     where: str = ""
+    code: str = ""
 
     def __str__(self) -> str:
         parts = [p for p in (self.where, self.platform) if p]
@@ -133,33 +136,40 @@ def _video_rules(media: MediaFacts, rules: L.VideoRules, platform: str) -> list[
     out: list[Problem] = []
     if media.suffix not in rules.containers:
         out.append(Problem(
-            f"{media.suffix or 'this'} files are not accepted (accepted: {', '.join(rules.containers)}).",
-            "Export the video as MP4 (H.264, AAC).", platform))
+            _("{suffix} files are not accepted (accepted: {accepted}).", suffix=media.suffix or "?",
+              accepted=", ".join(rules.containers)),
+            _("Export the video as MP4 (H.264, AAC)."), platform))
     if media.size > rules.max_bytes:
         out.append(Problem(
-            f"the video is {_mb(media.size)}, over the {_mb(rules.max_bytes)} limit.",
-            "Compress it (e.g. 720p, H.264) or use a shorter cut.", platform))
+            _("the video is {size}, over the {limit} limit.", size=_mb(media.size), limit=_mb(rules.max_bytes)),
+            _("Compress it (e.g. 720p, H.264) or use a shorter cut."), platform))
     d = media.duration
     if d is not None and d < rules.min_seconds:
-        out.append(Problem(f"the video lasts {d:.1f} s, under the {rules.min_seconds:g} s minimum.",
-                           "Use a longer video.", platform))
+        out.append(Problem(_("the video lasts {seconds:.1f} s, under the {minimum:g} s minimum.",
+                             seconds=d, minimum=rules.min_seconds),
+                           _("Use a longer video."), platform))
     if d is not None and rules.max_seconds is not None and d > rules.max_seconds:
-        out.append(Problem(f"the video lasts {d:.0f} s, over the {rules.max_seconds:g} s maximum.",
-                           "Cut it shorter.", platform))
+        out.append(Problem(_("the video lasts {seconds:.0f} s, over the {maximum:g} s maximum.",
+                             seconds=d, maximum=rules.max_seconds),
+                           _("Cut it shorter."), platform))
     if media.fps is not None and rules.min_fps is not None and media.fps < rules.min_fps:
-        out.append(Problem(f"the video has {media.fps:g} frames per second, under {rules.min_fps:g}.",
-                           "Export it at 30 fps.", platform))
+        out.append(Problem(_("the video has {fps:g} frames per second, under {minimum:g}.",
+                             fps=media.fps, minimum=rules.min_fps),
+                           _("Export it at 30 fps."), platform))
     if media.fps is not None and rules.max_fps is not None and media.fps > rules.max_fps:
-        out.append(Problem(f"the video has {media.fps:g} frames per second, over {rules.max_fps:g}.",
-                           "Export it at 30 fps.", platform))
+        out.append(Problem(_("the video has {fps:g} frames per second, over {maximum:g}.",
+                             fps=media.fps, maximum=rules.max_fps),
+                           _("Export it at 30 fps."), platform))
     if media.width and media.height:
         small, big = min(media.width, media.height), max(media.width, media.height)
         if rules.min_side and small < rules.min_side:
-            out.append(Problem(f"the picture is {media.width}x{media.height}; each side must be at least {rules.min_side} px.",
-                               "Export it at 720p or more.", platform))
+            out.append(Problem(_("the picture is {width}x{height}; each side must be at least {side} px.",
+                                 width=media.width, height=media.height, side=rules.min_side),
+                               _("Export it at 720p or more."), platform))
         if rules.max_side and big > rules.max_side:
-            out.append(Problem(f"the picture is {media.width}x{media.height}; each side must be at most {rules.max_side} px.",
-                               "Export it at 1080p.", platform))
+            out.append(Problem(_("the picture is {width}x{height}; each side must be at most {side} px.",
+                                 width=media.width, height=media.height, side=rules.max_side),
+                               _("Export it at 1080p."), platform))
     return out
 
 
@@ -168,26 +178,30 @@ def check_facebook(draft: Draft, target: Target, hashtags: list[str], now: datet
     warnings: list[str] = []
     text = platform_text(draft, L.FACEBOOK, hashtags)
     if len(text) > L.FACEBOOK_MESSAGE_MAX_CHARS:
-        problems.append(Problem(f"the text has {len(text)} characters, over Facebook's {L.FACEBOOK_MESSAGE_MAX_CHARS}.",
-                                "Shorten it.", L.FACEBOOK))
+        problems.append(Problem(_("the text has {count} characters, over Facebook's {limit}.", count=len(text),
+                                  limit=L.FACEBOOK_MESSAGE_MAX_CHARS), _("Shorten it."), L.FACEBOOK))
     m = draft.media
     if m is not None and m.kind == "image":
         if m.size > L.FACEBOOK_PHOTO_MAX_BYTES:
-            problems.append(Problem(f"the photo is {_mb(m.size)}; Facebook takes photos up to {_mb(L.FACEBOOK_PHOTO_MAX_BYTES)}.",
-                                    "Save it as a JPEG under 4 MB (e.g. 2048 px wide, quality 85).", L.FACEBOOK))
+            problems.append(Problem(_("the photo is {size}; Facebook takes photos up to {limit}.", size=_mb(m.size),
+                                      limit=_mb(L.FACEBOOK_PHOTO_MAX_BYTES)),
+                                    _("Save it as a JPEG under 4 MB (e.g. 2048 px wide, quality 85)."), L.FACEBOOK))
         if m.suffix not in L.FACEBOOK_PHOTO_SUFFIXES:
-            problems.append(Problem(f"{m.suffix} pictures are not accepted.", "Save it as JPEG or PNG.", L.FACEBOOK))
+            problems.append(Problem(_("{suffix} pictures are not accepted.", suffix=m.suffix),
+                                    _("Save it as JPEG or PNG."), L.FACEBOOK))
     elif m is not None and m.kind == "video" and not is_reel(m):
         problems.extend(_video_rules(m, L.FACEBOOK_VIDEO, L.FACEBOOK))
         if m.width and m.height and m.height > m.width:
-            warnings.append("facebook: this vertical video does not meet the Reels rules (9:16, at least "
-                            "540x960, 3-90 s, 24-60 fps), so it goes out as a Page video, not a Reel.")
+            warnings.append("facebook: " + _("this vertical video does not meet the Reels rules (9:16, at least "
+                                             "540x960, 3-90 s, 24-60 fps), so it goes out as a Page video, not "
+                                             "a Reel."))
     if draft.facebook_handoff and draft.due_at is not None:
         ahead = (draft.due_at - now).total_seconds()
         top = L.FACEBOOK_REEL_SCHEDULE_MAX_SECONDS if is_reel(m) else L.FACEBOOK_SCHEDULE_MAX_SECONDS
         if not L.FACEBOOK_SCHEDULE_MIN_SECONDS <= ahead <= top:
-            warnings.append("facebook: Facebook holds scheduled posts only 10 minutes to 30 days ahead "
-                            "(29 days for Reels); loa run will publish this one itself at its time.")
+            warnings.append("facebook: " + _("Facebook holds scheduled posts only 10 minutes to 30 days ahead "
+                                             "(29 days for Reels); loa run will publish this one itself at "
+                                             "its time."))
     return problems, warnings
 
 
@@ -196,31 +210,34 @@ def check_zalo(draft: Draft, target: Target, hashtags: list[str], now: datetime)
     warnings: list[str] = []
     title, given = zalo_title(draft)
     if not title:
-        problems.append(Problem("a Zalo article needs a title.", "Give --title (at most 150 characters).", L.ZALO))
+        problems.append(Problem(_("a Zalo article needs a title."), _("Give --title (at most 150 characters)."),
+                                L.ZALO))
     elif len(title) > L.ZALO_TITLE_MAX_CHARS:
-        how = "the title" if given else "the title (taken from the first line of the text)"
-        problems.append(Problem(f"{how} has {len(title)} characters, over Zalo's {L.ZALO_TITLE_MAX_CHARS}.",
-                                "Give a shorter --title.", L.ZALO))
+        rule = (_("the title has {count} characters, over Zalo's {limit}.", count=len(title),
+                  limit=L.ZALO_TITLE_MAX_CHARS) if given else
+                _("the title (taken from the first line of the text) has {count} characters, over Zalo's {limit}.",
+                  count=len(title), limit=L.ZALO_TITLE_MAX_CHARS))
+        problems.append(Problem(rule, _("Give a shorter --title."), L.ZALO))
     desc, given_desc = zalo_description(draft)
     if given_desc and len(desc) > L.ZALO_DESCRIPTION_MAX_CHARS:
-        problems.append(Problem(f"the description has {len(desc)} characters, over Zalo's {L.ZALO_DESCRIPTION_MAX_CHARS}.",
-                                "Shorten it.", L.ZALO))
+        problems.append(Problem(_("the description has {count} characters, over Zalo's {limit}.", count=len(desc),
+                                  limit=L.ZALO_DESCRIPTION_MAX_CHARS), _("Shorten it."), L.ZALO))
     cover = draft.cover_url or target.settings.get("cover_url", "")
     if not cover:
         problems.append(Problem(
-            "a Zalo article needs a cover photo given as a public web address (Zalo fetches it itself).",
-            "Upload the picture where anyone can open it (e.g. the Facebook Page's photo, the school "
-            "website) and give its address with --cover-url, or set one for the channel: "
-            f"loa channel set {target.name} --cover-url URL.", L.ZALO))
+            _("a Zalo article needs a cover photo given as a public web address (Zalo fetches it itself)."),
+            _("Upload the picture where anyone can open it (e.g. the Facebook Page's photo, the school "
+              "website) and give its address with --cover-url, or set one for the channel: "
+              "loa channel set {channel} --cover-url URL.", channel=target.name), L.ZALO))
     elif not _is_public_url(cover):
-        problems.append(Problem(f"the cover {cover!r} is not a web address.",
-                                "Give an http(s):// address that opens the picture.", L.ZALO))
+        problems.append(Problem(_("the cover {cover!r} is not a web address.", cover=cover),
+                                _("Give an http(s):// address that opens the picture."), L.ZALO))
     m = draft.media
     if m is not None and m.kind == "video":
         problems.extend(_video_rules(m, L.ZALO_VIDEO, L.ZALO))
     elif m is not None and m.kind == "image":
-        warnings.append("zalo: Zalo articles show pictures only from public web addresses, so the attached "
-                        "picture is not sent to Zalo; the article shows its cover photo.")
+        warnings.append("zalo: " + _("Zalo articles show pictures only from public web addresses, so the "
+                                     "attached picture is not sent to Zalo; the article shows its cover photo."))
     return problems, warnings
 
 
@@ -230,12 +247,13 @@ def check_tiktok(draft: Draft, target: Target, hashtags: list[str], now: datetim
     units = L.utf16_units(text)
     if units > L.TIKTOK_CAPTION_MAX_UTF16:
         problems.append(Problem(
-            f"the caption is {units} UTF-16 units long (with hashtags), over TikTok's {L.TIKTOK_CAPTION_MAX_UTF16}.",
-            "Shorten it, or give a shorter TikTok text (--tiktok-text / column text_tiktok).", L.TIKTOK))
+            _("the caption is {units} UTF-16 units long (with hashtags), over TikTok's {limit}.", units=units,
+              limit=L.TIKTOK_CAPTION_MAX_UTF16),
+            _("Shorten it, or give a shorter TikTok text (--tiktok-text / column text_tiktok)."), L.TIKTOK))
     m = draft.media
     if m is None or m.kind != "video":
-        problems.append(Problem("TikTok publishes videos only.",
-                                "Attach a video with --media, or leave tiktok out of --to.", L.TIKTOK))
+        problems.append(Problem(_("TikTok publishes videos only."),
+                                _("Attach a video with --media, or leave tiktok out of --to."), L.TIKTOK))
     else:
         problems.extend(_video_rules(m, L.TIKTOK_VIDEO, L.TIKTOK))
     return problems, []
@@ -250,17 +268,19 @@ def check(draft: Draft, targets: list[Target], hashtags: list[str], now: datetim
     problems: list[Problem] = []
     warnings: list[str] = []
     if not targets:
-        problems.append(Problem(NOWHERE, "Name channels or platforms with --to."))
+        problems.append(Problem(_("the post goes nowhere."), _("Name channels or platforms with --to."), code=NOWHERE))
     if not nfc(draft.text).strip() and draft.media is None and not any(
         v.get("text") for v in draft.variants.values()
     ):
-        problems.append(Problem("the post has no text and no media.", "Give --text, --text-file or --media."))
+        problems.append(Problem(_("the post has no text and no media."), _("Give --text, --text-file or --media.")))
     if draft.link and not _is_public_url(draft.link):
-        problems.append(Problem(f"the link {draft.link!r} is not a web address.", "Give an http(s):// address."))
+        problems.append(Problem(_("the link {link!r} is not a web address.", link=draft.link),
+                                _("Give an http(s):// address.")))
     if draft.due_at is None:
-        problems.append(Problem("the post has no time.", "Give --at TIME, or --now."))
+        problems.append(Problem(_("the post has no time."), _("Give --at TIME, or --now.")))
     elif not allow_past and draft.due_at < now - PAST_TOLERANCE:
-        problems.append(Problem(PAST, "Give a later --at, or --now to publish as soon as possible."))
+        problems.append(Problem(_("the time is in the past."),
+                                _("Give a later --at, or --now to publish as soon as possible."), code=PAST))
     for target in targets:
         p, w = CHECKS[target.platform](draft, target, hashtags, now)
         problems.extend(x for x in p if str(x) not in {str(y) for y in problems})

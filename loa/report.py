@@ -1,5 +1,5 @@
-"""`loa report`: what went out, in text, CSV, JSON or one self-contained HTML file (Vietnamese,
-no network needed: styles, charts and thumbnails are inside the file)."""
+"""`loa report`: what went out, in text, CSV, JSON or one self-contained HTML file (in the campaign's
+language, no network needed: styles, charts and thumbnails are inside the file)."""
 from __future__ import annotations
 
 import base64
@@ -10,61 +10,71 @@ from pathlib import Path
 from typing import Any
 
 from connectors import CONNECTORS
+from content_queue.i18n import N_, _
 
-STATE_VI = {"published": "Đã đăng", "failed": "Thất bại", "scheduled": "Chờ đăng", "retry_wait": "Chờ thử lại",
-            "processing": "Đang xử lý", "publishing": "Đang đăng", "unknown": "Chưa rõ", "missed": "Lỡ giờ",
-            "needs_attention": "Cần kiểm tra", "cancelled": "Đã huỷ"}
 STATE_COLOR = {"published": "#2e7d32", "failed": "#c62828", "missed": "#ef6c00", "needs_attention": "#ad1457",
                "unknown": "#ad1457", "scheduled": "#1565c0", "retry_wait": "#6a1b9a", "processing": "#00838f",
                "publishing": "#00838f", "cancelled": "#757575"}
-PLATFORM_VI = {p: c.label for p, c in CONNECTORS.items()}  # the names the officer reads
+PLATFORM_LABEL = {p: c.label for p, c in CONNECTORS.items()}  # the names the officer reads
+FORMAT_LABEL = {"vertical": N_("vertical 9:16"), "feed": N_("4:5 for the Facebook feed"), "square": N_("square"),
+                "landscape": N_("landscape")}
 
 
-CONSENT_VI = {"self": "tự đồng ý", "guardian": "phụ huynh đồng ý", "none": "chưa có đồng ý"}
+def state_label(code: str) -> str:
+    from content_queue.lifecycle import LABELS
+
+    known = {s.value: text for s, text in LABELS.items()}
+    return _(known[code]) if code in known else code
 
 
-def _consent_vi(table: dict[str, Any]) -> dict[str, Any]:
-    """The clip figures by consent, keyed in Vietnamese instead of the data's codes."""
-    return {CONSENT_VI.get(k, k): v for k, v in table.items()}
+def _by_consent(table: dict[str, Any]) -> dict[str, Any]:
+    """The clip figures by consent, keyed in the officer's words instead of the data's codes."""
+    from content_queue.consent import consent_label
+
+    return {consent_label(k): v for k, v in table.items()}
 
 
-FORMAT_VI = {"vertical": "dọc 9:16", "feed": "4:5 cho bảng tin Facebook", "square": "vuông", "landscape": "ngang"}
-
-
-def _format_vi(rc: dict[str, Any]) -> str:
-    return FORMAT_VI.get(rc.get("format") or "", rc.get("format") or "?")
+def _format(rc: dict[str, Any]) -> str:
+    code = rc.get("format") or ""
+    return _(FORMAT_LABEL[code]) if code in FORMAT_LABEL else (code or "?")
 
 
 def as_text(r: dict[str, Any]) -> str:
     t = r["totals"]
     c = r["clips"]
-    lines = [f"BÁO CÁO CHIẾN DỊCH: {r['campaign']['name']}", f"{' '.join(r['campaign']['hashtags'])}",
-             f"Lập lúc {r['generated']} ({r['campaign']['timezone']})", "",
-             f"Bài đăng: {t['posts']} bài, {t['deliveries']} lượt đăng; đã đăng {t['published']}, thất bại {t['failed']}, "
-             f"đang chờ {t['waiting']}, cần kiểm tra {t['needs_attention']}.", ""]
+    lines = [_("CAMPAIGN REPORT: {name}", name=r["campaign"]["name"]), " ".join(r["campaign"]["hashtags"]),
+             _("Made at {time} ({zone})", time=r["generated"], zone=r["campaign"]["timezone"]), "",
+             _("Posts: {posts} posts, {deliveries} deliveries; published {published}, failed {failed}, waiting "
+               "{waiting}, needs checking {needs_attention}.", posts=t["posts"], deliveries=t["deliveries"],
+               published=t["published"], failed=t["failed"], waiting=t["waiting"],
+               needs_attention=t["needs_attention"]), ""]
     for ch in r["channels"]:
-        lines.append(f"== {PLATFORM_VI[ch['platform']]}: {ch['name']} ({ch['account']})")
+        lines.append(f"== {PLATFORM_LABEL[ch['platform']]}: {ch['name']} ({ch['account']})")
         for d in ch["deliveries"]:
             when = d["published"] if d["published"] != "-" else d["due"]
-            lines.append(f"  [{STATE_VI.get(d['state'], d['state'])}] {when}  {d['title'][:60]}")
+            lines.append(f"  [{state_label(d['state'])}] {when}  {d['title'][:60]}")
             if d["url"]:
                 lines.append(f"      {d['url']}")
             if d["reason"] and d["state"] != "published":
-                lines.append(f"      lý do: {d['reason'][:200]}")
+                lines.append("      " + _("why: {reason}", reason=d["reason"][:200]))
         lines.append("")
-    lines.append(f"Video hưởng ứng: nhận {c['received']}, hợp lệ {c['accepted']}, bị loại {c['rejected']}, "
-                 f"rút lại {c['withdrawn']}; được đưa vào video tóm tắt công khai: {c['in_public_recap']}.")
-    for title, table in (("Theo trường", c["by_school"]), ("Theo độ tuổi", c["by_age"]),
-                         ("Theo sự đồng ý", _consent_vi(c["by_consent"]))):
-        lines.append(f"  {title}: " + "; ".join(f"{k} {v.get('received', 0)} (hợp lệ {v.get('accepted', 0)})"
-                                               for k, v in table.items()))
+    lines.append(_("Challenge clips: received {received}, accepted {accepted}, rejected {rejected}, withdrawn "
+                   "{withdrawn}; in a public recap: {in_public_recap}.",
+                   received=c["received"], accepted=c["accepted"], rejected=c["rejected"], withdrawn=c["withdrawn"],
+                   in_public_recap=c["in_public_recap"]))
+    for title, table in ((_("By school"), c["by_school"]), (_("By age"), c["by_age"]),
+                         (_("By consent"), _by_consent(c["by_consent"]))):
+        lines.append(f"  {title}: " + "; ".join(
+            _("{name} {received} ({accepted} accepted)", name=k, received=v.get("received", 0),
+              accepted=v.get("accepted", 0)) for k, v in table.items()))
     for rc in r["recaps"]:
-        lines.append(f"Video tóm tắt #{rc['id']} ({_format_vi(rc)}, {rc['made']}, {len(rc['clips'])} clip):")
+        lines.append(_("Recap #{id} ({format}, {made}, {count} clips):",
+                       id=rc["id"], format=_format(rc), made=rc["made"], count=len(rc["clips"])))
         for p in rc["published"]:
-            lines.append(f"  {PLATFORM_VI[p['platform']]} {p['channel']}: {STATE_VI.get(p['state'], p['state'])} {p['url'] or ''}")
+            lines.append(f"  {PLATFORM_LABEL[p['platform']]} {p['channel']}: {state_label(p['state'])} {p['url'] or ''}")
     if r["attention"]:
-        lines += ["", "CẦN XỬ LÝ:"] + [f"  #{a['id']} {a['channel']} ({STATE_VI.get(a['state'])}): {a['reason']}"
-                                       for a in r["attention"]]
+        lines += ["", _("TO DEAL WITH:")] + [f"  #{a['id']} {a['channel']} ({state_label(a['state'])}): {a['reason']}"
+                                            for a in r["attention"]]
     return "\n".join(lines) + "\n"
 
 
@@ -85,22 +95,22 @@ def _bars(title: str, data: dict[str, dict[str, int]], keys: list[tuple[str, str
     if not rows:
         return None
     width, bar_h, label_w = 640, 26, 200
-    top = max((sum(v.get(k, 0) for k, _, _ in keys) for _, v in rows), default=1) or 1
+    top = max((sum(v.get(k, 0) for k, *_rest in keys) for _label, v in rows), default=1) or 1
     out = []
     y = 10
     for label, v in rows:
         x, rects = label_w, []
-        for key, _, color in keys:
+        for key, _name, color in keys:
             n = v.get(key, 0)
             w = (width - label_w - 40) * n / top
             if n:
                 rects.append({"x": round(x, 1), "w": round(w, 1), "color": color, "n": n})
             x += w
-        out.append({"label": label, "y": y, "rects": rects, "total": sum(v.get(k, 0) for k, _, _ in keys),
+        out.append({"label": label, "y": y, "rects": rects, "total": sum(v.get(k, 0) for k, *_rest in keys),
                     "total_x": round(x + 4, 1)})
         y += bar_h + 8
     return {"title": title, "width": width, "height": 20 + len(rows) * (bar_h + 8), "bar_h": bar_h, "rows": out,
-            "legend": [(name, color) for _, name, color in keys]}
+            "legend": [(name, color) for _key, name, color in keys]}
 
 
 def _timeline(r: dict[str, Any]) -> dict[str, Any] | None:
@@ -126,7 +136,7 @@ def _timeline(r: dict[str, Any]) -> dict[str, Any] | None:
         "rows": [{"name": ch["name"], "y": 20 + i * row_h} for i, ch in enumerate(r["channels"])],
         "points": [{"x": round(label_w + (width - label_w - 20) * (t - t0).total_seconds() / span, 1),
                     "y": 20 + i * row_h, "color": STATE_COLOR.get(d["state"], "#999"),
-                    "title": f"{d['title']} — {STATE_VI.get(d['state'], d['state'])} {t:%d/%m %H:%M}"}
+                    "title": f"{d['title']} — {state_label(d['state'])} {t:%d/%m %H:%M}"}
                    for i, t, d in points],
         "start": f"{t0:%d/%m/%Y %H:%M}", "end": f"{t1:%d/%m/%Y %H:%M}"}
 
@@ -142,19 +152,21 @@ def as_html(r: dict[str, Any], media_dir: Path) -> str:
     from .templating import render
 
     t, c = r["totals"], r["clips"]
-    kpis = [("Bài đăng", t["posts"]), ("Lượt đã đăng", t["published"]), ("Thất bại", t["failed"]),
-            ("Cần kiểm tra", t["needs_attention"]), ("Video nhận được", c["received"]),
-            ("Video hợp lệ", c["accepted"])]
-    state_keys = [(k, STATE_VI[k], STATE_COLOR[k]) for k in ("published", "failed", "missed", "needs_attention",
-                                                             "scheduled", "retry_wait", "processing", "cancelled")]
-    clip_keys = [("accepted", "Hợp lệ", "#2e7d32"), ("rejected", "Bị loại", "#c62828"), ("withdrawn", "Rút lại", "#757575")]
-    clip_charts = [_bars("Theo trường", c["by_school"], clip_keys), _bars("Theo độ tuổi", c["by_age"], clip_keys),
-                   _bars("Theo sự đồng ý", _consent_vi(c["by_consent"]), clip_keys)]
+    kpis = [(_("Posts"), t["posts"]), (_("Deliveries published"), t["published"]), (_("Failed"), t["failed"]),
+            (_("Needs checking"), t["needs_attention"]), (_("Clips received"), c["received"]),
+            (_("Clips accepted"), c["accepted"])]
+    state_keys = [(k, state_label(k), STATE_COLOR[k]) for k in ("published", "failed", "missed", "needs_attention",
+                                                               "scheduled", "retry_wait", "processing", "cancelled")]
+    clip_keys = [("accepted", _("Accepted"), "#2e7d32"), ("rejected", _("Rejected"), "#c62828"),
+                 ("withdrawn", _("Withdrawn"), "#757575")]
+    clip_charts = [_bars(_("By school"), c["by_school"], clip_keys), _bars(_("By age"), c["by_age"], clip_keys),
+                   _bars(_("By consent"), _by_consent(c["by_consent"]), clip_keys)]
     return render("report.html", r=r, kpis=kpis, timeline=_timeline(r),
-                  by_channel=_bars("Lượt đăng theo kênh", {ch["name"]: ch["counts"] for ch in r["channels"]}, state_keys),
+                  by_channel=_bars(_("Deliveries by channel"), {ch["name"]: ch["counts"] for ch in r["channels"]},
+                                   state_keys),
                   clip_charts=[chart for chart in clip_charts if chart],
                   thumbs={clip["id"]: _thumb(media_dir, clip["poster"]) for clip in c["list"]},
-                  platform=PLATFORM_VI, state=STATE_VI, color=STATE_COLOR, recap_format=_format_vi)
+                  platform=PLATFORM_LABEL, state=state_label, color=STATE_COLOR, recap_format=_format)
 
 
 def render_report(data: dict[str, Any], fmt: str, media_dir: Path) -> str:

@@ -20,6 +20,7 @@ import tomli_w
 
 from connectors.credentials import ScrubFilter
 from content_queue.errors import UserError
+from content_queue.i18n import _
 
 CONFIG_NAME = "loa.toml"
 
@@ -71,7 +72,7 @@ class Settings:
             try:
                 return float(raw)
             except ValueError:
-                raise UserError(f"{name} is {raw!r}, not a number of seconds.", fix=f"Fix or unset {name}.") from None
+                raise UserError(_("{name} is {raw!r}, not a number of seconds.", name=name, raw=raw), fix=_("Fix or unset {name}.", name=name)) from None
 
         return cls(home=(env.get("LOA_HOME") or "").strip(), lang=(env.get("LOA_LANG") or "").strip(),
                    database_url=(env.get("LOA_DATABASE_URL") or "").strip(),
@@ -158,9 +159,9 @@ def load(root: Path, settings: Settings | None = None) -> Folder:
     try:
         config = tomllib.loads(path.read_text(encoding="utf-8"))
     except tomllib.TOMLDecodeError as exc:
-        raise UserError(f"{path} is not valid TOML: {exc}.", fix="Fix the file by hand or restore it.") from None
+        raise UserError(_("{path} is not valid TOML: {exc}.", path=path, exc=exc), fix=_("Fix the file by hand or restore it.")) from None
     if "campaign" not in config or "slug" not in config["campaign"]:
-        raise UserError(f"{path} names no campaign.", fix='It needs [campaign] slug = "...".')
+        raise UserError(_("{path} names no campaign.", path=path), fix=_("It needs [campaign] slug = \"...\"."))
     return Folder(root=root, config=config, settings=settings or Settings.read())
 
 
@@ -170,15 +171,15 @@ def find(start: Path | None = None, settings: Settings | None = None) -> Folder:
     if settings.home:
         root = Path(settings.home).expanduser().resolve()
         if not (root / CONFIG_NAME).is_file():
-            raise UserError(f"LOA_HOME is {root}, but there is no {CONFIG_NAME} there.",
-                            fix="Run `loa init` there, or fix LOA_HOME.")
+            raise UserError(_("LOA_HOME is {root}, but there is no {CONFIG_NAME} there.", root=root, CONFIG_NAME=CONFIG_NAME),
+                            fix=_("Run `loa init` there, or fix LOA_HOME."))
         return load(root, settings)
     here = (start or Path.cwd()).resolve()
     for folder in (here, *here.parents):
         if (folder / CONFIG_NAME).is_file():
             return load(folder, settings)
-    raise UserError("This is not a campaign folder (no loa.toml here or above).",
-                    fix="Run `loa init` to make one, cd into one, or set LOA_HOME.")
+    raise UserError(_("This is not a campaign folder (no loa.toml here or above)."),
+                    fix=_("Run `loa init` to make one, cd into one, or set LOA_HOME."))
 
 
 def write_config(root: Path, config: dict[str, Any]) -> None:
@@ -214,3 +215,9 @@ def setup_logging(folder: Folder | None, verbose: bool = False) -> None:
     for handler in _handlers:
         handler.addFilter(scrub)
         root.addHandler(handler)
+
+
+def tell_gettext(language: str) -> None:
+    """The standard gettext, which click's own messages go through, reads the language from
+    LANGUAGE: set it for this process (and what it starts) to the command's."""
+    os.environ["LANGUAGE"] = language

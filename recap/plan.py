@@ -17,6 +17,7 @@ from content_queue.errors import UserError
 from content_queue.models import Campaign, Clip, Media
 
 from content_queue.consent import displayed_name, publishable
+from content_queue.i18n import _
 
 # vertical: TikTok and Reels; feed: 4:5, the tallest a Facebook feed shows uncropped (a Page video)
 FORMATS = {"vertical": (1080, 1920), "feed": (1080, 1350), "square": (1080, 1080), "landscape": (1920, 1080)}
@@ -90,27 +91,27 @@ def loudest_window(path: Path, duration: float, length: float) -> float:
 def plan_recap(s: Session, campaign: Campaign, media_dir: Path, *, fmt: str = "vertical", seconds: float = 60,
                per_clip: float = 3, clip_ids: list[int] | None = None, order: str = "school") -> Plan:
     if fmt not in FORMATS:
-        raise UserError(f"Unknown format {fmt!r}.", fix="Use vertical, feed, square or landscape.")
+        raise UserError(_("Unknown format {fmt!r}.", fmt=fmt), fix=_("Use vertical, feed, square or landscape."))
     clips = list(s.scalars(select(Clip).where(Clip.campaign_id == campaign.id).order_by(Clip.received_at, Clip.id)))
     usable = [c for c in clips if publishable(c, campaign.guardian_age)]
     if clip_ids:
         by_id = {c.id: c for c in clips}
         missing = [i for i in clip_ids if i not in by_id]
         if missing:
-            raise UserError(f"No clip {missing[0]}.", fix="See `loa clips list`.")
+            raise UserError(_("No clip {value}.", value=missing[0]), fix=_("See `loa clips list`."))
         refused = [i for i in clip_ids if not publishable(by_id[i], campaign.guardian_age)]
         if refused:
-            raise UserError(f"Clip {refused[0]} may not appear in a public recap (not approved, no valid consent, "
-                            "or withdrawn).", fix="See `loa clips show ID`.")
+            raise UserError(_("Clip {value} may not appear in a public recap (not approved, no valid consent, or "
+                              "withdrawn).", value=refused[0]), fix=_("See `loa clips show ID`."))
         usable = [by_id[i] for i in clip_ids]
     if not usable:
-        raise UserError("No clip can go into a public recap yet.",
-                        fix="Approve clips with `loa clips approve ID` (minors need a guardian's consent).")
+        raise UserError(_("No clip can go into a public recap yet."),
+                        fix=_("Approve clips with `loa clips approve ID` (minors need a guardian's consent)."))
     plan = Plan(size=FORMATS[fmt])
     budget = seconds - plan.intro - plan.outro
     if budget < per_clip:
-        raise UserError(f"{seconds:g} s is too short for an intro, an outro and one clip.",
-                        fix=f"Give --seconds {int(plan.intro + plan.outro + per_clip) + 1} or more.")
+        raise UserError(_("{seconds:g} s is too short for an intro, an outro and one clip.", seconds=seconds),
+                        fix=_("Give --seconds {value} or more.", value=int(plan.intro + plan.outro + per_clip) + 1))
     slots = int(budget // per_clip)
     if order == "school":
         groups: OrderedDict[str, list[Clip]] = OrderedDict()
@@ -124,7 +125,7 @@ def plan_recap(s: Session, campaign: Campaign, media_dir: Path, *, fmt: str = "v
     elif order in ("time", "given"):
         chosen = usable[:slots]
     else:
-        raise UserError(f"Unknown order {order!r}.", fix="Use school, time or given.")
+        raise UserError(_("Unknown order {order!r}.", order=order), fix=_("Use school, time or given."))
     for c in chosen:
         media = s.get(Media, c.media_id)
         p = c.probe or {}

@@ -40,6 +40,7 @@ from content_queue.errors import UserError
 
 from .cards import BRAND, card, lower_third
 from .plan import Plan
+from content_queue.i18n import _
 
 FADE = 0.25
 # HDR (PQ or HLG, as phones film it) to SDR BT.709: linear light with SDR white at 100 nits, the
@@ -182,7 +183,7 @@ class _Decoder:
 
     def _read(self) -> None:
         try:
-            for _ in range(self.frames):
+            for _frame in range(self.frames):
                 buf = bytearray(self.frame_bytes)
                 view, got = memoryview(buf), 0
                 while got < self.frame_bytes:
@@ -221,7 +222,7 @@ class _Decoder:
     def error(self) -> str:
         self.close()
         lines = self.log.read_text(errors="replace").strip().splitlines() if self.log.exists() else []
-        return lines[-1] if lines else f"ffmpeg gave no picture (exit {self.proc.returncode})"
+        return lines[-1] if lines else _("ffmpeg gave no picture (exit {code})", code=self.proc.returncode)
 
     def close(self) -> None:
         self.closed.set()
@@ -366,13 +367,14 @@ def _check_inputs(plan: Plan, look: Look, music: Path | None) -> None:
     a logo that is not a picture."""
     for seg in plan.segments:
         if not Path(seg.path).is_file():
-            raise UserError(f"Clip {seg.clip_id}'s file is missing: {seg.path}.",
-                            fix="Restore the campaign folder's media/ from a backup, or leave the clip out "
-                                f"with `loa clips reject {seg.clip_id}`.")
+            raise UserError(_("Clip {clip_id}'s file is missing: {path}.", clip_id=seg.clip_id, path=seg.path),
+                            fix=_("Restore the campaign folder's media/ from a backup, or leave the clip out "
+                                  "with `loa clips reject {clip_id}`.", clip_id=seg.clip_id))
         if seg.has_audio and not _has_sound(seg.path):
-            raise _unreadable_sound(seg, "no sound stream ffmpeg can open")
+            raise _unreadable_sound(seg, _("no sound stream ffmpeg can open"))
     if music and not _has_sound(music):
-        raise UserError(f"{music} has no sound ffmpeg can read.", fix="Give an MP3, M4A, WAV or OGG file as --music.")
+        raise UserError(_("{music} has no sound ffmpeg can read.", music=music), fix=_("Give an MP3, M4A, WAV or OGG file as "
+                                                                        "--music."))
     if look.logo:
         from PIL import Image, UnidentifiedImageError
 
@@ -380,7 +382,8 @@ def _check_inputs(plan: Plan, look: Look, music: Path | None) -> None:
             with Image.open(look.logo) as img:
                 img.verify()
         except (UnidentifiedImageError, OSError, SyntaxError, ValueError):
-            raise UserError(f"{look.logo} is not a picture Pillow can read.", fix="Give a PNG (transparent is best) as --logo.") from None
+            raise UserError(_("{logo} is not a picture Pillow can read.", logo=look.logo), fix=_("Give a PNG (transparent is "
+                                                                                    "best) as --logo.")) from None
 
 
 def _has_sound(path: Path) -> bool:
@@ -394,9 +397,10 @@ def _has_sound(path: Path) -> bool:
 
 
 def _unreadable_sound(seg, detail: str) -> UserError:
-    return UserError(f"Clip {seg.clip_id} ({Path(seg.path).name}): its sound could not be read ({detail}).",
-                     fix=f"See `loa clips show {seg.clip_id}`; leave it out with `loa clips reject {seg.clip_id}` "
-                         "or `--clips`.")
+    return UserError(_("Clip {clip_id} ({name}): its sound could not be read ({detail}).",
+                       clip_id=seg.clip_id, name=Path(seg.path).name, detail=detail),
+                     fix=_("See `loa clips show {clip_id}`; leave it out with `loa clips reject {clip_id}` or "
+                           "`--clips`.", clip_id=seg.clip_id))
 
 
 def _sound(plan: Plan, timeline: _Timeline, path: Path, np) -> None:
@@ -412,7 +416,7 @@ def _sound(plan: Plan, timeline: _Timeline, path: Path, np) -> None:
 
     opened, pieces = [], []
     try:
-        for k, (_, count, kind, _) in enumerate(timeline.parts):
+        for k, (_start, count, kind, _end) in enumerate(timeline.parts):
             seconds = count / fps
             piece = silence(seconds)
             seg = plan.segments[k - 1] if kind == "clip" else None
@@ -484,15 +488,16 @@ def render(plan: Plan, out: Path, look: Look, *, preset: str = "veryfast", crf: 
         except BrokenPipeError:
             pass  # the encoder stopped: its own words say why, below
         except ClipUnreadable as exc:
-            raise UserError(f"Clip {exc.seg.clip_id} ({exc.seg.path.name}) could not be decoded: {exc.detail}.",
-                            fix=f"See `loa clips show {exc.seg.clip_id}`; leave it out with "
-                                f"`loa clips reject {exc.seg.clip_id}` or `--clips`.") from None
+            raise UserError(_("Clip {clip_id} ({name}) could not be decoded: {detail}.",
+                              clip_id=exc.seg.clip_id, name=exc.seg.path.name, detail=exc.detail),
+                            fix=_("See `loa clips show {clip_id}`; leave it out with `loa clips reject "
+                                  "{clip_id}` or `--clips`.", clip_id=exc.seg.clip_id)) from None
         code = encoder.wait()
         if code != 0:
             detail = (work / "encode.log").read_text(errors="replace").strip().splitlines()
-            raise UserError(f"ffmpeg could not write the recap to {out} (exit {code}): "
-                            f"{detail[-1] if detail else 'no message'}.",
-                            fix="Check the free space and permissions of that folder, or give another --out.")
+            raise UserError(_("ffmpeg could not write the recap to {out} (exit {code}): {value}.",
+                              out=out, code=code, value=detail[-1] if detail else 'no message'),
+                            fix=_("Check the free space and permissions of that folder, or give another --out."))
         os.replace(part, out)
         done = True
         return out

@@ -20,6 +20,10 @@ from content_queue.validation import is_reel
 
 from .plan import plan_recap
 from .render import Look, RenderCancelled, render, size_capped
+from content_queue.i18n import N_, _
+
+# The outro card's line under the hashtags, unless the officer gives one (`loa recap render --outro`).
+OUTRO = N_("Need help? Call the commune police or the 111 hotline now.")
 
 
 @dataclass
@@ -32,7 +36,7 @@ class RecapSettings:
     music: Path | None = None
     preset: str = "veryfast"
     crf: int = 23
-    outro_line: str = ""
+    outro_line: str = ""  # empty: OUTRO, in the campaign's language
     logo: Path | None = None
     fill: str = "color"
 
@@ -45,15 +49,15 @@ def make_recap(sessions, campaign_id: int, media_dir: Path, out: Path, settings:
         plan = plan_recap(s, campaign, media_dir, fmt=settings.fmt, seconds=settings.seconds,
                           per_clip=settings.per_clip, clip_ids=settings.clip_ids, order=settings.order)
         look = Look(title=campaign.name, message=campaign.message, hashtags=campaign.hashtags,
-                    outro_line=settings.outro_line, logo=settings.logo, fill=settings.fill)
+                    outro_line=settings.outro_line or _(OUTRO), logo=settings.logo, fill=settings.fill)
     out.parent.mkdir(parents=True, exist_ok=True)
     try:
         render(plan, out, look, preset=settings.preset, crf=settings.crf, music=settings.music, progress=progress,
                cancel=cancel)
     except RenderCancelled:
         out.unlink(missing_ok=True)
-        raise UserError("The render was cancelled; nothing was kept.") from None
-    sha, stored, _ = store_file(out, media_dir)
+        raise UserError(_("The render was cancelled; nothing was kept.")) from None
+    sha, stored, _created = store_file(out, media_dir)
     facts = probe(stored)
     with sessions.begin() as s:
         media = s.query(Media).filter_by(sha256=sha).one_or_none()
@@ -81,8 +85,9 @@ def publish_recap(s: Session, campaign: Campaign, file: Path, *, at: str | datet
     now = now or datetime.now(timezone.utc)
     file = Path(file)
     if not file.is_file():
-        raise UserError(f"File not found: {file}.", fix="Give the recap's path (`loa recap render` prints it).")
-    body = text if text is not None else f"🎬 Nhìn lại thử thách “{campaign.name}”. {campaign.message}".strip()
+        raise UserError(_("File not found: {file}.", file=file), fix=_("Give the recap's path (`loa recap render` prints it)."))
+    body = text if text is not None else _("🎬 Looking back at the challenge “{name}”. {message}", name=campaign.name,
+                                            message=campaign.message).strip()
     channels, problems = P.resolve_targets(P.list_channels(s, campaign), to)
     if problems:
         from content_queue.errors import ValidationFailed
@@ -98,7 +103,7 @@ def publish_recap(s: Session, campaign: Campaign, file: Path, *, at: str | datet
     feed_channels = [c for c in channels if feed_beside_reels(c.platform.value)]
     if feed is not None:
         _check_feed_cut(Path(feed), feed_channels)
-    title = f"Nhìn lại: {campaign.name}"
+    title = _("Looking back: {name}", name=campaign.name)
     source = recap_source(s, file)
     batches = [(file, by_limit.get(None, []), source)]
     for limit, group in sorted((k, v) for k, v in by_limit.items() if k is not None):
@@ -115,7 +120,7 @@ def publish_recap(s: Session, campaign: Campaign, file: Path, *, at: str | datet
             continue
         inp = P.PostInput(text=body, title=title, media=str(media), at=at, now=now_flag,
                           to=",".join(str(c.id) for c in group), source=src)
-        post, _ = P.add_post(s, campaign, inp, media_dir=media_dir, base_dir=Path.cwd(), now=now)
+        post, _warnings = P.add_post(s, campaign, inp, media_dir=media_dir, base_dir=Path.cwd(), now=now)
         posts.append(post.id)
     return posts
 
@@ -138,14 +143,16 @@ def recap_source(s: Session, file: Path) -> str:
 def _check_feed_cut(feed: Path, channels: list) -> None:
     if not channels:
         names = [label(p) for p in PLATFORMS if feed_beside_reels(p)]
-        raise UserError(f"--feed is for {' or '.join(names)}, and --to names no such channel.",
-                        fix=f"Add {' or '.join(p for p in PLATFORMS if feed_beside_reels(p))} to --to, "
-                            "or leave --feed out.")
+        raise UserError(_("--feed is for {names}, and --to names no such channel.", names=' or '.join(names)),
+                        fix=_("Add {names} to --to, or leave --feed out.", names=' or '.join(p for p in PLATFORMS if feed_beside_reels(p))))
     if not feed.is_file():
-        raise UserError(f"File not found: {feed}.", fix="Render the feed cut with `loa recap render --format feed`.")
+        raise UserError(_("File not found: {feed}.", feed=feed), fix=_("Render the feed cut with `loa recap render --format "
+                                                          "feed`."))
     facts = probe(feed)
     if facts.kind != "video" or not facts.width or not facts.height:
-        raise UserError(f"{feed} is not a video.", fix="Render the feed cut with `loa recap render --format feed`.")
+        raise UserError(_("{feed} is not a video.", feed=feed), fix=_("Render the feed cut with `loa recap render --format "
+                                                         "feed`."))
     if is_reel(facts):  # the same rule that routes a video to Facebook's Reels
-        raise UserError(f"{feed} is a vertical cut ({facts.width}x{facts.height}): it would go out twice as a Reel.",
-                        fix="Render the feed cut with `loa recap render --format feed` and give that.")
+        raise UserError(_("{feed} is a vertical cut ({width}x{height}): it would go out twice as a Reel.",
+                          feed=feed, width=facts.width, height=facts.height),
+                        fix=_("Render the feed cut with `loa recap render --format feed` and give that."))

@@ -15,6 +15,7 @@ from sqlalchemy import select
 
 from connectors import CONNECTORS
 from content_queue.models import Attempt, Delivery, DeliveryState
+from content_queue.i18n import _
 
 if TYPE_CHECKING:
     from .items import Job
@@ -52,13 +53,14 @@ class Budgets:
                 recent = self._publishes_since(s, job.channel_id, now - policy.catch_up_spacing)
                 if recent:
                     wait = (recent[-1] + policy.catch_up_spacing - now).total_seconds()
-                    return max(wait, 1.0), "catching up on posts missed while loa was off, one at a time"
+                    return max(wait, 1.0), _("catching up on posts missed while loa was off, one at a time")
             facts = CONNECTORS[job.platform]
             if facts.uploads_per_minute:
                 recent = self._publishes_since(s, job.channel_id, now - timedelta(minutes=1))
                 if len(recent) >= facts.uploads_per_minute - 1:
                     wait = (recent[0] + timedelta(minutes=1) - now).total_seconds()
-                    return max(wait, 1.0), f"{facts.label} allows {facts.uploads_per_minute} uploads a minute per account"
+                    return max(wait, 1.0), _("{platform} allows {count} uploads a minute per account",
+                                              platform=facts.label, count=facts.uploads_per_minute)
             if facts.reels_per_day and job.item.route == "reel":
                 day_ago = now - timedelta(hours=24)
                 reels = list(s.scalars(select(Delivery.published_at).where(
@@ -67,7 +69,8 @@ class Budgets:
                     Delivery.remote_state["route"].as_string() == "reel").order_by(Delivery.published_at)))
                 if len(reels) >= facts.reels_per_day:
                     wait = (reels[0] + timedelta(hours=24) - now).total_seconds()
-                    return max(wait, 60.0), f"{facts.label} allows {facts.reels_per_day} API-published Reels a day"
+                    return max(wait, 60.0), _("{platform} allows {count} API-published Reels a day",
+                                               platform=facts.label, count=facts.reels_per_day)
         return self._usage_wait(job, now)
 
     def _fell_due_while_off(self, job: "Job") -> bool:
@@ -87,4 +90,5 @@ class Budgets:
         if not facts.usage_headers or self._usage_until is None or now >= self._usage_until:
             return None
         return ((self._usage_until - now).total_seconds(),
-                f"{facts.label} reports {self._usage_level:.0f}% of its call limit used")
+                _("{platform} reports that {level:.0f} percent of its call limit is used", platform=facts.label,
+                  level=self._usage_level))

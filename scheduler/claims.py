@@ -25,6 +25,7 @@ from sqlalchemy.orm import Session
 from content_queue.lifecycle import WAITING, Action, ErrorKind, Outcome
 from content_queue.models import Campaign, Channel, ChannelHealth, Delivery, DeliveryState, Post, Worker
 from content_queue.timeutil import show
+from content_queue.i18n import _
 
 log = logging.getLogger("loa.scheduler")
 S = DeliveryState
@@ -127,15 +128,16 @@ class Claims:
             for d in rows:
                 if d.claimed_by == self.worker_id and d.id in mine:
                     continue  # a call of this worker's is under way
-                who = "this worker lost track of it" if d.claimed_by == self.worker_id else \
-                    f"worker {d.claimed_by} stopped mid-call"
+                who = _("this worker lost track of it") if d.claimed_by == self.worker_id else \
+                    _("worker {worker} stopped mid-call", worker=d.claimed_by)
                 d.next_attempt_at = now
                 self._lifecycle_move(s, d, S.unknown, Action.recover, Outcome.unknown, detail=who,
                                      kind=ErrorKind.unknown,
-                                     reason="loa stopped while publishing this; asking the platform whether it went out")
+                                     reason=_("loa stopped while publishing this; asking the platform whether it "
+                                              "went out"))
                 found.append((d.id, who))
         for delivery_id, who in found:
-            self.event(f"delivery {delivery_id}: {who}; will reconcile", report)
+            self.event(_("delivery {delivery_id}: {who}; will reconcile", delivery_id=delivery_id, who=who), report)
         if report:
             report.recovered += len(found)
         return len(found)
@@ -160,11 +162,12 @@ class Claims:
                     d.next_attempt_at = None
                     self._lifecycle_move(
                         s, d, S.missed, Action.miss, Outcome.missed, kind=ErrorKind.missed,
-                        reason=(f"due {show(d.due_at, campaign.timezone)} while loa was not running, more than "
-                                f"{campaign.grace_minutes} minutes ago; `loa post reschedule` or `loa retry` it"))
+                        reason=(_("due {time} while loa was not running, more than {grace_minutes} minutes ago; "
+                                  "`loa post reschedule` or `loa retry` it",
+                                  time=show(d.due_at, campaign.timezone), grace_minutes=campaign.grace_minutes)))
                 count += len(rows)
         if count:
-            self.event(f"{count} delivery(ies) missed their time while loa was off", report)
+            self.event(_("{count} delivery(ies) missed their time while loa was off", count=count), report)
         if report:
             report.missed += count
         return count

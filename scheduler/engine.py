@@ -47,6 +47,7 @@ from .followup import FollowUp
 from .items import Job, job_of
 from .maintenance import Maintenance
 from .publishing import Publishing
+from content_queue.i18n import _
 
 log = logging.getLogger("loa.scheduler")
 S = DeliveryState
@@ -163,7 +164,7 @@ class Engine(Claims, Publishing, FollowUp, Maintenance):
             if refresh_expires:
                 ch.refresh_expires_at = parse_instant(refresh_expires, "refresh_expires_at")
             ch.health, ch.health_detail = ChannelHealth.ok, ""
-        self.event(f"channel {channel_id}: credentials refreshed and stored")
+        self.event(_("channel {channel_id}: credentials refreshed and stored", channel_id=channel_id))
 
     def _save_state(self, delivery_id: int, state: dict[str, Any]) -> None:
         with self._tx() as s:

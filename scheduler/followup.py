@@ -16,10 +16,11 @@ from sqlalchemy import func, select
 
 from connectors import Answer, CredentialsDead, Finding, NotPublished, OutcomeUnknown, Rejected, RetryLater
 from connectors.credentials import scrub
-from content_queue.lifecycle import Action, ErrorKind, Outcome
+from content_queue.lifecycle import Action, ErrorKind, Outcome, label
 from content_queue.models import Attempt, Delivery, DeliveryState
 
 from .items import Job
+from content_queue.i18n import _
 
 log = logging.getLogger("loa.scheduler")
 S = DeliveryState
@@ -60,21 +61,20 @@ class FollowUp:
             except Rejected as exc:
                 # A status read refused, or a later step refused, after the call that published:
                 # the post may be out, so it is never "failed"; the officer checks the page.
-                self._needs_attention(delivery_id, None, f"the platform refused a follow-up call "
-                                      f"({exc.platform_message or exc})", report, action=Action.follow)
+                self._needs_attention(delivery_id, None, _("the platform refused a follow-up call ({value})", value=exc.platform_message or exc), report, action=Action.follow)
                 continue
             except CredentialsDead as exc:
                 # The post may already be public: it stays processing (never "failed"), and the
                 # channel is flagged so the officer reconnects it; following resumes after that.
                 self._flag_reconnect(job.channel_id, exc)
-                self._postpone(delivery_id, self.policy.follow_every * 4, f"{exc} (connect the account again)")
+                self._postpone(delivery_id, self.policy.follow_every * 4, _("{exc} (connect the account again)", exc=exc))
                 continue
             except OutcomeUnknown as exc:
                 self._unknown(delivery_id, None, str(exc), report, action=Action.follow)
                 continue
             except Exception as exc:
                 log.exception("delivery %s: unexpected error while following it", delivery_id)
-                self._postpone(delivery_id, self.policy.follow_every * 4, f"unexpected error ({exc})")
+                self._postpone(delivery_id, self.policy.follow_every * 4, _("unexpected error ({exc})", exc=exc))
                 continue
             if result.status in ("processing", "scheduled"):
                 with self._tx() as s:
@@ -96,18 +96,18 @@ class FollowUp:
     def find(self, job: Job, since: datetime) -> Finding:
         """The platform's answer about ``job``; a read that fails is "cannot tell"."""
         if not job.remote_state:
-            return Finding.not_published("nothing was checkpointed: no call that can publish was sent")
+            return Finding.not_published(_("nothing was checkpointed: no call that can publish was sent"))
         try:
             return self._connector(job).find(job.item, since, dict(job.remote_state), self._known_ids(job))
         except CredentialsDead as exc:
-            return Finding.cannot_tell(f"{exc} (connect the account again)")
+            return Finding.cannot_tell(_("{exc} (connect the account again)", exc=exc))
         except (RetryLater, OutcomeUnknown) as exc:
             return Finding.cannot_tell(str(exc), getattr(exc, "retry_after", None))
         except (Rejected, NotPublished) as exc:  # a refused *read* proves nothing about the post
-            return Finding.cannot_tell(f"the platform would not say ({exc})")
+            return Finding.cannot_tell(_("the platform would not say ({exc})", exc=exc))
         except Exception as exc:
             log.exception("delivery %s: unexpected error while asking the platform", job.delivery_id)
-            return Finding.cannot_tell(f"unexpected error ({type(exc).__name__}: {exc})")
+            return Finding.cannot_tell(_("unexpected error ({name}: {exc})", name=type(exc).__name__, exc=exc))
 
     def reconcile(self, report=None) -> int:
         """Ask the platform about every delivery whose outcome is unknown."""
@@ -118,12 +118,12 @@ class FollowUp:
             if finding.answer is Answer.FOUND:
                 self._recorded(delivery_id, attempt, report,
                                lambda: self._settle(delivery_id, attempt, finding.result, report))
-                self.event(f"delivery {delivery_id}: reconciled: {finding.result.status}", report)
+                self.event(_("delivery {delivery_id}: reconciled: {status}", delivery_id=delivery_id, status=label(finding.result.status).lower()), report)
             elif finding.answer is Answer.NOT_PUBLISHED:
                 self._not_published(delivery_id, attempt, NotPublished(finding.why, final=finding.refused), report,
                                     action=Action.reconcile, at_once=True)
-                self.event(f"delivery {delivery_id}: reconciled: not published ({finding.why})"
-                           + ("" if finding.refused else ", will publish again"), report)
+                self.event(_("delivery {delivery_id}: reconciled: not published ({why})", delivery_id=delivery_id, why=finding.why)
+                           + ("" if finding.refused else _(", will publish again")), report)
             else:
                 self._reconcile_later(delivery_id, attempt, finding, report)
                 continue
@@ -156,8 +156,8 @@ class FollowUp:
             tries = s.scalar(select(func.count()).select_from(Attempt).where(
                 Attempt.delivery_id == delivery_id, Attempt.action == Action.reconcile.value))
         if tries >= self.policy.max_reconciles:
-            self._needs_attention(delivery_id, attempt, f"the platform could not tell after {tries} tries "
-                                  f"({finding.why})", report)
+            self._needs_attention(delivery_id, attempt, _("the platform could not tell after {tries} tries "
+                                                          "({why})", tries=tries, why=finding.why), report)
             return
         cap = min(self.policy.reconcile_cap, self.policy.reconcile_every * 30)
         delay = self._backoff(tries, finding.retry_after, base=self.policy.reconcile_every, cap=cap)
@@ -165,10 +165,11 @@ class FollowUp:
             d = s.get(Delivery, delivery_id)
             d.next_attempt_at = self.clock() + timedelta(seconds=delay)
             self._lifecycle_move(s, d, S.unknown, Action.reconcile, Outcome.cannot_tell, attempt_id=attempt,
-                                 detail=finding.why, reason=f"cannot tell yet whether it went out: {finding.why}; "
-                                 f"asking again in {delay:.0f} s")
-        self.event(f"delivery {delivery_id}: the platform cannot tell yet ({finding.why}); asking again in "
-                   f"{delay:.0f} s", report)
+                                 detail=finding.why, reason=_("cannot tell yet whether it went out: {why}; "
+                                                              "asking again in {delay:.0f} s",
+                                                              why=finding.why, delay=delay))
+        self.event(_("delivery {delivery_id}: the platform cannot tell yet ({why}); asking again in {delay:.0f} s",
+                     delivery_id=delivery_id, why=finding.why, delay=delay), report)
 
     def _needs_attention(self, delivery_id: int, attempt: int | None, why: str, report,
                          action: Action = Action.reconcile) -> None:
@@ -177,6 +178,7 @@ class FollowUp:
             d.next_attempt_at = None
             self._lifecycle_move(s, d, S.needs_attention, action, Outcome.attention, attempt_id=attempt, detail=why,
                                  kind=ErrorKind.attention,
-                                 reason=scrub(why) + f" Check the page, then `loa resolve {delivery_id} --published "
-                                 "URL` or `--not-published`.")
-        self.event(f"delivery {delivery_id}: needs the officer's attention", report)
+                                 reason=scrub(why) + _(" Check the page, then `loa resolve {delivery_id} "
+                                                       "--published URL` or `--not-published`.",
+                                                       delivery_id=delivery_id))
+        self.event(_("delivery {delivery_id}: needs the officer's attention", delivery_id=delivery_id), report)

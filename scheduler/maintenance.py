@@ -12,6 +12,7 @@ from content_queue.lifecycle import WAITING, Action
 from content_queue.models import Campaign, Channel, ChannelHealth, Delivery, DeliveryState, Post
 
 from .items import handoff_wanted
+from content_queue.i18n import _
 
 S = DeliveryState
 SCHEDULERS = [p for p, c in CONNECTORS.items() if c.native_scheduling]  # platforms that can hold a post
@@ -38,9 +39,9 @@ class Maintenance:
                     row = s.get(Channel, ch.id)
                     if row.credentials_version == ch.credentials_version:
                         row.health, row.health_detail = ChannelHealth.reconnect, scrub(str(exc))
-                self.event(f"channel {ch.name}: {exc}", report)
+                self.event(_("channel {name}: {exc}", name=ch.name, exc=exc), report)
             except (RetryLater, OutcomeUnknown) as exc:
-                self.event(f"channel {ch.name}: token refresh postponed ({exc})", report)
+                self.event(_("channel {name}: token refresh postponed ({exc})", name=ch.name, exc=exc), report)
         return refreshed
 
     def preflight(self, report=None) -> int:
@@ -84,7 +85,7 @@ class Maintenance:
             with self._in_flight_lock:
                 self._in_flight.add(delivery_id)
             try:
-                job, _ = self._load_job(delivery_id)
+                job, _delivery = self._load_job(delivery_id)
                 job.item.schedule_at = job.due_at
                 self._send(delivery_id, job, self._open_attempt(delivery_id, Action.handoff), report)
             finally:

@@ -6,28 +6,30 @@ from pathlib import Path
 
 from connectors import CONNECTORS
 from content_queue.models import ChannelHealth, Delivery
+from content_queue.i18n import _
 
 
 def check_delivery(d: Delivery, media_dir: Path, now: datetime) -> list[str]:
     warnings: list[str] = []
     ch = d.channel
     if not ch.active:
-        warnings.append(f"channel {ch.name} was removed")
+        warnings.append(_("channel {name} was removed", name=ch.name))
     if ch.health is ChannelHealth.reconnect:
-        warnings.append(f"channel {ch.name} must be connected again: {ch.health_detail or 'credentials refused'}")
+        warnings.append(_("channel {name} must be connected again: {value}", name=ch.name, value=ch.health_detail or 'credentials refused'))
     creds = ch.credentials
     refreshable = bool(creds.get("refresh_token") or creds.get("user_token"))
     if ch.access_expires_at is not None and ch.access_expires_at <= d.due_at and not refreshable:
-        warnings.append(f"channel {ch.name}: the access token expires before this post is due and cannot be refreshed")
+        warnings.append(_("channel {name}: the access token expires before this post is due and cannot be "
+                          "refreshed", name=ch.name))
     if ch.refresh_expires_at is not None and ch.refresh_expires_at <= d.due_at:
-        warnings.append(f"channel {ch.name}: the refresh token expires before this post is due; connect it again")
+        warnings.append(_("channel {name}: the refresh token expires before this post is due; connect it again", name=ch.name))
     media = d.post.media
     if media is not None:
         path = media_dir / media.relpath
         if not path.is_file():
-            warnings.append(f"the media file {media.original_name} is missing from the store")
+            warnings.append(_("the media file {original_name} is missing from the store", original_name=media.original_name))
         elif path.stat().st_size != media.size:
-            warnings.append(f"the media file {media.original_name} changed size in the store")
+            warnings.append(_("the media file {original_name} changed size in the store", original_name=media.original_name))
     if CONNECTORS[ch.platform.value].cover_url and not (d.post.cover_url or (ch.settings or {}).get("cover_url")):
-        warnings.append(f"channel {ch.name}: no cover photo address for the Zalo article")
+        warnings.append(_("channel {name}: no cover photo address for the Zalo article", name=ch.name))
     return warnings

@@ -13,10 +13,11 @@ from datetime import datetime, timedelta
 
 from connectors import CredentialsDead, NotPublished, OutcomeUnknown, Rejected, Result, RetryLater
 from connectors.credentials import scrub
-from content_queue.lifecycle import Action, ErrorKind, Outcome
+from content_queue.lifecycle import Action, ErrorKind, Outcome, label
 from content_queue.models import Channel, ChannelHealth, Delivery, DeliveryState
 
 from .items import Job
+from content_queue.i18n import _
 
 log = logging.getLogger("loa.scheduler")
 S = DeliveryState
@@ -35,12 +36,12 @@ class Publishing:
             wait = self.budgets.wait_for(job)
             if wait:
                 self._release(delivery_id, self.clock() + timedelta(seconds=wait[0]), wait[1])
-                self.event(f"delivery {delivery_id}: {wait[1]}; waiting {wait[0]:.0f} s", report)
+                self.event(_("delivery {delivery_id}: {value}; waiting {value2:.0f} s", delivery_id=delivery_id, value=wait[1], value2=wait[0]), report)
                 return "waiting"
             media = job.item.media
             if media is not None and not media.path.is_file():
-                return self._fail(delivery_id, None, f"the media file is missing from the store "
-                                  f"({media.path.name}); add the post again with its file", ErrorKind.rejected, report)
+                return self._fail(delivery_id, None, _("the media file is missing from the store ({name}); add "
+                                                       "the post again with its file", name=media.path.name), ErrorKind.rejected, report)
             return self._send(delivery_id, job, self._open_attempt(delivery_id, Action.publish), report)
         finally:
             self._done(delivery_id)
@@ -56,13 +57,13 @@ class Publishing:
             return self._unknown(delivery_id, attempt, str(exc), report)
         except Exception as exc:  # a bug, or a local failure mid-call: never guess
             log.exception("delivery %s: unexpected error while publishing", delivery_id)
-            return self._unknown(delivery_id, attempt, f"unexpected error ({type(exc).__name__}: {exc})", report)
+            return self._unknown(delivery_id, attempt, _("unexpected error ({name}: {exc})", name=type(exc).__name__, exc=exc), report)
         else:
             return self._recorded(delivery_id, attempt, report, lambda: self._settle(delivery_id, attempt, result,
                                                                                      report))
         if isinstance(answer, CredentialsDead) and self._credentials_changed(job):
-            self._release(delivery_id, self.clock(), "credentials changed by another worker")
-            self._finish_attempt(attempt, Outcome.retry, "credentials were refreshed elsewhere; trying again")
+            self._release(delivery_id, self.clock(), _("credentials changed by another worker"))
+            self._finish_attempt(attempt, Outcome.retry, _("credentials were refreshed elsewhere; trying again"))
             return "waiting"
         if isinstance(answer, CredentialsDead):
             record = lambda: self._dead_credentials(delivery_id, job, attempt, answer, report)  # noqa: E731
@@ -81,8 +82,8 @@ class Publishing:
             return record()
         except Exception as exc:
             log.exception("delivery %s: could not record the outcome", delivery_id)
-            return self._unknown(delivery_id, attempt, f"the outcome could not be recorded ({type(exc).__name__}: "
-                                 f"{exc}); asking the platform", report)
+            return self._unknown(delivery_id, attempt, _("the outcome could not be recorded ({name}: {exc}); "
+                                                         "asking the platform", name=type(exc).__name__, exc=exc), report)
 
     def _credentials_changed(self, job: Job) -> bool:
         with self.sessions() as s:
@@ -118,7 +119,7 @@ class Publishing:
                 report.published += 1
             else:
                 report.processing += 1
-        self.event(f"delivery {delivery_id}: {result.status}" + (f" {result.url}" if result.url else ""), report)
+        self.event(_("delivery {delivery_id}: {status}", delivery_id=delivery_id, status=label(result.status).lower()) + (f" {result.url}" if result.url else ""), report)
         return state.value
 
     def _follow_time(self, d: Delivery, result: Result) -> datetime:
@@ -138,7 +139,7 @@ class Publishing:
         now = self.clock()
         attempts = job.attempt_count  # the claim counted this attempt
         if attempts >= self.policy.max_attempts:
-            return self._fail(delivery_id, attempt, f"gave up after {attempts} attempts: {exc}", ErrorKind.retry,
+            return self._fail(delivery_id, attempt, _("gave up after {attempts} attempts: {exc}", attempts=attempts, exc=exc), ErrorKind.retry,
                               report)
         delay = self._backoff(attempts, exc.retry_after)
         with self._tx() as s:
@@ -151,7 +152,7 @@ class Publishing:
                                  detail=str(exc), kind=ErrorKind.retry, reason=str(exc))
         if report:
             report.retry += 1
-        self.event(f"delivery {delivery_id}: will retry in {delay:.0f} s ({exc})", report)
+        self.event(_("delivery {delivery_id}: will retry in {delay:.0f} s ({exc})", delivery_id=delivery_id, delay=delay, exc=exc), report)
         return S.retry_wait.value
 
     def _not_published(self, delivery_id: int, attempt: int | None, exc: NotPublished, report,
@@ -170,7 +171,7 @@ class Publishing:
                 self._lifecycle_move(s, d, S.retry_wait, action, Outcome.not_published, attempt_id=attempt,
                                      detail=str(exc), kind=ErrorKind.retry, reason=str(exc))
                 return S.retry_wait.value
-        return self._fail(delivery_id, attempt, f"gave up after {self.policy.max_attempts} attempts: {exc}",
+        return self._fail(delivery_id, attempt, _("gave up after {max_attempts} attempts: {exc}", max_attempts=self.policy.max_attempts, exc=exc),
                           ErrorKind.retry, report, action=action)
 
     def _fail(self, delivery_id: int, attempt: int | None, reason: str, kind: ErrorKind, report,
@@ -183,12 +184,12 @@ class Publishing:
                                  reason=reason)
         if report:
             report.failed += 1
-        self.event(f"delivery {delivery_id}: failed: {scrub(reason)}", report)
+        self.event(_("delivery {delivery_id}: failed: {scrub}", delivery_id=delivery_id, scrub=scrub(reason)), report)
         return S.failed.value
 
     def _dead_credentials(self, delivery_id: int, job: Job, attempt: int, exc: CredentialsDead, report) -> str:
         self._flag_reconnect(job.channel_id, exc)
-        return self._fail(delivery_id, attempt, f"{exc} Then run `loa retry {delivery_id}`.", ErrorKind.credentials,
+        return self._fail(delivery_id, attempt, _("{exc} Then run `loa retry {delivery_id}`.", exc=exc, delivery_id=delivery_id), ErrorKind.credentials,
                           report)
 
     def _flag_reconnect(self, channel_id: int, exc: Exception) -> None:
@@ -212,5 +213,5 @@ class Publishing:
             return S.publishing.value
         if report:
             report.unknown += 1
-        self.event(f"delivery {delivery_id}: outcome unknown, will ask the platform", report)
+        self.event(_("delivery {delivery_id}: outcome unknown, will ask the platform", delivery_id=delivery_id), report)
         return S.unknown.value

@@ -21,6 +21,7 @@ from apscheduler.executors.pool import ThreadPoolExecutor
 from apscheduler.schedulers.blocking import BlockingScheduler
 
 from .engine import Engine, PassReport
+from content_queue.i18n import _
 
 log = logging.getLogger("loa.runner")
 
@@ -128,12 +129,12 @@ class Runner:
         sched.add_job(self._channel_job(self.engine.hand_off), "interval", minutes=5, id="handoff",
                       next_run_time=now)
         self._install_signals()
-        self.echo(f"loa run: worker {self.engine.worker_id} started; Ctrl-C to stop.")
+        self.echo(_("loa run: worker {worker_id} started; Ctrl-C to stop.", worker_id=self.engine.worker_id))
         try:
             sched.start()
         finally:
             self.engine.retire()
-            self.echo("loa run: stopped cleanly.")
+            self.echo(_("loa run: stopped cleanly."))
 
     def stop(self) -> None:
         self.engine.stopping = True
@@ -144,9 +145,9 @@ class Runner:
         def handler(signum, frame) -> None:
             self._stops += 1
             if self._stops > 1:
-                self.echo("loa run: stopping now; the delivery in flight will be checked on the next start.")
+                self.echo(_("loa run: stopping now; the delivery in flight will be checked on the next start."))
                 raise SystemExit(130)
-            self.echo("loa run: stopping after the call in flight (press Ctrl-C again to stop at once)…")
+            self.echo(_("loa run: stopping after the call in flight (press Ctrl-C again to stop at once)…"))
             self.stop()
 
         signal.signal(signal.SIGINT, handler)

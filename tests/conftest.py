@@ -11,8 +11,20 @@ import pytest
 from click.testing import CliRunner
 
 PG_URL = os.environ.get("LOA_TEST_DATABASE_URL")
+# The suite reads loa's messages in English, the catalogue's source language; the tests that are
+# about the officer's language (tests/test_language.py, the portal's) ask for Vietnamese themselves.
+os.environ["LOA_LANG"] = "en"
 CAMPAIGN = "Không một mình – Cùng nhau an toàn trực tuyến"
 HASHTAGS = "#khongmotminh #antoantructuyen #niemtinso"
+
+
+@pytest.fixture(autouse=True)
+def _language():
+    """Each test starts in the language LOA_LANG says (a command run before may have changed it)."""
+    from content_queue import i18n
+
+    i18n.set_language(os.environ.get("LOA_LANG"))
+    yield
 
 
 def ffmpeg_exe() -> str:

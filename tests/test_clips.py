@@ -16,6 +16,16 @@ def ff(*args: str) -> None:
     subprocess.run([ffmpeg_exe(), "-v", "error", "-y", *args], check=True)
 
 
+@pytest.fixture
+def vietnamese(monkeypatch):
+    """The clips' reasons are read by participants and the officer: the tests that ask for this read
+    them as they do, in the campaign's language (Vietnamese by default, LOA_LANG unset)."""
+    from content_queue import i18n
+
+    monkeypatch.delenv("LOA_LANG", raising=False)
+    i18n.set_language(None)
+
+
 @pytest.fixture(scope="module")
 def phone(tmp_path_factory) -> dict[str, Path]:
     d = tmp_path_factory.mktemp("phone")
@@ -53,14 +63,14 @@ def phone(tmp_path_factory) -> dict[str, Path]:
     return clips
 
 
-ACCEPTED = {
-    "rotated": lambda f: (f.width, f.height, f.rotation % 180) == (360, 640, 90) and any("rotate" in c for c in f.corrections),
-    "silent": lambda f: not f.has_audio and "no sound → silence" in f.corrections,
+ACCEPTED = {  # the corrections are read by the officer: in the campaign's language (Vietnamese here)
+    "rotated": lambda f: (f.width, f.height, f.rotation % 180) == (360, 640, 90) and "xoay 90°" in f.corrections,
+    "silent": lambda f: not f.has_audio and "không có tiếng → thêm khoảng lặng" in f.corrections,
     "hevc10": lambda f: (f.video_codec == "hevc" and f.bit_depth == 10 and f.hdr == "PQ (HDR10)"
                          and "10-bit → 8-bit" in f.corrections and "HDR PQ (HDR10) → SDR" in f.corrections),
     "vp9": lambda f: f.video_codec == "vp9" and "webm" in f.container and f.audio_codec == "opus",
-    "vfr": lambda f: f.variable_frame_rate and any("variable frame rate" in c for c in f.corrections),
-    "60fps": lambda f: f.fps == 60 and "60 fps → 30 fps" in f.corrections,
+    "vfr": lambda f: f.variable_frame_rate and any("tốc độ khung hình thay đổi" in c for c in f.corrections),
+    "60fps": lambda f: f.fps == 60 and "60 khung hình/giây → 30 khung hình/giây" in f.corrections,
 }
 REJECTED = {  # (English, Vietnamese): the reason is in the campaign's language
     "truncated": ("cut off", "bị cắt cụt"),
@@ -73,7 +83,7 @@ REJECTED = {  # (English, Vietnamese): the reason is in the campaign's language
 
 
 @pytest.mark.parametrize("name", list(ACCEPTED))
-def test_odd_but_valid_clips_are_accepted_with_their_facts(phone, name):
+def test_odd_but_valid_clips_are_accepted_with_their_facts(phone, name, vietnamese):
     facts = probe_clip(phone[name])
     assert ACCEPTED[name](facts), facts
     assert facts.duration == pytest.approx(3.0, abs=0.2)
@@ -92,7 +102,7 @@ def _digests(paths) -> dict:
     return {p: hashlib.sha256(p.read_bytes()).hexdigest() for p in paths}
 
 
-def test_cli_add_keeps_originals_and_records_rejections(loa, phone):
+def test_cli_add_keeps_originals_and_records_rejections(loa, phone, vietnamese):
     before = _digests(phone.values())
     out = {}
     for name, path in phone.items():
@@ -107,13 +117,13 @@ def test_cli_add_keeps_originals_and_records_rejections(loa, phone):
     for name, (_english, reason) in REJECTED.items():  # the campaign speaks Vietnamese (the default)
         assert out[name]["status"] == "rejected" and reason.replace("\\", "") in out[name]["reason"]
     listing = loa("clips", "list").output
-    assert "rejected" in listing and "bị cắt cụt" in listing
+    assert "bị loại" in listing and "bị cắt cụt" in listing
     # rejected files are not kept in the store; accepted ones are, read-only
     stored = [p for p in (loa.folder / "media").rglob("*") if p.is_file() and "posters" not in p.parts]
     assert len(stored) == len(ACCEPTED)
 
 
-def test_same_clip_twice_is_linked_to_the_first(loa, phone):
+def test_same_clip_twice_is_linked_to_the_first(loa, phone, vietnamese):
     a = json.loads(loa("clips", "add", str(phone["silent"]), "--participant", "A", "--consent", "self", "--age", "18",
                        "--json").output)[0]
     b = json.loads(loa("clips", "add", str(phone["silent"]), "--participant", "A", "--consent", "self", "--age", "18",
@@ -121,7 +131,7 @@ def test_same_clip_twice_is_linked_to_the_first(loa, phone):
     assert b["duplicate_of"] == a["id"] and f"trùng với video số {a['id']}" in b["reason"]
 
 
-def test_consent_rules_for_minors(loa, phone):
+def test_consent_rules_for_minors(loa, phone, vietnamese):
     r = loa("clips", "add", str(phone["silent"]), "--participant", "Trần Thị Mai", "--age", "14", "--consent", "self")
     assert r.exit_code == 1 and "không thể tự đồng ý" in r.output  # the campaign speaks Vietnamese
     r = loa("clips", "add", str(phone["silent"]), "--participant", "Trần Thị Mai", "--age", "14", "--consent", "guardian")
@@ -131,7 +141,7 @@ def test_consent_rules_for_minors(loa, phone):
     clip = json.loads(r.output)[0]
     assert clip["consent_ok"] is False
     r = loa("clips", "approve", str(clip["id"]))
-    assert "stay out of public recaps" in r.output
+    assert "không có trong video tóm tắt công khai" in r.output
     assert json.loads(loa("clips", "show", str(clip["id"]), "--json").output)["in_public_recap"] is False
     loa("clips", "consent", str(clip["id"]), "--consent", "guardian", "--guardian", "Trần Văn Bình")
     assert json.loads(loa("clips", "show", str(clip["id"]), "--json").output)["in_public_recap"] is True
@@ -186,7 +196,7 @@ def test_import_twelve_clips_with_a_manifest(loa, phone, tmp_path):
     assert len(listed) == 12 and sum(c["status"] == "rejected" for c in listed) == 2
 
 
-def test_bad_manifest_refused_whole(loa, phone, tmp_path):
+def test_bad_manifest_refused_whole(loa, phone, tmp_path, vietnamese):
     folder = tmp_path / "bad"
     folder.mkdir()
     import shutil
@@ -198,9 +208,9 @@ def test_bad_manifest_refused_whole(loa, phone, tmp_path):
                                   "a.mp4,,17,maybe,\n", encoding="utf-8")
     r = loa("clips", "import", str(folder), "--manifest", str(folder / "m.csv"))
     assert r.exit_code == 1
-    assert "line 2: người tham gia dưới 16 tuổi không thể tự đồng ý" in r.output
-    assert "line 3: file 'missing.mp4' is not in" in r.output
-    assert "line 4:" in r.output and "listed twice" in r.output
+    assert "dòng 2: người tham gia dưới 16 tuổi không thể tự đồng ý" in r.output
+    assert "dòng 3: tệp 'missing.mp4' không có trong" in r.output
+    assert "dòng 4:" in r.output and "bị ghi hai lần" in r.output
     assert json.loads(loa("clips", "list", "--json").output) == []
 
 
@@ -283,7 +293,7 @@ def test_loa_run_publishes_while_clips_are_imported(loa, tmp_path):
         assert server.sandbox.duplicates() == [] and len(server.sandbox.ledger) == 10
 
 
-def test_withdraw_erases_a_file_sent_twice_and_names_public_recaps(loa, phone, channels):
+def test_withdraw_erases_a_file_sent_twice_and_names_public_recaps(loa, phone, channels, vietnamese):
     """A participant sent the same clip twice and later withdraws: both rows are withdrawn, the
     video leaves the store, and the published recap that contains it is named with its link."""
     from datetime import datetime, timezone
@@ -309,16 +319,17 @@ def test_withdraw_erases_a_file_sent_twice_and_names_public_recaps(loa, phone, c
                        remote_url="https://www.facebook.com/reel/42"))
     r = loa("clips", "withdraw", str(again["id"]), "--delete-media")
     assert r.exit_code == 0, r.output
-    assert "erased from the media store" in r.output
-    assert f"also sent as clip(s) {first['id']}: withdrawn too" in r.output
-    assert "recap 1 contains it and is public" in r.output and "https://www.facebook.com/reel/42" in r.output
+    assert "video đã được xoá khỏi kho tệp" in r.output
+    assert f"còn được gửi thành video số {first['id']}: cũng đã rút lại" in r.output
+    assert "video tóm tắt 1 có video này và đang công khai" in r.output and "https://www.facebook.com/reel/42" in r.output
+    assert "cảnh báo:" in r.output
     assert not list((loa.folder / "media").rglob("*.mp4")) and not list((loa.folder / "media").rglob("*.jpg"))
     for c in (first, again):
         assert json.loads(loa("clips", "show", str(c["id"]), "--json").output)["status"] == "withdrawn"
     assert phone["silent"].exists()
 
 
-def test_loa_lang_and_the_campaign_choose_the_language(loa, phone, monkeypatch):
+def test_loa_lang_and_the_campaign_choose_the_language(loa, phone, monkeypatch, vietnamese):
     """Vietnamese by default; `loa campaign set --language en` or LOA_LANG=en speak English."""
     def reason(name: str) -> str:
         return json.loads(loa("clips", "add", str(phone[name]), "--participant", "Lan", "--age", "19", "--consent",

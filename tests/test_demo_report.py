@@ -15,9 +15,14 @@ pytestmark = pytest.mark.slow
 
 @pytest.fixture(scope="module")
 def demo(tmp_path_factory):
+    """The demo as an officer runs it: no LOA_LANG, so everything speaks the campaign's Vietnamese."""
+    from content_queue import i18n
     from loa.demo import run_demo
 
-    root, ledger = run_demo(tmp_path_factory.mktemp("demo") / "khong-mot-minh")
+    with pytest.MonkeyPatch.context() as mp:
+        mp.delenv("LOA_LANG", raising=False)
+        i18n.set_language(None)
+        root, ledger = run_demo(tmp_path_factory.mktemp("demo") / "khong-mot-minh")
     return root, ledger
 
 
@@ -26,7 +31,7 @@ def report_json(root):
 
     from loa.cli import cli
 
-    r = CliRunner().invoke(cli, ["report", "--format", "json"], env={"LOA_HOME": str(root)}, catch_exceptions=False)
+    r = CliRunner().invoke(cli, ["report", "--format", "json"], env={"LOA_HOME": str(root), "LOA_LANG": None}, catch_exceptions=False)
     assert r.exit_code == 0, r.output
     return json.loads(r.output)
 
@@ -77,13 +82,13 @@ def test_report_text_and_csv(demo):
     from loa.cli import cli
 
     root, _ = demo
-    r = CliRunner().invoke(cli, ["report"], env={"LOA_HOME": str(root)})
+    r = CliRunner().invoke(cli, ["report"], env={"LOA_HOME": str(root), "LOA_LANG": None})
     assert "BÁO CÁO CHIẾN DỊCH: Không một mình – Cùng nhau an toàn trực tuyến" in r.output
     assert "Video hưởng ứng: nhận 12, hợp lệ 11, bị loại 1" in r.output
     assert "Theo sự đồng ý: phụ huynh đồng ý 8 (hợp lệ 7); chưa có đồng ý 1 (hợp lệ 1); tự đồng ý 3 (hợp lệ 3)" in r.output
     assert "Video tóm tắt #1 (dọc 9:16," in r.output and "Video tóm tắt #2 (4:5 cho bảng tin Facebook," in r.output
     out = root / "bai-dang-da-dang.csv"
-    r = CliRunner().invoke(cli, ["report", "--format", "csv", "--out", str(out)], env={"LOA_HOME": str(root)})
+    r = CliRunner().invoke(cli, ["report", "--format", "csv", "--out", str(out)], env={"LOA_HOME": str(root), "LOA_LANG": None})
     rows = out.read_text(encoding="utf-8-sig").splitlines()
     assert rows[0].startswith("channel,platform,delivery") and len(rows) == 22  # a header and 21 deliveries
 

@@ -11,9 +11,10 @@ import click
 
 from connectors.credentials import scrub
 from content_queue.errors import UserError
-from content_queue.i18n import LANGUAGES
+from content_queue.i18n import LANGUAGES, _
 
 from .. import __version__, settings
+from . import language as language_module
 from .app import App, parse_date as _date, pass_app
 
 log = logging.getLogger("loa")
@@ -23,7 +24,7 @@ CONTEXT = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
 click.exceptions.UsageError.exit_code = 1
 
 
-class LoaGroup(click.Group):
+class LoaGroup(language_module.LoaGroup):
     """Turns the library's UserError into click's one-line error (exit 1), never a traceback."""
 
     def invoke(self, ctx: click.Context):
@@ -56,7 +57,7 @@ def cli(ctx: click.Context, verbose: bool) -> None:
     ctx.obj = App(verbose=verbose)
 
 
-@cli.command()
+@cli.command(cls=language_module.LoaCommand)
 @click.argument("directory", default=".", type=click.Path(file_okay=False, path_type=Path))
 @click.option("--campaign", "name", required=True, help="The campaign's name (Vietnamese is fine).")
 @click.option("--hashtags", default="", help='The campaign\'s hashtags, e.g. "#khongmotminh #antoantructuyen".')
@@ -84,7 +85,8 @@ def init(directory: Path, name: str, hashtags: str, tz: str, message: str, start
     root = directory.expanduser().resolve()
     if (root / settings.CONFIG_NAME).exists():
         folder = settings.load(root)
-        click.echo(f"{root} is already a campaign folder ({folder.campaign_slug}); nothing was changed.")
+        click.echo(_("{root} is already a campaign folder ({campaign_slug}); nothing was changed.",
+                     root=root, campaign_slug=folder.campaign_slug))
         return
     start, end = _date(starts_on, "--start"), _date(ends_on, "--end")
     root.mkdir(parents=True, exist_ok=True)
@@ -96,19 +98,20 @@ def init(directory: Path, name: str, hashtags: str, tz: str, message: str, start
         with transaction(session_factory(engine)) as s:
             campaign = create_campaign(s, name=name, hashtags=hashtags, tz=tz, message=message,
                                        starts_on=start, ends_on=end, language=language)
-            slug = campaign.slug
+            slug, campaign_language = campaign.slug, campaign.language
     finally:
         engine.dispose()
     config["campaign"]["slug"] = slug
     folder.media_dir.mkdir(exist_ok=True)
     settings.write_config(root, config)
-    click.echo(f"Made campaign folder {root}")
-    click.echo(f"  campaign: {name} ({slug})")
-    click.echo(f"  database: {folder.database_url}")
-    click.echo("Next: cd into it and add channels with `loa channel add --help`.")
+    language_module.speak(settings.Settings.read().lang or campaign_language)
+    click.echo(_("Made campaign folder {root}", root=root))
+    click.echo(_("  campaign: {name} ({slug})", name=name, slug=slug))
+    click.echo(_("  database: {url}", url=folder.database_url))
+    click.echo(_("Next: cd into it and add channels with `loa channel add --help`."))
 
 
-@cli.command()
+@cli.command(cls=language_module.LoaCommand)
 @pass_app
 def migrate(app: App) -> None:
     """Upgrade the database to this version of loa, keeping all data.
@@ -127,10 +130,10 @@ def migrate(app: App) -> None:
     engine = make_engine(folder.database_url)
     before = current_revision(engine)
     do_migrate(engine)
-    click.echo(f"database at revision {head_revision()} (was {before or 'empty'})")
+    click.echo(_("database at revision {head_revision} (was {value})", head_revision=head_revision(), value=before or 'empty'))
 
 
-@cli.command()
+@cli.command(cls=language_module.LoaCommand)
 @click.argument("directory", required=False, type=click.Path(file_okay=False, path_type=Path))
 def demo(directory: Path | None) -> None:
     """Run the whole job on the embedded campaign "Không một mình", in a fresh folder
@@ -182,9 +185,9 @@ def main() -> None:
         sys.exit(130)
     except Exception as exc:  # a bug of ours: say so, keep the details in the log
         log.exception("unexpected error")
-        click.secho(f"Error: something unexpected went wrong ({type(exc).__name__}: {scrub(exc)}).",
+        click.secho(_("Error: something unexpected went wrong ({name}: {scrub}).", name=type(exc).__name__, scrub=scrub(exc)),
                     fg="red", err=True)
-        click.echo("Details are in logs/loa.log in the campaign folder; please report them.", err=True)
+        click.echo(_("Details are in logs/loa.log in the campaign folder; please report them."), err=True)
         sys.exit(1)
     sys.exit(rv if isinstance(rv, int) else 0)
 

@@ -18,6 +18,7 @@ if TYPE_CHECKING:
     from content_queue.models import Campaign
 
 from .. import settings
+from content_queue.i18n import _
 
 
 def lazy(module: str):
@@ -38,9 +39,6 @@ class App:
     def __init__(self, verbose: bool = False) -> None:
         self.verbose = verbose
         self.now: Callable[[], datetime] = lambda: datetime.now(timezone.utc)
-        from content_queue import i18n
-
-        i18n.set_language(i18n.choose(self.settings.lang))  # until the campaign's language is known
 
     @cached_property
     def settings(self) -> settings.Settings:
@@ -53,19 +51,7 @@ class App:
         settings.setup_logging(folder, self.verbose)
         self._ensure_schema(folder)
         self._remember_secrets(folder)
-        self._speak(folder)
         return folder
-
-    def _speak(self, folder: settings.Folder) -> None:
-        """The campaign's language, unless LOA_LANG says otherwise."""
-        from sqlalchemy import select
-
-        from content_queue import i18n
-        from content_queue.models import Campaign
-
-        with folder.sessions() as s:
-            language = s.scalar(select(Campaign.language).where(Campaign.slug == folder.campaign_slug))
-        i18n.set_language(i18n.choose(self.settings.lang, language))
 
     @staticmethod
     def _remember_secrets(folder: settings.Folder) -> None:
@@ -76,7 +62,7 @@ class App:
 
         with folder.sessions() as s:
             for channel in s.scalars(select(Channel)):
-                _ = channel.credentials  # wrapping in Secret remembers the values
+                channel.credentials  # noqa: B018 (reading it wraps the values in Secret, which remembers them)
 
     def _ensure_schema(self, folder: settings.Folder) -> None:
         from content_queue.store import is_sqlite, migrate, schema_is_current
@@ -87,8 +73,8 @@ class App:
         if is_sqlite(folder.database_url):
             migrate(engine)  # one office, one file: upgrade in place, keeping all data
             return
-        raise UserError("The database was made by another version of loa.",
-                        fix="Stop every `loa run` worker, then run `loa migrate` once.")
+        raise UserError(_("The database was made by another version of loa."),
+                        fix=_("Stop every `loa run` worker, then run `loa migrate` once."))
 
     @contextmanager
     def session(self) -> Iterator[Session]:
@@ -120,7 +106,7 @@ def parse_date(value: str | None, name: str):
     try:
         return date.fromisoformat(value)
     except ValueError:
-        raise UserError(f"{name} {value!r} is not a date.", fix="Write it as 2025-11-30.") from None
+        raise UserError(_("{name} {value!r} is not a date.", name=name, value=value), fix=_("Write it as 2025-11-30.")) from None
 
 
 def emit_json(data: Any) -> None:
@@ -128,7 +114,7 @@ def emit_json(data: Any) -> None:
 
 
 def warn(message: str) -> None:
-    click.secho(f"warning: {message}", fg="yellow", err=True)
+    click.secho(_("warning: {message}", message=message), fg="yellow", err=True)
 
 
 def table(rows: list[list[str]], headers: list[str]) -> str:

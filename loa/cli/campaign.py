@@ -3,15 +3,34 @@ from __future__ import annotations
 
 import click
 
-from content_queue.i18n import LANGUAGES
+from content_queue.i18n import LANGUAGES, N_, _
 
 from .app import App, emit_json, pass_app
 from .app import parse_date as _date
+from .language import LoaGroup
 
 
-@click.group()
+@click.group(cls=LoaGroup)
 def campaign() -> None:
     """See and change the campaign's details (name, hashtags, time zone, dates, defaults)."""
+
+
+# What the officer reads for each detail (the keys stay for --json).
+DETAIL_LABELS = {
+    "slug": N_("short name"), "name": N_("name"), "message": N_("message"), "hashtags": N_("hashtags"),
+    "timezone": N_("time zone"), "starts_on": N_("starts on"), "ends_on": N_("ends on"),
+    "grace_minutes": N_("late posts allowed (minutes)"), "add_hashtags": N_("add hashtags"),
+    "facebook_handoff": N_("Facebook's own scheduler"), "guardian_age": N_("guardian consent below age"),
+    "language": N_("language"),
+}
+
+
+def _show_details(data: dict) -> None:
+    labels = {k: _(DETAIL_LABELS.get(k, k)) for k in data}
+    width = max(len(v) for v in labels.values()) + 2
+    for k, v in data.items():
+        shown = " ".join(v) if isinstance(v, list) else (_("yes") if v is True else _("no") if v is False else v)
+        click.echo(f"{labels[k]:{width}}{'' if shown is None else shown}")
 
 
 def _describe(c) -> dict:
@@ -39,8 +58,7 @@ def show_campaign(app: App, as_json: bool) -> None:
     if as_json:
         emit_json(data)
         return
-    for k, v in data.items():
-        click.echo(f"{k:17} {' '.join(v) if isinstance(v, list) else v}")
+    _show_details(data)
 
 
 @campaign.command("set")
@@ -73,6 +91,5 @@ def set_campaign(app: App, **changes) -> None:
             changes[key] = _date(changes[key], flag)
     with app.session() as s:
         data = _describe(update_campaign(s, app.campaign(s), **changes))
-    click.echo("Campaign updated.")
-    for k, v in data.items():
-        click.echo(f"{k:17} {' '.join(v) if isinstance(v, list) else v}")
+    click.echo(_("Campaign updated."))
+    _show_details(data)

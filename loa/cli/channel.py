@@ -11,21 +11,24 @@ from connectors.credentials import OPTIONAL_KEYS, SECRET_KEYS
 from content_queue.errors import UserError
 
 from .app import App, emit_json, is_interactive, lazy, pass_app, table
+from .language import Deferred, LoaGroup
+from content_queue.i18n import N_, _
 
 ch = lazy("content_queue.channels")
 
 # What each credential key is; which platform takes it comes from the connector classes.
 KEY_MEANING = {
-    "page_id": "the Page's id", "oa_id": "the Official Account's id", "app_id": "the app's id",
-    "app_secret": "the app's secret", "client_key": "the app's client key", "client_secret": "the app's client secret",
-    "open_id": "the account's open_id", "access_token": "the access token (Facebook: the Page token)",
-    "refresh_token": "the refresh token", "user_token": "a long-lived user token, to fetch a new Page token",
-    "expires_at": "when the access token expires, ISO 8601 (e.g. 2025-10-21T08:00:00+07:00)",
-    "refresh_expires_at": "when the refresh token expires, ISO 8601",
+    "page_id": N_("the Page's id"), "oa_id": N_("the Official Account's id"), "app_id": N_("the app's id"),
+    "app_secret": N_("the app's secret"), "client_key": N_("the app's client key"),
+    "client_secret": N_("the app's client secret"), "open_id": N_("the account's open_id"),
+    "access_token": N_("the access token (Facebook: the Page token)"), "refresh_token": N_("the refresh token"),
+    "user_token": N_("a long-lived user token, to fetch a new Page token"),
+    "expires_at": N_("when the access token expires, ISO 8601 (e.g. 2025-10-21T08:00:00+07:00)"),
+    "refresh_expires_at": N_("when the refresh token expires, ISO 8601"),
 }
 # The channel settings the command line offers (each platform's full list is on its connector).
-SETTING_HELP = {"privacy_level": "who may see the posts", "mode": "direct: publish; inbox: finish in the app",
-                "cover_url": "default cover photo (a public web address) for articles"}
+SETTING_HELP = {"privacy_level": N_("who may see the posts"), "mode": N_("direct: publish; inbox: finish in the app"),
+                "cover_url": N_("default cover photo (a public web address) for articles")}
 
 
 def _keys() -> list[str]:
@@ -36,15 +39,15 @@ def _keys() -> list[str]:
 
 
 def _who(pred) -> str:
-    return ", ".join(c.label for c in CONNECTORS.values() if pred(c)) or "all"
+    return ", ".join(c.label for c in CONNECTORS.values() if pred(c)) or _("all")
 
 
 def _keys_epilog() -> str:
-    lines = ["\b", "Keys (the platforms' own names):"]
+    lines = ["\b", _("Keys (the platforms' own names):")]
     for c in CONNECTORS.values():
-        extra = f" (optional {', '.join(c.extra)})" if c.extra else ""
+        extra = _(" (optional {keys})", keys=", ".join(c.extra)) if c.extra else ""
         lines.append(f"  {c.platform:9} {', '.join(c.required)}{extra}")
-    lines.append(f"  {'all':9} optional {', '.join(OPTIONAL_KEYS)} (ISO 8601 instants)")
+    lines.append(f"  {_('all'):9} " + _("optional {keys} (ISO 8601 instants)", keys=", ".join(OPTIONAL_KEYS)))
     return "\n".join(lines)
 
 
@@ -53,11 +56,12 @@ def _setting_options(f):
         owners = [c for c in CONNECTORS.values() if key in c.settings_keys]
         choices = next((c.setting_choices[key] for c in owners if key in c.setting_choices), None)
         f = click.option("--" + key.replace("_", "-"), key, type=click.Choice(choices) if choices else None,
-                         help=f"{', '.join(c.label for c in owners)}: {SETTING_HELP[key]}.")(f)
+                         help=Deferred(lambda key=key, owners=owners: f"{', '.join(c.label for c in owners)}: "
+                                                                       f"{_(SETTING_HELP[key])}."))(f)
     return f
 
 
-@click.group()
+@click.group(cls=LoaGroup)
 def channel() -> None:
     """The campaign's accounts: a Facebook Page, a Zalo OA, a TikTok account."""
 
@@ -66,22 +70,25 @@ def _read_credentials(path: Path) -> dict:
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
     except OSError as exc:
-        raise UserError(f"Cannot read {path}: {exc.strerror}.") from None
+        raise UserError(_("Cannot read {path}: {strerror}.", path=path, strerror=exc.strerror)) from None
     except json.JSONDecodeError as exc:
-        raise UserError(f"{path} is not valid JSON (line {exc.lineno}).", fix="Check quotes and commas.") from None
+        raise UserError(_("{path} is not valid JSON (line {lineno}).", path=path, lineno=exc.lineno), fix=_("Check quotes and commas.")) from None
     if not isinstance(data, dict):
-        raise UserError(f"{path} must hold one JSON object of credentials.")
+        raise UserError(_("{path} must hold one JSON object of credentials.", path=path))
     return data
 
 
 def _credential_options(f):
     for key in reversed(_keys()):
-        who = "all" if key in OPTIONAL_KEYS else _who(lambda c: key in c.required + c.extra)
-        f = click.option("--" + key.replace("_", "-"), key, help=f"{who}: {KEY_MEANING.get(key, key)}.")(f)
+        def meaning(key=key) -> str:
+            who = _("all") if key in OPTIONAL_KEYS else _who(lambda c: key in c.required + c.extra)
+            return f"{who}: {_(KEY_MEANING[key]) if key in KEY_MEANING else key}."
+
+        f = click.option("--" + key.replace("_", "-"), key, help=Deferred(meaning))(f)
     return f
 
 
-@channel.command("add", epilog=_keys_epilog())
+@channel.command("add", epilog=Deferred(_keys_epilog))
 @click.argument("platform", type=click.Choice(PLATFORMS))
 @click.option("--name", required=True, help="A short name for the channel, e.g. fanpage-cax.")
 @click.option("--credentials", "credentials_file", type=click.Path(dir_okay=False, path_type=Path),
@@ -116,18 +123,22 @@ def add(app: App, platform: str, name: str, credentials_file: Path | None, priva
     settings = {k: v for k, v in {"privacy_level": privacy_level, "mode": mode, "cover_url": cover_url}.items() if v}
     irrelevant = set(settings) - CONNECTORS[platform].settings_keys
     if irrelevant:
-        raise UserError(f"--{sorted(irrelevant)[0].replace('_', '-')} does not apply to {platform}.")
+        raise UserError(_("--{replace} does not apply to {platform}.", replace=sorted(irrelevant)[0].replace('_', '-'), platform=platform))
     wrong = sorted(k for k, v in options.items() if v and k not in wanted and k not in optional)
     if wrong:
-        raise UserError(f"--{wrong[0].replace('_', '-')} does not apply to {platform}.",
-                        fix=f"{platform} takes: {', '.join(wanted)}.")
+        raise UserError(_("--{replace} does not apply to {platform}.", replace=wrong[0].replace('_', '-'), platform=platform),
+                        fix=_("{platform} takes: {names}.", platform=platform, names=', '.join(wanted)))
     with app.session() as s:
         c = ch.add_channel(s, app.campaign(s), platform=platform, name=name, credentials=creds, settings=settings,
                            replace=replace)
-        verb = "Reconnected" if replace else "Added"
-        click.echo(f"{verb} {platform} channel {c.name!r} (id {c.id}, account {c.account_id}).")
+        said = (_("Reconnected {platform} channel {name!r} (id {id}, account {account_id}).", platform=platform,
+                  name=c.name, id=c.id, account_id=c.account_id) if replace else
+                _("Added {platform} channel {name!r} (id {id}, account {account_id}).", platform=platform,
+                  name=c.name, id=c.id, account_id=c.account_id))
+        click.echo(said)
         if replace:
-            click.echo(f"Posts that failed for want of credentials go again with: loa retry --all-failed --channel {c.name}")
+            click.echo(_("Posts that failed for want of credentials go again with: loa retry --all-failed "
+                         "--channel {name}", name=c.name))
 
 
 @channel.command("list")
@@ -148,12 +159,15 @@ def list_(app: App, as_json: bool) -> None:
         emit_json(rows)
         return
     if not rows:
-        click.echo("No channels yet. Add one with `loa channel add --help`.")
+        click.echo(_("No channels yet. Add one with `loa channel add --help`."))
         return
-    click.echo(table([[str(r["id"]), r["name"], r["platform"], r["account_id"], r["health"] if r["active"] else "removed",
+    from content_queue.channels import health_label
+
+    click.echo(table([[str(r["id"]), r["name"], r["platform"], r["account_id"],
+                       health_label(r["health"]) if r["active"] else _("removed"),
                        r["access_expires_at"] or "-", ", ".join(f"{k}={v}" for k, v in r["credentials"].items()
                                                         if k in SECRET_KEYS)] for r in rows],
-                     ["ID", "NAME", "PLATFORM", "ACCOUNT", "HEALTH", "TOKEN EXPIRES", "SECRETS"]))
+                     [_("ID"), _("NAME"), _("PLATFORM"), _("ACCOUNT"), _("HEALTH"), _("TOKEN EXPIRES"), _("SECRETS")]))
 
 
 @channel.command("set")
@@ -170,7 +184,7 @@ def set_(app: App, name: str, cover_url, privacy_level, mode) -> None:
     with app.session() as s:
         c = ch.update_settings(s, app.campaign(s), name,
                                {"cover_url": cover_url, "privacy_level": privacy_level, "mode": mode})
-        click.echo(f"Channel {c.name!r}: {json.dumps(c.settings, ensure_ascii=False)}")
+        click.echo(_("Channel {name!r}: {dumps}", name=c.name, dumps=json.dumps(c.settings, ensure_ascii=False)))
 
 
 @channel.command("remove")
@@ -186,5 +200,5 @@ def remove(app: App, name: str, force: bool) -> None:
     """
     with app.session() as s:
         c, cancelled = ch.remove_channel(s, app.campaign(s), name, force=force)
-    extra = f"; {cancelled} waiting delivery(ies) cancelled" if cancelled else ""
-    click.echo(f"Removed channel {name!r}{extra}.")
+    extra = _("; {count} waiting delivery(ies) cancelled", count=cancelled) if cancelled else ""
+    click.echo(_("Removed channel {name!r}{extra}.", name=name, extra=extra))

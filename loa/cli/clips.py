@@ -7,14 +7,43 @@ from pathlib import Path
 import click
 
 from .app import App, emit_json, pass_app, table, warn
+from .language import LoaGroup
+from content_queue.i18n import N_, _
 
 CONSENT = click.Choice(["self", "guardian", "none"])
 DISPLAY = click.Choice(["full", "first", "anonymous"])
 
 
-@click.group()
+@click.group(cls=LoaGroup)
 def clips() -> None:
     """Participants' challenge clips: add, import, review, withdraw."""
+
+
+# What the officer reads for each field of `loa clips show` (the keys stay for --json).
+FIELD_LABELS = {
+    "id": N_("number"), "status": N_("review"), "reason": N_("reason"), "file": N_("file"),
+    "participant": N_("participant"), "shown_as": N_("shown as"), "display": N_("name shown"),
+    "school": N_("school"), "class": N_("class"), "age": N_("age"), "consent": N_("consent"),
+    "guardian": N_("guardian"), "consent_ok": N_("consent in order"), "in_public_recap": N_("may be in a public recap"),
+    "duplicate_of": N_("same file as clip"), "received": N_("received"), "source": N_("sent through"),
+    "sha256": "sha256", "poster": N_("poster"), "video": N_("video"), "corrections": N_("the recap will correct"),
+}
+
+
+def _shown(key: str, value) -> str:
+    from content_queue.consent import consent_label, status_label
+
+    if value is True or value is False:
+        return _("yes") if value else _("no")
+    if key == "status":
+        return status_label(value)
+    if key == "consent":
+        return consent_label(value)
+    if isinstance(value, list):
+        return ", ".join(str(v) for v in value)
+    if isinstance(value, dict):
+        return ", ".join(f"{k}={v}" for k, v in value.items() if v not in (None, False, 0))
+    return str(value)
 
 
 def clip_dict(c, show, guardian_age: int) -> dict:
@@ -76,12 +105,13 @@ def add(app: App, files, participant, school, class_name, age, consent, guardian
 
 def _say(c: dict) -> None:
     if c["status"] == "rejected":
-        click.secho(f"clip {c['id']} ({c['file']}): rejected: {c['reason']}", fg="red")
+        click.secho(_("clip {id} ({file}): rejected: {reason}", id=c['id'], file=c['file'], reason=c['reason']), fg="red")
     else:
-        extra = f"; the recap will correct: {', '.join(c['corrections'])}" if c["corrections"] else ""
-        click.echo(f"clip {c['id']} ({c['file']}): awaiting review{extra}")
+        extra = _("; the recap will correct: {corrections}", corrections=", ".join(c["corrections"])) \
+            if c["corrections"] else ""
+        click.echo(_("clip {id} ({file}): awaiting review{extra}", id=c['id'], file=c['file'], extra=extra))
         if not c["consent_ok"]:
-            warn(f"clip {c['id']}: without the right consent it will stay out of public recaps")
+            warn(_("clip {id}: without the right consent it will stay out of public recaps", id=c['id']))
 
 
 @clips.command("import")
@@ -108,7 +138,7 @@ def import_(app: App, directory: Path, manifest: Path, as_json: bool) -> None:
     with app.session() as s:
         campaign = app.campaign(s)
         rows = read_manifest(manifest, directory, campaign.guardian_age)
-        with click.progressbar(length=len(rows), label="Checking clips", file=sys.stderr) as bar:
+        with click.progressbar(length=len(rows), label=_("Checking clips"), file=sys.stderr) as bar:
             got = import_folder(s, campaign, directory, manifest, media_dir=app.folder.media_dir,
                                 progress=bar.update)
         out = [clip_dict(c, app.show_time(campaign), campaign.guardian_age) for c in got]
@@ -116,10 +146,10 @@ def import_(app: App, directory: Path, manifest: Path, as_json: bool) -> None:
         emit_json(out)
         return
     ok = sum(c["status"] != "rejected" for c in out)
-    click.echo(f"{len(out)} clips: {ok} awaiting review, {len(out) - ok} rejected.")
+    click.echo(_("{count} clips: {ok} awaiting review, {value} rejected.", count=len(out), ok=ok, value=len(out) - ok))
     for c in out:
         if c["status"] == "rejected":
-            click.secho(f"  clip {c['id']} ({c['file']}): {c['reason']}", fg="red")
+            click.secho(_("  clip {id} ({file}): {reason}", id=c['id'], file=c['file'], reason=c['reason']), fg="red")
 
 
 @clips.command("list")
@@ -143,12 +173,15 @@ def list_(app: App, status: str | None, as_json: bool) -> None:
         emit_json(out)
         return
     if not out:
-        click.echo("No clips yet. Add them with `loa clips add` or `loa clips import`.")
+        click.echo(_("No clips yet. Add them with `loa clips add` or `loa clips import`."))
         return
-    click.echo(table([[str(c["id"]), c["status"], c["participant"], c["school"], str(c["age"] or ""),
-                       c["consent"] + ("" if c["consent_ok"] else " (!)"),
+    from content_queue.consent import consent_label, status_label
+
+    click.echo(table([[str(c["id"]), status_label(c["status"]), c["participant"], c["school"], str(c["age"] or ""),
+                       consent_label(c["consent"]) + ("" if c["consent_ok"] else " (!)"),
                        f"{c['video']['duration']:.1f}s" if c["video"] else "", (c["reason"] or "")[:60]]
-                      for c in out], ["ID", "STATUS", "PARTICIPANT", "SCHOOL", "AGE", "CONSENT", "LENGTH", "REASON"]))
+                      for c in out], [_("ID"), _("STATUS"), _("PARTICIPANT"), _("SCHOOL"), _("AGE"), _("CONSENT"), _("LENGTH"),
+                                     _("REASON")]))
 
 
 @clips.command("show")
@@ -170,9 +203,11 @@ def show(app: App, clip_id: int, as_json: bool) -> None:
     if as_json:
         emit_json(c)
         return
+    labels = {k: _(FIELD_LABELS.get(k, k)) for k in c}
+    width = max(len(v) for v in labels.values()) + 2
     for k, v in c.items():
         if v not in (None, "", []):
-            click.echo(f"{k:16} {v}")
+            click.echo(f"{labels[k]:{width}}{_shown(k, v)}")
 
 
 @clips.command("approve")
@@ -190,8 +225,8 @@ def approve(app: App, clip_ids) -> None:
     with app.session() as s:
         campaign = app.campaign(s)
         for i in clip_ids:
-            _, warning = do(s, campaign, i, app.now())
-            click.echo(f"clip {i}: approved")
+            _clip, warning = do(s, campaign, i, app.now())
+            click.echo(_("clip {i}: approved", i=i))
             if warning:
                 warn(warning)
 
@@ -211,7 +246,7 @@ def reject(app: App, clip_id: int, reason: str) -> None:
 
     with app.session() as s:
         do(s, app.campaign(s), clip_id, reason, app.now())
-    click.echo(f"clip {clip_id}: rejected")
+    click.echo(_("clip {clip_id}: rejected", clip_id=clip_id))
 
 
 @clips.command("consent")
@@ -230,7 +265,7 @@ def consent(app: App, clip_id: int, consent: str, guardian: str) -> None:
 
     with app.session() as s:
         record_consent(s, app.campaign(s), clip_id, consent, guardian)
-    click.echo(f"clip {clip_id}: consent recorded ({consent})")
+    click.echo(_("clip {clip_id}: consent recorded ({consent})", clip_id=clip_id, consent=consent))
 
 
 @clips.command("withdraw")
@@ -250,10 +285,10 @@ def withdraw(app: App, clip_id: int, delete_media: bool) -> None:
     with app.session() as s:
         w = do(s, app.campaign(s), clip_id, delete_media=delete_media, media_dir=app.folder.media_dir)
         also, deleted, kept, recaps = w.also, w.deleted, w.kept_because, w.recaps
-    click.echo(f"clip {clip_id}: withdrawn" + ("; its video was erased from the media store" if deleted else ""))
+    click.echo(_("clip {clip_id}: withdrawn", clip_id=clip_id) + (_("; its video was erased from the media store") if deleted else ""))
     if also:
-        click.echo(f"  the same file was also sent as clip(s) {', '.join(map(str, also))}: withdrawn too")
+        click.echo(_("  the same file was also sent as clip(s) {names}: withdrawn too", names=', '.join(map(str, also))))
     if delete_media and not deleted:
-        warn(f"the video was kept in the store: {kept or 'it is not in the store'}")
+        warn(_("the video was kept in the store: {value}", value=kept or 'it is not in the store'))
     for r in recaps:
-        warn(f"recap {r['recap']} contains it and is public: take it down on the platform: " + ", ".join(r["links"]))
+        warn(_("recap {recap} contains it and is public: take it down on the platform: ", recap=r['recap']) + ", ".join(r["links"]))

@@ -9,6 +9,8 @@ from connectors.http import Http
 from content_queue.errors import UserError
 
 from .app import App, lazy, pass_app
+from .language import LoaCommand
+from content_queue.i18n import _
 
 ch = lazy("content_queue.channels")
 
@@ -20,18 +22,18 @@ def _ask(value: str | None, prompt: str, secret: bool = False) -> str:
 
 
 def _paste(state: str) -> dict[str, str]:
-    pasted = click.prompt("Paste the whole address your browser was sent to (or just the code)")
+    pasted = click.prompt(_("Paste the whole address your browser was sent to (or just the code)"))
     params = oauth.code_from(pasted)
     if not params.get("code"):
-        raise UserError("That address has no code in it.",
-                        fix="Approve the request in the browser first, then paste the address it ends on.")
+        raise UserError(_("That address has no code in it."),
+                        fix=_("Approve the request in the browser first, then paste the address it ends on."))
     if params.get("state") and params["state"] != state:
-        raise UserError("That address belongs to another connection attempt (its state does not match).",
-                        fix="Run `loa channel connect` again and use the new address.")
+        raise UserError(_("That address belongs to another connection attempt (its state does not match)."),
+                        fix=_("Run `loa channel connect` again and use the new address."))
     return params
 
 
-@click.command("connect")
+@click.command("connect", cls=LoaCommand)
 @click.argument("platform", type=click.Choice(PLATFORMS))
 @click.option("--name", required=True, help="A short name for the channel.")
 @click.option("--app-id", help="Facebook or Zalo: the app's id (from the developer portal).")
@@ -63,24 +65,25 @@ def connect(app: App, platform: str, name: str, app_id, app_secret, client_key, 
     try:
         label = CONNECTORS[platform].label
         if platform == FacebookConnector.platform:  # Facebook's Login dialog, then the Pages the user manages
-            creds = _facebook(http, state, _ask(app_id, f"{label} app id"), _ask(app_secret, f"{label} app secret", True),
+            creds = _facebook(http, state, _ask(app_id, _("{label} app id", label=label)), _ask(app_secret, _("{label} app secret", label=label), True),
                               redirect_uri, page_choice)
         elif platform == ZaloConnector.platform:  # PKCE, with an app id and secret
-            creds = _with_pkce(oauth.ZaloAuth(_ask(app_id, f"{label} app id"), _ask(app_secret, f"{label} app secret",
+            creds = _with_pkce(oauth.ZaloAuth(_ask(app_id, _("{label} app id", label=label)), _ask(app_secret, _("{label} app secret", label=label),
                                                                                     True), redirect_uri, http), state)
         else:  # PKCE, with a client key and secret
-            creds = _with_pkce(oauth.TikTokAuth(_ask(client_key, f"{label} client key"),
-                                                _ask(client_secret, f"{label} client secret", True), redirect_uri, http),
+            creds = _with_pkce(oauth.TikTokAuth(_ask(client_key, _("{label} client key", label=label)),
+                                                _ask(client_secret, _("{label} client secret", label=label), True), redirect_uri, http),
                                state)
     except ConnectorError as exc:
-        raise UserError(str(exc), fix="Check the app's credentials and redirect address, then try again.") from None
+        raise UserError(str(exc), fix=_("Check the app's credentials and redirect address, then try again.")) from None
     with app.session() as s:
         c = ch.add_channel(s, app.campaign(s), platform=platform, name=name, credentials=creds, replace=replace)
-        click.echo(f"Connected {platform} channel {c.name!r} (account {c.account_id}).")
+        click.echo(_("Connected {platform} channel {name!r} (account {account_id}).",
+                     platform=platform, name=c.name, account_id=c.account_id))
 
 
 def _show_consent(url: str, http: Http) -> None:
-    click.echo("\nOpen this address in a browser where you are logged in as the account's admin, and approve:")
+    click.echo(_("\nOpen this address in a browser where you are logged in as the account's admin, and approve:"))
     click.secho(http.url(url), fg="cyan")
     click.echo("")
 
@@ -92,20 +95,20 @@ def _facebook(http: Http, state: str, app_id: str, app_secret: str, redirect_uri
     user_token = auth.exchange(params["code"])
     pages = auth.pages(user_token)
     if not pages:
-        raise UserError("This Facebook account manages no Page.",
-                        fix="Log in as a Page admin, or ask for the Page role, then connect again.")
+        raise UserError(_("This Facebook account manages no Page."),
+                        fix=_("Log in as a Page admin, or ask for the Page role, then connect again."))
     if choice:
         picked = [p for p in pages if choice in (str(p["id"]), p.get("name"))]
         if not picked:
-            raise UserError(f"No Page {choice!r} among: {', '.join(p.get('name', p['id']) for p in pages)}.")
+            raise UserError(_("No Page {choice!r} among: {names}.", choice=choice, names=', '.join(p.get('name', p['id']) for p in pages)))
         page = picked[0]
     elif len(pages) == 1:
         page = pages[0]
     else:
         for i, p in enumerate(pages, 1):
             click.echo(f"  {i}. {p.get('name', '')} ({p['id']})")
-        page = pages[click.prompt("Which Page", type=click.IntRange(1, len(pages))) - 1]
-    click.echo(f"Page: {page.get('name', '')} ({page['id']})")
+        page = pages[click.prompt(_("Which Page"), type=click.IntRange(1, len(pages))) - 1]
+    click.echo(_("Page: {get} ({id})", get=page.get('name', ''), id=page['id']))
     return auth.credentials(user_token, page)
 
 

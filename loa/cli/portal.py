@@ -6,9 +6,11 @@ from pathlib import Path
 import click
 
 from .app import App, pass_app
+from .language import LoaGroup
+from content_queue.i18n import _
 
 
-@click.group()
+@click.group(cls=LoaGroup)
 def portal() -> None:
     """The upload portal: participants send their clip from a phone through the campaign's link."""
 
@@ -38,7 +40,7 @@ def link(app: App, public_url: str, qr_file: Path | None) -> None:
     img = qrcode.make(url, box_size=12, border=4)
     img.save(qr_file)
     click.echo(url)
-    click.echo(f"QR code written to {qr_file}")
+    click.echo(_("QR code written to {qr_file}", qr_file=qr_file))
 
 
 @portal.command("serve")
@@ -64,7 +66,7 @@ def serve(app: App, host: str, port: int, max_mb: int, per_hour: int) -> None:
     token = ensure_token(app.folder.sessions, campaign_id)
     wsgi = Portal(app.folder.sessions, campaign_id=campaign_id, media_dir=app.folder.media_dir,
                   upload_dir=app.folder.root / "uploads", max_bytes=max_mb * 1024 * 1024, per_address=per_hour)
-    click.echo(f"Portal at http://{host}:{port}/c/{token}  (Ctrl-C to stop)")
+    click.echo(_("Portal at http://{host}:{port}/c/{token}  (Ctrl-C to stop)", host=host, port=port, token=token))
     # Bodies over 1 MB spill to disk inside waitress, and the app streams them on to the file.
     waitress.serve(wsgi, host=host, port=port, threads=4, max_request_body_size=max_mb * 1024 * 1024 + 1,
                    inbuf_overflow=1024 * 1024, ident="loa-portal", _quiet=True)

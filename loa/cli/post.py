@@ -11,14 +11,20 @@ from connectors import CONNECTORS
 from content_queue.errors import UserError
 
 from .app import App, emit_json, lazy, pass_app, preview, table, warn
+from .language import Deferred, LoaGroup
+from content_queue.i18n import N_, _
 
 P = lazy("content_queue.posts")
+lifecycle = lazy("content_queue.lifecycle")
 V = lazy("content_queue.validation")
 
 
-@click.group()
+@click.group(cls=LoaGroup)
 def post() -> None:
     """Posts: what to say, with what picture or video, when, and where."""
+
+
+FIELD_LABELS = {"text": N_("text"), "title": N_("title"), "description": N_("description")}
 
 
 def _variant_options(f):
@@ -26,7 +32,8 @@ def _variant_options(f):
     for c in reversed(list(CONNECTORS.values())):
         for field in reversed(c.variant_fields):
             f = click.option(f"--{c.platform}-{field}", f"variant_{c.platform}_{field}",
-                             help=f"{c.label}: its own {field} for this post.")(f)
+                             help=Deferred(lambda c=c, field=field: _("{platform}: its own {field} for this post.",
+                                                                      platform=c.label, field=_(FIELD_LABELS.get(field, field)))))(f)
     return f
 
 
@@ -35,7 +42,7 @@ def _variants(options: dict) -> dict:
     v: dict[str, dict[str, str]] = {}
     for key in [k for k in options if k.startswith("variant_")]:
         value = options.pop(key)
-        _, platform, field = key.split("_", 2)
+        _prefix, platform, field = key.split("_", 2)
         if value:
             v.setdefault(platform, {})[field] = value
     return v
@@ -47,9 +54,9 @@ def _read_text_file(path: Path | None) -> str | None:
     try:
         return path.read_text(encoding="utf-8-sig")
     except UnicodeDecodeError:
-        raise UserError(f"{path} is not UTF-8 text.", fix="Save it as UTF-8.") from None
+        raise UserError(_("{path} is not UTF-8 text.", path=path), fix=_("Save it as UTF-8.")) from None
     except OSError as exc:
-        raise UserError(f"Cannot read {path}: {exc.strerror}.") from None
+        raise UserError(_("Cannot read {path}: {strerror}.", path=path, strerror=exc.strerror)) from None
 
 
 def _post_dict(post, show_time, iso_time, campaign) -> dict:
@@ -68,6 +75,7 @@ def _post_dict(post, show_time, iso_time, campaign) -> dict:
         "add_hashtags": post.add_hashtags,
         "source": post.source,
         "status": P.summary(post),
+        "states_said": P.states_said(post),
         "deliveries": [
             {"id": d.id, "channel": d.channel.name, "platform": d.channel.platform.value, "state": d.state.value,
              "due_at": iso_time(d.due_at), "attempts": d.attempt_count, "remote_id": d.remote_id,
@@ -105,7 +113,7 @@ def add(app: App, text, text_file, title, media, at, now, to, link, cover_url, a
       loa post add --text-file trailer.txt --media trailer.mp4 --at "20/10/2025 19:00" --to all
     """
     if text is not None and text_file is not None:
-        raise UserError("Give --text or --text-file, not both.")
+        raise UserError(_("Give --text or --text-file, not both."))
     body = _read_text_file(text_file) if text_file else (text or "")
     inp = P.PostInput(text=body, title=title, link=link, cover_url=cover_url, media=str(media) if media else "",
                       at=at, now=now, to=to, variants=_variants(variant_options),
@@ -121,7 +129,8 @@ def add(app: App, text, text_file, title, media, at, now, to, link, cover_url, a
         emit_json(data)
         return
     targets = ", ".join(d["channel"] for d in data["deliveries"])
-    click.echo(f"Queued post {data['id']} for {data['due']} ({campaign.timezone}) to {targets}.")
+    click.echo(_("Queued post {id} for {due} ({timezone}) to {targets}.",
+                 id=data['id'], due=data['due'], timezone=campaign.timezone, targets=targets))
 
 
 @post.command("import")
@@ -146,7 +155,7 @@ def import_(app: App, csv_file: Path, as_json: bool) -> None:
     with app.session() as s:
         campaign = app.campaign(s)
         rows = P.read_csv(csv_file)
-        with click.progressbar(length=len(rows), label="Checking posts", file=sys.stderr) as bar:
+        with click.progressbar(length=len(rows), label=_("Checking posts"), file=sys.stderr) as bar:
             posts, warnings = P.import_csv(s, campaign, csv_file, media_dir=app.folder.media_dir, now=app.now(),
                                            progress=bar.update)
         ids = [p.id for p in posts]
@@ -155,7 +164,8 @@ def import_(app: App, csv_file: Path, as_json: bool) -> None:
     if as_json:
         emit_json({"imported": ids})
     else:
-        click.echo(f"Imported {len(ids)} posts from {csv_file.name} (ids {ids[0]}-{ids[-1]}).")
+        click.echo(_("Imported {count} posts from {name} (ids {value}-{value2}).",
+                     count=len(ids), name=csv_file.name, value=ids[0], value2=ids[-1]))
 
 
 @post.command("list")
@@ -180,11 +190,11 @@ def list_(app: App, status: str | None, as_json: bool) -> None:
         emit_json(data)
         return
     if not data:
-        click.echo("No posts." if status else "No posts yet. Add one with `loa post add --help`.")
+        click.echo(_("No posts.") if status else _("No posts yet. Add one with `loa post add --help`."))
         return
-    click.echo(table([[str(d["id"]), d["due"], ",".join(x["channel"] for x in d["deliveries"]), d["status"],
+    click.echo(table([[str(d["id"]), d["due"], ",".join(x["channel"] for x in d["deliveries"]), d["states_said"],
                        preview(d["title"] or d["text"])] for d in data],
-                     ["ID", f"DUE ({tz})", "TO", "STATUS", "TEXT"]))
+                     [_("ID"), _("DUE ({tz})", tz=tz), _("TO"), _("STATUS"), _("TEXT")]))
 
 
 @post.command("show")
@@ -206,25 +216,25 @@ def show(app: App, post_id: int, as_json: bool) -> None:
         texts = {d.channel.platform.value: V.platform_text(draft, d.channel.platform.value, campaign.hashtag_list)
                  for d in p.deliveries}
         data["text_per_platform"] = texts
-        tz = campaign.timezone
+        tz, states = campaign.timezone, P.states_said(p)
     if as_json:
         emit_json(data)
         return
-    click.echo(f"Post {data['id']}  due {data['due']} ({tz})  {data['status']}")
+    click.echo(_("Post {id}  due {due} ({tz})  {status}", id=data['id'], due=data['due'], tz=tz, status=states))
     if data["title"]:
-        click.echo(f"Title: {data['title']}")
+        click.echo(_("Title: {title}", title=data["title"]))
     if data["media"]:
         m = data["media"]
-        click.echo(f"Media: {m['file']} ({m['kind']}, {m['width']}x{m['height']}"
+        click.echo(_("Media: {file} ({kind}, {width}x{height}", file=m['file'], kind=m['kind'], width=m['width'], height=m['height'])
                    + (f", {m['duration']:.1f} s" if m["duration"] else "") + ")")
     if data["link"]:
-        click.echo(f"Link: {data['link']}")
+        click.echo(_("Link: {link}", link=data["link"]))
     for platform, t in texts.items():
         click.echo(f"\n--- {platform} ---\n{t}")
     click.echo("")
-    click.echo(table([[str(d["id"]), d["channel"], d["state"], str(d["attempts"]), d["url"] or "",
+    click.echo(table([[str(d["id"]), d["channel"], lifecycle.label(d["state"]), str(d["attempts"]), d["url"] or "",
                        d["last_error"] or ""] for d in data["deliveries"]],
-                     ["DELIVERY", "CHANNEL", "STATE", "ATTEMPTS", "LINK", "LAST ERROR"]))
+                     [_("DELIVERY"), _("CHANNEL"), _("STATE"), _("ATTEMPTS"), _("LINK"), _("LAST ERROR")]))
 
 
 @post.command("edit")
@@ -247,7 +257,7 @@ def edit(app: App, post_id: int, text, text_file, title, media, link, cover_url,
       loa post edit 12 --text "Nội dung mới" --tiktok-text "Chú thích ngắn cho TikTok"
     """
     if text is not None and text_file is not None:
-        raise UserError("Give --text or --text-file, not both.")
+        raise UserError(_("Give --text or --text-file, not both."))
     changes = {k: v for k, v in {"text": _read_text_file(text_file) if text_file else text, "title": title,
                                  "media": media, "link": link, "cover_url": cover_url,
                                  "add_hashtags": add_hashtags}.items() if v is not None}
@@ -255,14 +265,14 @@ def edit(app: App, post_id: int, text, text_file, title, media, link, cover_url,
     if variants:
         changes["variants"] = variants
     if not changes:
-        raise UserError("Nothing to change.", fix="Give at least one option; see `loa post edit --help`.")
+        raise UserError(_("Nothing to change."), fix=_("Give at least one option; see `loa post edit --help`."))
     with app.session() as s:
         p, warnings = P.edit_post(s, app.campaign(s), post_id, changes, media_dir=app.folder.media_dir,
                                   base_dir=Path.cwd(), now=app.now())
-        status = P.summary(p)
+        status = P.states_said(p)
     for w in warnings:
         warn(w)
-    click.echo(f"Post {post_id} changed ({status}).")
+    click.echo(_("Post {post_id} changed ({status}).", post_id=post_id, status=status))
 
 
 @post.command("reschedule")
@@ -280,7 +290,8 @@ def reschedule(app: App, post_id: int, at: str) -> None:
         campaign = app.campaign(s)
         p, n = P.reschedule_post(s, campaign, post_id, at, now=app.now())
         when = app.show_time(campaign)(p.due_at)
-    click.echo(f"Post {post_id}: {n} delivery(ies) now due {when} ({campaign.timezone}).")
+    click.echo(_("Post {post_id}: {n_} delivery(ies) now due {when} ({timezone}).",
+                 post_id=post_id, n_=n, when=when, timezone=campaign.timezone))
 
 
 @post.command("cancel")
@@ -295,5 +306,5 @@ def cancel(app: App, post_id: int) -> None:
     """
     with app.session() as s:
         p, n = P.cancel_post(s, app.campaign(s), post_id)
-        status = P.summary(p)
-    click.echo(f"Post {post_id}: {n} delivery(ies) cancelled ({status}).")
+        status = P.states_said(p)
+    click.echo(_("Post {post_id}: {n_} delivery(ies) cancelled ({status}).", post_id=post_id, n_=n, status=status))

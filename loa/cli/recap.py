@@ -10,11 +10,13 @@ from pathlib import Path
 import click
 
 from .app import App, emit_json, pass_app
+from .language import LoaGroup
+from content_queue.i18n import _
 
 X264_PRESETS = ["ultrafast", "superfast", "veryfast", "faster", "fast", "medium", "slow", "slower", "veryslow"]
 
 
-@click.group()
+@click.group(cls=LoaGroup)
 def recap() -> None:
     """The recap: a minute of everyone's best moments, captioned in Vietnamese."""
 
@@ -35,8 +37,9 @@ def recap() -> None:
 @click.option("--fill", type=click.Choice(["color", "blur"]), default="color", show_default=True,
               help="Around a clip of another shape (landscape in a vertical recap): the campaign's colour, or a "
                    "blurred copy of the clip.")
-@click.option("--outro", "outro_line", default="Cần giúp đỡ? Gọi ngay Công an xã hoặc Tổng đài 111.",
-              show_default=True, help="The outro's line under the hashtags.")
+@click.option("--outro", "outro_line", default="",
+              help="The outro's line under the hashtags (default: \"Need help? Call the commune police or the 111 "
+                   "hotline now.\", in the campaign's language).")
 @click.option("--out", type=click.Path(dir_okay=False, path_type=Path), help="Where to write the MP4.")
 @click.option("--preset", type=click.Choice(X264_PRESETS), default="veryfast", show_default=True,
               help="x264 preset (slower = smaller file, longer render).")
@@ -64,7 +67,7 @@ def render_(app: App, fmt, seconds, per_clip, clip_ids, order, music, logo, fill
     cancel = threading.Event()
     previous = signal.signal(signal.SIGINT, lambda *a: cancel.set())
     try:
-        with click.progressbar(length=1000, label="Rendering the recap", file=sys.stderr) as bar:
+        with click.progressbar(length=1000, label=_("Rendering the recap"), file=sys.stderr) as bar:
             state = {"done": 0}
 
             def progress(fraction: float) -> None:
@@ -88,8 +91,8 @@ def render_(app: App, fmt, seconds, per_clip, clip_ids, order, music, logo, fill
             emit_json({"id": r.id, "file": str(out), "format": fmt, "duration": (r.settings or {}).get("duration"),
                        "clips": (r.clip_ids or {}).get("ids", [])})
         return
-    click.echo(f"Recap {recap_id} written to {out}")
-    click.echo(f"Queue it with: loa recap publish {out} --at \"YYYY-MM-DD HH:MM\" --to all")
+    click.echo(_("Recap {recap_id} written to {out}", recap_id=recap_id, out=out))
+    click.echo(_("Queue it with: loa recap publish {out} --at \"YYYY-MM-DD HH:MM\" --to all", out=out))
 
 
 @recap.command("publish")
@@ -121,4 +124,4 @@ def publish(app: App, file: Path, at, now, to, text, as_json, feed) -> None:
     if as_json:
         emit_json({"posts": ids})
         return
-    click.echo(f"Queued as post(s) {', '.join(map(str, ids))}; `loa post show ID` shows each.")
+    click.echo(_("Queued as post(s) {names}; `loa post show ID` shows each.", names=', '.join(map(str, ids))))

@@ -6,9 +6,11 @@ from pathlib import Path
 import click
 
 from .app import App, pass_app
+from .language import LoaCommand
+from content_queue.i18n import _
 
 
-@click.command("report")
+@click.command("report", cls=LoaCommand)
 @click.option("--format", "fmt", type=click.Choice(["text", "csv", "json", "html"]), default="text", show_default=True)
 @click.option("--out", type=click.Path(dir_okay=False, path_type=Path), help="Write to this file instead of the screen.")
 @pass_app
@@ -16,7 +18,7 @@ def report(app: App, fmt: str, out: Path | None) -> None:
     """The campaign's report: for each channel what went out and when (due and actual, in the
     campaign's time zone), the public links, what failed and why, what needs attention; clips
     received, accepted and rejected by school, age band and consent; each recap and where it
-    was published. HTML is one self-contained file, in Vietnamese, with a timeline, charts and
+    was published. HTML is one self-contained file, in the campaign's language, with a timeline, charts and
     clip thumbnails.
 
     \b
@@ -35,6 +37,6 @@ def report(app: App, fmt: str, out: Path | None) -> None:
     text = render_report(data, fmt, app.folder.media_dir)
     if out:
         out.write_text(text, encoding="utf-8")
-        click.echo(f"Report written to {out}")
+        click.echo(_("Report written to {out}", out=out))
     else:
         click.echo(text, nl=False)

@@ -5,6 +5,8 @@ import click
 
 
 from .app import App, emit_json, lazy, pass_app, table
+from .language import LoaCommand
+from content_queue.i18n import _
 
 D = lazy("content_queue.deliveries")
 
@@ -16,7 +18,7 @@ def make_engine(app: App, clock, echo=None):
                   http=app.settings.http(), on_event=echo)
 
 
-@click.command("run")
+@click.command("run", cls=LoaCommand)
 @click.option("--once", is_flag=True, help="Do one pass (publish what is due, follow up, reconcile) and exit: for cron.")
 @click.option("--until-idle", is_flag=True, help="Keep going until nothing is due or in flight, then exit: for scripts.")
 @click.option("--speed", type=float, default=1.0, show_default=True,
@@ -42,7 +44,7 @@ def run(app: App, once: bool, until_idle: bool, speed: float, timeout: float | N
     from scheduler.runner import Runner, SpeedClock
 
     if speed != 1.0 and not app.settings.api_base:
-        raise click.UsageError("--speed is for rehearsals against the sandbox (set LOA_API_BASE).")
+        raise click.UsageError(_("--speed is for rehearsals against the sandbox (set LOA_API_BASE)."))
     tz = None
     with app.session() as s:
         tz = app.campaign(s).timezone
@@ -60,12 +62,12 @@ def run(app: App, once: bool, until_idle: bool, speed: float, timeout: float | N
     else:
         runner.forever()
         return
-    click.echo(f"published {report.published}, processing {report.processing}, retrying {report.retry}, "
-               f"failed {report.failed}, unknown {report.unknown}, missed {report.missed}, "
-               f"reconciled {report.reconciled}")
+    click.echo(_("published {published}, processing {processing}, retrying {retry}, failed {failed}, unknown "
+                 "{unknown}, missed {missed}, reconciled {reconciled}",
+                 published=report.published, processing=report.processing, retry=report.retry, failed=report.failed, unknown=report.unknown, missed=report.missed, reconciled=report.reconciled))
 
 
-@click.command("status")
+@click.command("status", cls=LoaCommand)
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
 @pass_app
 def status(app: App, as_json: bool) -> None:
@@ -84,33 +86,39 @@ def status(app: App, as_json: bool) -> None:
     if as_json:
         emit_json(data)
         return
-    counts = ", ".join(f"{k} {v}" for k, v in sorted(data["counts"].items())) or "no deliveries yet"
-    click.secho(f"Now {data['now']} ({tz}). Deliveries: {counts}.", bold=True)
-    sections = [
-        ("Needs your attention", data["needs_attention"], "red"),
-        ("Failed", data["failed"], "red"),
-        ("Missed while loa was off", data["missed"], "yellow"),
-        ("Warnings for the next day", data["preflight_warnings"], "yellow"),
-        ("Retrying", data["retrying"], None),
-        ("In flight", data["in_flight"], None),
-        ("Due next", data["due_next"], None),
+    from content_queue.channels import health_label
+    from content_queue.lifecycle import label
+
+    counts = ", ".join(f"{label(k).lower()} {v}" for k, v in sorted(data["counts"].items())) or _("no deliveries yet")
+    click.secho(_("Now {now} ({tz}). Deliveries: {counts}.", now=data['now'], tz=tz, counts=counts), bold=True)
+    sections = [  # (key, title, colour)
+        ("needs_attention", _("Needs your attention"), "red"),
+        ("failed", _("Failed"), "red"),
+        ("missed", _("Missed while loa was off"), "yellow"),
+        ("preflight_warnings", _("Warnings for the next day"), "yellow"),
+        ("retrying", _("Retrying"), None),
+        ("in_flight", _("In flight"), None),
+        ("due_next", _("Due next"), None),
     ]
-    for title, rows, color in sections:
+    for key, title, color in sections:
+        rows = data[key]
         if not rows:
             continue
         click.secho(f"\n{title} ({len(rows)})", fg=color, bold=True)
-        detail_key = "preflight" if title.startswith("Warnings") else "reason"
-        click.echo(table([[str(r["id"]), r["due"], r["channel"], r["state"],
-                           (r["next_attempt"] if title == "Retrying" else r["text"]),
+        detail_key = "preflight" if key == "preflight_warnings" else "reason"
+        click.echo(table([[str(r["id"]), r["due"], r["channel"], label(r["state"]),
+                           (r["next_attempt"] if key == "retrying" else r["text"]),
                            (r[detail_key] or "")[:90]] for r in rows],
-                         ["ID", "DUE", "CHANNEL", "STATE", "NEXT TRY" if title == "Retrying" else "POST", "WHY"]))
-    click.secho("\nChannels", bold=True)
-    click.echo(table([[c["name"], c["platform"], c["health"], c["token_expires"] + (" (soon)" if c["token_expires_soon"] else ""),
+                         [_("ID"), _("DUE"), _("CHANNEL"), _("STATE"), _("NEXT TRY") if key == "retrying" else _("POST"),
+                          _("WHY")]))
+    click.secho("\n" + _("Channels"), bold=True)
+    click.echo(table([[c["name"], c["platform"], health_label(c["health"]),
+                       c["token_expires"] + (_(" (soon)") if c["token_expires_soon"] else ""),
                        c["cooling_down_until"] or "", (c["detail"] or "")[:60]] for c in data["channels"]],
-                     ["NAME", "PLATFORM", "HEALTH", "TOKEN EXPIRES", "WAITING UNTIL", "DETAIL"]))
+                     [_("NAME"), _("PLATFORM"), _("HEALTH"), _("TOKEN EXPIRES"), _("WAITING UNTIL"), _("DETAIL")]))
 
 
-@click.command("retry")
+@click.command("retry", cls=LoaCommand)
 @click.argument("delivery_ids", nargs=-1, type=int)
 @click.option("--all-failed", is_flag=True, help="Every failed or missed delivery (optionally of one --channel).")
 @click.option("--channel", help="With --all-failed: only this channel's.")
@@ -124,14 +132,14 @@ def retry(app: App, delivery_ids: tuple[int, ...], all_failed: bool, channel: st
       loa retry --all-failed --channel zalo-oa   # after reconnecting the OA
     """
     if not delivery_ids and not all_failed:
-        raise click.UsageError("Name delivery ids, or use --all-failed.")
+        raise click.UsageError(_("Name delivery ids, or use --all-failed."))
     with app.session() as s:
         rows = D.retry(s, app.campaign(s), list(delivery_ids), all_failed=all_failed, channel=channel, now=app.now())
         ids = [d.id for d in rows]
-    click.echo(f"{len(ids)} delivery(ies) will be sent again: {', '.join(map(str, ids)) or '-'}.")
+    click.echo(_("{count} delivery(ies) will be sent again: {value}.", count=len(ids), value=', '.join(map(str, ids)) or '-'))
 
 
-@click.command("resolve")
+@click.command("resolve", cls=LoaCommand)
 @click.argument("delivery_id", type=int)
 @click.option("--published", "url", help="It is on the platform: its link.")
 @click.option("--not-published", is_flag=True, help="It is not on the platform: publish it again.")
@@ -146,8 +154,8 @@ def resolve(app: App, delivery_id: int, url: str | None, not_published: bool) ->
       loa resolve 17 --not-published
     """
     if bool(url) == bool(not_published):
-        raise click.UsageError("Give exactly one of --published URL or --not-published.")
+        raise click.UsageError(_("Give exactly one of --published URL or --not-published."))
     with app.session() as s:
         d = D.resolve(s, app.campaign(s), delivery_id, published_url=url, now=app.now())
         state = d.state.value
-    click.echo(f"Delivery {delivery_id}: {state}.")
+    click.echo(_("Delivery {delivery_id}: {state}.", delivery_id=delivery_id, state=state))

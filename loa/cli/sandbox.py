@@ -8,11 +8,13 @@ import click
 from connectors import PLATFORMS
 
 from .app import emit_json
+from .language import LoaGroup
+from content_queue.i18n import _
 
 LEVELS = {"none": 0.0, "light": 0.05, "moderate": 0.15, "heavy": 0.35}
 
 
-@click.group()
+@click.group(cls=LoaGroup)
 def sandbox() -> None:
     """Local stand-ins for Facebook, Zalo and TikTok, to rehearse a campaign safely."""
 
@@ -40,13 +42,13 @@ def serve(host: str, port: int, faults: str, seed: int, processing_seconds: floa
     sb = Sandbox(seed=seed, processing_seconds=processing_seconds)
     sb.set_faults(LEVELS[faults], reads=True)
     server = SandboxServer(sb, host=host, port=port)
-    click.echo(f"Sandbox platforms on {server.base} (faults: {faults}).")
-    click.echo(f"Use it with:  export LOA_API_BASE={server.base}")
-    click.echo("Ledger of what was published:  loa sandbox ledger")
+    click.echo(_("Sandbox platforms on {base} (faults: {faults}).", base=server.base, faults=faults))
+    click.echo(_("Use it with:  export LOA_API_BASE={base}", base=server.base))
+    click.echo(_("Ledger of what was published:  loa sandbox ledger"))
     try:
         server.serve_forever()
     except KeyboardInterrupt:
-        click.echo("\nSandbox stopped.")
+        click.echo(_("\nSandbox stopped."))
 
 
 def _base(base: str | None) -> str:
@@ -54,7 +56,7 @@ def _base(base: str | None) -> str:
 
     base = base or Settings.read().api_base
     if not base:
-        raise click.UsageError("Give --base or set LOA_API_BASE to the sandbox's address.")
+        raise click.UsageError(_("Give --base or set LOA_API_BASE to the sandbox's address."))
     return base.rstrip("/")
 
 
@@ -64,7 +66,7 @@ def _control(method: str, base: str, what: str, payload: dict | None = None) -> 
     try:
         resp = requests.request(method, f"{_base(base)}/_sandbox/{what}", json=payload, timeout=10)
     except requests.RequestException:
-        raise click.ClickException(f"No sandbox answers at {_base(base)}; start one with `loa sandbox serve`.") from None
+        raise click.ClickException(_("No sandbox answers at {value}; start one with `loa sandbox serve`.", value=_base(base))) from None
     return resp.json()
 
 
@@ -98,4 +100,5 @@ def ledger(base: str | None, as_json: bool) -> None:
         return
     for e in data["ledger"]:
         click.echo(f"{e['platform']:9} {e['kind']:6} {e['remote_id']:>34}  {' '.join(e['text'].split())[:60]}")
-    click.echo(f"{len(data['ledger'])} published, {len(data['duplicates'])} published more than once.")
+    click.echo(_("{count} published, {count2} published more than once.",
+                 count=len(data['ledger']), count2=len(data['duplicates'])))

@@ -144,7 +144,7 @@ class Portal:
     # --- tus --------------------------------------------------------------------------------
     def create(self, r: Request, token: str) -> Response:
         if r.headers.get("Tus-Resumable") != TUS_VERSION:
-            return self._error(412, "Tus-Resumable 1.0.0 required")
+            return self._error(412, _("Tus-Resumable 1.0.0 required"))
         closed = self._closed()
         if closed:
             return self._error(410, closed)
@@ -154,7 +154,7 @@ class Portal:
         try:
             length = int(r.headers.get("Upload-Length", ""))
         except ValueError:
-            return self._error(400, "Upload-Length is required")
+            return self._error(400, _("Upload-Length is required"))
         if length <= 0:
             return self._error(400, _("The file is empty (0 bytes)."))
         if length > self.max_bytes:
@@ -183,7 +183,7 @@ class Portal:
         with self.sessions() as s:
             up = s.get(Upload, upload_id)
         if up is None or up.campaign_id != self.campaign_id:
-            return self._error(404, "unknown upload")
+            return self._error(404, _("unknown upload"))
         resp = Response(status=200)
         resp.headers["Upload-Offset"] = str(up.offset)
         resp.headers["Upload-Length"] = str(up.length)
@@ -191,18 +191,18 @@ class Portal:
 
     def patch(self, r: Request, upload_id: str) -> Response:
         if r.headers.get("Content-Type") != "application/offset+octet-stream":
-            return self._error(415, "Content-Type must be application/offset+octet-stream")
+            return self._error(415, _("Content-Type must be application/offset+octet-stream"))
         with self.sessions() as s:
             up = s.get(Upload, upload_id)
         if up is None or up.campaign_id != self.campaign_id:
-            return self._error(404, "unknown upload")
+            return self._error(404, _("unknown upload"))
         try:
             offset = int(r.headers.get("Upload-Offset", ""))
         except ValueError:
-            return self._error(400, "Upload-Offset is required")
+            return self._error(400, _("Upload-Offset is required"))
         path = self._path(upload_id)
         if offset != up.offset or offset != path.stat().st_size:
-            return self._error(409, f"offset {offset} does not match {up.offset}")
+            return self._error(409, _("offset {offset} does not match {offset2}", offset=offset, offset2=up.offset))
         written = offset
         stream = r.stream
         with open(path, "r+b") as f:
@@ -214,7 +214,7 @@ class Portal:
                         break
                     if written + len(block) > up.length:  # more than declared: refused while streaming
                         f.truncate(offset)
-                        return self._error(413, "more bytes than Upload-Length")
+                        return self._error(413, _("more bytes than Upload-Length"))
                     f.write(block)
                     written += len(block)
             finally:
@@ -254,7 +254,7 @@ class Portal:
         with self.sessions() as s:
             up = s.get(Upload, upload_id)
             if up is None or up.campaign_id != self.campaign_id:
-                return self._error(404, "unknown upload")
+                return self._error(404, _("unknown upload"))
             if up.clip_id is None:
                 return self._tus(Response(json.dumps({"status": "uploading", "offset": up.offset, "length": up.length}),
                                           content_type="application/json"))
