@@ -7,7 +7,7 @@
     │                     failure before the request was sent). ``retry_after`` in seconds when
     │                     the platform said.
     ├── Rejected          the platform refused the content or the request; retrying will not
-    │                     help. ``platform_message`` is shown to the officer.
+    │                     help.
     ├── CredentialsDead   the account must be connected again (token revoked, password changed,
     │                     permission removed, refresh token expired or already used).
     ├── OutcomeUnknown    a request that can publish was sent and no answer came: ask the
@@ -16,7 +16,10 @@
                           FAILED status, a Facebook video whose processing failed): ``final``
                           when the content itself was refused (do not send it again).
 
-Every message passes through :func:`connectors.credentials.scrub`: no token ever appears in one.
+The message is loa's explanation (what happened, what to do; translated where a person reads it,
+see :mod:`connectors.text`); ``platform_message`` keeps the platform's own words, shown beside it
+for support. Every message passes through :func:`connectors.credentials.scrub`: no token ever
+appears in one.
 """
 from __future__ import annotations
 
@@ -30,12 +33,21 @@ class ConnectorError(Exception):
     kind = "error"
 
     def __init__(self, message: str, *, platform: str = "", code: str | int | None = None,
-                 status: int | None = None) -> None:
+                 status: int | None = None, platform_message: str = "") -> None:
         self.platform = platform
         self.code = code
         self.status = status
         self.text = message
+        self.platform_message = scrub(platform_message)
         super().__init__(scrub(message))
+
+    def __str__(self) -> str:
+        """loa's words (English), then the platform's own, as logs and attempts keep them."""
+        said = super().__str__()
+        if self.platform_message and self.platform_message not in said:
+            said += f" [{self.platform or 'platform'} said: {self.platform_message}" + \
+                (f" (code {self.code})" if self.code not in (None, "") else "") + "]"
+        return said
 
     @property
     def message(self) -> str:
@@ -53,10 +65,6 @@ class RetryLater(ConnectorError):
 class Rejected(ConnectorError):
     kind = "rejected"
 
-    def __init__(self, message: str, *, platform_message: str = "", **kw) -> None:
-        self.platform_message = scrub(platform_message or message)
-        super().__init__(message, **kw)
-
 
 class CredentialsDead(ConnectorError):
     kind = "credentials"
@@ -69,7 +77,6 @@ class OutcomeUnknown(ConnectorError):
 class NotPublished(ConnectorError):
     kind = "not_published"
 
-    def __init__(self, message: str, *, final: bool = False, platform_message: str = "", **kw) -> None:
+    def __init__(self, message: str, *, final: bool = False, **kw) -> None:
         self.final = final
-        self.platform_message = scrub(platform_message or message)
         super().__init__(message, **kw)

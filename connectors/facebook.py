@@ -30,6 +30,23 @@ GRAPH_VIDEO = "https://graph-video.facebook.com"
 RETRY_CODES = {1, 2, 4, 17, 32, 341, 368, 613, 80001}
 TOKEN_CODES = {190, 102}
 EXPIRED_SUBCODES = {463, 467}  # expired, or invalid session: a fresh Page token may fix it
+# What a refusal means and what to do, by Graph API error code (or subcode); None: any other.
+REFUSALS = {
+    None: _("facebook: Facebook refused the post. Correct it as Facebook's message says, then send it again "
+            "(`loa retry`)."),
+    100: _("facebook: Facebook did not accept a value in the post (often the link, the picture or the video). "
+           "Correct it as Facebook's message says, then send it again (`loa retry`)."),
+    200: _("facebook: the Page has not given loa permission to publish. Connect the Page again "
+           "(`loa channel connect facebook`) and allow every permission asked, then `loa retry`."),
+    10: _("facebook: the Page has not given loa permission to publish. Connect the Page again "
+          "(`loa channel connect facebook`) and allow every permission asked, then `loa retry`."),
+    368: _("facebook: Facebook blocked this post as going against its rules or looking like spam. Check the "
+           "text and the links; wait before posting again."),
+    506: _("facebook: Facebook refuses a post identical to a recent one. Change the text a little, then send it "
+           "again (`loa retry`)."),
+    1366046: _("facebook: Facebook refused the photo (over 4 MB, or a size it cannot take). Save it as a JPEG "
+               "under 4 MB, then add the post again."),
+}
 RESEND_FROM_OFFSET = 1363037
 MAX_RESENDS = 5
 
@@ -88,20 +105,23 @@ class FacebookConnector(Connector):
         code = err.get("code")
         sub = err.get("error_subcode")
         msg = err.get("error_user_msg") or err.get("message") or f"HTTP {resp.status_code}"
-        what = f"facebook: {msg} (code {code}{f', subcode {sub}' if sub else ''})"
+        code_text = f"{code}, subcode {sub}" if sub else code
+        kw = {"platform": self.platform, "code": code_text, "status": resp.status_code, "platform_message": msg}
         if code in TOKEN_CODES:
             if sub in EXPIRED_SUBCODES and self.secret("user_token"):
-                raise TokenExpired(what, platform=self.platform, code=code, status=resp.status_code)
-            raise CredentialsDead(what + _(". The Page must be connected again: `loa channel connect facebook`."),
-                                  platform=self.platform, code=code, status=resp.status_code)
+                raise TokenExpired(_("facebook: the Page's access token has expired."), **kw)
+            raise CredentialsDead(_("facebook: Facebook no longer accepts this Page's sign-in (the token was revoked, "
+                                    "the password changed or a permission was removed). The Page must be connected "
+                                    "again: `loa channel connect facebook`."), **kw)
         if code == 368 and sub not in (None, 1390008):
-            raise Rejected(what, platform_message=msg, platform=self.platform, code=code, status=resp.status_code)
+            raise Rejected(REFUSALS[368], **kw)
         if code in RETRY_CODES or err.get("is_transient") or resp.status_code >= 500 or resp.status_code == 429:
             wait = retry_after(resp)
             if wait is None and self.http.last_usage is not None:
                 wait = self.http.last_usage.regain_seconds
-            raise RetryLater(what, retry_after=wait, platform=self.platform, code=code, status=resp.status_code)
-        raise Rejected(what, platform_message=msg, platform=self.platform, code=code, status=resp.status_code)
+            raise RetryLater(_("facebook: Facebook is busy or limiting calls for now; loa will try again."),
+                             retry_after=wait, **kw)
+        raise Rejected((REFUSALS.get(sub) if sub else None) or REFUSALS.get(code) or REFUSALS[None], **kw)
 
     def _permalink(self, object_id: str) -> str:
         try:

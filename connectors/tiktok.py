@@ -113,16 +113,17 @@ class TikTokConnector(Connector):
         code = err.get("code") or f"http_{resp.status_code}"
         msg = err.get("message") or ""
         explained = EXPLAIN.get(code) or next((v for k, v in EXPLAIN.items() if code.startswith(k)), "")
-        what = f"tiktok: {explained or msg or code} ({code})"
+        kw = {"platform": self.platform, "code": code, "status": resp.status_code, "platform_message": msg or code}
         if code == "access_token_invalid":
-            raise TokenExpired(what, platform=self.platform, code=code, status=resp.status_code)
+            raise TokenExpired(_("tiktok: the account's access token has expired."), **kw)
         if code == "scope_not_authorized":
-            raise CredentialsDead(what, platform=self.platform, code=code, status=resp.status_code)
+            raise CredentialsDead("tiktok: " + explained, **kw)
         if code == "rate_limit_exceeded" or resp.status_code == 429 or resp.status_code >= 500:
-            raise RetryLater(what, retry_after=retry_after(resp) or (60.0 if resp.status_code == 429 else None),
-                             platform=self.platform, code=code, status=resp.status_code)
-        raise Rejected(what, platform_message=explained or msg or code, platform=self.platform, code=code,
-                       status=resp.status_code)
+            raise RetryLater(_("tiktok: TikTok is busy or limiting calls for now; loa will try again."),
+                             retry_after=retry_after(resp) or (60.0 if resp.status_code == 429 else None), **kw)
+        raise Rejected("tiktok: " + explained if explained else
+                       _("tiktok: TikTok refused the post. Correct it as TikTok's message says, then send it again "
+                         "(`loa retry`)."), **kw)
 
     # --- publish --------------------------------------------------------------------------
     def creator_info(self) -> dict[str, Any]:
@@ -133,7 +134,7 @@ class TikTokConnector(Connector):
         offered = list(info.get("privacy_level_options") or [])
         if wanted not in offered:
             if offered == ["SELF_ONLY"]:
-                raise Rejected("tiktok: " + EXPLAIN[UNAUDITED], platform_message=EXPLAIN[UNAUDITED],
+                raise Rejected("tiktok: " + EXPLAIN[UNAUDITED], platform_message=f"privacy_level_options: {offered}",
                                platform=self.platform, code=UNAUDITED)
             raise Rejected(_("tiktok: privacy level {wanted} is not offered by this account (it offers {value}); "
                              "`loa channel set NAME --privacy-level ...`.",

@@ -102,16 +102,17 @@ class ZaloConnector(Connector):
     def _raise(self, status: int, body: dict[str, Any]) -> None:
         code = body.get("error")
         msg = body.get("message") or f"HTTP {status}"
-        what = f"zalo: {msg} (error {code})"
+        kw = {"platform": self.platform, "code": code, "status": status, "platform_message": msg}
         if code in TOKEN_ERRORS:
-            raise TokenExpired(what, platform=self.platform, code=code, status=status)
+            raise TokenExpired(_("zalo: the OA's access token has expired."), **kw)
         if code in RETRY_ERRORS or status >= 500 or status == 429 or code is None:
             wait = self.rate_limit_wait if code == -32 and self.rate_limit_wait is not None else RETRY_ERRORS.get(code)
-            raise RetryLater(what, retry_after=wait, platform=self.platform, code=code,
-                             status=status)
+            raise RetryLater(_("zalo: Zalo is busy or limiting calls for now; loa will try again."), retry_after=wait,
+                             **kw)
         hint = REJECT_HINTS.get(code)
-        raise Rejected(what + (f": {hint}." if hint else "."), platform_message=msg, platform=self.platform,
-                       code=code, status=status)
+        raise Rejected(_("zalo: Zalo refused the post: {hint}.", hint=hint) if hint else
+                       _("zalo: Zalo refused the post. Correct it as Zalo's message says, then send it again "
+                         "(`loa retry`)."), **kw)
 
     # --- publish --------------------------------------------------------------------------
     def publish(self, item: Item, checkpoint=_noop_checkpoint, state: dict | None = None) -> Result:

@@ -87,7 +87,7 @@ def status(s: Session, campaign: Campaign, now: datetime, show) -> dict[str, Any
         return {"id": d.id, "post": d.post_id, "channel": d.channel.name, "platform": d.channel.platform.value,
                 "state": d.state.value, "due": show(d.due_at), "next_attempt": show(d.next_attempt_at),
                 "attempts": d.attempt_count, "url": d.remote_url, "reason": d.last_error or None,
-                "preflight": d.preflight or None, "text": " ".join((d.post.title or d.post.text).split())[:60]}
+                "platform_message": d.platform_message or None, "preflight": d.preflight or None, "text": " ".join((d.post.title or d.post.text).split())[:60]}
 
     by = lambda *states: [row(d) for d in rows if d.state in states]  # noqa: E731
     counts = dict(s.execute(select(Delivery.state, func.count()).join(Post, Post.id == Delivery.post_id)

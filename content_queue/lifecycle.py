@@ -122,11 +122,12 @@ def allowed(frm: DeliveryState, to: DeliveryState) -> bool:
 
 def move(s: Session, d: Delivery, to: DeliveryState, *, action: Action, outcome: Outcome, detail: str = "",
          attempt_id: int | None = None, worker: str = "", now: datetime | None = None,
-         kind: ErrorKind | None = None, reason: str | None = None) -> Attempt:
+         kind: ErrorKind | None = None, reason: str | None = None, platform_said: str = "") -> Attempt:
     """Move ``d`` to ``to`` and append its Attempt (closing ``attempt_id`` if a call opened one).
 
-    ``reason`` and ``kind`` set what the officer reads (``last_error``); ``detail`` goes to the
-    attempt. The caller commits."""
+    ``reason`` and ``kind`` set what the officer reads (``last_error``), with ``platform_said``, the
+    platform's own words, beside it (``platform_message``); ``detail`` goes to the attempt. The
+    caller commits."""
     if not allowed(d.state, to):
         raise IllegalMove(f"delivery {d.id}: {d.state.value} -> {to.value} is not an allowed move")
     now = now or datetime.now(timezone.utc)
@@ -134,6 +135,7 @@ def move(s: Session, d: Delivery, to: DeliveryState, *, action: Action, outcome:
     d.updated_at = now
     if reason is not None:
         d.last_error = _scrub(reason)
+        d.platform_message = _scrub(platform_said)
     if kind is not None:
         d.last_error_kind = kind.value
     if to not in (S.publishing,):

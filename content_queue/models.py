@@ -277,6 +277,8 @@ class Delivery(Base):
     remote_state: Mapped[dict[str, Any]] = mapped_column(default=dict)
     last_error: Mapped[str] = mapped_column(Text, default="")
     last_error_kind: Mapped[str] = mapped_column(String(32), default="")
+    # The platform's own words when it refused (often English), beside last_error (loa's explanation).
+    platform_message: Mapped[str] = mapped_column(Text, default="", server_default="")
     preflight: Mapped[str] = mapped_column(Text, default="")  # warnings found ahead of time
     published_at: Mapped[Optional[datetime]] = mapped_column()
     created_at: Mapped[datetime] = mapped_column(default=utcnow)

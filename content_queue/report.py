@@ -52,8 +52,8 @@ def collect(s: Session, campaign: Campaign, now: datetime, show: Callable[[datet
                 "state": d.state.value, "due": show(d.due_at), "published": show(d.published_at),
                 "late_minutes": (round((d.published_at - d.due_at).total_seconds() / 60, 1)
                                  if d.published_at else None),
-                "url": d.remote_url, "reason": d.last_error or None, "attempts": d.attempt_count,
-                "recap": recap_ref(d.post.source)[0]} for d in rows]})
+                "url": d.remote_url, "reason": d.last_error or None, "platform_message": d.platform_message or None,
+                "attempts": d.attempt_count, "recap": recap_ref(d.post.source)[0]} for d in rows]})
     clips = list(s.scalars(select(Clip).where(Clip.campaign_id == campaign.id).order_by(Clip.id)))
     by_school: dict[str, Counter] = defaultdict(Counter)
     by_age: dict[str, Counter] = defaultdict(Counter)
@@ -96,7 +96,8 @@ def collect(s: Session, campaign: Campaign, now: datetime, show: Callable[[datet
                    "needs_attention": len(attention), "states": dict(totals)},
         "channels": channels,
         "attention": [{"id": d.id, "channel": d.channel.name, "state": d.state.value, "due": show(d.due_at),
-                       "title": " ".join((d.post.title or d.post.text).split())[:90], "reason": d.last_error}
+                       "title": " ".join((d.post.title or d.post.text).split())[:90], "reason": d.last_error,
+                       "platform_message": d.platform_message or None}
                       for d in attention],
         "clips": {
             "received": len(clips),

@@ -57,6 +57,9 @@ def as_text(r: dict[str, Any]) -> str:
                 lines.append(f"      {d['url']}")
             if d["reason"] and d["state"] != "published":
                 lines.append("      " + _("why: {reason}", reason=d["reason"][:200]))
+                if d["platform_message"]:
+                    lines.append("      " + _("{platform} said: “{message}”", platform=PLATFORM_LABEL[ch["platform"]],
+                                                message=d["platform_message"][:200]))
         lines.append("")
     lines.append(_("Challenge clips: received {received}, accepted {accepted}, rejected {rejected}, withdrawn "
                    "{withdrawn}; in a public recap: {in_public_recap}.",

@@ -20,7 +20,7 @@ from content_queue.lifecycle import Action, ErrorKind, Outcome, label
 from content_queue.models import Attempt, Delivery, DeliveryState
 
 from .items import Job
-from content_queue.i18n import _
+from content_queue.i18n import _, say
 
 log = logging.getLogger("loa.scheduler")
 S = DeliveryState
@@ -53,7 +53,7 @@ class FollowUp:
             try:
                 result = self._connector(job).check(state, job.item, lambda st: self._save_state(delivery_id, st))
             except RetryLater as exc:
-                self._postpone(delivery_id, max(self.policy.follow_every * 2, exc.retry_after or 0), str(exc))
+                self._postpone(delivery_id, max(self.policy.follow_every * 2, exc.retry_after or 0), say(exc))
                 continue
             except NotPublished as exc:
                 self._not_published(delivery_id, None, exc, report, action=Action.follow)
@@ -61,7 +61,7 @@ class FollowUp:
             except Rejected as exc:
                 # A status read refused, or a later step refused, after the call that published:
                 # the post may be out, so it is never "failed"; the officer checks the page.
-                self._needs_attention(delivery_id, None, _("the platform refused a follow-up call ({value})", value=exc.platform_message or exc), report, action=Action.follow)
+                self._needs_attention(delivery_id, None, _("the platform refused a follow-up call ({value})", value=exc.platform_message or say(exc)), report, action=Action.follow)
                 continue
             except CredentialsDead as exc:
                 # The post may already be public: it stays processing (never "failed"), and the
@@ -70,7 +70,7 @@ class FollowUp:
                 self._postpone(delivery_id, self.policy.follow_every * 4, _("{exc} (connect the account again)", exc=exc))
                 continue
             except OutcomeUnknown as exc:
-                self._unknown(delivery_id, None, str(exc), report, action=Action.follow)
+                self._unknown(delivery_id, None, say(exc), report, action=Action.follow)
                 continue
             except Exception as exc:
                 log.exception("delivery %s: unexpected error while following it", delivery_id)
@@ -102,7 +102,7 @@ class FollowUp:
         except CredentialsDead as exc:
             return Finding.cannot_tell(_("{exc} (connect the account again)", exc=exc))
         except (RetryLater, OutcomeUnknown) as exc:
-            return Finding.cannot_tell(str(exc), getattr(exc, "retry_after", None))
+            return Finding.cannot_tell(say(exc), getattr(exc, "retry_after", None))
         except (Rejected, NotPublished) as exc:  # a refused *read* proves nothing about the post
             return Finding.cannot_tell(_("the platform would not say ({exc})", exc=exc))
         except Exception as exc:

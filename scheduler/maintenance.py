@@ -7,12 +7,11 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import selectinload
 
 from connectors import CONNECTORS, CredentialsDead, OutcomeUnknown, RetryLater
-from connectors.credentials import scrub
 from content_queue.lifecycle import WAITING, Action
 from content_queue.models import Campaign, Channel, ChannelHealth, Delivery, DeliveryState, Post
 
 from .items import handoff_wanted
-from content_queue.i18n import _
+from content_queue.i18n import _, say
 
 S = DeliveryState
 SCHEDULERS = [p for p, c in CONNECTORS.items() if c.native_scheduling]  # platforms that can hold a post
@@ -38,7 +37,7 @@ class Maintenance:
                 with self._tx() as s:
                     row = s.get(Channel, ch.id)
                     if row.credentials_version == ch.credentials_version:
-                        row.health, row.health_detail = ChannelHealth.reconnect, scrub(str(exc))
+                        row.health, row.health_detail = ChannelHealth.reconnect, say(exc)
                 self.event(_("channel {name}: {exc}", name=ch.name, exc=exc), report)
             except (RetryLater, OutcomeUnknown) as exc:
                 self.event(_("channel {name}: token refresh postponed ({exc})", name=ch.name, exc=exc), report)

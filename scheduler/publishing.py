@@ -17,7 +17,7 @@ from content_queue.lifecycle import Action, ErrorKind, Outcome, label
 from content_queue.models import Channel, ChannelHealth, Delivery, DeliveryState
 
 from .items import Job
-from content_queue.i18n import _
+from content_queue.i18n import _, say
 
 log = logging.getLogger("loa.scheduler")
 S = DeliveryState
@@ -54,7 +54,7 @@ class Publishing:
         except (CredentialsDead, RetryLater, Rejected, NotPublished) as exc:  # the platform answered
             answer: Exception = exc
         except OutcomeUnknown as exc:
-            return self._unknown(delivery_id, attempt, str(exc), report)
+            return self._unknown(delivery_id, attempt, say(exc), report)
         except Exception as exc:  # a bug, or a local failure mid-call: never guess
             log.exception("delivery %s: unexpected error while publishing", delivery_id)
             return self._unknown(delivery_id, attempt, _("unexpected error ({name}: {exc})", name=type(exc).__name__, exc=exc), report)
@@ -70,8 +70,8 @@ class Publishing:
         elif isinstance(answer, RetryLater):
             record = lambda: self._retry(delivery_id, job, attempt, answer, report)  # noqa: E731
         elif isinstance(answer, Rejected):
-            record = lambda: self._fail(delivery_id, attempt, answer.platform_message or str(answer),  # noqa: E731
-                                        ErrorKind.rejected, report)
+            record = lambda: self._fail(delivery_id, attempt, say(answer), ErrorKind.rejected, report,  # noqa: E731
+                                        platform_said=answer.platform_message, detail=str(answer))
         else:
             record = lambda: self._not_published(delivery_id, attempt, answer, report)  # noqa: E731
         return self._recorded(delivery_id, attempt, report, record)
@@ -139,8 +139,9 @@ class Publishing:
         now = self.clock()
         attempts = job.attempt_count  # the claim counted this attempt
         if attempts >= self.policy.max_attempts:
-            return self._fail(delivery_id, attempt, _("gave up after {attempts} attempts: {exc}", attempts=attempts, exc=exc), ErrorKind.retry,
-                              report)
+            return self._fail(delivery_id, attempt, _("gave up after {attempts} attempts: {exc}", attempts=attempts,
+                                                      exc=exc), ErrorKind.retry, report,
+                              platform_said=exc.platform_message, detail=str(exc))
         delay = self._backoff(attempts, exc.retry_after)
         with self._tx() as s:
             d = s.get(Delivery, delivery_id)
@@ -149,7 +150,8 @@ class Publishing:
                 ch = s.get(Channel, job.channel_id)
                 ch.cooldown_until = now + timedelta(seconds=exc.retry_after or delay)
             self._lifecycle_move(s, d, S.retry_wait, Action.publish, Outcome.retry, attempt_id=attempt,
-                                 detail=str(exc), kind=ErrorKind.retry, reason=str(exc))
+                                 detail=str(exc), kind=ErrorKind.retry, reason=say(exc),
+                                 platform_said=exc.platform_message)
         if report:
             report.retry += 1
         self.event(_("delivery {delivery_id}: will retry in {delay:.0f} s ({exc})", delivery_id=delivery_id, delay=delay, exc=exc), report)
@@ -160,8 +162,8 @@ class Publishing:
         """The platform says what it received did not go out: refused content fails; otherwise
         the delivery starts again from nothing, counted against its attempts."""
         if exc.final:
-            return self._fail(delivery_id, attempt, exc.platform_message or str(exc), ErrorKind.rejected, report,
-                              action=action)
+            return self._fail(delivery_id, attempt, say(exc), ErrorKind.rejected, report, action=action,
+                              platform_said=exc.platform_message, detail=str(exc))
         with self._tx() as s:
             d = s.get(Delivery, delivery_id)
             if d.attempt_count < self.policy.max_attempts:
@@ -169,19 +171,23 @@ class Publishing:
                 wait = 0.0 if at_once else self._backoff(d.attempt_count, None)
                 d.next_attempt_at = self.clock() + timedelta(seconds=wait)
                 self._lifecycle_move(s, d, S.retry_wait, action, Outcome.not_published, attempt_id=attempt,
-                                     detail=str(exc), kind=ErrorKind.retry, reason=str(exc))
+                                     detail=str(exc), kind=ErrorKind.retry, reason=say(exc),
+                                     platform_said=exc.platform_message)
                 return S.retry_wait.value
-        return self._fail(delivery_id, attempt, _("gave up after {max_attempts} attempts: {exc}", max_attempts=self.policy.max_attempts, exc=exc),
-                          ErrorKind.retry, report, action=action)
+        return self._fail(delivery_id, attempt, _("gave up after {max_attempts} attempts: {exc}",
+                                                  max_attempts=self.policy.max_attempts, exc=exc),
+                          ErrorKind.retry, report, action=action, platform_said=exc.platform_message, detail=str(exc))
 
     def _fail(self, delivery_id: int, attempt: int | None, reason: str, kind: ErrorKind, report,
-              action: Action = Action.publish) -> str:
+              action: Action = Action.publish, platform_said: str = "", detail: str = "") -> str:
+        """Record a failure: ``reason`` in the officer's language, the platform's own words beside it,
+        ``detail`` (the error as logs keep it) on the attempt."""
         with self._tx() as s:
             d = s.get(Delivery, delivery_id)
             d.next_attempt_at = None
             outcome = Outcome.credentials if kind is ErrorKind.credentials else Outcome.failed
-            self._lifecycle_move(s, d, S.failed, action, outcome, attempt_id=attempt, detail=reason, kind=kind,
-                                 reason=reason)
+            self._lifecycle_move(s, d, S.failed, action, outcome, attempt_id=attempt, detail=detail or reason,
+                                 kind=kind, reason=reason, platform_said=platform_said)
         if report:
             report.failed += 1
         self.event(_("delivery {delivery_id}: failed: {scrub}", delivery_id=delivery_id, scrub=scrub(reason)), report)
@@ -189,13 +195,14 @@ class Publishing:
 
     def _dead_credentials(self, delivery_id: int, job: Job, attempt: int, exc: CredentialsDead, report) -> str:
         self._flag_reconnect(job.channel_id, exc)
-        return self._fail(delivery_id, attempt, _("{exc} Then run `loa retry {delivery_id}`.", exc=exc, delivery_id=delivery_id), ErrorKind.credentials,
-                          report)
+        return self._fail(delivery_id, attempt, _("{exc} Then run `loa retry {delivery_id}`.", exc=exc,
+                                                  delivery_id=delivery_id), ErrorKind.credentials, report,
+                          platform_said=exc.platform_message, detail=str(exc))
 
     def _flag_reconnect(self, channel_id: int, exc: Exception) -> None:
         with self._tx() as s:
             ch = s.get(Channel, channel_id)
-            ch.health, ch.health_detail = ChannelHealth.reconnect, scrub(str(exc))
+            ch.health, ch.health_detail = ChannelHealth.reconnect, say(exc)
 
     def _unknown(self, delivery_id: int, attempt: int | None, detail: str, report,
                  action: Action = Action.publish) -> str:

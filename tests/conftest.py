@@ -129,7 +129,7 @@ def loa(runner, tmp_path, monkeypatch):
     monkeypatch.chdir(folder)
 
     def run(*args: str, input: str | None = None):
-        return runner.invoke(cli, list(args), input=input, catch_exceptions=False)
+        return runner.invoke(cli, list(args), input=input, catch_exceptions=False, prog_name="loa")
 
     run.folder = folder  # type: ignore[attr-defined]
     return run

@@ -78,13 +78,21 @@ def speak(lang: str | None) -> None:
     settings.tell_gettext(i18n.current())
 
 
+_BUILDERS: dict[str, object] = {}  # English text -> how to make it again in the language spoken
+
+
 class Deferred(str):
     """A help text made when it is shown (from the platforms' facts and translated parts), for the
-    few that cannot be one literal; as a ``str`` it is the English text."""
+    few that cannot be one literal; as a ``str`` it is the English text (click keeps a copy of it,
+    so the text itself finds its builder again)."""
 
     def __new__(cls, build):
-        self = super().__new__(cls, build())
+        from content_queue.i18n import use
+
+        with use("en"):
+            self = super().__new__(cls, build())
         self.build = build
+        _BUILDERS[str(self)] = build
         return self
 
 
@@ -93,15 +101,22 @@ def help_key(text: str | None) -> str | None:
     return inspect.cleandoc(text) if text else text
 
 
+HELP_OPTION = "Show this message and exit."  # click's own words for --help (in the catalogue with click's)
+
+
 @contextmanager
-def translated(command: click.Command) -> Iterator[None]:
+def translated(command: click.Command, ctx: click.Context | None = None) -> Iterator[None]:
     """The command's help texts, and its options', translated while click formats them."""
     saved = [(command, "help", command.help), (command, "short_help", command.short_help),
              (command, "epilog", command.epilog)]
     saved += [(p, "help", p.help) for p in command.params if getattr(p, "help", None)]
+    help_option = command.get_help_option(ctx) if ctx is not None else None
+    if help_option is not None:  # made once by click, in whatever language was spoken then
+        saved.append((help_option, "help", HELP_OPTION))
     for obj, attr, value in saved:
         if value:
-            setattr(obj, attr, value.build() if isinstance(value, Deferred) else _(help_key(value)))
+            build = _BUILDERS.get(value)
+            setattr(obj, attr, build() if build else _(help_key(value)))
     try:
         yield
     finally:
@@ -111,7 +126,7 @@ def translated(command: click.Command) -> Iterator[None]:
 
 class LoaCommand(click.Command):
     def format_help(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
-        with translated(self):
+        with translated(self, ctx):
             super().format_help(ctx, formatter)
 
     def get_short_help_str(self, limit: int = 45) -> str:
@@ -132,7 +147,7 @@ class LoaGroup(click.Group):
         return super().make_context(info_name, args, parent=parent, **extra)
 
     def format_help(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
-        with translated(self):
+        with translated(self, ctx):
             super().format_help(ctx, formatter)
 
     def get_short_help_str(self, limit: int = 45) -> str:

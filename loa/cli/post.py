@@ -79,7 +79,8 @@ def _post_dict(post, show_time, iso_time, campaign) -> dict:
         "deliveries": [
             {"id": d.id, "channel": d.channel.name, "platform": d.channel.platform.value, "state": d.state.value,
              "due_at": iso_time(d.due_at), "attempts": d.attempt_count, "remote_id": d.remote_id,
-             "url": d.remote_url, "published_at": iso_time(d.published_at), "last_error": d.last_error or None}
+             "url": d.remote_url, "published_at": iso_time(d.published_at), "last_error": d.last_error or None,
+             "platform_message": d.platform_message or None}
             for d in post.deliveries
         ],
     }
@@ -235,6 +236,10 @@ def show(app: App, post_id: int, as_json: bool) -> None:
     click.echo(table([[str(d["id"]), d["channel"], lifecycle.label(d["state"]), str(d["attempts"]), d["url"] or "",
                        d["last_error"] or ""] for d in data["deliveries"]],
                      [_("DELIVERY"), _("CHANNEL"), _("STATE"), _("ATTEMPTS"), _("LINK"), _("LAST ERROR")]))
+    for d in data["deliveries"]:
+        if d["platform_message"]:  # the platform's own words, for support (often English)
+            click.echo(_("Delivery {id}: {platform} said: “{message}”", id=d["id"], platform=CONNECTORS[d["platform"]].label,
+                         message=d["platform_message"]))
 
 
 @post.command("edit")
