@@ -7,10 +7,12 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, selectinload
 
+from connectors import CONNECTORS
+
 from .errors import NotFound, UserError
 from .lifecycle import RESOLVABLE, RETRYABLE, Action, ErrorKind, Outcome, move
 from .models import Campaign, Channel, ChannelHealth, Delivery, DeliveryState, Post
-from .i18n import _
+from .i18n import N_, _
 
 S = DeliveryState
 
@@ -111,4 +113,67 @@ def status(s: Session, campaign: Campaign, now: datetime, show) -> dict[str, Any
         "failed": by(S.failed),
         "preflight_warnings": [r for r in by(S.scheduled, S.retry_wait) if r["preflight"]],
         "channels": channels,
+    }
+
+
+WEEKDAYS = (N_("Monday"), N_("Tuesday"), N_("Wednesday"), N_("Thursday"), N_("Friday"), N_("Saturday"),
+            N_("Sunday"))
+NEEDS = (S.failed, S.missed, S.unknown, S.needs_attention)
+
+
+def overview(s: Session, campaign: Campaign, now: datetime, *, days: int = 7, limit: int = 50) -> dict[str, Any]:
+    """What the workspace's overview shows, in a fixed number of queries whatever the campaign's
+    size: the counts by state, today and the next ``days`` days, what needs the officer (each with
+    whether it can be sent again), the channels to reconnect and whether a scheduler is running."""
+    from .lifecycle import label
+    from .models import Worker
+    from .timeutil import zone
+
+    tz = zone(campaign.timezone)
+    local = lambda dt: dt.astimezone(tz)  # noqa: E731
+    start = local(now).replace(hour=0, minute=0, second=0, microsecond=0)
+    end = start + timedelta(days=days + 1)
+    platform_label = lambda p: CONNECTORS[p].label  # noqa: E731
+
+    def row(d: Delivery) -> dict[str, Any]:
+        return {"id": d.id, "post": d.post_id, "channel": d.channel.name, "platform": d.channel.platform.value,
+                "platform_label": platform_label(d.channel.platform.value), "state": d.state.value,
+                "state_label": label(d.state), "due": local(d.due_at).strftime("%d/%m/%Y %H:%M"),
+                "time": local(d.published_at or d.due_at).strftime("%H:%M"),
+                "text": " ".join((d.post.title or d.post.text).split())[:120], "url": d.remote_url,
+                "reason": d.last_error or None, "platform_message": d.platform_message or None,
+                "retryable": d.state in RETRYABLE and not (d.state is S.needs_attention and d.remote_state)}
+
+    q = (_of_campaign(campaign).options(selectinload(Delivery.channel), selectinload(Delivery.post))
+         .order_by(Delivery.due_at, Delivery.id))
+    counts = dict(s.execute(select(Delivery.state, func.count()).join(Post, Post.id == Delivery.post_id)
+                            .where(Post.campaign_id == campaign.id).group_by(Delivery.state)).all())
+    needs = [row(d) for d in s.scalars(q.where(Delivery.state.in_(NEEDS)).limit(limit))]
+    week_rows = list(s.scalars(q.where(Delivery.due_at >= start.astimezone(timezone.utc),
+                                       Delivery.due_at < end.astimezone(timezone.utc),
+                                       Delivery.state.not_in((S.cancelled,))).limit(10 * limit)))
+    week = []
+    for i in range(days + 1):
+        day = start + timedelta(days=i)
+        items = [row(d) for d in week_rows if local(d.due_at).date() == day.date()]
+        name = _("Today") if i == 0 else _("Tomorrow") if i == 1 else _(WEEKDAYS[day.weekday()])
+        week.append({"date": day.date().isoformat(), "name": f"{name} {day:%d/%m}", "items": items})
+    reconnect = [{"name": ch.name, "platform": ch.platform.value, "platform_label": platform_label(ch.platform.value),
+                  "detail": ch.health_detail or None}
+                 for ch in s.scalars(select(Channel).where(Channel.campaign_id == campaign.id,
+                                                           Channel.active.is_(True),
+                                                           Channel.health == ChannelHealth.reconnect))]
+    beat = s.scalar(select(func.max(Worker.heartbeat_at)))
+    if beat is not None and beat.tzinfo is None:
+        beat = beat.replace(tzinfo=timezone.utc)
+    order = [st.value for st in S]
+    return {
+        "now": local(now).strftime("%d/%m/%Y %H:%M"),
+        "counts": sorted(((k.value, v) for k, v in counts.items()), key=lambda kv: order.index(kv[0])),
+        "needs": needs,
+        "needs_more": max(0, sum(counts.get(st, 0) for st in NEEDS) - len(needs)),
+        "week": week,
+        "reconnect": reconnect,
+        "scheduler": {"running": beat is not None and now - beat < timedelta(minutes=2),
+                      "last_beat": local(beat).strftime("%d/%m/%Y %H:%M:%S") if beat else None},
     }

@@ -58,6 +58,15 @@ def use(lang: str | None) -> Iterator[str]:
         _language.reset(token)
 
 
+def enter(lang: str | None) -> contextvars.Token:
+    """Speak ``lang`` from now on in this context (a web request), until :func:`leave`."""
+    return _language.set(choose(lang))
+
+
+def leave(token: contextvars.Token) -> None:
+    _language.reset(token)
+
+
 @lru_cache(maxsize=None)
 def _catalogue(lang: str) -> gettext.NullTranslations:
     return gettext.translation(DOMAIN, LOCALE_DIR, languages=[lang], fallback=True)

@@ -310,6 +310,43 @@ class Attempt(Base):
     delivery: Mapped[Delivery] = relationship(back_populates="attempts")
 
 
+class Role(str, enum.Enum):
+    officer = "officer"  # prepares and publishes
+    approver = "approver"  # also signs posts off
+    viewer = "viewer"  # reads everything, changes nothing
+
+
+class User(Base):
+    """A person who signs in to the workspace. Only a salted scrypt hash of the password is kept."""
+
+    __tablename__ = "users"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(80), unique=True)
+    role: Mapped[Role] = mapped_column(_enum(Role, "user_role"))
+    password_hash: Mapped[str] = mapped_column(String(300))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    last_sign_in_at: Mapped[Optional[datetime]] = mapped_column()
+    sessions_from: Mapped[Optional[datetime]] = mapped_column()  # sessions signed in before this have ended
+
+    def __repr__(self) -> str:  # never the hash
+        return f"<User {self.name} ({self.role.value})>"
+
+
+class Activity(Base):
+    """Who did what (created, edited, approved, rescheduled, cancelled, connected, signed in)."""
+
+    __tablename__ = "activities"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+    who: Mapped[str] = mapped_column(String(80))
+    action: Mapped[str] = mapped_column(String(40))
+    post_id: Mapped[Optional[int]] = mapped_column(ForeignKey("posts.id", ondelete="SET NULL"), index=True)
+    channel_id: Mapped[Optional[int]] = mapped_column(ForeignKey("channels.id", ondelete="SET NULL"))
+    detail: Mapped[str] = mapped_column(Text, default="")
+
+
 class Worker(Base):
     """A running `loa run` process; its heartbeat tells the others whether its claims are alive."""
 

@@ -114,7 +114,9 @@ class Runner:
                 fn()
         return run
 
-    def forever(self) -> None:
+    def forever(self, install_signals: bool = True) -> None:
+        """Run until stopped; ``install_signals``: Ctrl-C and SIGTERM stop it (the main thread only:
+        `loa serve` runs it on a thread of its own and stops it itself)."""
         sched = BlockingScheduler(timezone=timezone.utc, executors={"default": ThreadPoolExecutor(2)},
                                   job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": 60})
         self.scheduler = sched
@@ -128,7 +130,8 @@ class Runner:
                       next_run_time=now)
         sched.add_job(self._channel_job(self.engine.hand_off), "interval", minutes=5, id="handoff",
                       next_run_time=now)
-        self._install_signals()
+        if install_signals:
+            self._install_signals()
         self.echo(_("loa run: worker {worker_id} started; Ctrl-C to stop.", worker_id=self.engine.worker_id))
         try:
             sched.start()

@@ -150,7 +150,7 @@ def demo(directory: Path | None) -> None:
 
 
 def _register() -> None:
-    from . import campaign, channel, clips, connect, portal, post, recap, report, run, sandbox
+    from . import campaign, channel, clips, connect, portal, post, recap, report, run, sandbox, serve, user
 
     cli.add_command(campaign.campaign)
     channel.channel.add_command(connect.connect)
@@ -160,7 +160,8 @@ def _register() -> None:
     cli.add_command(clips.clips)
     cli.add_command(recap.recap)
     cli.add_command(portal.portal)
-    for command in (run.run, run.status, run.retry, run.resolve, report.report):
+    cli.add_command(user.user)
+    for command in (serve.serve, run.run, run.status, run.retry, run.resolve, report.report):
         cli.add_command(command)
 
 

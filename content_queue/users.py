@@ -1,0 +1,128 @@
+"""The people who sign in to the workspace, their roles, and what each did.
+
+One home for these rules: ``loa user ...`` and the workspace call the same functions. A password
+is kept only as a salted scrypt hash (Werkzeug's); a name is NFC and compared as written, without
+case. Roles: an officer prepares and publishes, an approver also signs posts off, a viewer reads.
+"""
+from __future__ import annotations
+
+import secrets
+from datetime import datetime, timezone
+from functools import lru_cache
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from .errors import NotFound, UserError
+from .i18n import N_, _
+from .models import Activity, Role, User
+from .text import nfc
+
+MIN_PASSWORD = 10
+ROLE_LABELS = {"officer": N_("officer"), "approver": N_("approver"), "viewer": N_("viewer")}
+# What each role may do; a viewer reads everything and changes nothing.
+CAN = {
+    "change": {Role.officer, Role.approver},
+    "approve": {Role.approver},
+}
+
+
+def role_label(role: Role | str) -> str:
+    return _(ROLE_LABELS[Role(role).value])
+
+
+def may(user: User, what: str) -> bool:
+    return user.role in CAN[what]
+
+
+def _name(name: str) -> str:
+    name = nfc(name).strip()
+    if not name or len(name) > 80 or any(c.isspace() for c in name):
+        raise UserError(_("A user name is one word of at most 80 characters, e.g. can-bo-xa."))
+    return name
+
+
+def _hash(password: str) -> str:
+    from werkzeug.security import generate_password_hash
+
+    if len(password) < MIN_PASSWORD:
+        raise UserError(_("The password is too short ({count} characters).", count=len(password)),
+                        fix=_("Use at least {n} characters; a few words together are easy to remember.",
+                              n=MIN_PASSWORD))
+    return generate_password_hash(password, method="scrypt")
+
+
+def find_user(s: Session, name: str) -> User | None:
+    return s.scalar(select(User).where(func.lower(User.name) == nfc(name).strip().lower()))
+
+
+def get_user(s: Session, name: str) -> User:
+    user = find_user(s, name)
+    if user is None:
+        raise NotFound(_("No user {name!r}.", name=name), fix=_("See `loa user list`."))
+    return user
+
+
+def add_user(s: Session, name: str, role: str, password: str, *, by: str = "") -> User:
+    name = _name(name)
+    if role not in {r.value for r in Role}:
+        raise UserError(_("Unknown role {role!r}.", role=role), fix=_("Use officer, approver or viewer."))
+    if find_user(s, name) is not None:
+        raise UserError(_("A user named {name!r} already exists.", name=name),
+                        fix=_("Choose another name, or change the password with `loa user password {name}`.",
+                              name=name))
+    user = User(name=name, role=Role(role), password_hash=_hash(password))
+    s.add(user)
+    s.flush()
+    record(s, by or name, "user_added", detail=f"{name} ({role})")
+    return user
+
+
+def set_password(s: Session, name: str, password: str, *, by: str = "", now: datetime | None = None) -> User:
+    user = get_user(s, name)
+    user.password_hash = _hash(password)
+    user.sessions_from = now or datetime.now(timezone.utc)  # ends every session signed in before
+    record(s, by or user.name, "password_changed", detail=user.name)
+    return user
+
+
+def remove_user(s: Session, name: str, *, by: str = "") -> None:
+    user = get_user(s, name)
+    s.delete(user)
+    record(s, by or name, "user_removed", detail=name)
+
+
+def list_users(s: Session) -> list[User]:
+    return list(s.scalars(select(User).order_by(User.name)))
+
+
+def check_password(user: User | None, password: str) -> bool:
+    """Whether ``password`` is ``user``'s; the same work is done for a name that does not exist,
+    so that the time taken does not tell which names do."""
+    from werkzeug.security import check_password_hash
+
+    if user is None:
+        check_password_hash(_dummy_hash(), password)
+        return False
+    return check_password_hash(user.password_hash, password)
+
+
+def record(s: Session, who: str, action: str, *, post_id: int | None = None, channel_id: int | None = None,
+           detail: str = "") -> Activity:
+    """Who did what: created, edited, approved, rescheduled, cancelled, connected, signed in."""
+    a = Activity(who=who, action=action, post_id=post_id, channel_id=channel_id, detail=detail[:500])
+    s.add(a)
+    return a
+
+
+def describe(user: User, show) -> dict[str, Any]:
+    return {"name": user.name, "role": user.role.value, "created": show(user.created_at),
+            "last_sign_in": show(user.last_sign_in_at)}
+
+
+@lru_cache(maxsize=1)
+def _dummy_hash() -> str:
+    from werkzeug.security import generate_password_hash
+
+    return generate_password_hash(secrets.token_hex(16), method="scrypt")

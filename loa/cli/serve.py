@@ -1,0 +1,75 @@
+"""`loa serve`: the workspace, the portal and the scheduler in one process."""
+from __future__ import annotations
+
+import signal
+import threading
+
+import click
+
+from content_queue.i18n import _
+
+from .app import App, pass_app
+from .language import LoaCommand
+
+
+@click.command("serve", cls=LoaCommand)
+@click.option("--host", default="127.0.0.1", show_default=True,
+              help="Address to listen on (0.0.0.0 for other computers of the office network).")
+@click.option("--port", type=int, default=8800, show_default=True, help="Port to listen on.")
+@click.option("--no-scheduler", is_flag=True, help="Do not publish from this process (another `loa run` does).")
+@click.option("--public-url", default="", help="The address people use, if not http://HOST:PORT (https: secure cookies).")
+@pass_app
+def serve(app: App, host: str, port: int, no_scheduler: bool, public_url: str) -> None:
+    """Serve the workspace at / and the campaign's upload portal at its link, and run the
+    scheduler (as `loa run` does) unless --no-scheduler. Open the address it prints.
+
+    \b
+    Examples:
+      loa serve
+      loa serve --host 0.0.0.0 --port 8800 --public-url https://loa.congan-xa.example
+    """
+    import waitress
+
+    from ..portal.app import Portal, ensure_token
+    from ..workspace import create_app
+    from .run import make_engine
+
+    with app.session() as s:
+        campaign_id = app.campaign(s).id
+    ensure_token(app.folder.sessions, campaign_id)
+    portal = Portal(app.folder.sessions, campaign_id=campaign_id, media_dir=app.folder.media_dir,
+                    upload_dir=app.folder.root / "uploads")
+    address = public_url.rstrip("/") or f"http://{host}:{port}"
+    wsgi = create_app(app.folder, public_url=address, portal=portal)
+    runner = thread = None
+    if not no_scheduler:
+        from scheduler.runner import Runner, SpeedClock
+
+        clock = SpeedClock(1.0)
+        runner = Runner(make_engine(app, clock), clock, echo=click.echo)
+        thread = threading.Thread(target=runner.forever, kwargs={"install_signals": False}, name="loa-scheduler",
+                                  daemon=True)
+        thread.start()
+
+    def stop(signum, frame):  # SIGTERM (a service manager) stops as Ctrl-C does
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGTERM, stop)
+    with app.session() as s:
+        has_users = bool(lazy_users().list_users(s))
+    click.echo(_("Workspace at {address}/  (Ctrl-C to stop)", address=address))
+    if not has_users:
+        click.echo(_("No one can sign in yet: add a user with `loa user add NAME --role officer`."))
+    try:
+        waitress.serve(wsgi, host=host, port=port, threads=8, ident="loa", _quiet=True,
+                       max_request_body_size=600 * 1024 * 1024)
+    finally:
+        if runner is not None:  # the call in flight finishes, the worker retires, then the process ends
+            runner.stop()
+            thread.join(timeout=60)
+
+
+def lazy_users():
+    from content_queue import users
+
+    return users

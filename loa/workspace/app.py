@@ -1,0 +1,241 @@
+"""The workspace's Flask application: sign-in, roles, and the pages (see ../../README.md)."""
+from __future__ import annotations
+
+import logging
+import secrets
+import threading
+import time
+from collections import defaultdict, deque
+from datetime import datetime, timedelta, timezone
+from functools import wraps
+from pathlib import Path
+from typing import Callable
+from urllib.parse import urlparse
+
+from flask import Flask, abort, flash, g, redirect, render_template, request, session, url_for
+from flask_wtf.csrf import CSRFError, CSRFProtect
+
+from content_queue import i18n
+from content_queue.i18n import _
+
+from .. import settings as loa_settings
+
+log = logging.getLogger("loa.workspace")
+SESSION_HOURS = 8  # a signed-in session ends after this long, whatever happens
+IDLE_MINUTES = 60  # or after this long without a page
+PUBLIC = {"sign_in", "health", "static"}
+
+
+class Throttle:
+    """Wrong passwords slow the next try down: after 5 failures for a name or an address within 15
+    minutes, each further try waits twice as long as the last (from 2 s up to 15 minutes)."""
+
+    def __init__(self, clock: Callable[[], float] = time.monotonic, free: int = 5, window: float = 900) -> None:
+        self.clock, self.free, self.window = clock, free, window
+        self._fails: dict[str, deque] = defaultdict(deque)
+        self._lock = threading.Lock()
+
+    def _recent(self, key: str) -> deque:
+        q = self._fails[key]
+        while q and self.clock() - q[0] > self.window:
+            q.popleft()
+        return q
+
+    def wait(self, *keys: str) -> float:
+        """Seconds to wait before another try is looked at (0: go ahead)."""
+        with self._lock:
+            worst = 0.0
+            for key in keys:
+                q = self._recent(key)
+                if len(q) >= self.free:
+                    delay = min(2.0 ** (len(q) - self.free + 1), self.window)
+                    worst = max(worst, q[-1] + delay - self.clock())
+            return max(0.0, worst)
+
+    def failed(self, *keys: str) -> None:
+        with self._lock:
+            for key in keys:
+                self._recent(key).append(self.clock())
+
+    def succeeded(self, *keys: str) -> None:
+        with self._lock:
+            for key in keys:
+                self._fails.pop(key, None)
+
+
+def secret_key(folder: loa_settings.Folder) -> bytes:
+    """The key that signs sessions, made once per campaign folder and readable by its owner only."""
+    path = folder.root / ".workspace-key"
+    if not path.exists():
+        path.touch(mode=0o600)
+        path.write_bytes(secrets.token_bytes(32))
+    return path.read_bytes()
+
+
+def create_app(folder: loa_settings.Folder, *, public_url: str = "", portal=None,
+               now: Callable[[], datetime] = lambda: datetime.now(timezone.utc)) -> Flask:
+    from content_queue.campaigns import get_campaign
+    from content_queue.store import transaction
+
+    app = Flask("loa.workspace", template_folder=str(Path(__file__).resolve().parent.parent / "templates"),
+                static_folder=None)
+    app.config.update(
+        SECRET_KEY=secret_key(folder), SESSION_COOKIE_NAME="loa_session", SESSION_COOKIE_HTTPONLY=True,
+        SESSION_COOKIE_SAMESITE="Lax", SESSION_COOKIE_SECURE=urlparse(public_url).scheme == "https",
+        PERMANENT_SESSION_LIFETIME=timedelta(hours=SESSION_HOURS), WTF_CSRF_TIME_LIMIT=None,
+        MAX_CONTENT_LENGTH=2 * 1024 * 1024)
+    # The pages share the report's and the portal's Jinja2 environment: the same escaping and catalogue.
+    from ..templating import environment
+
+    from content_queue.users import may, role_label
+
+    from ..report import STATE_COLOR, state_label
+
+    app.jinja_env.globals.update(environment().globals)
+    app.jinja_env.globals.update(label=state_label, color=lambda code: STATE_COLOR.get(code, "#999"),
+                                 role_label=role_label)
+
+    @app.context_processor
+    def what_the_user_may():
+        user = g.get("user")
+        return {"may_change": user is not None and may(user, "change"),
+                "may_approve": user is not None and may(user, "approve"), "campaign_name": _campaign_name(folder)}
+    CSRFProtect(app)
+    throttle = Throttle()
+    app.extensions["loa"] = {"folder": folder, "throttle": throttle, "now": now}
+
+    def sessions():
+        return transaction(folder.sessions)
+
+    def campaign(s):
+        return get_campaign(s, folder.campaign_slug)
+
+    app.extensions["loa"].update(sessions=sessions, campaign=campaign)
+
+    @app.before_request
+    def who_and_language():
+        g.language_token = i18n.enter(_campaign_language(folder))
+        g.user = None
+        if request.endpoint in PUBLIC:
+            return None
+        user = _signed_in_user(folder, now())
+        if user is None:
+            session.clear()
+            wanted = request.full_path.rstrip("?") if request.method == "GET" else None
+            return redirect(url_for("sign_in", next=wanted if wanted != "/" else None))
+        g.user = user
+        return None
+
+    @app.teardown_request
+    def back_to_the_process_language(_exc):
+        token = g.pop("language_token", None)
+        if token is not None:
+            i18n.leave(token)
+
+    @app.after_request
+    def headers(resp):
+        resp.headers.setdefault("Content-Security-Policy", "default-src 'self'; style-src 'self' 'unsafe-inline'; "
+                                "img-src 'self' data:; frame-ancestors 'none'")
+        resp.headers.setdefault("X-Content-Type-Options", "nosniff")
+        resp.headers.setdefault("Referrer-Policy", "same-origin")
+        if g.get("user") is not None:
+            resp.headers["Cache-Control"] = "no-store"
+        return resp
+
+    @app.errorhandler(CSRFError)
+    def csrf_refused(exc):
+        return render_template("workspace/error.html", title=_("The form has expired"),
+                               message=_("This form was not sent from the workspace, or it is too old. Open the "
+                                         "page again and send it once more.")), 400
+
+    @app.errorhandler(403)
+    def forbidden(exc):
+        return render_template("workspace/error.html", title=_("Not allowed"),
+                               message=_("Your role does not allow this change. Ask the campaign's officer.")), 403
+
+    @app.errorhandler(404)
+    def not_found(exc):
+        return render_template("workspace/error.html", title=_("Page not found."), message=""), 404
+
+    from . import pages
+
+    pages.register(app)
+    if portal is not None:
+        from werkzeug.middleware.dispatcher import DispatcherMiddleware
+
+        app.wsgi_app = DispatcherMiddleware(app.wsgi_app, {"/c": _prefixed(portal, "/c")})
+    return app
+
+
+def _prefixed(wsgi, prefix: str):
+    """The portal answers its own paths (/c/<token>...): give it back the prefix the dispatcher took."""
+    def app(environ, start_response):
+        environ = dict(environ)
+        environ["PATH_INFO"] = prefix + environ.get("PATH_INFO", "")
+        environ["SCRIPT_NAME"] = environ.get("SCRIPT_NAME", "")[: -len(prefix)] if environ.get(
+            "SCRIPT_NAME", "").endswith(prefix) else environ.get("SCRIPT_NAME", "")
+        return wsgi(environ, start_response)
+    return app
+
+
+def _campaign_name(folder) -> str:
+    from content_queue.campaigns import get_campaign
+
+    if g.get("user") is None:
+        return ""
+    with folder.sessions() as s:
+        return get_campaign(s, folder.campaign_slug).name
+
+
+def _campaign_language(folder) -> str:
+    from ..cli.language import campaign_language
+
+    env = loa_settings.Settings.read()
+    return i18n.choose(env.lang, campaign_language(folder))
+
+
+def _signed_in_user(folder, now: datetime):
+    from content_queue.models import User
+
+    uid, since, seen = session.get("uid"), session.get("since"), session.get("seen")
+    if not uid or not since or not seen:
+        return None
+    since_at, seen_at = datetime.fromisoformat(since), datetime.fromisoformat(seen)
+    if now - since_at > timedelta(hours=SESSION_HOURS) or now - seen_at > timedelta(minutes=IDLE_MINUTES):
+        return None
+    with folder.sessions() as s:
+        user = s.get(User, uid)
+        if user is None or (user.sessions_from and since_at < user.sessions_from):
+            return None
+        s.expunge(user)
+    session["seen"] = now.isoformat()
+    return user
+
+
+def requires(what: str):
+    """A route that changes something: refused (403) to a role that may not."""
+    from content_queue.users import may
+
+    def wrap(view):
+        @wraps(view)
+        def inner(*args, **kwargs):
+            if g.get("user") is None or not may(g.user, what):
+                abort(403)
+            return view(*args, **kwargs)
+        return inner
+    return wrap
+
+
+def safe_next(target: str | None) -> str:
+    """Only a path of this site (never another site's address) after signing in."""
+    if not target or not target.startswith("/") or target.startswith("//") or "\\" in target:
+        return url_for("overview")
+    return target
+
+
+def say_done(message: str) -> None:
+    flash(message, "ok")
+
+
+def say_refused(message: str) -> None:
+    flash(message, "err")

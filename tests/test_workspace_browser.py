@@ -1,0 +1,62 @@
+"""The workspace in Debian's chromium, at a desktop size and at 390x844: sign in, see the
+overview, send a failed post again. Screenshots are written under artifacts/ to be looked at."""
+from __future__ import annotations
+
+import socket
+import threading
+
+import pytest
+
+from tests.browser import artifact, browser
+from tests.test_workspace import PASSWORDS, a_failed_delivery, ws  # noqa: F401 (fixture)
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture
+def served(ws):  # noqa: F811
+    from waitress.server import create_server
+
+    server = create_server(ws, host="127.0.0.1", port=_free_port(), threads=4)
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    yield ws, f"http://127.0.0.1:{server.effective_port}"
+    server.close()
+
+
+@pytest.mark.parametrize("size", [(1280, 900), (390, 844)], ids=["desktop", "phone"])
+def test_sign_in_see_the_overview_and_post_again(served, size):
+    ws_app, base = served
+    d = a_failed_delivery(ws_app, "Chào các em <b>đậm</b>")
+    errors: list[str] = []
+    with browser() as b:
+        page = b.new_page(viewport={"width": size[0], "height": size[1]})
+        page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+        page.on("pageerror", lambda e: errors.append(str(e)))
+        page.on("dialog", lambda dlg: errors.append(f"dialog: {dlg.message}"))
+        page.goto(base + "/")
+        assert page.url.startswith(base + "/sign-in")
+        page.fill("input[name=username]", "can-bo")
+        page.fill("input[name=password]", "not the password")
+        page.click("button[type=submit]")
+        assert "mật khẩu sai" in page.locator(".err").inner_text()
+        page.fill("input[name=username]", "can-bo")
+        page.fill("input[name=password]", PASSWORDS["can-bo"])
+        name = "desktop" if size[0] > 500 else "phone"
+        page.screenshot(path=str(artifact(f"workspace-sign-in-{name}.png")))
+        page.click("button[type=submit]")
+        page.wait_for_url(base + "/")
+        assert page.locator("h1").inner_text() == "Tổng quan"
+        assert page.get_by_text("Chào các em <b>đậm</b>").count() >= 1  # markup shown as text
+        width = page.evaluate("document.documentElement.scrollWidth")
+        assert width <= size[0] + 1, f"the page is {width} px wide at {size[0]} px"
+        page.screenshot(path=str(artifact(f"workspace-overview-{name}.png")), full_page=True)
+        page.get_by_role("button", name="Đăng lại").first.click()
+        assert f"Lượt đăng {d} sẽ được gửi lại" in page.locator(".flash.ok").inner_text()
+        page.click("text=Đăng xuất")
+        assert page.url.startswith(base + "/sign-in")
+    assert errors == []
