@@ -149,15 +149,25 @@ def overview(s: Session, campaign: Campaign, now: datetime, *, days: int = 7, li
     counts = dict(s.execute(select(Delivery.state, func.count()).join(Post, Post.id == Delivery.post_id)
                             .where(Post.campaign_id == campaign.id).group_by(Delivery.state)).all())
     needs = [row(d) for d in s.scalars(q.where(Delivery.state.in_(NEEDS)).limit(limit))]
-    week_rows = list(s.scalars(q.where(Delivery.due_at >= start.astimezone(timezone.utc),
-                                       Delivery.due_at < end.astimezone(timezone.utc),
-                                       Delivery.state.not_in((S.cancelled,))).limit(10 * limit)))
+    # The week: every delivery's time (light rows, to count them per day), then the first
+    # ``per_day`` of each day in full, in one query.
+    per_day = 12
+    times = s.execute(select(Delivery.id, Delivery.due_at).join(Post, Post.id == Delivery.post_id)
+                      .where(Post.campaign_id == campaign.id, Delivery.due_at >= start.astimezone(timezone.utc),
+                             Delivery.due_at < end.astimezone(timezone.utc), Delivery.state != S.cancelled)
+                      .order_by(Delivery.due_at, Delivery.id)).all()
+    by_day: dict[str, list[int]] = {}
+    for did, due in times:
+        by_day.setdefault(local(due).date().isoformat(), []).append(did)
+    shown = {did for ids in by_day.values() for did in ids[:per_day]}
+    full = {d.id: d for d in s.scalars(q.where(Delivery.id.in_(shown)))} if shown else {}
     week = []
     for i in range(days + 1):
         day = start + timedelta(days=i)
-        items = [row(d) for d in week_rows if local(d.due_at).date() == day.date()]
+        ids = by_day.get(day.date().isoformat(), [])
         name = _("Today") if i == 0 else _("Tomorrow") if i == 1 else _(WEEKDAYS[day.weekday()])
-        week.append({"date": day.date().isoformat(), "name": f"{name} {day:%d/%m}", "items": items})
+        week.append({"date": day.date().isoformat(), "name": f"{name} {day:%d/%m}",
+                     "items": [row(full[did]) for did in ids[:per_day]], "more": max(0, len(ids) - per_day)})
     reconnect = [{"name": ch.name, "platform": ch.platform.value, "platform_label": platform_label(ch.platform.value),
                   "detail": ch.health_detail or None}
                  for ch in s.scalars(select(Channel).where(Channel.campaign_id == campaign.id,
