@@ -47,7 +47,7 @@ def create_campaign(session: Session, *, name: str, hashtags: str | list[str], t
 
 
 SETTABLE = ("name", "message", "hashtags", "timezone", "starts_on", "ends_on", "grace_minutes", "add_hashtags",
-            "facebook_handoff", "guardian_age", "language")
+            "facebook_handoff", "guardian_age", "language", "approval")
 
 
 def update_campaign(session: Session, campaign: Campaign, **changes) -> Campaign:
@@ -70,6 +70,9 @@ def update_campaign(session: Session, campaign: Campaign, **changes) -> Campaign
     if "language" in changes and changes["language"] not in LANGUAGES:
         raise UserError(_("loa speaks {names}, not {language!r}.", names=', '.join(LANGUAGES), language=changes['language']),
                         fix=_("Give --language {names}.", names=' or '.join(LANGUAGES)))
+    if "approval" in changes and changes["approval"] not in ("required", "off"):
+        raise UserError(_("Approval is required or off, not {value!r}.", value=changes["approval"]),
+                        fix=_("Give --approval required or --approval off."))
     starts, ends = changes.get("starts_on", campaign.starts_on), changes.get("ends_on", campaign.ends_on)
     if starts and ends and ends < starts:
         raise UserError(_("The campaign would end before it starts."), fix=_("Check --start and --end."))

@@ -173,6 +173,16 @@ def overview(s: Session, campaign: Campaign, now: datetime, *, days: int = 7, li
                  for ch in s.scalars(select(Channel).where(Channel.campaign_id == campaign.id,
                                                            Channel.active.is_(True),
                                                            Channel.health == ChannelHealth.reconnect))]
+    awaiting = []
+    if campaign.approval == "required":
+        from .lifecycle import RESCHEDULABLE
+
+        waiting = select(Delivery.post_id).where(Delivery.state.in_(RESCHEDULABLE))
+        for p in s.scalars(select(Post).where(Post.campaign_id == campaign.id, Post.approved_at.is_(None),
+                                              Post.id.in_(waiting)).order_by(Post.due_at, Post.id).limit(limit)):
+            awaiting.append({"id": p.id, "due": local(p.due_at).strftime("%d/%m/%Y %H:%M"),
+                             "text": " ".join((p.title or p.text).split())[:300],
+                             "comment": p.approval_comment or None})
     beat = s.scalar(select(func.max(Worker.heartbeat_at)))
     if beat is not None and beat.tzinfo is None:
         beat = beat.replace(tzinfo=timezone.utc)
@@ -184,6 +194,7 @@ def overview(s: Session, campaign: Campaign, now: datetime, *, days: int = 7, li
         "needs_more": max(0, sum(counts.get(st, 0) for st in NEEDS) - len(needs)),
         "week": week,
         "reconnect": reconnect,
+        "awaiting_approval": awaiting,
         "scheduler": {"running": beat is not None and now - beat < timedelta(minutes=2),
                       "last_beat": local(beat).strftime("%d/%m/%Y %H:%M:%S") if beat else None},
     }

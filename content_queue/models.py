@@ -148,6 +148,8 @@ class Campaign(Base):
     add_hashtags: Mapped[bool] = mapped_column(Boolean, default=True)
     facebook_handoff: Mapped[bool] = mapped_column(Boolean, default=False)
     guardian_age: Mapped[int] = mapped_column(Integer, default=16)
+    # "required": a post publishes only once an approver has approved it (content_queue/approvals.py)
+    approval: Mapped[str] = mapped_column(String(16), default="off", server_default="off")
     portal_token: Mapped[Optional[str]] = mapped_column(String(64), unique=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
@@ -240,6 +242,9 @@ class Post(Base):
     facebook_handoff: Mapped[Optional[bool]] = mapped_column(Boolean)  # None: campaign default
     due_at: Mapped[datetime] = mapped_column()
     source: Mapped[str] = mapped_column(String(300), default="cli")
+    approved_at: Mapped[Optional[datetime]] = mapped_column()
+    approved_by: Mapped[str] = mapped_column(String(80), default="", server_default="")
+    approval_comment: Mapped[str] = mapped_column(Text, default="", server_default="")  # why it was sent back
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 

@@ -322,14 +322,22 @@ def get_post(session: Session, campaign: Campaign, post_id: int) -> Post:
     return post
 
 
+AWAITING_APPROVAL = "awaiting-approval"  # `loa post list --status awaiting-approval`
+
+
 def list_posts(session: Session, campaign: Campaign, *, status: str | None = None) -> list[Post]:
     q = (select(Post).options(selectinload(Post.deliveries).selectinload(Delivery.channel), selectinload(Post.media))
          .where(Post.campaign_id == campaign.id).order_by(Post.due_at, Post.id))
     posts = list(session.scalars(q))
+    if status == AWAITING_APPROVAL:
+        from .approvals import state
+
+        return [p for p in posts if state(p, campaign) in ("awaiting", "sent_back") and waiting_deliveries(p)]
     if status:
         if status not in {s.value for s in DeliveryState}:
             raise UserError(_("Unknown status {status!r}.", status=status),
-                            fix=_("Use one of {choices}.", choices=", ".join(s.value for s in DeliveryState)))
+                            fix=_("Use one of {choices}.", choices=", ".join([s.value for s in DeliveryState]
+                                                                            + [AWAITING_APPROVAL])))
         posts = [p for p in posts if any(d.state.value == status for d in p.deliveries)]
     return posts
 
@@ -351,6 +359,11 @@ def states_said(post: Post) -> str:
     """``chờ đăng 2, đã đăng 1``: the same, in the officer's language."""
     counts = Counter(d.state.value for d in post.deliveries)
     return ", ".join(f"{lifecycle.label(k).lower()} {v}" for k, v in sorted(counts.items())) or _("no deliveries")
+
+
+def waiting_deliveries(post: Post) -> list[Delivery]:
+    """The deliveries of ``post`` that have not gone out and can still be moved or cancelled."""
+    return [d for d in post.deliveries if d.state in lifecycle.RESCHEDULABLE]
 
 
 def _waiting(post: Post) -> list[Delivery]:
@@ -393,6 +406,9 @@ def edit_post(session: Session, campaign: Campaign, post_id: int, changes: dict[
         if problems:
             raise ValidationFailed(problems)
     d = prepared.draft
+    from .approvals import ask_again
+
+    ask_again(post)  # what an approver approved is not what it says now
     post.text, post.title, post.link, post.cover_url = d.text, d.title, d.link, d.cover_url
     post.variants, post.add_hashtags = d.variants, d.add_hashtags
     if new_media:

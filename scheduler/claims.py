@@ -22,6 +22,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import func, or_, select, update
 from sqlalchemy.orm import Session
 
+from content_queue.approvals import held
 from content_queue.lifecycle import WAITING, Action, ErrorKind, Outcome
 from content_queue.models import Campaign, Channel, ChannelHealth, Delivery, DeliveryState, Post, Worker
 from content_queue.timeutil import show
@@ -157,7 +158,7 @@ class Claims:
                 rows = list(s.scalars(select(Delivery).where(
                     Delivery.state == S.scheduled, Delivery.due_at < cutoff,
                     or_(Delivery.next_attempt_at.is_(None), Delivery.next_attempt_at < cutoff),
-                    Delivery.post_id.in_(post_ids))))
+                    Delivery.post_id.in_(post_ids), Delivery.post_id.not_in(held()))))
                 for d in rows:
                     d.next_attempt_at = None
                     self._lifecycle_move(
@@ -180,7 +181,8 @@ class Claims:
         inactive = select(Channel.id).where(Channel.active.is_(False) | (Channel.health == ChannelHealth.reconnect))
         due = (select(Delivery.id)
                .where(Delivery.state.in_(WAITING), Delivery.next_attempt_at <= now,
-                      Delivery.channel_id.not_in(cooling), Delivery.channel_id.not_in(inactive))
+                      Delivery.channel_id.not_in(cooling), Delivery.channel_id.not_in(inactive),
+                      Delivery.post_id.not_in(held()))  # awaiting an approver: never published
                .order_by(Delivery.next_attempt_at, Delivery.id).limit(limit))
         # In SQL every right-hand side reads the row as it was: claimed_from gets the old state.
         values = dict(claimed_from=Delivery.state, state=S.publishing, claimed_by=self.worker_id, claimed_at=now,

@@ -38,6 +38,7 @@ from connectors import CONNECTORS, Connector
 from connectors.credentials import Secret
 from connectors.http import Http
 from content_queue import lifecycle
+from content_queue.approvals import held
 from content_queue.lifecycle import IN_FLIGHT, WAITING, Action, Outcome
 from content_queue.models import Attempt, Campaign, Channel, ChannelHealth, Delivery, DeliveryState, Post
 
@@ -233,22 +234,24 @@ class Engine(Claims, Publishing, FollowUp, Maintenance):
         """The earliest moment something is due: a delivery, a check, a reconcile."""
         with self.sessions() as s:
             return s.scalar(select(func.min(Delivery.next_attempt_at)).where(
-                Delivery.state.in_((*WAITING, S.processing, S.unknown))))
+                Delivery.state.in_((*WAITING, S.processing, S.unknown)), Delivery.post_id.not_in(held())))
 
     def pending(self) -> int:
         """Deliveries not yet settled, future ones included."""
         with self.sessions() as s:
-            return s.scalar(select(func.count()).select_from(Delivery).where(Delivery.state.in_(lifecycle.UNSETTLED)))
+            return s.scalar(select(func.count()).select_from(Delivery).where(
+                Delivery.state.in_(lifecycle.UNSETTLED), Delivery.post_id.not_in(held())))
 
     def idle(self) -> bool:
         """Nothing due, waiting or in flight (for `loa run --until-idle`): a delivery whose time
         has come counts until it is settled, also while a budget, a backoff or the backlog's
-        pacing holds it back. Only deliveries whose channel was removed or must be connected again
-        are left to the officer (`loa status` shows them): nothing moves them until then."""
+        pacing holds it back. Only deliveries whose channel was removed or must be connected again,
+        and posts awaiting an approver, are left to the officer (`loa status` shows them): nothing
+        moves them until then."""
         now = self.clock()
         blocked = select(Channel.id).where(Channel.active.is_(False) | (Channel.health == ChannelHealth.reconnect))
         with self.sessions() as s:
             busy = s.scalar(select(func.count()).select_from(Delivery).where(
-                Delivery.channel_id.not_in(blocked),
+                Delivery.channel_id.not_in(blocked), Delivery.post_id.not_in(held()),
                 or_(Delivery.state.in_(IN_FLIGHT), and_(Delivery.state.in_(WAITING), Delivery.due_at <= now))))
         return busy == 0

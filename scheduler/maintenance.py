@@ -7,6 +7,7 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import selectinload
 
 from connectors import CONNECTORS, CredentialsDead, OutcomeUnknown, RetryLater
+from content_queue.approvals import held
 from content_queue.lifecycle import WAITING, Action
 from content_queue.models import Campaign, Channel, ChannelHealth, Delivery, DeliveryState, Post
 
@@ -71,7 +72,8 @@ class Maintenance:
             rows = list(s.scalars(select(Delivery).options(selectinload(Delivery.post), selectinload(Delivery.channel))
                                   .join(Channel, Channel.id == Delivery.channel_id)
                                   .where(Delivery.state == S.scheduled, Channel.platform.in_(SCHEDULERS),
-                                         Delivery.due_at >= low, Delivery.due_at <= high)))
+                                         Delivery.due_at >= low, Delivery.due_at <= high,
+                                         Delivery.post_id.not_in(held()))))
             wanted = [d.id for d in rows if handoff_wanted(d.post, s.get(Campaign, d.post.campaign_id))]
         count = 0
         for delivery_id in wanted:

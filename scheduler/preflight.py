@@ -32,4 +32,6 @@ def check_delivery(d: Delivery, media_dir: Path, now: datetime) -> list[str]:
             warnings.append(_("the media file {original_name} changed size in the store", original_name=media.original_name))
     if CONNECTORS[ch.platform.value].cover_url and not (d.post.cover_url or (ch.settings or {}).get("cover_url")):
         warnings.append(_("channel {name}: no cover photo address for the Zalo article", name=ch.name))
+    if ch.campaign.approval == "required" and d.post.approved_at is None:
+        warnings.append(_("not approved yet: it is held at its time until an approver approves it"))
     return warnings

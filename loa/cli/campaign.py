@@ -21,7 +21,7 @@ DETAIL_LABELS = {
     "timezone": N_("time zone"), "starts_on": N_("starts on"), "ends_on": N_("ends on"),
     "grace_minutes": N_("late posts allowed (minutes)"), "add_hashtags": N_("add hashtags"),
     "facebook_handoff": N_("Facebook's own scheduler"), "guardian_age": N_("guardian consent below age"),
-    "language": N_("language"),
+    "language": N_("language"), "approval": N_("approval"),
 }
 
 
@@ -39,7 +39,7 @@ def _describe(c) -> dict:
         "timezone": c.timezone, "starts_on": c.starts_on.isoformat() if c.starts_on else None,
         "ends_on": c.ends_on.isoformat() if c.ends_on else None, "grace_minutes": c.grace_minutes,
         "add_hashtags": c.add_hashtags, "facebook_handoff": c.facebook_handoff, "guardian_age": c.guardian_age,
-        "language": c.language,
+        "language": c.language, "approval": c.approval,
     }
 
 
@@ -75,6 +75,8 @@ def show_campaign(app: App, as_json: bool) -> None:
               help="Hand Facebook posts to Facebook's own scheduler ahead of time.")
 @click.option("--language", type=click.Choice(LANGUAGES), help="The language loa speaks for this campaign.")
 @click.option("--guardian-age", type=click.IntRange(0, 30), help="Below this age a clip needs guardian consent (default 16).")
+@click.option("--approval", type=click.Choice(["required", "off"]),
+              help="required: a post publishes only once an approver approved it (`loa post approve`).")
 @pass_app
 def set_campaign(app: App, **changes) -> None:
     """Change the campaign's details. Only the options given change.

@@ -15,6 +15,7 @@ from .language import Deferred, LoaGroup
 from content_queue.i18n import N_, _
 
 P = lazy("content_queue.posts")
+A = lazy("content_queue.approvals")
 lifecycle = lazy("content_queue.lifecycle")
 V = lazy("content_queue.validation")
 
@@ -76,6 +77,8 @@ def _post_dict(post, show_time, iso_time, campaign) -> dict:
         "source": post.source,
         "status": P.summary(post),
         "states_said": P.states_said(post),
+        "approval": A.state(post, campaign), "approved_by": post.approved_by or None,
+        "approval_comment": post.approval_comment or None,
         "deliveries": [
             {"id": d.id, "channel": d.channel.name, "platform": d.channel.platform.value, "state": d.state.value,
              "due_at": iso_time(d.due_at), "attempts": d.attempt_count, "remote_id": d.remote_id,
@@ -170,7 +173,8 @@ def import_(app: App, csv_file: Path, as_json: bool) -> None:
 
 
 @post.command("list")
-@click.option("--status", help="Only posts with a delivery in this state (scheduled, published, failed, ...).")
+@click.option("--status", help="Only posts with a delivery in this state (scheduled, published, failed, ...), "
+                                "or awaiting-approval.")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
 @pass_app
 def list_(app: App, status: str | None, as_json: bool) -> None:
@@ -222,6 +226,10 @@ def show(app: App, post_id: int, as_json: bool) -> None:
         emit_json(data)
         return
     click.echo(_("Post {id}  due {due} ({tz})  {status}", id=data['id'], due=data['due'], tz=tz, status=states))
+    if data["approval"] != "not_needed":
+        click.echo(_("Approval: {state}", state=A.state_label(data["approval"]))
+                   + (f" ({data['approved_by']})" if data["approved_by"] else "")
+                   + (f": {data['approval_comment']}" if data["approval_comment"] else ""))
     if data["title"]:
         click.echo(_("Title: {title}", title=data["title"]))
     if data["media"]:
@@ -313,3 +321,50 @@ def cancel(app: App, post_id: int) -> None:
         p, n = P.cancel_post(s, app.campaign(s), post_id)
         status = P.states_said(p)
     click.echo(_("Post {post_id}: {n_} delivery(ies) cancelled ({status}).", post_id=post_id, n_=n, status=status))
+
+
+@post.command("approve")
+@click.argument("post_ids", type=int, nargs=-1, required=True)
+@click.option("--by", default="", help="Who approves, for the record (default: the computer's user).")
+@pass_app
+def approve(app: App, post_ids: tuple[int, ...], by: str) -> None:
+    """Approve posts, when the campaign asks for approvals (`loa campaign set --approval required`):
+    only an approved post is published. Editing it later asks for approval again.
+
+    \b
+    Example:
+      loa post approve 12 13
+    """
+    who = by or _computer_user()
+    with app.session() as s:
+        campaign = app.campaign(s)
+        for post_id in post_ids:
+            A.approve(s, campaign, post_id, by=who, now=app.now())
+    for post_id in post_ids:
+        click.echo(_("Post {id} approved.", id=post_id))
+
+
+@post.command("send-back")
+@click.argument("post_id", type=int)
+@click.option("--comment", required=True, help="What to change, for the officer.")
+@click.option("--by", default="", help="Who sends it back, for the record (default: the computer's user).")
+@pass_app
+def send_back(app: App, post_id: int, comment: str, by: str) -> None:
+    """Send a post back to the officer with what to change; it is not published meanwhile.
+
+    \b
+    Example:
+      loa post send-back 12 --comment "Thêm số điện thoại đường dây nóng"
+    """
+    with app.session() as s:
+        A.send_back(s, app.campaign(s), post_id, by=by or _computer_user(), comment=comment)
+    click.echo(_("Post {id} sent back.", id=post_id))
+
+
+def _computer_user() -> str:
+    import getpass
+
+    try:
+        return getpass.getuser()
+    except Exception:  # noqa: BLE001 (no user name in this environment)
+        return "cli"

@@ -26,6 +26,8 @@ def register(app) -> None:
     app.add_url_rule("/sign-out", "sign_out", sign_out, methods=["POST"])
     app.add_url_rule("/", "overview", overview)
     app.add_url_rule("/deliveries/<int:delivery_id>/retry", "retry", retry, methods=["POST"])
+    app.add_url_rule("/posts/<int:post_id>/approve", "approve", approve, methods=["POST"])
+    app.add_url_rule("/posts/<int:post_id>/send-back", "send_back", send_back, methods=["POST"])
 
 
 def health():
@@ -100,6 +102,35 @@ def retry(delivery_id: int):
             [d] = deliveries.retry(s, campaign, [delivery_id], now=ctx["now"]())
             record(s, g.user.name, "retried", post_id=d.post_id, channel_id=d.channel_id, detail=str(d.id))
         say_done(_("Delivery {id} will be sent again as soon as the scheduler runs.", id=delivery_id))
+    except UserError as exc:
+        say_refused(str(exc))
+    return redirect(url_for("overview"))
+
+
+@requires("approve")
+def approve(post_id: int):
+    from content_queue import approvals
+
+    ctx = _ctx()
+    try:
+        with ctx["sessions"]() as s:
+            approvals.approve(s, ctx["campaign"](s), post_id, by=g.user.name, now=ctx["now"]())
+        say_done(_("Post {id} approved.", id=post_id))
+    except UserError as exc:
+        say_refused(str(exc))
+    return redirect(url_for("overview"))
+
+
+@requires("approve")
+def send_back(post_id: int):
+    from content_queue import approvals
+
+    ctx = _ctx()
+    try:
+        with ctx["sessions"]() as s:
+            approvals.send_back(s, ctx["campaign"](s), post_id, by=g.user.name,
+                                comment=request.form.get("comment", ""))
+        say_done(_("Post {id} sent back.", id=post_id))
     except UserError as exc:
         say_refused(str(exc))
     return redirect(url_for("overview"))
