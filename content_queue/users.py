@@ -28,6 +28,19 @@ CAN = {
 }
 
 
+ACTIVITY_LABELS = {
+    "created": N_("created the post"), "edited": N_("edited the post"), "approved": N_("approved"),
+    "sent_back": N_("sent it back"), "rescheduled": N_("moved it"), "cancelled": N_("cancelled it"),
+    "retried": N_("asked to post it again"), "connected": N_("connected the channel"), "signed_in": N_("signed in"),
+    "user_added": N_("added the user"), "user_removed": N_("removed the user"),
+    "password_changed": N_("changed the password"),
+}
+
+
+def activity_label(action: str) -> str:
+    return _(ACTIVITY_LABELS[action]) if action in ACTIVITY_LABELS else action
+
+
 def role_label(role: Role | str) -> str:
     return _(ROLE_LABELS[Role(role).value])
 

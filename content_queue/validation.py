@@ -286,3 +286,27 @@ def check(draft: Draft, targets: list[Target], hashtags: list[str], now: datetim
         problems.extend(x for x in p if str(x) not in {str(y) for y in problems})
         warnings.extend(x for x in w if x not in warnings)
     return problems, warnings
+
+
+def preview(draft: Draft, targets: list[Target], hashtags: list[str]) -> list[dict[str, Any]]:
+    """Exactly what each target receives, as the workspace's composer shows it: the text with its
+    hashtags, TikTok's caption counted in UTF-16 units as TikTok counts, Zalo's title and
+    description with their limits, and how Facebook takes the media (Reel, Page video, photo)."""
+    out = []
+    for t in targets:
+        text = platform_text(draft, t.platform, hashtags)
+        item: dict[str, Any] = {"channel": t.name, "platform": t.platform, "text": text}
+        if t.platform == L.TIKTOK:
+            item["count"] = {"value": L.utf16_units(text), "limit": L.TIKTOK_CAPTION_MAX_UTF16, "unit": "utf16"}
+        elif t.platform == L.FACEBOOK:
+            item["count"] = {"value": len(text), "limit": L.FACEBOOK_MESSAGE_MAX_CHARS, "unit": "chars"}
+            m = draft.media
+            item["as"] = (None if m is None else "photo" if m.kind == "image" else "reel" if is_reel(m)
+                          else "page_video")
+        elif t.platform == L.ZALO:
+            title, _given = zalo_title(draft)
+            desc, _given = zalo_description(draft)
+            item["title"] = {"value": title, "count": len(title), "limit": L.ZALO_TITLE_MAX_CHARS}
+            item["description"] = {"value": desc, "count": len(desc), "limit": L.ZALO_DESCRIPTION_MAX_CHARS}
+        out.append(item)
+    return out

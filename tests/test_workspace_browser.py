@@ -60,3 +60,41 @@ def test_sign_in_see_the_overview_and_post_again(served, size):
         page.click("text=Đăng xuất")
         assert page.url.startswith(base + "/sign-in")
     assert errors == []
+
+
+@pytest.mark.parametrize("size", [(1280, 900), (390, 844)], ids=["desktop", "phone"])
+def test_write_a_post_see_the_refused_caption_then_the_preview_and_save(served, size, tmp_path):
+    from tests.conftest import make_video
+
+    ws_app, base = served
+    video = make_video(tmp_path / "reel.mp4", size="540x960", seconds=4)
+    errors: list[str] = []
+    name = "desktop" if size[0] > 500 else "phone"
+    with browser() as b:
+        page = b.new_page(viewport={"width": size[0], "height": size[1]})
+        page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+        page.on("pageerror", lambda e: errors.append(str(e)))
+        page.goto(base + "/sign-in")
+        page.fill("input[name=username]", "can-bo")
+        page.fill("input[name=password]", PASSWORDS["can-bo"])
+        page.click("button[type=submit]")
+        page.click("text=Bài đăng")
+        page.click("text=Viết bài đăng")
+        page.fill("textarea[name=text]", "Không một mình " * 200)
+        page.check("input[name=to][value='3']")  # tiktok
+        page.set_input_files("input[name=media]", str(video))
+        page.fill("input[name=at]", "2030-01-01T08:00")
+        page.click("button[value=preview]")
+        assert "vượt giới hạn 2200 của TikTok" in page.locator(".problems").inner_text()
+        page.screenshot(path=str(artifact(f"workspace-compose-refused-{name}.png")), full_page=True)
+        page.fill("textarea[name=variant_tiktok_text]", "Chú thích ngắn cho TikTok 👀")
+        page.click("button[value=preview]")
+        assert page.locator(".problems").count() == 0
+        assert "như TikTok đếm" in page.locator("body").inner_text()
+        page.screenshot(path=str(artifact(f"workspace-compose-preview-{name}.png")), full_page=True)
+        page.click("button[value=save]")
+        assert "Đã lưu bài đăng" in page.locator(".flash.ok").inner_text()
+        width = page.evaluate("document.documentElement.scrollWidth")
+        assert width <= size[0] + 1, f"the page is {width} px wide at {size[0]} px"
+        page.screenshot(path=str(artifact(f"workspace-post-{name}.png")), full_page=True)
+    assert errors == []

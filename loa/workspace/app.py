@@ -83,17 +83,20 @@ def create_app(folder: loa_settings.Folder, *, public_url: str = "", portal=None
         SECRET_KEY=secret_key(folder), SESSION_COOKIE_NAME="loa_session", SESSION_COOKIE_HTTPONLY=True,
         SESSION_COOKIE_SAMESITE="Lax", SESSION_COOKIE_SECURE=urlparse(public_url).scheme == "https",
         PERMANENT_SESSION_LIFETIME=timedelta(hours=SESSION_HOURS), WTF_CSRF_TIME_LIMIT=None,
-        MAX_CONTENT_LENGTH=2 * 1024 * 1024)
+        MAX_CONTENT_LENGTH=4 * 1024 ** 3)  # a video for TikTok may be 4 GB; file parts stream to disk
     # The pages share the report's and the portal's Jinja2 environment: the same escaping and catalogue.
     from ..templating import environment
 
-    from content_queue.users import may, role_label
+    from connectors import CONNECTORS
+    from content_queue.approvals import state_label as approval_label
+    from content_queue.users import activity_label, may, role_label
 
     from ..report import STATE_COLOR, state_label
 
     app.jinja_env.globals.update(environment().globals)
     app.jinja_env.globals.update(label=state_label, color=lambda code: STATE_COLOR.get(code, "#999"),
-                                 role_label=role_label)
+                                 role_label=role_label, approval_label=approval_label, activity_label=activity_label,
+                                 platform_label=lambda p: CONNECTORS[p].label if p in CONNECTORS else p)
 
     @app.context_processor
     def what_the_user_may():

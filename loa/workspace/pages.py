@@ -3,13 +3,16 @@ the command line (content_queue.*), so that a rule checked in one is checked in 
 from __future__ import annotations
 
 import logging
+import re
+import secrets
 import time
-from datetime import timedelta
+from pathlib import Path
 
-from flask import current_app, g, redirect, render_template, request, session, url_for
+from flask import abort, current_app, g, redirect, render_template, request, session, url_for
 
 from content_queue.errors import UserError
-from content_queue.i18n import _
+from content_queue.i18n import N_, _
+from content_queue.users import may, record
 
 from .app import requires, safe_next, say_done, say_refused
 
@@ -26,6 +29,11 @@ def register(app) -> None:
     app.add_url_rule("/sign-out", "sign_out", sign_out, methods=["POST"])
     app.add_url_rule("/", "overview", overview)
     app.add_url_rule("/deliveries/<int:delivery_id>/retry", "retry", retry, methods=["POST"])
+    app.add_url_rule("/posts", "posts", posts_list)
+    app.add_url_rule("/posts/new", "compose", compose, methods=["GET", "POST"])
+    app.add_url_rule("/posts/<int:post_id>", "post_page", post_page)
+    app.add_url_rule("/posts/<int:post_id>/reschedule", "post_reschedule", post_reschedule, methods=["POST"])
+    app.add_url_rule("/posts/<int:post_id>/cancel", "post_cancel", post_cancel, methods=["POST"])
     app.add_url_rule("/posts/<int:post_id>/approve", "approve", approve, methods=["POST"])
     app.add_url_rule("/posts/<int:post_id>/send-back", "send_back", send_back, methods=["POST"])
 
@@ -134,3 +142,178 @@ def send_back(post_id: int):
     except UserError as exc:
         say_refused(str(exc))
     return redirect(url_for("overview"))
+
+
+# --- Bài đăng: the list, the composer with its preview, one post ------------------------------
+
+AS_LABELS = {"reel": N_("as a Reel"), "page_video": N_("as a Page video"), "photo": N_("as a photo")}
+PAGE_SIZE = 50
+
+
+def posts_list():
+    from content_queue.models import Post
+
+    from sqlalchemy import func, select
+
+    ctx = _ctx()
+    page = max(1, request.args.get("page", 1, type=int))
+    with ctx["sessions"]() as s:
+        campaign = ctx["campaign"](s)
+        total = s.scalar(select(func.count()).select_from(Post).where(Post.campaign_id == campaign.id))
+        rows = _post_rows(s, campaign, select(Post).where(Post.campaign_id == campaign.id)
+                          .order_by(Post.due_at.desc(), Post.id.desc()).offset((page - 1) * PAGE_SIZE).limit(PAGE_SIZE))
+    return render_template("workspace/posts.html", rows=rows, page=page, pages=max(1, -(-total // PAGE_SIZE)),
+                           total=total, nav="posts")
+
+
+def _post_rows(s, campaign, query) -> list[dict]:
+    from sqlalchemy.orm import selectinload
+
+    from content_queue import approvals
+    from content_queue.lifecycle import label
+    from content_queue.models import Delivery, Post
+    from content_queue.timeutil import zone
+
+    tz = zone(campaign.timezone)
+    out = []
+    for p in s.scalars(query.options(selectinload(Post.deliveries).selectinload(Delivery.channel))):
+        out.append({"id": p.id, "due": p.due_at.astimezone(tz).strftime("%d/%m/%Y %H:%M"),
+                    "text": " ".join((p.title or p.text).split())[:140],
+                    "deliveries": [{"channel": d.channel.name, "state": d.state.value, "label": label(d.state),
+                                    "url": d.remote_url} for d in p.deliveries],
+                    "approval": approvals.state(p, campaign)})
+    return out
+
+
+def _form_input(form, files, upload_dir: Path):
+    """The composer's fields as the core's PostInput (the same as `loa post add`), and the upload
+    kept for the next step (preview, then save) under a name of ours."""
+    from content_queue.posts import PostInput
+
+    upload = form.get("upload", "")
+    if not re.fullmatch(r"[0-9a-f]{32}\.[a-z0-9]{1,5}", upload or ""):
+        upload = ""
+    f = files.get("media")
+    if f is not None and f.filename:
+        suffix = Path(f.filename).suffix.lower().lstrip(".")[:5] or "bin"
+        if not suffix.isalnum():
+            suffix = "bin"
+        upload_dir.mkdir(parents=True, exist_ok=True)
+        upload = f"{secrets.token_hex(16)}.{suffix}"
+        f.save(upload_dir / upload)  # streamed to disk by Werkzeug, then moved here
+    variants = {}
+    for key, value in form.items():
+        m = re.fullmatch(r"variant_(facebook|zalo|tiktok)_(text|title|description)", key)
+        if m and value.strip():
+            variants.setdefault(m.group(1), {})[m.group(2)] = value
+    at = form.get("at", "").replace("T", " ")
+    inp = PostInput(text=form.get("text", ""), title=form.get("title", ""), link=form.get("link", ""),
+                    cover_url=form.get("cover_url", ""), media=str(upload_dir / upload) if upload else "",
+                    at=at or None, now=form.get("now") == "1", to=",".join(form.getlist("to")), variants=variants,
+                    source="workspace")
+    return inp, upload
+
+
+def compose():
+    from content_queue import posts as P
+    from content_queue import validation as V
+    from content_queue.channels import list_channels
+
+    ctx = _ctx()
+    upload_dir = ctx["folder"].root / "uploads" / "workspace"
+    values, problems, warnings, previews, upload = {}, [], [], [], ""
+    with ctx["sessions"]() as s:
+        campaign = ctx["campaign"](s)
+        channels = [{"id": c.id, "name": c.name, "platform": c.platform.value}
+                    for c in list_channels(s, campaign) if c.active]
+        if request.method == "POST":
+            if not may(g.user, "change"):
+                abort(403)
+            inp, upload = _form_input(request.form, request.files, upload_dir)
+            values = request.form.to_dict()
+            values["to"] = request.form.getlist("to")
+            prepared, problems = P.prepare(s, campaign, inp, base_dir=upload_dir, now=ctx["now"]())
+            if prepared is not None:
+                targets = [V.Target(c.platform.value, c.name, dict(c.settings or {})) for c in prepared.channels]
+                previews = V.preview(prepared.draft, targets, campaign.hashtag_list)
+                warnings = prepared.warnings
+                if request.form.get("action") == "save":
+                    post = P.store(s, campaign, prepared, media_dir=ctx["folder"].media_dir)
+                    record(s, g.user.name, "created", post_id=post.id)
+                    post_id = post.id
+                    if upload:
+                        (upload_dir / upload).unlink(missing_ok=True)
+                    say_done(_("Post {id} saved.", id=post_id))
+                    return redirect(url_for("post_page", post_id=post_id))
+    return render_template("workspace/compose.html", channels=channels, values=values, problems=problems,
+                           warnings=warnings, previews=previews, upload=upload, nav="posts",
+                           as_labels={k: _(v) for k, v in AS_LABELS.items()})
+
+
+def post_page(post_id: int):
+    from sqlalchemy import select
+
+    from content_queue import approvals
+    from content_queue import posts as P
+    from content_queue import validation as V
+    from content_queue.lifecycle import label
+    from content_queue.models import Activity
+    from content_queue.timeutil import zone
+
+    ctx = _ctx()
+    with ctx["sessions"]() as s:
+        campaign = ctx["campaign"](s)
+        try:
+            p = P.get_post(s, campaign, post_id)
+        except UserError:
+            abort(404)
+        tz = zone(campaign.timezone)
+        show = lambda dt: dt.astimezone(tz).strftime("%d/%m/%Y %H:%M") if dt else ""  # noqa: E731
+        draft = P.draft_of(p)
+        targets = [V.Target(d.channel.platform.value, d.channel.name, dict(d.channel.settings or {}))
+                   for d in p.deliveries]
+        data = {"id": p.id, "due": show(p.due_at), "due_input": p.due_at.astimezone(tz).strftime("%Y-%m-%dT%H:%M"),
+                "title": p.title, "text": p.text, "link": p.link, "approval": approvals.state(p, campaign),
+                "approval_label": approvals.state_label(approvals.state(p, campaign)),
+                "approved_by": p.approved_by, "comment": p.approval_comment,
+                "waiting": bool(P.waiting_deliveries(p)),
+                "deliveries": [{"id": d.id, "channel": d.channel.name, "state": d.state.value, "label": label(d.state),
+                                "url": d.remote_url, "reason": d.last_error, "said": d.platform_message,
+                                "attempts": d.attempt_count} for d in p.deliveries],
+                "previews": V.preview(draft, targets, campaign.hashtag_list),
+                "history": [{"at": show(a.at), "who": a.who, "action": a.action, "detail": a.detail}
+                            for a in s.scalars(select(Activity).where(Activity.post_id == p.id)
+                                               .order_by(Activity.at, Activity.id))]}
+    return render_template("workspace/post.html", post=data, nav="posts",
+                           as_labels={k: _(v) for k, v in AS_LABELS.items()})
+
+
+@requires("change")
+def post_reschedule(post_id: int):
+    from content_queue import posts as P
+
+    ctx = _ctx()
+    try:
+        with ctx["sessions"]() as s:
+            post, n = P.reschedule_post(s, ctx["campaign"](s), post_id, request.form.get("at", "").replace("T", " "),
+                                        now=ctx["now"]())
+            record(s, g.user.name, "rescheduled", post_id=post_id, detail=request.form.get("at", ""))
+        say_done(_("Post {id}: {count} delivery(ies) moved.", id=post_id, count=n))
+    except UserError as exc:
+        say_refused(str(exc))
+    return redirect(url_for("post_page", post_id=post_id))
+
+
+@requires("change")
+def post_cancel(post_id: int):
+    from content_queue import posts as P
+
+    ctx = _ctx()
+    try:
+        with ctx["sessions"]() as s:
+            _post, n = P.cancel_post(s, ctx["campaign"](s), post_id)
+            record(s, g.user.name, "cancelled", post_id=post_id)
+        say_done(_("Post {id}: {count} delivery(ies) cancelled.", id=post_id, count=n))
+    except UserError as exc:
+        say_refused(str(exc))
+    return redirect(url_for("post_page", post_id=post_id))
