@@ -3,8 +3,7 @@ each of three channels), spread over the campaign's months, some failed and miss
 
 Server time of each page (the WSGI call, in this process, signed in), median and p95 of --runs
 requests, beside the app's own health route in the same run. Goal: p95 under 150 ms for each page
-on this machine. The pages measured are those the workspace has: the overview today (the month
-calendar and the post list come with them).
+on this machine: the overview, the month calendar and the post list.
 
 Usage: python benchmarks/web.py [--posts 10000] [--runs 50]
 """
@@ -94,11 +93,11 @@ def main() -> None:
         page = client.get("/sign-in").get_data(as_text=True)
         csrf = re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)
         client.post("/sign-in", data={"username": "can-bo", "password": "mat khau do benchmark", "csrf_token": csrf})
-        for path in ("/health", "/"):
+        for path in ("/health", "/", "/calendar", "/posts"):
             timed(client, path, 3)  # warm up
         ref = timed(client, "/health", args.runs)
         print(f"reference  /health    median {statistics.median(ref):6.1f} ms   p95 {_p95(ref):6.1f} ms")
-        for name, path in (("overview", "/"),):
+        for name, path in (("overview", "/"), ("month", "/calendar"), ("post list", "/posts")):
             ms = timed(client, path, args.runs)
             p95 = _p95(ms)
             print(f"{name:10} {path:10} median {statistics.median(ms):6.1f} ms   p95 {p95:6.1f} ms   "

@@ -125,49 +125,25 @@ def overview(s: Session, campaign: Campaign, now: datetime, *, days: int = 7, li
     """What the workspace's overview shows, in a fixed number of queries whatever the campaign's
     size: the counts by state, today and the next ``days`` days, what needs the officer (each with
     whether it can be sent again), the channels to reconnect and whether a scheduler is running."""
-    from .lifecycle import label
     from .models import Worker
     from .timeutil import zone
 
     tz = zone(campaign.timezone)
     local = lambda dt: dt.astimezone(tz)  # noqa: E731
     start = local(now).replace(hour=0, minute=0, second=0, microsecond=0)
-    end = start + timedelta(days=days + 1)
     platform_label = lambda p: CONNECTORS[p].label  # noqa: E731
-
-    def row(d: Delivery) -> dict[str, Any]:
-        return {"id": d.id, "post": d.post_id, "channel": d.channel.name, "platform": d.channel.platform.value,
-                "platform_label": platform_label(d.channel.platform.value), "state": d.state.value,
-                "state_label": label(d.state), "due": local(d.due_at).strftime("%d/%m/%Y %H:%M"),
-                "time": local(d.published_at or d.due_at).strftime("%H:%M"),
-                "text": " ".join((d.post.title or d.post.text).split())[:120], "url": d.remote_url,
-                "reason": d.last_error or None, "platform_message": d.platform_message or None,
-                "retryable": d.state in RETRYABLE and not (d.state is S.needs_attention and d.remote_state)}
+    row = lambda d: delivery_row(d, tz)  # noqa: E731
 
     q = (_of_campaign(campaign).options(selectinload(Delivery.channel), selectinload(Delivery.post))
          .order_by(Delivery.due_at, Delivery.id))
     counts = dict(s.execute(select(Delivery.state, func.count()).join(Post, Post.id == Delivery.post_id)
                             .where(Post.campaign_id == campaign.id).group_by(Delivery.state)).all())
     needs = [row(d) for d in s.scalars(q.where(Delivery.state.in_(NEEDS)).limit(limit))]
-    # The week: every delivery's time (light rows, to count them per day), then the first
-    # ``per_day`` of each day in full, in one query.
-    per_day = 12
-    times = s.execute(select(Delivery.id, Delivery.due_at).join(Post, Post.id == Delivery.post_id)
-                      .where(Post.campaign_id == campaign.id, Delivery.due_at >= start.astimezone(timezone.utc),
-                             Delivery.due_at < end.astimezone(timezone.utc), Delivery.state != S.cancelled)
-                      .order_by(Delivery.due_at, Delivery.id)).all()
-    by_day: dict[str, list[int]] = {}
-    for did, due in times:
-        by_day.setdefault(local(due).date().isoformat(), []).append(did)
-    shown = {did for ids in by_day.values() for did in ids[:per_day]}
-    full = {d.id: d for d in s.scalars(q.where(Delivery.id.in_(shown)))} if shown else {}
-    week = []
-    for i in range(days + 1):
-        day = start + timedelta(days=i)
-        ids = by_day.get(day.date().isoformat(), [])
-        name = _("Today") if i == 0 else _("Tomorrow") if i == 1 else _(WEEKDAYS[day.weekday()])
-        week.append({"date": day.date().isoformat(), "name": f"{name} {day:%d/%m}",
-                     "items": [row(full[did]) for did in ids[:per_day]], "more": max(0, len(ids) - per_day)})
+    week = days_of(s, campaign, start, days + 1, per_day=12, row=row)
+    for i, day in enumerate(week):
+        name = _("Today") if i == 0 else _("Tomorrow") if i == 1 else _(WEEKDAYS[day["day"].weekday()])
+        day["name"] = f"{name} {day['day']:%d/%m}"
+        del day["day"]
     reconnect = [{"name": ch.name, "platform": ch.platform.value, "platform_label": platform_label(ch.platform.value),
                   "detail": ch.health_detail or None}
                  for ch in s.scalars(select(Channel).where(Channel.campaign_id == campaign.id,
@@ -198,3 +174,48 @@ def overview(s: Session, campaign: Campaign, now: datetime, *, days: int = 7, li
         "scheduler": {"running": beat is not None and now - beat < timedelta(minutes=2),
                       "last_beat": local(beat).strftime("%d/%m/%Y %H:%M:%S") if beat else None},
     }
+
+
+def days_of(s: Session, campaign: Campaign, start: datetime, count: int, *, per_day: int = 12,
+            channel_id: int | None = None, row=None) -> list[dict[str, Any]]:
+    """``count`` days from ``start`` (local midnight), each with its deliveries (the first
+    ``per_day`` in full, and how many more): what the overview's week and the calendar show, in
+    two queries whatever the campaign's size."""
+    from .timeutil import zone
+
+    tz = zone(campaign.timezone)
+    end = start + timedelta(days=count)
+    q = (select(Delivery.id, Delivery.due_at).join(Post, Post.id == Delivery.post_id)
+         .where(Post.campaign_id == campaign.id, Delivery.due_at >= start.astimezone(timezone.utc),
+                Delivery.due_at < end.astimezone(timezone.utc), Delivery.state != S.cancelled)
+         .order_by(Delivery.due_at, Delivery.id))
+    if channel_id is not None:
+        q = q.where(Delivery.channel_id == channel_id)
+    by_day: dict[str, list[int]] = {}
+    for did, due in s.execute(q).all():
+        by_day.setdefault(due.astimezone(tz).date().isoformat(), []).append(did)
+    shown = {did for ids in by_day.values() for did in ids[:per_day]}
+    full = ({d.id: d for d in s.scalars(_of_campaign(campaign).options(selectinload(Delivery.channel),
+                                                                        selectinload(Delivery.post))
+                                         .where(Delivery.id.in_(shown)))} if shown else {})
+    out = []
+    for i in range(count):
+        day = start + timedelta(days=i)
+        ids = by_day.get(day.date().isoformat(), [])
+        out.append({"date": day.date().isoformat(), "day": day, "items": [row(full[d]) for d in ids[:per_day]],
+                    "more": max(0, len(ids) - per_day)})
+    return out
+
+
+def delivery_row(d: Delivery, tz) -> dict[str, Any]:
+    """One delivery as the workspace's pages show it, times in the campaign's zone ``tz``."""
+    from .lifecycle import label
+
+    local = d.due_at.astimezone(tz)
+    return {"id": d.id, "post": d.post_id, "channel": d.channel.name, "platform": d.channel.platform.value,
+            "platform_label": CONNECTORS[d.channel.platform.value].label, "state": d.state.value,
+            "state_label": label(d.state), "due": local.strftime("%d/%m/%Y %H:%M"),
+            "time": (d.published_at.astimezone(tz) if d.published_at else local).strftime("%H:%M"),
+            "text": " ".join((d.post.title or d.post.text).split())[:120], "url": d.remote_url,
+            "reason": d.last_error or None, "platform_message": d.platform_message or None,
+            "retryable": d.state in RETRYABLE and not (d.state is S.needs_attention and d.remote_state)}

@@ -77,8 +77,9 @@ def create_app(folder: loa_settings.Folder, *, public_url: str = "", portal=None
     from content_queue.campaigns import get_campaign
     from content_queue.store import transaction
 
-    app = Flask("loa.workspace", template_folder=str(Path(__file__).resolve().parent.parent / "templates"),
-                static_folder=None)
+    here = Path(__file__).resolve().parent
+    app = Flask("loa.workspace", template_folder=str(here.parent / "templates"), static_folder=str(here / "static"),
+                static_url_path="/static")
     app.config.update(
         SECRET_KEY=secret_key(folder), SESSION_COOKIE_NAME="loa_session", SESSION_COOKIE_HTTPONLY=True,
         SESSION_COOKIE_SAMESITE="Lax", SESSION_COOKIE_SECURE=urlparse(public_url).scheme == "https",

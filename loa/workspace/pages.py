@@ -29,6 +29,7 @@ def register(app) -> None:
     app.add_url_rule("/sign-out", "sign_out", sign_out, methods=["POST"])
     app.add_url_rule("/", "overview", overview)
     app.add_url_rule("/deliveries/<int:delivery_id>/retry", "retry", retry, methods=["POST"])
+    app.add_url_rule("/calendar", "calendar", calendar_page)
     app.add_url_rule("/posts", "posts", posts_list)
     app.add_url_rule("/posts/new", "compose", compose, methods=["GET", "POST"])
     app.add_url_rule("/posts/<int:post_id>", "post_page", post_page)
@@ -317,3 +318,57 @@ def post_cancel(post_id: int):
     except UserError as exc:
         say_refused(str(exc))
     return redirect(url_for("post_page", post_id=post_id))
+
+
+# --- Lịch đăng: month, week and list, in the campaign's time zone ----------------------------
+
+def calendar_page():
+    from datetime import date, datetime, timedelta
+
+    from content_queue.channels import list_channels
+    from content_queue.deliveries import WEEKDAYS, days_of, delivery_row
+    from content_queue.timeutil import zone
+
+    ctx = _ctx()
+    view = request.args.get("view", "month")
+    if view not in ("month", "week", "list"):
+        view = "month"
+    channel_id = request.args.get("channel", type=int)
+    with ctx["sessions"]() as s:
+        campaign = ctx["campaign"](s)
+        tz = zone(campaign.timezone)
+        today = ctx["now"]().astimezone(tz).date()
+        try:
+            anchor = date.fromisoformat(request.args.get("date", "")) if request.args.get("date") else today
+        except ValueError:
+            anchor = today
+        if view == "month":
+            first = anchor.replace(day=1)
+            start_day = first - timedelta(days=first.weekday())
+            nxt = (first.replace(day=28) + timedelta(days=4)).replace(day=1)
+            count = ((nxt - start_day).days + 6) // 7 * 7
+            prev_anchor, next_anchor = (first - timedelta(days=1)).replace(day=1), nxt
+            per_day = 4
+        elif view == "week":
+            start_day = anchor - timedelta(days=anchor.weekday())
+            count, per_day = 7, 30
+            prev_anchor, next_anchor = start_day - timedelta(days=7), start_day + timedelta(days=7)
+            first = start_day
+        else:
+            start_day, count, per_day = anchor, 14, 50
+            prev_anchor, next_anchor = anchor - timedelta(days=14), anchor + timedelta(days=14)
+            first = anchor
+        start = datetime(start_day.year, start_day.month, start_day.day, tzinfo=tz)
+        days = days_of(s, campaign, start, count, per_day=per_day, channel_id=channel_id,
+                       row=lambda d: delivery_row(d, tz))
+        channels = [{"id": c.id, "name": c.name} for c in list_channels(s, campaign) if c.active]
+    for d in days:
+        d["name"] = _(WEEKDAYS[d["day"].weekday()])
+        d["label"] = d["day"].strftime("%d/%m")
+        d["in_month"] = view != "month" or d["day"].month == first.month
+        d["today"] = d["day"].date() == today
+    weeks = [days[i:i + 7] for i in range(0, len(days), 7)]
+    return render_template("workspace/calendar.html", view=view, days=days, weeks=weeks, channels=channels,
+                           channel_id=channel_id, anchor=anchor.isoformat(), prev=prev_anchor.isoformat(),
+                           next=next_anchor.isoformat(), month=first, weekday_names=[_(w) for w in WEEKDAYS],
+                           nav="calendar")
