@@ -4,7 +4,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import case, func, select
 from sqlalchemy.orm import Session, selectinload
 
 from connectors import CONNECTORS
@@ -184,26 +184,36 @@ def days_of(s: Session, campaign: Campaign, start: datetime, count: int, *, per_
     from .timeutil import zone
 
     tz = zone(campaign.timezone)
-    end = start + timedelta(days=count)
-    q = (select(Delivery.id, Delivery.due_at).join(Post, Post.id == Delivery.post_id)
-         .where(Post.campaign_id == campaign.id, Delivery.due_at >= start.astimezone(timezone.utc),
-                Delivery.due_at < end.astimezone(timezone.utc), Delivery.state != S.cancelled)
-         .order_by(Delivery.due_at, Delivery.id))
+    # Each day's bounds as UTC instants (local midnights); SQL puts every delivery in its day and
+    # returns only the first ``per_day`` of each, with the day's count: a month of a busy campaign
+    # is a few hundred rows, not thousands.
+    bounds = [(start + timedelta(days=i)).astimezone(timezone.utc) for i in range(count + 1)]
+    day = case(*[(Delivery.due_at < bounds[i + 1], i) for i in range(count)], else_=count)
+    ranked = (select(Delivery.id.label("id"), day.label("day"),
+                     func.row_number().over(partition_by=day, order_by=(Delivery.due_at, Delivery.id)).label("rn"),
+                     func.count().over(partition_by=day).label("n"))
+              .join(Post, Post.id == Delivery.post_id)
+              .where(Post.campaign_id == campaign.id, Delivery.due_at >= bounds[0], Delivery.due_at < bounds[-1],
+                     Delivery.state != S.cancelled))
     if channel_id is not None:
-        q = q.where(Delivery.channel_id == channel_id)
-    by_day: dict[str, list[int]] = {}
-    for did, due in s.execute(q).all():
-        by_day.setdefault(due.astimezone(tz).date().isoformat(), []).append(did)
-    shown = {did for ids in by_day.values() for did in ids[:per_day]}
+        ranked = ranked.where(Delivery.channel_id == channel_id)
+    ranked = ranked.subquery()
+    by_day: dict[int, list[int]] = {}
+    totals: dict[int, int] = {}
+    for did, i, n in s.execute(select(ranked.c.id, ranked.c.day, ranked.c.n).where(ranked.c.rn <= per_day)
+                                .order_by(ranked.c.day, ranked.c.rn)).all():
+        by_day.setdefault(i, []).append(did)
+        totals[i] = n
+    shown = {did for ids in by_day.values() for did in ids}
     full = ({d.id: d for d in s.scalars(_of_campaign(campaign).options(selectinload(Delivery.channel),
                                                                         selectinload(Delivery.post))
                                          .where(Delivery.id.in_(shown)))} if shown else {})
     out = []
     for i in range(count):
-        day = start + timedelta(days=i)
-        ids = by_day.get(day.date().isoformat(), [])
-        out.append({"date": day.date().isoformat(), "day": day, "items": [row(full[d]) for d in ids[:per_day]],
-                    "more": max(0, len(ids) - per_day)})
+        when = start + timedelta(days=i)
+        ids = by_day.get(i, [])
+        out.append({"date": when.date().isoformat(), "day": when, "items": [row(full[d]) for d in ids],
+                    "more": max(0, totals.get(i, 0) - len(ids))})
     return out
 
 
