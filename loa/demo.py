@@ -21,6 +21,7 @@ from pathlib import Path
 import click
 
 from . import demo_content as C
+from content_queue.i18n import _
 
 SPEED = 60.0  # one real second is a minute of campaign time
 
@@ -128,7 +129,7 @@ def collect_clips(folder: Path) -> Path:
     clips = folder / "clip-gui-ve"
     clips.mkdir()
     rows = []
-    with click.progressbar(PARTICIPANTS, label="Generating the participants' clips", file=None) as bar:
+    with click.progressbar(PARTICIPANTS, label=_("Generating the participants' clips"), file=None) as bar:
         for i, (name, school, klass, age, consent, guardian, display, kind) in enumerate(bar):
             suffix = ".webm" if kind == "vp9" else ".mp4"
             file = make_clip(clips / f"clip-{i + 1:02d}{suffix}", kind, i)
@@ -183,19 +184,19 @@ def _demo(directory: Path | None) -> tuple[Path, list[dict]]:
     started = time.monotonic()
     root = (Path(directory) if directory else Path(tempfile.mkdtemp(prefix="loa-demo-"))).resolve()
     if (root / "loa.toml").exists():
-        raise click.ClickException(f"{root} is already a campaign folder; give an empty or new folder.")
+        raise click.ClickException(_("{root} is already a campaign folder; give an empty or new folder.", root=root))
     sandbox = Sandbox(seed=2025, processing_seconds=1.0)
     sandbox.faults.delay = 2.5
     with SandboxServer(sandbox) as server:
         os.environ.update({"LOA_API_BASE": server.base, **DEMO_ENV})
         os.environ.pop("LOA_HOME", None)
-        click.secho(f"\n== 1. Sandbox platforms on {server.base} (Facebook, Zalo, TikTok), faults switched on", bold=True)
-        click.secho(f"\n== 2. Campaign folder {root}", bold=True)
+        click.secho(_("\n== 1. Sandbox platforms on {base} (Facebook, Zalo, TikTok), faults switched on", base=server.base), bold=True)
+        click.secho(_("\n== 2. Campaign folder {root}", root=root), bold=True)
         _run(["init", str(root), "--campaign", C.CAMPAIGN_NAME, "--hashtags", C.HASHTAGS, "--message", C.MESSAGE,
               "--start", datetime.now().date().isoformat(),
               "--end", (datetime.now() + timedelta(days=30)).date().isoformat()])
         os.chdir(root)
-        click.secho("\n== 3. Channels: the commune police's Page, the OA, the youth union's TikTok", bold=True)
+        click.secho(_("\n== 3. Channels: the commune police's Page, the OA, the youth union's TikTok"), bold=True)
         secrets_dir = root / "credentials"
         secrets_dir.mkdir(mode=0o700)
         for platform, name, extra, expired in (
@@ -207,12 +208,12 @@ def _demo(directory: Path | None) -> tuple[Path, list[dict]]:
             f.chmod(0o600)
             _run(["channel", "add", platform, "--name", name, "--credentials", str(f), *extra])
         _run(["channel", "list"])
-        click.secho("\n== 4. The campaign's opening, queued from a spreadsheet and checked now", bold=True)
+        click.secho(_("\n== 4. The campaign's opening, queued from a spreadsheet and checked now"), bold=True)
         trailer = make_trailer(root / "trailer.mp4")
         start = datetime.now(timezone.utc) + timedelta(minutes=2)
         _run(["post", "import", str(posts_csv(root / "bai-dang.csv", start, "Asia/Ho_Chi_Minh", trailer))])
         _run(["post", "list"])
-        click.secho(f"\n== 5. Publishing in accelerated time ({SPEED:g}x): faults on, the Zalo token expired", bold=True)
+        click.secho(_("\n== 5. Publishing in accelerated time ({SPEED:g}x): faults on, the Zalo token expired", SPEED=SPEED), bold=True)
         from scheduler.runner import SpeedClock
 
         clock = SpeedClock(SPEED)  # campaign time, kept running across the demo
@@ -220,7 +221,7 @@ def _demo(directory: Path | None) -> tuple[Path, list[dict]]:
         publish_all(root, clock)
         sandbox.set_faults(0.0)
         _run(["status"])
-        click.secho("\n== 6. Challenge clips from students, parents and teachers", bold=True)
+        click.secho(_("\n== 6. Challenge clips from students, parents and teachers"), bold=True)
         manifest = collect_clips(root)
         _run(["clips", "import", str(manifest.parent), "--manifest", str(manifest)])
         from . import settings
@@ -233,7 +234,7 @@ def _demo(directory: Path | None) -> tuple[Path, list[dict]]:
             pending = [str(c.id) for c in list_clips(s, s.query(Campaign).one(), "pending")]
         _run(["clips", "approve", *pending])
         _run(["clips", "list"])
-        click.secho("\n== 7. The recap", bold=True)
+        click.secho(_("\n== 7. The recap"), bold=True)
         recap_file = root / "recaps" / "recap-khong-mot-minh.mp4"
         feed_file = root / "recaps" / "recap-khong-mot-minh-feed.mp4"
         for fmt, file in (("vertical", recap_file), ("feed", feed_file)):
@@ -243,13 +244,14 @@ def _demo(directory: Path | None) -> tuple[Path, list[dict]]:
         sandbox.set_faults(0.12, delay=2.5, seed=11, reads=True)
         publish_all(root, clock)
         sandbox.set_faults(0.0)
-        click.secho("\n== 8. The report", bold=True)
+        click.secho(_("\n== 8. The report"), bold=True)
         _run(["report"])
         _run(["report", "--format", "html", "--out", str(root / "bao-cao.html")])
         dupes = sandbox.duplicates()
-        click.secho(f"\nSandbox ledger: {len(sandbox.ledger)} publications, {len(dupes)} published more than once.",
+        click.secho(_("\nSandbox ledger: {count} publications, {count2} published more than once.",
+                      count=len(sandbox.ledger), count2=len(dupes)),
                     bold=True)
         ledger = list(sandbox.ledger)
-    click.secho(f"Demo finished in {time.monotonic() - started:.0f} s. Folder kept at {root}", bold=True)
-    click.echo(f"Open {root / 'bao-cao.html'} in a browser; try `cd {root} && loa status`.")
+    click.secho(_("Demo finished in {value:.0f} s. Folder kept at {root}", value=time.monotonic() - started, root=root), bold=True)
+    click.echo(_("Open {value} in a browser; try `cd {root} && loa status`.", value=root / 'bao-cao.html', root=root))
     return root, ledger
