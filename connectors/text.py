@@ -35,7 +35,7 @@ class Text(str):
     def translated(self, gettext) -> str:
         """This message through ``gettext`` (a catalogue's), its placeholders translated the same way."""
         if self.parts:
-            return "".join(p.translated(gettext) if isinstance(p, Text) else str(p) for p in self.parts)
+            return "".join(str(translated(p, gettext)) for p in self.parts)
         text = gettext(self.template)
         if not self.params:
             return text

@@ -51,11 +51,11 @@ def current() -> str:
 @contextmanager
 def use(lang: str | None) -> Iterator[str]:
     """Speak ``lang`` inside the block (a command, a request)."""
-    token = _language.set(choose(lang))
+    token = enter(lang)
     try:
         yield current()
     finally:
-        _language.reset(token)
+        leave(token)
 
 
 def enter(lang: str | None) -> contextvars.Token:
@@ -94,15 +94,12 @@ def _said(value, catalogue):
     text_module = sys.modules.get("connectors.text")  # no connector loaded: no connector's message
     if text_module is None:
         return value
-    Text, translated = text_module.Text, text_module.translated
-    if isinstance(getattr(value, "text", None), Text) or isinstance(value, Text):
-        out = translated(value, catalogue.gettext)
-        if isinstance(value, BaseException):
-            from connectors.credentials import scrub
+    out = text_module.translated(value, catalogue.gettext)  # ``value`` itself when it is not a message
+    if out is not value and isinstance(value, BaseException):
+        from connectors.credentials import scrub
 
-            out = scrub(out)
-        return out
-    return value
+        out = scrub(out)
+    return out
 
 
 def N_(message: str) -> str:

@@ -15,7 +15,7 @@ import gettext
 import inspect
 import os
 import sqlite3
-from contextlib import contextmanager
+from contextlib import closing, contextmanager
 from typing import Iterator
 
 import click
@@ -34,12 +34,10 @@ def campaign_language(folder: settings.Folder) -> str | None:
         if not os.path.isfile(path):
             return None
         try:
-            with sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=1) as db:
+            with closing(sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=1)) as db:
                 row = db.execute("SELECT language FROM campaigns WHERE slug = ?", (folder.campaign_slug,)).fetchone()
         except sqlite3.Error:
             return None
-        finally:
-            db.close() if "db" in locals() else None
         return row[0] if row else None
     try:  # another database (PostgreSQL): through SQLAlchemy Core, without the ORM
         from sqlalchemy import text
@@ -63,8 +61,6 @@ def command_language() -> str:
         return i18n.choose(env.lang)
     try:
         folder = settings.find(settings=env)
-    except click.ClickException:
-        raise
     except Exception:  # noqa: BLE001 (outside a campaign folder: the default)
         return i18n.DEFAULT
     return i18n.choose(campaign_language(folder))
@@ -91,7 +87,6 @@ class Deferred(str):
 
         with use("en"):
             self = super().__new__(cls, build())
-        self.build = build
         _BUILDERS[str(self)] = build
         return self
 
@@ -124,7 +119,9 @@ def translated(command: click.Command, ctx: click.Context | None = None) -> Iter
             setattr(obj, attr, value)
 
 
-class LoaCommand(click.Command):
+class Translated:
+    """Help texts translated while click formats them (see :func:`translated`)."""
+
     def format_help(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
         with translated(self, ctx):
             super().format_help(ctx, formatter)
@@ -134,7 +131,11 @@ class LoaCommand(click.Command):
             return super().get_short_help_str(limit)
 
 
-class LoaGroup(click.Group):
+class LoaCommand(Translated, click.Command):
+    pass
+
+
+class LoaGroup(Translated, click.Group):
     """Speaks the command's language from the first argument parsed; its commands and subgroups
     are made with these classes too, so every help text is translated."""
 
@@ -145,11 +146,3 @@ class LoaGroup(click.Group):
         if parent is None:
             speak(command_language())
         return super().make_context(info_name, args, parent=parent, **extra)
-
-    def format_help(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
-        with translated(self, ctx):
-            super().format_help(ctx, formatter)
-
-    def get_short_help_str(self, limit: int = 45) -> str:
-        with translated(self):
-            return super().get_short_help_str(limit)

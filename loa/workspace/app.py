@@ -103,7 +103,8 @@ def create_app(folder: loa_settings.Folder, *, public_url: str = "", portal=None
     def what_the_user_may():
         user = g.get("user")
         return {"may_change": user is not None and may(user, "change"),
-                "may_approve": user is not None and may(user, "approve"), "campaign_name": _campaign_name(folder)}
+                "may_approve": user is not None and may(user, "approve"),
+                "campaign_name": g.campaign_name if user is not None else ""}
     CSRFProtect(app)
     throttle = Throttle()
     app.extensions["loa"] = {"folder": folder, "throttle": throttle, "now": now}
@@ -116,9 +117,20 @@ def create_app(folder: loa_settings.Folder, *, public_url: str = "", portal=None
 
     app.extensions["loa"].update(sessions=sessions, campaign=campaign)
 
+    language_set = loa_settings.Settings.read().lang  # LOA_LANG, read once: it wins over the campaign's
+
     @app.before_request
     def who_and_language():
-        g.language_token = i18n.enter(_campaign_language(folder))
+        if request.endpoint in ("health", "static"):  # nothing of the campaign's, nothing to read
+            return None
+        from sqlalchemy import select
+
+        from content_queue.models import Campaign
+
+        with folder.sessions() as s:  # one read of the campaign per request: its name and its language
+            g.campaign_name, language = s.execute(select(Campaign.name, Campaign.language)
+                                                  .where(Campaign.slug == folder.campaign_slug)).one()
+        g.language_token = i18n.enter(i18n.choose(language_set, language))
         g.user = None
         if request.endpoint in PUBLIC:
             return None
@@ -164,38 +176,15 @@ def create_app(folder: loa_settings.Folder, *, public_url: str = "", portal=None
     from . import pages
 
     pages.register(app)
-    if portal is not None:
-        from werkzeug.middleware.dispatcher import DispatcherMiddleware
+    if portal is not None:  # the portal answers its own paths, /c/<token>...
+        workspace = app.wsgi_app
 
-        app.wsgi_app = DispatcherMiddleware(app.wsgi_app, {"/c": _prefixed(portal, "/c")})
+        def dispatch(environ, start_response):
+            path = environ.get("PATH_INFO", "")
+            return (portal if path.startswith("/c/") else workspace)(environ, start_response)
+
+        app.wsgi_app = dispatch
     return app
-
-
-def _prefixed(wsgi, prefix: str):
-    """The portal answers its own paths (/c/<token>...): give it back the prefix the dispatcher took."""
-    def app(environ, start_response):
-        environ = dict(environ)
-        environ["PATH_INFO"] = prefix + environ.get("PATH_INFO", "")
-        environ["SCRIPT_NAME"] = environ.get("SCRIPT_NAME", "")[: -len(prefix)] if environ.get(
-            "SCRIPT_NAME", "").endswith(prefix) else environ.get("SCRIPT_NAME", "")
-        return wsgi(environ, start_response)
-    return app
-
-
-def _campaign_name(folder) -> str:
-    from content_queue.campaigns import get_campaign
-
-    if g.get("user") is None:
-        return ""
-    with folder.sessions() as s:
-        return get_campaign(s, folder.campaign_slug).name
-
-
-def _campaign_language(folder) -> str:
-    from ..cli.language import campaign_language
-
-    env = loa_settings.Settings.read()
-    return i18n.choose(env.lang, campaign_language(folder))
 
 
 def _signed_in_user(folder, now: datetime):

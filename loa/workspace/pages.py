@@ -23,6 +23,20 @@ def _ctx():
     return current_app.extensions["loa"]
 
 
+def _change(act, back: str, **back_args):
+    """A form that changes something: ``act(session, campaign)`` runs in one transaction and
+    returns what to tell the user; a rule it breaks (UserError) is shown with its reason instead.
+    Either way the browser goes back to ``back``."""
+    ctx = _ctx()
+    try:
+        with ctx["sessions"]() as s:
+            said = act(s, ctx["campaign"](s))
+        say_done(said)
+    except UserError as exc:
+        say_refused(str(exc))
+    return redirect(url_for(back, **back_args))
+
+
 def register(app) -> None:
     app.add_url_rule("/health", "health", health)
     app.add_url_rule("/sign-in", "sign_in", sign_in, methods=["GET", "POST"])
@@ -45,7 +59,7 @@ def health():
 
 
 def sign_in():
-    from content_queue.users import check_password, find_user, record
+    from content_queue.users import check_password, find_user
 
     ctx = _ctx()
     error = None
@@ -96,53 +110,41 @@ def overview():
         campaign = ctx["campaign"](s)
         data = read_overview(s, campaign, now, days=7)
         tz = campaign.timezone
-    return render_template("workspace/overview.html", data=data, tz=tz, page="overview")
+    return render_template("workspace/overview.html", data=data, tz=tz, nav="overview")
 
 
 @requires("change")
 def retry(delivery_id: int):
     from content_queue import deliveries
-    from content_queue.users import record
 
-    ctx = _ctx()
-    try:
-        with ctx["sessions"]() as s:
-            campaign = ctx["campaign"](s)
-            [d] = deliveries.retry(s, campaign, [delivery_id], now=ctx["now"]())
-            record(s, g.user.name, "retried", post_id=d.post_id, channel_id=d.channel_id, detail=str(d.id))
-        say_done(_("Delivery {id} will be sent again as soon as the scheduler runs.", id=delivery_id))
-    except UserError as exc:
-        say_refused(str(exc))
-    return redirect(url_for("overview"))
+    def act(s, campaign):
+        [d] = deliveries.retry(s, campaign, [delivery_id], now=_ctx()["now"]())
+        record(s, g.user.name, "retried", post_id=d.post_id, channel_id=d.channel_id, detail=str(d.id))
+        return _("Delivery {id} will be sent again as soon as the scheduler runs.", id=delivery_id)
+
+    return _change(act, "overview")
 
 
 @requires("approve")
 def approve(post_id: int):
     from content_queue import approvals
 
-    ctx = _ctx()
-    try:
-        with ctx["sessions"]() as s:
-            approvals.approve(s, ctx["campaign"](s), post_id, by=g.user.name, now=ctx["now"]())
-        say_done(_("Post {id} approved.", id=post_id))
-    except UserError as exc:
-        say_refused(str(exc))
-    return redirect(url_for("overview"))
+    def act(s, campaign):
+        approvals.approve(s, campaign, post_id, by=g.user.name, now=_ctx()["now"]())
+        return _("Post {id} approved.", id=post_id)
+
+    return _change(act, "overview")
 
 
 @requires("approve")
 def send_back(post_id: int):
     from content_queue import approvals
 
-    ctx = _ctx()
-    try:
-        with ctx["sessions"]() as s:
-            approvals.send_back(s, ctx["campaign"](s), post_id, by=g.user.name,
-                                comment=request.form.get("comment", ""))
-        say_done(_("Post {id} sent back.", id=post_id))
-    except UserError as exc:
-        say_refused(str(exc))
-    return redirect(url_for("overview"))
+    def act(s, campaign):
+        approvals.send_back(s, campaign, post_id, by=g.user.name, comment=request.form.get("comment", ""))
+        return _("Post {id} sent back.", id=post_id)
+
+    return _change(act, "overview")
 
 
 # --- Bài đăng: the list, the composer with its preview, one post ------------------------------
@@ -275,12 +277,11 @@ def post_page(post_id: int):
                    for d in p.deliveries]
         data = {"id": p.id, "due": show(p.due_at), "due_input": p.due_at.astimezone(tz).strftime("%Y-%m-%dT%H:%M"),
                 "title": p.title, "text": p.text, "link": p.link, "approval": approvals.state(p, campaign),
-                "approval_label": approvals.state_label(approvals.state(p, campaign)),
                 "approved_by": p.approved_by, "comment": p.approval_comment,
                 "waiting": bool(P.waiting_deliveries(p)),
                 "deliveries": [{"id": d.id, "channel": d.channel.name, "state": d.state.value, "label": label(d.state),
-                                "url": d.remote_url, "reason": d.last_error, "said": d.platform_message,
-                                "attempts": d.attempt_count} for d in p.deliveries],
+                                "url": d.remote_url, "reason": d.last_error, "said": d.platform_message}
+                               for d in p.deliveries],
                 "previews": V.preview(draft, targets, campaign.hashtag_list),
                 "history": [{"at": show(a.at), "who": a.who, "action": a.action, "detail": a.detail}
                             for a in s.scalars(select(Activity).where(Activity.post_id == p.id)
@@ -293,31 +294,26 @@ def post_page(post_id: int):
 def post_reschedule(post_id: int):
     from content_queue import posts as P
 
-    ctx = _ctx()
-    try:
-        with ctx["sessions"]() as s:
-            post, n = P.reschedule_post(s, ctx["campaign"](s), post_id, request.form.get("at", "").replace("T", " "),
-                                        now=ctx["now"]())
-            record(s, g.user.name, "rescheduled", post_id=post_id, detail=request.form.get("at", ""))
-        say_done(_("Post {id}: {count} delivery(ies) moved.", id=post_id, count=n))
-    except UserError as exc:
-        say_refused(str(exc))
-    return redirect(url_for("post_page", post_id=post_id))
+    at = request.form.get("at", "")
+
+    def act(s, campaign):
+        _post, n = P.reschedule_post(s, campaign, post_id, at.replace("T", " "), now=_ctx()["now"]())
+        record(s, g.user.name, "rescheduled", post_id=post_id, detail=at)
+        return _("Post {id}: {count} delivery(ies) moved.", id=post_id, count=n)
+
+    return _change(act, "post_page", post_id=post_id)
 
 
 @requires("change")
 def post_cancel(post_id: int):
     from content_queue import posts as P
 
-    ctx = _ctx()
-    try:
-        with ctx["sessions"]() as s:
-            _post, n = P.cancel_post(s, ctx["campaign"](s), post_id)
-            record(s, g.user.name, "cancelled", post_id=post_id)
-        say_done(_("Post {id}: {count} delivery(ies) cancelled.", id=post_id, count=n))
-    except UserError as exc:
-        say_refused(str(exc))
-    return redirect(url_for("post_page", post_id=post_id))
+    def act(s, campaign):
+        _post, n = P.cancel_post(s, campaign, post_id)
+        record(s, g.user.name, "cancelled", post_id=post_id)
+        return _("Post {id}: {count} delivery(ies) cancelled.", id=post_id, count=n)
+
+    return _change(act, "post_page", post_id=post_id)
 
 
 # --- Lịch đăng: month, week and list, in the campaign's time zone ----------------------------
@@ -367,8 +363,7 @@ def calendar_page():
         d["label"] = d["day"].strftime("%d/%m")
         d["in_month"] = view != "month" or d["day"].month == first.month
         d["today"] = d["day"].date() == today
-    weeks = [days[i:i + 7] for i in range(0, len(days), 7)]
-    return render_template("workspace/calendar.html", view=view, days=days, weeks=weeks, channels=channels,
+    return render_template("workspace/calendar.html", view=view, days=days, channels=channels,
                            channel_id=channel_id, anchor=anchor.isoformat(), prev=prev_anchor.isoformat(),
                            next=next_anchor.isoformat(), month=first, weekday_names=[_(w) for w in WEEKDAYS],
                            nav="calendar")
