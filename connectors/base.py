@@ -146,6 +146,7 @@ class Connector(ABC):
     required: tuple[str, ...] = ()  # credential keys a channel must have, by the platform's own names
     extra: tuple[str, ...] = ()  # credential keys it may also have
     account_key: str = ""  # the credential that names the account (a Page id, an OA id, an open_id)
+    app_keys: tuple[str, str] = ("app_id", "app_secret")  # the app's own key and secret, by the platform's names
     settings_keys: frozenset[str] = frozenset()  # per-channel settings (`loa channel set`)
     setting_choices: dict[str, tuple[str, ...]] = {}  # settings whose value is one of a list
     default_settings: dict[str, Any] = {}  # given to a new channel

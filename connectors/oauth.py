@@ -53,8 +53,10 @@ class FacebookAuth:
     app_secret: str
     redirect_uri: str
     http: Http
+    pkce = False  # the Login dialog takes the app's secret at the exchange, no PKCE pair
+    picks_a_page = True  # the user's token, then one of the Pages they manage
 
-    def consent_url(self, state: str) -> str:
+    def consent_url(self, state: str, challenge: str = "") -> str:
         return "https://www.facebook.com/{}/dialog/oauth?{}".format(L.FACEBOOK_GRAPH_VERSION, urlencode({
             "client_id": self.app_id, "redirect_uri": self.redirect_uri, "state": state,
             "scope": FACEBOOK_SCOPES, "response_type": "code"}))
@@ -91,6 +93,8 @@ class ZaloAuth:
     app_secret: str
     redirect_uri: str
     http: Http
+    pkce = True
+    picks_a_page = False
 
     def consent_url(self, state: str, challenge: str) -> str:
         return "https://oauth.zaloapp.com/v4/oa/permission?" + urlencode({
@@ -120,6 +124,8 @@ class TikTokAuth:
     client_secret: str
     redirect_uri: str
     http: Http
+    pkce = True
+    picks_a_page = False
 
     def consent_url(self, state: str, challenge: str) -> str:
         return "https://www.tiktok.com/v2/auth/authorize/?" + urlencode({
@@ -145,6 +151,9 @@ class TikTokAuth:
                 "access_token": body["access_token"], "refresh_token": body["refresh_token"],
                 "expires_at": _expires(body.get("expires_in")),
                 "refresh_expires_at": _expires(body.get("refresh_expires_in"))}
+
+
+AUTH = {L.FACEBOOK: FacebookAuth, L.ZALO: ZaloAuth, L.TIKTOK: TikTokAuth}  # by platform
 
 
 def new_state() -> str:

@@ -82,6 +82,7 @@ class TikTokConnector(Connector):
     label = "TikTok"
     required = ("client_key", "client_secret", "open_id", "access_token", "refresh_token")
     account_key = "open_id"
+    app_keys = ("client_key", "client_secret")
     settings_keys = frozenset({"privacy_level", "mode", "disable_comment", "disable_duet", "disable_stitch"})
     setting_choices = {"privacy_level": L.TIKTOK_PRIVACY_LEVELS, "mode": ("direct", "inbox")}
     default_settings = {"privacy_level": "PUBLIC_TO_EVERYONE", "mode": "direct"}

@@ -50,7 +50,8 @@ def approve(s: Session, campaign: Campaign, post_id: int, *, by: str, now: datet
     post = get_post(s, campaign, post_id)
     if campaign.approval != REQUIRED:
         raise UserError(_("This campaign does not ask for approvals."),
-                        fix=_("Turn them on with `loa campaign set --approval required`."))
+                        fix=_("Turn them on with `loa campaign set --approval required`."),
+                        web_fix=_("Turn them on in the campaign's settings."))
     if not waiting_deliveries(post):
         raise UserError(_("Post {id} has nothing left to publish.", id=post.id))
     post.approved_at, post.approved_by, post.approval_comment = now or datetime.now(timezone.utc), by, ""
@@ -66,7 +67,8 @@ def send_back(s: Session, campaign: Campaign, post_id: int, *, by: str, comment:
     post = get_post(s, campaign, post_id)
     comment = nfc(comment).strip()
     if not comment:
-        raise UserError(_("Say what to change when sending a post back."), fix=_("Give --comment \"...\"."))
+        raise UserError(_("Say what to change when sending a post back."), fix=_("Give --comment \"...\"."),
+                        web_fix=_("Write what to change in the box beside “Send back”."))
     post.approved_at, post.approved_by, post.approval_comment = None, "", comment[:1000]
     record(s, by, "sent_back", post_id=post.id, detail=comment)
     s.flush()

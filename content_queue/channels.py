@@ -54,24 +54,34 @@ def credential_keys(platform: str) -> tuple[tuple[str, ...], tuple[str, ...]]:
     return c.required, c.extra + OPTIONAL_KEYS
 
 
+def check_name(s: Session, campaign: Campaign, platform: str, name: str, *, replace: bool) -> str:
+    """The channel's name, free (or, with ``replace``, naming a channel of that platform)."""
+    if platform not in PLATFORMS:
+        raise UserError(_("Unknown platform {platform!r}.", platform=platform),
+                        fix=_("Use {names}.", names=", ".join(PLATFORMS)))
+    name = nfc(name or "").strip()
+    if not name:
+        raise UserError(_("The channel needs a name."), fix=_("Give --name, e.g. --name fanpage-cax."),
+                        web_fix=_("Give it a short name, e.g. fanpage-cax."))
+    existing = s.scalar(select(Channel).where(Channel.campaign_id == campaign.id, Channel.name == name))
+    if existing is not None and not replace:
+        raise UserError(_("A channel named {name!r} already exists.", name=name),
+                        fix=_("Choose another --name, or reconnect it with --replace."),
+                        web_fix=_("Choose another name, or press “Reconnect” beside that channel."))
+    if existing is not None and existing.platform.value != platform:
+        raise UserError(_("Channel {name!r} is a {value} channel, not {platform}.",
+                          name=name, value=existing.platform.value, platform=platform))
+    return name
+
+
 def add_channel(session: Session, campaign: Campaign, *, platform: str, name: str,
                 credentials: dict[str, Any], settings: dict[str, Any] | None = None,
                 replace: bool = False) -> Channel:
     """Add a channel; with ``replace``, give an existing channel of that name new credentials
     (reconnecting it), keeping its posts and history."""
-    if platform not in PLATFORMS:
-        raise UserError(_("Unknown platform {platform!r}.", platform=platform), fix=_("Use {names}.", names=', '.join(PLATFORMS)))
+    name = check_name(session, campaign, platform, name, replace=replace)
     facts = CONNECTORS[platform]
-    name = nfc(name).strip()
-    if not name:
-        raise UserError(_("The channel needs a name."), fix=_("Give --name, e.g. --name fanpage-cax."))
     existing = session.scalar(select(Channel).where(Channel.campaign_id == campaign.id, Channel.name == name))
-    if existing is not None and not replace:
-        raise UserError(_("A channel named {name!r} already exists.", name=name),
-                        fix=_("Choose another --name, or reconnect it with --replace."))
-    if existing is not None and existing.platform.value != platform:
-        raise UserError(_("Channel {name!r} is a {value} channel, not {platform}.",
-                          name=name, value=existing.platform.value, platform=platform))
     creds = split_credentials({k: v for k, v in credentials.items() if v not in (None, "")})
     required, optional = credential_keys(platform)
     unknown = sorted(set(creds) - set(required) - set(optional))

@@ -46,10 +46,12 @@ def retry(s: Session, campaign: Campaign, ids: list[int], *, all_failed: bool = 
                               "deliveries can be retried.", id=d.id, value=d.state.value))
         if d.state is S.needs_attention and d.remote_state:
             raise UserError(_("Delivery {id} may already be on {value}.", id=d.id, value=d.channel.platform.value),
-                            fix=_("Check the page, then `loa resolve {id} --published URL` or `--not-published`.", id=d.id))
+                            fix=_("Check the page, then `loa resolve {id} --published URL` or `--not-published`.", id=d.id),
+                            web_fix=_("Check the page, then settle it with its link, or as not published."))
         if d.channel.health is ChannelHealth.reconnect:
             raise UserError(_("Channel {name} must be connected again first.", name=d.channel.name),
-                            fix=_("`loa channel connect {value} --name {name} --replace`.", value=d.channel.platform.value, name=d.channel.name))
+                            fix=_("`loa channel connect {value} --name {name} --replace`.", value=d.channel.platform.value, name=d.channel.name),
+                            web_fix=_("Press “Reconnect” beside it on the Channels page."))
         d.attempt_count, d.next_attempt_at = 0, now
         d.remote_state = {}  # nothing of a failed or missed attempt is on the platform
         move(s, d, S.retry_wait, action=Action.retry, outcome=Outcome.asked, now=now, worker="officer",
@@ -126,6 +128,7 @@ def overview(s: Session, campaign: Campaign, now: datetime, *, days: int = 7, li
     size: the counts by state, today and the next ``days`` days, what needs the officer (each with
     whether it can be sent again), the channels to reconnect and whether a scheduler is running."""
     from .models import Worker
+    from .timeutil import local as shown
     from .timeutil import zone
 
     tz = zone(campaign.timezone)
@@ -144,7 +147,7 @@ def overview(s: Session, campaign: Campaign, now: datetime, *, days: int = 7, li
         name = _("Today") if i == 0 else _("Tomorrow") if i == 1 else _(WEEKDAYS[day["day"].weekday()])
         day["name"] = f"{name} {day['day']:%d/%m}"
         del day["day"]
-    reconnect = [{"name": ch.name, "platform": ch.platform.value, "platform_label": platform_label(ch.platform.value),
+    reconnect = [{"id": ch.id, "name": ch.name, "platform": ch.platform.value, "platform_label": platform_label(ch.platform.value),
                   "detail": ch.health_detail or None}
                  for ch in s.scalars(select(Channel).where(Channel.campaign_id == campaign.id,
                                                            Channel.active.is_(True),
@@ -156,7 +159,7 @@ def overview(s: Session, campaign: Campaign, now: datetime, *, days: int = 7, li
         waiting = select(Delivery.post_id).where(Delivery.state.in_(RESCHEDULABLE))
         for p in s.scalars(select(Post).where(Post.campaign_id == campaign.id, Post.approved_at.is_(None),
                                               Post.id.in_(waiting)).order_by(Post.due_at, Post.id).limit(limit)):
-            awaiting.append({"id": p.id, "due": local(p.due_at).strftime("%d/%m/%Y %H:%M"),
+            awaiting.append({"id": p.id, "due": shown(p.due_at, tz),
                              "text": " ".join((p.title or p.text).split())[:300],
                              "comment": p.approval_comment or None})
     beat = s.scalar(select(func.max(Worker.heartbeat_at)))
@@ -164,7 +167,7 @@ def overview(s: Session, campaign: Campaign, now: datetime, *, days: int = 7, li
         beat = beat.replace(tzinfo=timezone.utc)
     order = [st.value for st in S]
     return {
-        "now": local(now).strftime("%d/%m/%Y %H:%M"),
+        "now": shown(now, tz),
         "counts": sorted(((k.value, v) for k, v in counts.items()), key=lambda kv: order.index(kv[0])),
         "needs": needs,
         "needs_more": max(0, sum(counts.get(st, 0) for st in NEEDS) - len(needs)),
@@ -172,7 +175,7 @@ def overview(s: Session, campaign: Campaign, now: datetime, *, days: int = 7, li
         "reconnect": reconnect,
         "awaiting_approval": awaiting,
         "scheduler": {"running": beat is not None and now - beat < timedelta(minutes=2),
-                      "last_beat": local(beat).strftime("%d/%m/%Y %H:%M:%S") if beat else None},
+                      "last_beat": shown(beat, tz, seconds=True) if beat else None},
     }
 
 
@@ -181,9 +184,6 @@ def days_of(s: Session, campaign: Campaign, start: datetime, count: int, *, per_
     """``count`` days from ``start`` (local midnight), each with its deliveries (the first
     ``per_day`` in full, and how many more): what the overview's week and the calendar show, in
     two queries whatever the campaign's size."""
-    from .timeutil import zone
-
-    tz = zone(campaign.timezone)
     # Each day's bounds as UTC instants (local midnights); SQL puts every delivery in its day and
     # returns only the first ``per_day`` of each, with the day's count: a month of a busy campaign
     # is a few hundred rows, not thousands.
@@ -220,12 +220,14 @@ def days_of(s: Session, campaign: Campaign, start: datetime, count: int, *, per_
 def delivery_row(d: Delivery, tz) -> dict[str, Any]:
     """One delivery as the workspace's pages show it, times in the campaign's zone ``tz``."""
     from .lifecycle import label
+    from .timeutil import local as shown
 
     local = d.due_at.astimezone(tz)
     return {"id": d.id, "post": d.post_id, "channel": d.channel.name, "platform": d.channel.platform.value,
             "platform_label": CONNECTORS[d.channel.platform.value].label, "state": d.state.value,
-            "state_label": label(d.state), "due": local.strftime("%d/%m/%Y %H:%M"),
+            "state_label": label(d.state), "due": shown(d.due_at, tz),
             "time": (d.published_at.astimezone(tz) if d.published_at else local).strftime("%H:%M"),
             "text": " ".join((d.post.title or d.post.text).split())[:120], "url": d.remote_url,
             "reason": d.last_error or None, "platform_message": d.platform_message or None,
-            "retryable": d.state in RETRYABLE and not (d.state is S.needs_attention and d.remote_state)}
+            "retryable": d.state in RETRYABLE and not (d.state is S.needs_attention and d.remote_state),
+            "resolvable": d.state in (S.unknown, S.needs_attention)}

@@ -5,11 +5,19 @@ from .i18n import ngettext
 
 
 class UserError(Exception):
-    """Bad input or a state the officer must change; shown as one line, never a traceback."""
+    """Bad input or a state the officer must change; shown as one line, never a traceback.
 
-    def __init__(self, message: str, *, fix: str | None = None) -> None:
-        self.fix = fix
+    ``fix`` says how to put it right at the command line; ``web_fix``, where the way differs, says
+    it in the workspace's terms (a field, a button) instead of an option or a command."""
+
+    def __init__(self, message: str, *, fix: str | None = None, web_fix: str | None = None) -> None:
+        self.message, self.fix, self.web_fix = message, fix, web_fix
         super().__init__(message if not fix else f"{message} {fix}")
+
+    def on_the_web(self) -> str:
+        """The error as the workspace shows it."""
+        fix = self.web_fix or self.fix
+        return f"{self.message} {fix}" if fix else self.message
 
 
 class NotFound(UserError):

@@ -90,7 +90,8 @@ def resolve_targets(channels: list[Channel], to: str) -> tuple[list[Channel], li
             if not found:
                 problems.append(Problem(_("no {platform} channel is set up.", platform=key),
                                         _("Add one with `loa channel add {platform} --name NAME`, or leave {platform} "
-                                          "out of --to.", platform=key), key))
+                                          "out of --to.", platform=key), key,
+                                        web_fix=_("Connect one on the Channels page.")))
                 continue
         else:
             found = [c for c in active if c.name.casefold() == key or str(c.id) == key]
@@ -371,7 +372,8 @@ def _waiting(post: Post) -> list[Delivery]:
     if busy:
         names = ", ".join(f"{d.channel.name} ({lifecycle.label(d.state).lower()})" for d in busy)
         raise UserError(_("Post {id} is being published right now on {channels}.", id=post.id, channels=names),
-                        fix=_("Wait until `loa status` shows it settled, then try again."))
+                        fix=_("Wait until `loa status` shows it settled, then try again."),
+                        web_fix=_("Wait until the overview shows it settled, then try again."))
     return [d for d in post.deliveries if d.state in lifecycle.RESCHEDULABLE]
 
 
@@ -423,7 +425,8 @@ def reschedule_post(session: Session, campaign: Campaign, post_id: int, at: str 
     post = get_post(session, campaign, post_id)
     due = at if isinstance(at, datetime) else parse_when(at, campaign.timezone)
     if due < now - PAST_TOLERANCE:
-        raise UserError(_("The new time is in the past."), fix=_("Give a later --at."))
+        raise UserError(_("The new time is in the past."), fix=_("Give a later --at."),
+                        web_fix=_("Choose a later day or time."))
     waiting = _waiting(post)
     if not waiting:
         raise UserError(_("Post {id} has nothing left to publish ({states}).", id=post.id, states=states_said(post)))

@@ -65,6 +65,15 @@ def show(dt: datetime | None, tz: str, *, seconds: bool = False) -> str:
     return dt.astimezone(zone(tz)).strftime(fmt)
 
 
+def local(dt: datetime | None, tz, *, seconds: bool = False) -> str:
+    """An instant as the workspace and the report show it, in Vietnamese order: ``20/10/2025 19:00``
+    in the zone ``tz`` (a name or a tzinfo); empty for none."""
+    if dt is None:
+        return ""
+    return dt.astimezone(zone(tz) if isinstance(tz, str) else tz).strftime(
+        "%d/%m/%Y %H:%M:%S" if seconds else "%d/%m/%Y %H:%M")
+
+
 def iso(dt: datetime | None, tz: str) -> str | None:
     """ISO 8601 with the campaign's offset, for --json output."""
     return None if dt is None else dt.astimezone(zone(tz)).isoformat()

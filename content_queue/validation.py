@@ -31,11 +31,18 @@ class Problem:
     platform: str | None = None
     where: str = ""
     code: str = ""
+    web_fix: str = ""  # the fix in the workspace's terms, where it is not the command line's
 
     def __str__(self) -> str:
+        return self._said(self.fix)
+
+    def on_the_web(self) -> str:
+        return self._said(self.web_fix or self.fix)
+
+    def _said(self, fix: str) -> str:
         parts = [p for p in (self.where, self.platform) if p]
         head = ": ".join(parts)
-        msg = self.rule + (f" {self.fix}" if self.fix else "")
+        msg = self.rule + (f" {fix}" if fix else "")
         return f"{head}: {msg}" if head else msg
 
 
@@ -211,13 +218,13 @@ def check_zalo(draft: Draft, target: Target, hashtags: list[str], now: datetime)
     title, given = zalo_title(draft)
     if not title:
         problems.append(Problem(_("a Zalo article needs a title."), _("Give --title (at most 150 characters)."),
-                                L.ZALO))
+                                L.ZALO, web_fix=_("Fill in the title (at most 150 characters).")))
     elif len(title) > L.ZALO_TITLE_MAX_CHARS:
         rule = (_("the title has {count} characters, over Zalo's {limit}.", count=len(title),
                   limit=L.ZALO_TITLE_MAX_CHARS) if given else
                 _("the title (taken from the first line of the text) has {count} characters, over Zalo's {limit}.",
                   count=len(title), limit=L.ZALO_TITLE_MAX_CHARS))
-        problems.append(Problem(rule, _("Give a shorter --title."), L.ZALO))
+        problems.append(Problem(rule, _("Give a shorter --title."), L.ZALO, web_fix=_("Shorten the title.")))
     desc, given_desc = zalo_description(draft)
     if given_desc and len(desc) > L.ZALO_DESCRIPTION_MAX_CHARS:
         problems.append(Problem(_("the description has {count} characters, over Zalo's {limit}.", count=len(desc),
@@ -228,7 +235,9 @@ def check_zalo(draft: Draft, target: Target, hashtags: list[str], now: datetime)
             _("a Zalo article needs a cover photo given as a public web address (Zalo fetches it itself)."),
             _("Upload the picture where anyone can open it (e.g. the Facebook Page's photo, the school "
               "website) and give its address with --cover-url, or set one for the channel: "
-              "loa channel set {channel} --cover-url URL.", channel=target.name), L.ZALO))
+              "loa channel set {channel} --cover-url URL.", channel=target.name), L.ZALO,
+            web_fix=_("Upload the picture where anyone can open it (e.g. the Facebook Page's photo, the school "
+                      "website) and paste its address in the Zalo cover field.")))
     elif not _is_public_url(cover):
         problems.append(Problem(_("the cover {cover!r} is not a web address.", cover=cover),
                                 _("Give an http(s):// address that opens the picture."), L.ZALO))
@@ -249,11 +258,13 @@ def check_tiktok(draft: Draft, target: Target, hashtags: list[str], now: datetim
         problems.append(Problem(
             _("the caption is {units} UTF-16 units long (with hashtags), over TikTok's {limit}.", units=units,
               limit=L.TIKTOK_CAPTION_MAX_UTF16),
-            _("Shorten it, or give a shorter TikTok text (--tiktok-text / column text_tiktok)."), L.TIKTOK))
+            _("Shorten it, or give a shorter TikTok text (--tiktok-text / column text_tiktok)."), L.TIKTOK,
+            web_fix=_("Shorten it, or write a shorter text for TikTok under “Per-platform text”.")))
     m = draft.media
     if m is None or m.kind != "video":
         problems.append(Problem(_("TikTok publishes videos only."),
-                                _("Attach a video with --media, or leave tiktok out of --to."), L.TIKTOK))
+                                _("Attach a video with --media, or leave tiktok out of --to."), L.TIKTOK,
+                                web_fix=_("Attach a video, or untick the TikTok channel.")))
     else:
         problems.extend(_video_rules(m, L.TIKTOK_VIDEO, L.TIKTOK))
     return problems, []
@@ -268,19 +279,23 @@ def check(draft: Draft, targets: list[Target], hashtags: list[str], now: datetim
     problems: list[Problem] = []
     warnings: list[str] = []
     if not targets:
-        problems.append(Problem(_("the post goes nowhere."), _("Name channels or platforms with --to."), code=NOWHERE))
+        problems.append(Problem(_("the post goes nowhere."), _("Name channels or platforms with --to."), code=NOWHERE,
+                                web_fix=_("Tick at least one channel.")))
     if not nfc(draft.text).strip() and draft.media is None and not any(
         v.get("text") for v in draft.variants.values()
     ):
-        problems.append(Problem(_("the post has no text and no media."), _("Give --text, --text-file or --media.")))
+        problems.append(Problem(_("the post has no text and no media."), _("Give --text, --text-file or --media."),
+                                web_fix=_("Write a text or attach a picture or video.")))
     if draft.link and not _is_public_url(draft.link):
         problems.append(Problem(_("the link {link!r} is not a web address.", link=draft.link),
                                 _("Give an http(s):// address.")))
     if draft.due_at is None:
-        problems.append(Problem(_("the post has no time."), _("Give --at TIME, or --now.")))
+        problems.append(Problem(_("the post has no time."), _("Give --at TIME, or --now."),
+                                web_fix=_("Choose the day and time, or tick “Publish as soon as possible”.")))
     elif not allow_past and draft.due_at < now - PAST_TOLERANCE:
         problems.append(Problem(_("the time is in the past."),
-                                _("Give a later --at, or --now to publish as soon as possible."), code=PAST))
+                                _("Give a later --at, or --now to publish as soon as possible."), code=PAST,
+                                web_fix=_("Choose a later time, or tick “Publish as soon as possible”.")))
     for target in targets:
         p, w = CHECKS[target.platform](draft, target, hashtags, now)
         problems.extend(x for x in p if str(x) not in {str(y) for y in problems})

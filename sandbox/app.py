@@ -378,6 +378,33 @@ def redirect_with(target: str, **params) -> Response:
     return Response(status=302, headers={"Location": f"{target}{sep}{urlencode(params)}"})
 
 
+def consent_screen(r: Request, *, platform: str, who: str, scopes: str, allow: Callable[[], Response]) -> Response:
+    """The platform's consent screen, as a person meets it: what asks for what, and two buttons.
+    Allow sends the browser back with a code (``allow()``); deny sends it back with
+    ``error=access_denied``, as the platforms document."""
+    import html
+
+    decision = r.args.get("decision")
+    if decision == "allow":
+        return allow()
+    if decision == "deny":
+        return redirect_with(r.args.get("redirect_uri", ""), error="access_denied", error_reason="user_denied",
+                             error_description="The user denied the request", state=r.args.get("state", ""))
+    hidden = "".join(f'<input type="hidden" name="{html.escape(k)}" value="{html.escape(v)}">'
+                     for k, v in r.args.items(multi=True) if k != "decision")
+    items = "".join(f"<li>{html.escape(x)}</li>" for x in scopes.replace(",", " ").split() if x)
+    page = f"""<!doctype html><html lang="en"><head><meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1"><title>{html.escape(platform)} (sandbox)</title>
+<style>body{{font:16px system-ui,sans-serif;max-width:32em;margin:2em auto;padding:0 1em}}
+button{{font:inherit;padding:10px 18px;margin:4px;border-radius:8px;border:1px solid #345}}
+.allow{{background:#1b74e4;color:#fff}}</style></head><body>
+<h1>{html.escape(platform)} <small>(sandbox)</small></h1>
+<p>An app asks to act for <b>{html.escape(who)}</b>. It will be able to:</p><ul>{items}</ul>
+<form method="get">{hidden}<button class="allow" name="decision" value="allow">Allow</button>
+<button name="decision" value="deny">Deny</button></form></body></html>"""
+    return Response(page, content_type="text/html; charset=utf-8")
+
+
 def json_response(data: Any, status: int = 200, headers: dict | None = None, effect: bool = False) -> Response:
     """A JSON answer; ``effect`` marks a call that changed what is published (faults "after")."""
     r = Response(json.dumps(data, ensure_ascii=False), status=status, headers=headers,

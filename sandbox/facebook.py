@@ -10,7 +10,8 @@ from typing import Any
 from werkzeug.wrappers import Request, Response
 
 from . import rules as R
-from .app import BLOCK, Sandbox, fb_error, json_response, new_id, path_match, read_body
+from .app import (BLOCK, Sandbox, consent_screen, fb_error, json_response, new_id, path_match, read_body,
+                  redirect_with)
 
 GRAPH_HOSTS = ("graph.facebook.com", "graph-video.facebook.com")
 
@@ -358,13 +359,15 @@ def me_accounts(sb: Sandbox, r: Request) -> Response:
 
 def consent(sb: Sandbox, r: Request) -> Response:
     """The Login dialog: the user approves and is sent back with a code for a new Page."""
-    creds = sb.new_account("facebook", name="Công an xã (sandbox)")
-    code = "fbcode-" + new_id()
-    with sb.lock:
-        sb.codes[code] = {"platform": "facebook", "user_token": creds["user_token"]}
-    target = r.args.get("redirect_uri", "")
-    sep = "&" if "?" in target else "?"
-    return Response(status=302, headers={"Location": f"{target}{sep}code={code}&state={r.args.get('state', '')}"})
+    def allow() -> Response:
+        creds = sb.new_account("facebook", name="Công an xã (sandbox)")
+        code = "fbcode-" + new_id()
+        with sb.lock:
+            sb.codes[code] = {"platform": "facebook", "user_token": creds["user_token"]}
+        return redirect_with(r.args.get("redirect_uri", ""), code=code, state=r.args.get("state", ""))
+
+    return consent_screen(r, platform="Facebook", who="Công an xã (sandbox)", scopes=r.args.get("scope", ""),
+                          allow=allow)
 
 
 def exchange(sb: Sandbox, r: Request) -> Response:

@@ -9,7 +9,7 @@ from typing import Any
 from werkzeug.wrappers import Request, Response
 
 from . import rules as R
-from .app import BLOCK, Sandbox, _log_id, json_response, new_id, redirect_with, s256
+from .app import BLOCK, Sandbox, _log_id, consent_screen, json_response, new_id, redirect_with, s256
 
 UPLOAD_URL_LIFETIME = 3600
 
@@ -59,13 +59,18 @@ def authorize(sb: Sandbox, r: Request) -> Response:
     key = r.args.get("client_key", "")
     with sb.lock:
         user = next((k for k, v in sb.tiktok_users.items() if v["client_key"] == key), None)
-        if user is None:
-            return Response("unknown client_key", status=400)
+    if user is None:
+        return Response("unknown client_key", status=400)
+
+    def allow() -> Response:
         code = "ttcode-" + new_id()
-        sb.codes[code] = {"platform": "tiktok", "user": user, "challenge": r.args.get("code_challenge", ""),
-                          "redirect_uri": r.args.get("redirect_uri", ""), "scope": r.args.get("scope", "")}
-    return redirect_with(r.args.get("redirect_uri", ""), code=code, scopes=r.args.get("scope", ""),
-                         state=r.args.get("state", ""))
+        with sb.lock:
+            sb.codes[code] = {"platform": "tiktok", "user": user, "challenge": r.args.get("code_challenge", ""),
+                              "redirect_uri": r.args.get("redirect_uri", ""), "scope": r.args.get("scope", "")}
+        return redirect_with(r.args.get("redirect_uri", ""), code=code, scopes=r.args.get("scope", ""),
+                             state=r.args.get("state", ""))
+
+    return consent_screen(r, platform="TikTok", who=f"@{user}", scopes=r.args.get("scope", ""), allow=allow)
 
 
 def _tokens(sb: Sandbox, user: str, scope: str) -> Response:

@@ -8,7 +8,7 @@ from typing import Any
 from werkzeug.wrappers import Request, Response
 
 from . import rules as R
-from .app import Sandbox, json_response, new_id, read_body, redirect_with, s256
+from .app import Sandbox, consent_screen, json_response, new_id, read_body, redirect_with, s256
 
 VERIFY_PROCESSING_TIMES = 1  # the first verify of each token answers -214
 # A new article is processed on Zalo's own clock: until then verify answers -214 and getslice does
@@ -59,11 +59,17 @@ def permission(sb: Sandbox, r: Request) -> Response:
     app_id = r.args.get("app_id", "")
     with sb.lock:
         oa = next((k for k, v in sb.zalo_oas.items() if v["app_id"] == app_id), None)
-        if oa is None:
-            return Response("unknown app_id", status=400)
+    if oa is None:
+        return Response("unknown app_id", status=400)
+
+    def allow() -> Response:
         code = "zcode-" + new_id()
-        sb.codes[code] = {"platform": "zalo", "oa": oa, "challenge": r.args.get("code_challenge", "")}
-    return redirect_with(r.args.get("redirect_uri", ""), code=code, oa_id=oa, state=r.args.get("state", ""))
+        with sb.lock:
+            sb.codes[code] = {"platform": "zalo", "oa": oa, "challenge": r.args.get("code_challenge", "")}
+        return redirect_with(r.args.get("redirect_uri", ""), code=code, oa_id=oa, state=r.args.get("state", ""))
+
+    return consent_screen(r, platform="Zalo Official Account", who=f"OA {oa}",
+                          scopes="manage_articles send_messages", allow=allow)
 
 
 def token(sb: Sandbox, r: Request) -> Response:

@@ -28,7 +28,10 @@ def fixed(monkeypatch):
 
 def landing(server, url: str) -> str:
     """What the officer's browser does: open the consent address, approve, land on the redirect."""
-    r = requests.get(Http(base=server.base).url(url), allow_redirects=False, timeout=5)
+    screen = requests.get(Http(base=server.base).url(url), allow_redirects=False, timeout=5)
+    assert screen.status_code == 200 and 'value="allow"' in screen.text  # the consent screen, then Allow
+    r = requests.get(Http(base=server.base).url(url), params={"decision": "allow"}, allow_redirects=False,
+                     timeout=5)
     assert r.status_code == 302
     return r.headers["Location"]
 
@@ -83,6 +86,28 @@ def test_refused_code_is_a_clear_error(loa, server, fixed, monkeypatch):
     r = loa("channel", "connect", "zalo", "--name", "z", "--app-id", creds["app_id"], "--app-secret",
             creds["app_secret"], input="https://localhost/loa-callback?code=bogus&oa_id=1&state=st8\n")
     assert r.exit_code == 1 and "the code was refused" in r.output
+
+
+def test_a_refusal_on_the_consent_screen_is_a_clear_error(loa, server, fixed, monkeypatch):
+    monkeypatch.setenv("LOA_API_BASE", server.base)
+    creds = server.sandbox.new_account("tiktok")
+    auth = oauth.TikTokAuth(creds["client_key"], creds["client_secret"], "https://localhost/loa-callback", Http())
+    denied = requests.get(Http(base=server.base).url(auth.consent_url("st8", fixed[1])),
+                          params={"decision": "deny"}, allow_redirects=False, timeout=5).headers["Location"]
+    assert "error=access_denied" in denied
+    r = loa("channel", "connect", "tiktok", "--name", "tt", "--client-key", creds["client_key"],
+            "--client-secret", creds["client_secret"], input=f"{denied}\n")
+    assert r.exit_code == 1 and "did not give access" in r.output and "allow every permission" in r.output
+    assert json.loads(loa("channel", "list", "--json").output) == []
+
+
+def test_an_attempt_never_shows_its_secret():
+    from connectors.credentials import Secret
+    from content_queue.connecting import Attempt
+
+    a = Attempt("zalo", "oa", "app-1", Secret("the-app-secret-value"), "https://localhost/cb")
+    assert "the-app-secret-value" not in repr(a) and "the-app-secret-value" not in str(a)
+    assert a.verifier and a.challenge and a.verifier != a.challenge
 
 
 def test_sandbox_commands_against_a_served_sandbox(tmp_path):

@@ -78,7 +78,8 @@ def routes(app):
     for rule in app.url_map.iter_rules():
         if rule.endpoint in ("static",):
             continue
-        path = rule.rule.replace("<int:delivery_id>", "1").replace("<int:post_id>", "1")
+        path = (rule.rule.replace("<int:delivery_id>", "1").replace("<int:post_id>", "1")
+                .replace("<int:channel_id>", "1"))
         for method in sorted(rule.methods - {"HEAD", "OPTIONS"}):
             out.append((method, path, rule.endpoint))
     return out
@@ -275,3 +276,35 @@ def test_user_commands(loa):
 
     with settings.find(loa.folder).engine.connect() as c:  # the password is kept only as a salted hash
         assert c.execute(sql("SELECT count(*) FROM users")).scalar() == 0
+
+
+def test_the_officer_settles_an_unknown_result_from_the_overview(ws):
+    from content_queue.lifecycle import Action, Outcome, move
+    from content_queue.models import Activity, Delivery, DeliveryState
+
+    d = a_failed_delivery(ws, "Kết quả chưa rõ")
+    other = a_failed_delivery(ws, "Cái thứ hai")
+    with ws.folder.sessions.begin() as s:
+        for i in (d, other):
+            row = s.get(Delivery, i)
+            move(s, row, DeliveryState.retry_wait, action=Action.retry, outcome=Outcome.asked)
+            move(s, row, DeliveryState.publishing, action=Action.publish, outcome=Outcome.started)
+            move(s, row, DeliveryState.unknown, action=Action.publish, outcome=Outcome.unknown)
+    client = ws.test_client()
+    sign_in(client, "can-bo")
+    home = client.get("/").get_data(as_text=True)
+    assert "Chưa rõ kết quả" in home and f"/deliveries/{d}/resolve" in home
+    r = client.post(f"/deliveries/{d}/resolve", data={"csrf_token": token(home), "outcome": "published",
+                                                      "url": "facebook.com/123"}, follow_redirects=True)
+    assert "không phải là địa chỉ web" in r.get_data(as_text=True)  # the rule of `loa resolve`
+    r = client.post(f"/deliveries/{d}/resolve", data={"csrf_token": token(home), "outcome": "published",
+                                                      "url": "https://facebook.com/123"}, follow_redirects=True)
+    assert f"Đã xác nhận lượt đăng {d} đã đăng" in r.get_data(as_text=True)
+    r = client.post(f"/deliveries/{other}/resolve", data={"csrf_token": token(home), "outcome": "not_published"},
+                    follow_redirects=True)
+    assert "sẽ được gửi lại" in r.get_data(as_text=True)
+    with ws.folder.sessions() as s:
+        assert s.get(Delivery, d).state is DeliveryState.published
+        assert s.get(Delivery, d).remote_url == "https://facebook.com/123"
+        assert s.get(Delivery, other).state is DeliveryState.retry_wait
+        assert s.scalar(select(Activity).where(Activity.action == "resolved", Activity.detail == "https://facebook.com/123"))

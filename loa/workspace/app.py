@@ -107,7 +107,9 @@ def create_app(folder: loa_settings.Folder, *, public_url: str = "", portal=None
                 "campaign_name": g.campaign_name if user is not None else ""}
     CSRFProtect(app)
     throttle = Throttle()
-    app.extensions["loa"] = {"folder": folder, "throttle": throttle, "now": now}
+    settings = loa_settings.Settings.read()
+    app.extensions["loa"] = {"folder": folder, "throttle": throttle, "now": now, "public_url": public_url,
+                             "http": settings.http}
 
     def sessions():
         return transaction(folder.sessions)
@@ -117,7 +119,7 @@ def create_app(folder: loa_settings.Folder, *, public_url: str = "", portal=None
 
     app.extensions["loa"].update(sessions=sessions, campaign=campaign)
 
-    language_set = loa_settings.Settings.read().lang  # LOA_LANG, read once: it wins over the campaign's
+    language_set = settings.lang  # LOA_LANG, read once: it wins over the campaign's
 
     @app.before_request
     def who_and_language():
@@ -173,9 +175,10 @@ def create_app(folder: loa_settings.Folder, *, public_url: str = "", portal=None
     def not_found(exc):
         return render_template("workspace/error.html", title=_("Page not found."), message=""), 404
 
-    from . import pages
+    from . import channels, pages
 
     pages.register(app)
+    channels.register(app)
     if portal is not None:  # the portal answers its own paths, /c/<token>...
         workspace = app.wsgi_app
 
@@ -230,5 +233,6 @@ def say_done(message: str) -> None:
     flash(message, "ok")
 
 
-def say_refused(message: str) -> None:
-    flash(message, "err")
+def say_refused(refusal) -> None:
+    """A refusal (a UserError, said in the workspace's terms, or a message) for the next page."""
+    flash(refusal.on_the_web() if hasattr(refusal, "on_the_web") else str(refusal), "err")

@@ -33,7 +33,7 @@ def _change(act, back: str, **back_args):
             said = act(s, ctx["campaign"](s))
         say_done(said)
     except UserError as exc:
-        say_refused(str(exc))
+        say_refused(exc)
     return redirect(url_for(back, **back_args))
 
 
@@ -43,6 +43,7 @@ def register(app) -> None:
     app.add_url_rule("/sign-out", "sign_out", sign_out, methods=["POST"])
     app.add_url_rule("/", "overview", overview)
     app.add_url_rule("/deliveries/<int:delivery_id>/retry", "retry", retry, methods=["POST"])
+    app.add_url_rule("/deliveries/<int:delivery_id>/resolve", "resolve", resolve, methods=["POST"])
     app.add_url_rule("/calendar", "calendar", calendar_page)
     app.add_url_rule("/posts", "posts", posts_list)
     app.add_url_rule("/posts/new", "compose", compose, methods=["GET", "POST"])
@@ -125,6 +126,25 @@ def retry(delivery_id: int):
     return _change(act, "overview")
 
 
+@requires("change")
+def resolve(delivery_id: int):
+    """Xác nhận kết quả: the officer looked at the platform and says what is there (`loa resolve`)."""
+    from content_queue import deliveries
+
+    published = request.form.get("outcome") == "published"
+    url = request.form.get("url", "").strip()
+
+    def act(s, campaign):
+        d = deliveries.resolve(s, campaign, delivery_id, published_url=url if published else None,
+                               now=_ctx()["now"]())
+        record(s, g.user.name, "resolved", post_id=d.post_id, channel_id=d.channel_id,
+               detail=url if published else "not published")
+        return (_("Delivery {id} marked published.", id=delivery_id) if published else
+                _("Delivery {id} marked not published: it will be sent again.", id=delivery_id))
+
+    return _change(act, "overview")
+
+
 @requires("approve")
 def approve(post_id: int):
     from content_queue import approvals
@@ -175,12 +195,12 @@ def _post_rows(s, campaign, query) -> list[dict]:
     from content_queue import approvals
     from content_queue.lifecycle import label
     from content_queue.models import Delivery, Post
-    from content_queue.timeutil import zone
+    from content_queue.timeutil import local, zone
 
     tz = zone(campaign.timezone)
     out = []
     for p in s.scalars(query.options(selectinload(Post.deliveries).selectinload(Delivery.channel))):
-        out.append({"id": p.id, "due": p.due_at.astimezone(tz).strftime("%d/%m/%Y %H:%M"),
+        out.append({"id": p.id, "due": local(p.due_at, tz),
                     "text": " ".join((p.title or p.text).split())[:140],
                     "deliveries": [{"channel": d.channel.name, "state": d.state.value, "label": label(d.state),
                                     "url": d.remote_url} for d in p.deliveries],
@@ -261,7 +281,7 @@ def post_page(post_id: int):
     from content_queue import validation as V
     from content_queue.lifecycle import label
     from content_queue.models import Activity
-    from content_queue.timeutil import zone
+    from content_queue.timeutil import local, zone
 
     ctx = _ctx()
     with ctx["sessions"]() as s:
@@ -271,7 +291,7 @@ def post_page(post_id: int):
         except UserError:
             abort(404)
         tz = zone(campaign.timezone)
-        show = lambda dt: dt.astimezone(tz).strftime("%d/%m/%Y %H:%M") if dt else ""  # noqa: E731
+        show = lambda dt: local(dt, tz)  # noqa: E731
         draft = P.draft_of(p)
         targets = [V.Target(d.channel.platform.value, d.channel.name, dict(d.channel.settings or {}))
                    for d in p.deliveries]

@@ -1,0 +1,229 @@
+"""Kênh: the campaign's channels, their health and token expiry, connecting one through its
+platform's consent screen (the platform sends the browser back here: no address to paste),
+reconnecting one in place, and posting its failed posts again. The flow is the CLI's
+(content_queue.connecting); only the pages are the workspace's."""
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from datetime import timezone
+
+from flask import current_app, g, redirect, render_template, request, url_for
+
+from content_queue.errors import UserError
+from content_queue.i18n import _
+from content_queue.users import record
+
+from .app import requires, say_done, say_refused
+
+log = logging.getLogger("loa.workspace")
+ATTEMPT_MINUTES = 30  # a connection started and not finished within this is forgotten
+
+
+class Attempts:
+    """The connections under way, by their ``state``, each bound to the user who started it. Kept
+    in memory only: the app's secret never goes into a cookie or the database before it is the
+    channel's, and a restart simply means starting the connection again."""
+
+    def __init__(self, clock=time.monotonic) -> None:
+        self.clock, self._lock, self._by_state = clock, threading.Lock(), {}
+
+    def put(self, attempt, uid: int) -> None:
+        with self._lock:
+            self._forget_old()
+            self._by_state[attempt.state] = (attempt, uid, self.clock())
+
+    def get(self, state: str, uid: int):
+        with self._lock:
+            self._forget_old()
+            found = self._by_state.get(state or "")
+            return found[0] if found and found[1] == uid else None
+
+    def done(self, state: str) -> None:
+        with self._lock:
+            self._by_state.pop(state, None)
+
+    def _forget_old(self) -> None:
+        old = [k for k, (_a, _u, t) in self._by_state.items() if self.clock() - t > ATTEMPT_MINUTES * 60]
+        for k in old:
+            del self._by_state[k]
+
+
+def _ctx():
+    return current_app.extensions["loa"]
+
+
+def redirect_uri() -> str:
+    """Where the platforms send the browser back: this workspace's callback, at its public address."""
+    base = _ctx().get("public_url") or request.host_url
+    return base.rstrip("/") + url_for("channel_callback")
+
+
+def register(app) -> None:
+    app.extensions["loa"].setdefault("attempts", Attempts())
+    app.add_url_rule("/channels", "channels", channels_page)
+    app.add_url_rule("/channels/connect", "channel_connect", connect, methods=["POST"])
+    app.add_url_rule("/channels/<int:channel_id>/reconnect", "channel_reconnect", reconnect, methods=["POST"])
+    app.add_url_rule("/channels/<int:channel_id>/retry-failed", "channel_retry", retry_failed, methods=["POST"])
+    app.add_url_rule("/channels/callback", "channel_callback", callback)
+    app.add_url_rule("/channels/callback/page", "channel_page_chosen", page_chosen, methods=["POST"])
+
+
+def channels_page(form: dict | None = None, error: str | None = None, status: int = 200):
+    from sqlalchemy import func, select
+
+    from connectors import CONNECTORS, PLATFORMS
+    from content_queue import connecting
+    from content_queue.channels import health_label, list_channels
+    from content_queue.models import Delivery, DeliveryState
+    from content_queue.timeutil import local, zone
+
+    ctx = _ctx()
+    now = ctx["now"]()
+    with ctx["sessions"]() as s:
+        campaign = ctx["campaign"](s)
+        tz = zone(campaign.timezone)
+        counts: dict[int, dict[str, int]] = {}
+        for cid, state, n in s.execute(select(Delivery.channel_id, Delivery.state, func.count())
+                                       .join(Delivery.post).where(Delivery.post.has(campaign_id=campaign.id))
+                                       .group_by(Delivery.channel_id, Delivery.state)):
+            counts.setdefault(cid, {})[state.value] = n
+        rows = []
+        for c in list_channels(s, campaign):
+            if not c.active:
+                continue
+            mine = counts.get(c.id, {})
+            expires = c.access_expires_at
+            if expires is not None and expires.tzinfo is None:
+                expires = expires.replace(tzinfo=timezone.utc)
+            rows.append({
+                "id": c.id, "name": c.name, "platform": c.platform.value,
+                "platform_label": CONNECTORS[c.platform.value].label, "account": c.account_id,
+                "health": c.health.value, "health_label": health_label(c.health), "detail": c.health_detail,
+                "expires": local(expires, tz), "expired": expires is not None and expires <= now,
+                "failed": mine.get(DeliveryState.failed.value, 0) + mine.get(DeliveryState.missed.value, 0),
+                "waiting": sum(mine.get(st, 0) for st in ("scheduled", "retry_wait")),
+                "published": mine.get("published", 0),
+                "can_reconnect": all(c.credentials.get(k) for k in CONNECTORS[c.platform.value].app_keys),
+            })
+    platforms = [{"code": p, "label": CONNECTORS[p].label, "key": connecting.key_label(p)[0],
+                  "secret": connecting.key_label(p)[1]} for p in PLATFORMS]
+    return render_template("workspace/channels.html", rows=rows, platforms=platforms, form=form or {},
+                           error=error, redirect_uri=redirect_uri(), nav="channels"), status
+
+
+def _go_to_consent(attempt):
+    """Keep the attempt for the way back, then send the browser to the platform's consent screen."""
+    ctx = _ctx()
+    ctx["attempts"].put(attempt, g.user.id)
+    log.info("%s starts connecting %s channel %r", g.user.name, attempt.platform, attempt.name)
+    return redirect(attempt.consent_url(ctx["http"]()), code=303)
+
+
+@requires("change")
+def connect():
+    from content_queue import connecting
+
+    ctx = _ctx()
+    form = {k: request.form.get(k, "") for k in ("platform", "name", "key", "replace")}
+    try:
+        with ctx["sessions"]() as s:
+            attempt = connecting.start(s, ctx["campaign"](s), platform=form["platform"], name=form["name"],
+                                       key=form["key"], secret=request.form.get("secret", ""),
+                                       redirect_uri=redirect_uri(), replace=form["replace"] == "1")
+    except UserError as exc:
+        return channels_page(form=form, error=exc.on_the_web(), status=400)
+    return _go_to_consent(attempt)
+
+
+@requires("change")
+def reconnect(channel_id: int):
+    from content_queue import connecting
+    from content_queue.channels import get_channel
+
+    ctx = _ctx()
+    try:
+        with ctx["sessions"]() as s:
+            campaign = ctx["campaign"](s)
+            attempt = connecting.reconnect(s, campaign, get_channel(s, campaign, channel_id),
+                                           redirect_uri=redirect_uri())
+    except UserError as exc:
+        say_refused(exc)
+        return redirect(url_for("channels"))
+    return _go_to_consent(attempt)
+
+
+@requires("change")
+def callback():
+    """The platform's redirect back, after the consent screen."""
+    from connectors import CONNECTORS
+    from content_queue import connecting
+
+    ctx = _ctx()
+    params = {k: v for k, v in request.args.items()}
+    attempt = ctx["attempts"].get(params.get("state", ""), g.user.id)
+    try:
+        params = connecting.landed(attempt, params)
+        found = connecting.finish(attempt, params, ctx["http"]())
+    except UserError as exc:
+        if attempt is not None:
+            ctx["attempts"].done(attempt.state)
+        say_refused(exc)
+        return redirect(url_for("channels"))
+    if isinstance(found, list):  # a Facebook user with several Pages: which one is the campaign's?
+        return render_template("workspace/choose_page.html", pages=found, state=attempt.state,
+                               label=CONNECTORS[attempt.platform].label, name=attempt.name, nav="channels")
+    return _save(attempt, found)
+
+
+@requires("change")
+def page_chosen():
+    from content_queue import connecting
+
+    ctx = _ctx()
+    attempt = ctx["attempts"].get(request.form.get("state", ""), g.user.id)
+    if attempt is None or not attempt.pages:
+        say_refused(_("This connection attempt is unknown or has expired."))
+        return redirect(url_for("channels"))
+    try:
+        creds = connecting.facebook_page(attempt, request.form.get("page", ""), ctx["http"]())
+    except UserError as exc:
+        say_refused(exc)
+        return redirect(url_for("channels"))
+    return _save(attempt, creds)
+
+
+def _save(attempt, creds):
+    from content_queue import connecting
+
+    ctx = _ctx()
+    ctx["attempts"].done(attempt.state)
+    try:
+        with ctx["sessions"]() as s:
+            c = connecting.save(s, ctx["campaign"](s), attempt, creds)
+            record(s, g.user.name, "connected", channel_id=c.id, detail=f"{attempt.platform} {c.account_id}")
+            said = _("Channel {name} is connected (account {account}).", name=c.name, account=c.account_id)
+    except UserError as exc:
+        say_refused(exc)
+        return redirect(url_for("channels"))
+    say_done(said)
+    return redirect(url_for("channels"))
+
+
+@requires("change")
+def retry_failed(channel_id: int):
+    from content_queue import deliveries
+    from content_queue.channels import get_channel
+
+    from .pages import _change
+
+    def act(s, campaign):
+        ch = get_channel(s, campaign, channel_id)
+        rows = deliveries.retry(s, campaign, [], all_failed=True, channel=ch.name, now=_ctx()["now"]())
+        for d in rows:
+            record(s, g.user.name, "retried", post_id=d.post_id, channel_id=d.channel_id, detail=str(d.id))
+        return _("{count} post(s) of {name} will be sent again as soon as the scheduler runs.",
+                 count=len(rows), name=ch.name)
+
+    return _change(act, "channels")
