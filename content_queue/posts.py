@@ -76,6 +76,11 @@ class Prepared:
     warnings: list[str]
 
 
+def targets_of(channels: list[Channel]) -> list[Target]:
+    """Where a post goes, as the rules see each channel: its platform, name and settings."""
+    return [Target(c.platform.value, c.name, dict(c.settings or {})) for c in channels]
+
+
 def resolve_targets(channels: list[Channel], to: str) -> tuple[list[Channel], list[Problem]]:
     """``--to facebook,zalo`` (all active channels of those platforms) or channel names/ids."""
     active = [c for c in channels if c.active]
@@ -160,7 +165,7 @@ def prepare(session: Session, campaign: Campaign, inp: PostInput, *, base_dir: P
         # The media could not be read; the platform checks below would only repeat that.
         targets: list[Target] = []
     else:
-        targets = [Target(c.platform.value, c.name, dict(c.settings or {})) for c in channels]
+        targets = targets_of(channels)
     warnings: list[str] = []
     if due is not None and (targets or not channels):
         more, warnings = check(draft, targets, campaign.hashtag_list, now, allow_past=inp.now)
@@ -377,18 +382,20 @@ def _waiting(post: Post) -> list[Delivery]:
     return [d for d in post.deliveries if d.state in lifecycle.RESCHEDULABLE]
 
 
-def edit_post(session: Session, campaign: Campaign, post_id: int, changes: dict[str, Any], *,
-              media_dir: Path, base_dir: Path, now: datetime | None = None) -> tuple[Post, list[str]]:
-    """Change what a post says; re-checked against the channels it still waits for."""
-    now = now or datetime.now(timezone.utc)
-    post = get_post(session, campaign, post_id)
+def check_edit(session: Session, campaign: Campaign, post: Post, changes: dict[str, Any], *, media_dir: Path,
+               base_dir: Path, now: datetime) -> tuple[Prepared | None, list[Problem]]:
+    """What ``post`` would be with ``changes`` (text, title, link, cover_url, media, variants,
+    add_hashtags), checked against the channels it still waits for; nothing is written."""
     waiting = _waiting(post)
     if not waiting:
         raise UserError(_("Post {id} has nothing left to publish ({states}).", id=post.id, states=states_said(post)),
                         fix=_("Add a new post instead."))
     variants = {k: dict(v) for k, v in (post.variants or {}).items()}
-    for platform, fields in (changes.pop("variants", None) or {}).items():
+    for platform, fields in (changes.get("variants") or {}).items():
         variants.setdefault(platform, {}).update(fields)
+    # an emptied field is no variant any more: the platform gets the post's own text again
+    variants = {p: {f: v for f, v in fs.items() if v} for p, fs in variants.items()}
+    variants = {p: fs for p, fs in variants.items() if fs}
     new_media = changes.get("media")
     current = media_dir / post.media.relpath if post.media is not None else None
     inp = PostInput(
@@ -401,19 +408,27 @@ def edit_post(session: Session, campaign: Campaign, post_id: int, changes: dict[
     prepared, problems = prepare(session, campaign, inp, base_dir=base_dir, now=now)
     # Editing keeps the post's time; a post whose time has passed is still waiting to go out.
     problems = [p for p in problems if p.code != PAST]
+    if not problems and prepared is None:  # only the time had passed: check again as of the post's own time
+        prepared, problems = prepare(session, campaign, inp, base_dir=base_dir, now=waiting[0].due_at)
+    return (None if problems else prepared), problems
+
+
+def edit_post(session: Session, campaign: Campaign, post_id: int, changes: dict[str, Any], *,
+              media_dir: Path, base_dir: Path, now: datetime | None = None) -> tuple[Post, list[str]]:
+    """Change what a post says; re-checked against the channels it still waits for."""
+    now = now or datetime.now(timezone.utc)
+    post = get_post(session, campaign, post_id)
+    prepared, problems = check_edit(session, campaign, post, changes, media_dir=media_dir, base_dir=base_dir,
+                                    now=now)
     if problems:
         raise ValidationFailed(problems)
-    if prepared is None:  # only the time had passed: check again as of the post's own time
-        prepared, problems = prepare(session, campaign, inp, base_dir=base_dir, now=waiting[0].due_at)
-        if problems:
-            raise ValidationFailed(problems)
     d = prepared.draft
     from .approvals import ask_again
 
     ask_again(post)  # what an approver approved is not what it says now
     post.text, post.title, post.link, post.cover_url = d.text, d.title, d.link, d.cover_url
     post.variants, post.add_hashtags = d.variants, d.add_hashtags
-    if new_media:
+    if changes.get("media"):
         post.media = _media_row(session, prepared.media_path, d.media, media_dir)
     session.flush()
     return post, prepared.warnings

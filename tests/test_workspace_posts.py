@@ -135,3 +135,138 @@ def test_the_post_list_s_statements_do_not_grow_with_the_campaign(ws):  # noqa: 
     for i in range(12):
         ws.loa("post", "add", "--text", f"bài {i}", "--at", _soon(5 + i).replace("T", " "), "--to", "fanpage,zalo-oa")
     assert statements() == few
+
+
+def _upload(client, page: str, data: bytes, name: str):
+    return client.post(f"/uploads?name={name}", data=data, headers={"X-CSRFToken": token(page)},
+                       content_type="application/octet-stream")
+
+
+def test_an_upload_streams_to_a_name_of_ours_and_the_form_refers_to_it(ws, tmp_path):  # noqa: F811
+    client = ws.test_client()
+    sign_in(client, "can-bo")
+    page = client.get("/posts/new").get_data(as_text=True)
+    video = make_video(tmp_path / "Video của em.mp4", size="540x960", seconds=3).read_bytes()
+    assert client.post("/uploads?name=x.mp4", data=video, content_type="application/octet-stream").status_code == 400
+    r = _upload(client, page, video, "../../Video của em.mp4")
+    assert r.status_code == 200, r.get_data(as_text=True)
+    name = r.get_json()["upload"]
+    assert r.get_json()["size"] == len(video) and name.endswith(".mp4") and "/" not in name and "em" not in name
+    stored = ws.folder.root / "uploads" / "workspace" / name
+    assert stored.read_bytes() == video
+    assert _upload(client, page, b"", "empty.mp4").status_code == 400
+    ids = _channel_ids(ws)
+    r = client.post("/posts/new", data={"csrf_token": token(page), "text": "Video hưởng ứng", "at": _soon(),
+                                        "to": [ids["tiktok"]], "upload": name, "action": "save"})
+    assert r.status_code == 302
+    from content_queue.models import Post
+
+    with ws.folder.sessions() as s:
+        assert s.scalars(select(Post)).one().media.kind == "video"
+    assert not stored.exists()
+    viewer = ws.test_client()
+    sign_in(viewer, "xem")
+    assert _upload(viewer, page, video, "v.mp4").status_code in (400, 403)
+
+
+def test_a_full_disk_during_an_upload_is_said_and_leaves_nothing(ws, monkeypatch):  # noqa: F811
+    import builtins
+
+    client = ws.test_client()
+    sign_in(client, "can-bo")
+    page = client.get("/posts/new").get_data(as_text=True)
+    real_open, fired = builtins.open, []
+
+    class Full:
+        def __init__(self, f):
+            self.f = f
+
+        def __enter__(self):
+            return self
+
+        def __exit__(self, *a):
+            self.f.close()
+
+        def write(self, piece):
+            fired.append(len(piece))
+            self.f.write(piece[:10])
+            raise OSError(28, "No space left on device")
+
+    def full_open(path, mode="r", *a, **k):
+        f = real_open(path, mode, *a, **k)
+        return Full(f) if "uploads" in str(path) and "x" in mode else f
+
+    monkeypatch.setattr(builtins, "open", full_open)
+    r = _upload(client, page, b"0" * 5000, "big.mp4")
+    monkeypatch.setattr(builtins, "open", real_open)
+    assert fired and r.status_code == 507
+    assert "No space left on device" in r.get_json()["error"] and "dung lượng" in r.get_json()["error"]
+    assert not list((ws.folder.root / "uploads" / "workspace").glob("*"))
+
+
+def test_the_live_check_answers_the_problems_and_the_previews_and_saves_nothing(ws):  # noqa: F811
+    client = ws.test_client()
+    sign_in(client, "can-bo")
+    page = client.get("/posts/new").get_data(as_text=True)
+    ids = _channel_ids(ws)
+    r = client.post("/posts/check", data={"csrf_token": token(page), "text": f"Đi học an toàn {MARKUP}",
+                                          "to": [ids["zalo-oa"]], "at": _soon(), "title": "x" * 160})
+    body = r.get_data(as_text=True)
+    assert r.status_code == 200 and "<html" not in body  # the part of the page, not a page
+    assert "vượt giới hạn 150 của Zalo" in body and "Hãy rút gọn tiêu đề" in body and "--title" not in body
+    r = client.post("/posts/check", data={"csrf_token": token(page), "text": f"Đi học an toàn {MARKUP}",
+                                          "to": [ids["fanpage"]], "at": _soon()})
+    body = r.get_data(as_text=True)
+    assert "Mỗi nền tảng nhận được gì" in body and MARKUP not in body and "&lt;img" in body
+    assert _posts(ws) == 0
+
+
+def test_edit_a_waiting_post_asks_for_approval_again_and_keeps_its_media(ws, tmp_path):  # noqa: F811
+    from content_queue.models import Activity, Post
+
+    video = make_video(tmp_path / "v.mp4", size="540x960", seconds=3)
+    assert ws.loa("campaign", "set", "--approval", "required").exit_code == 0
+    r = ws.loa("post", "add", "--text", "Bản đầu", "--media", str(video), "--at", _soon().replace("T", " "),
+               "--to", "fanpage,tiktok", "--tiktok-text", "TikTok cũ")
+    assert r.exit_code == 0, r.output
+    assert ws.loa("post", "approve", "1").exit_code == 0
+    client = ws.test_client()
+    sign_in(client, "can-bo")
+    page = client.get("/posts/1/edit").get_data(as_text=True)
+    assert "Bản đầu" in page and "TikTok cũ" in page and "Để trống để giữ" in page
+    r = client.post("/posts/1/edit", data={"csrf_token": token(page), "text": "Bản sửa " * 400,
+                                           "variant_tiktok_text": "", "action": "save"})
+    body = r.get_data(as_text=True)
+    assert r.status_code == 200 and "vấn đề cần sửa" in body  # the caption now too long for TikTok
+    with ws.folder.sessions() as s:
+        assert s.get(Post, 1).text == "Bản đầu"
+    r = client.post("/posts/1/edit", data={"csrf_token": token(page), "text": "Bản sửa", "variant_tiktok_text": "",
+                                           "action": "save"})
+    assert r.status_code == 302
+    with ws.folder.sessions() as s:
+        p = s.get(Post, 1)
+        assert p.text == "Bản sửa" and p.approved_at is None and p.media is not None
+        assert "tiktok" not in (p.variants or {})  # emptied: TikTok gets the post's own text again
+        assert s.scalar(select(Activity).where(Activity.action == "edited", Activity.who == "can-bo"))
+
+
+def test_duplicate_starts_a_new_post_from_a_copy(ws, tmp_path):  # noqa: F811
+    from content_queue.models import Post
+
+    video = make_video(tmp_path / "v.mp4", size="540x960", seconds=3)
+    ws.loa("post", "add", "--text", "Bài gốc", "--media", str(video), "--at", _soon().replace("T", " "),
+           "--to", "tiktok")
+    client = ws.test_client()
+    sign_in(client, "can-bo")
+    page = client.get("/posts/new?from=1").get_data(as_text=True)
+    assert "Bài gốc" in page
+    upload = __import__("re").search(r'name="upload" value="([^"]+)"', page).group(1)
+    ids = _channel_ids(ws)
+    assert f'value="{ids["tiktok"]}" checked' in page
+    r = client.post("/posts/new", data={"csrf_token": token(page), "text": "Bài gốc, lần hai", "at": _soon(30),
+                                        "to": [ids["tiktok"]], "upload": upload, "action": "save"})
+    assert r.status_code == 302
+    with ws.folder.sessions() as s:
+        a, b = s.scalars(select(Post).order_by(Post.id)).all()
+        assert b.text == "Bài gốc, lần hai" and b.media_id == a.media_id  # the same stored file, once
+    assert client.get("/posts/new?from=99").status_code == 404

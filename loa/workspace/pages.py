@@ -3,16 +3,13 @@ the command line (content_queue.*), so that a rule checked in one is checked in 
 from __future__ import annotations
 
 import logging
-import re
-import secrets
 import time
-from pathlib import Path
 
 from flask import abort, current_app, g, redirect, render_template, request, session, url_for
 
 from content_queue.errors import UserError
 from content_queue.i18n import N_, _
-from content_queue.users import may, record
+from content_queue.users import record
 
 from .app import requires, safe_next, say_done, say_refused
 
@@ -46,7 +43,6 @@ def register(app) -> None:
     app.add_url_rule("/deliveries/<int:delivery_id>/resolve", "resolve", resolve, methods=["POST"])
     app.add_url_rule("/calendar", "calendar", calendar_page)
     app.add_url_rule("/posts", "posts", posts_list)
-    app.add_url_rule("/posts/new", "compose", compose, methods=["GET", "POST"])
     app.add_url_rule("/posts/<int:post_id>", "post_page", post_page)
     app.add_url_rule("/posts/<int:post_id>/reschedule", "post_reschedule", post_reschedule, methods=["POST"])
     app.add_url_rule("/posts/<int:post_id>/cancel", "post_cancel", post_cancel, methods=["POST"])
@@ -208,71 +204,6 @@ def _post_rows(s, campaign, query) -> list[dict]:
     return out
 
 
-def _form_input(form, files, upload_dir: Path):
-    """The composer's fields as the core's PostInput (the same as `loa post add`), and the upload
-    kept for the next step (preview, then save) under a name of ours."""
-    from content_queue.posts import PostInput
-
-    upload = form.get("upload", "")
-    if not re.fullmatch(r"[0-9a-f]{32}\.[a-z0-9]{1,5}", upload or ""):
-        upload = ""
-    f = files.get("media")
-    if f is not None and f.filename:
-        suffix = Path(f.filename).suffix.lower().lstrip(".")[:5] or "bin"
-        if not suffix.isalnum():
-            suffix = "bin"
-        upload_dir.mkdir(parents=True, exist_ok=True)
-        upload = f"{secrets.token_hex(16)}.{suffix}"
-        f.save(upload_dir / upload)  # streamed to disk by Werkzeug, then moved here
-    variants = {}
-    for key, value in form.items():
-        m = re.fullmatch(r"variant_(facebook|zalo|tiktok)_(text|title|description)", key)
-        if m and value.strip():
-            variants.setdefault(m.group(1), {})[m.group(2)] = value
-    at = form.get("at", "").replace("T", " ")
-    inp = PostInput(text=form.get("text", ""), title=form.get("title", ""), link=form.get("link", ""),
-                    cover_url=form.get("cover_url", ""), media=str(upload_dir / upload) if upload else "",
-                    at=at or None, now=form.get("now") == "1", to=",".join(form.getlist("to")), variants=variants,
-                    source="workspace")
-    return inp, upload
-
-
-def compose():
-    from content_queue import posts as P
-    from content_queue import validation as V
-    from content_queue.channels import list_channels
-
-    ctx = _ctx()
-    upload_dir = ctx["folder"].root / "uploads" / "workspace"
-    values, problems, warnings, previews, upload = {}, [], [], [], ""
-    with ctx["sessions"]() as s:
-        campaign = ctx["campaign"](s)
-        channels = [{"id": c.id, "name": c.name, "platform": c.platform.value}
-                    for c in list_channels(s, campaign) if c.active]
-        if request.method == "POST":
-            if not may(g.user, "change"):
-                abort(403)
-            inp, upload = _form_input(request.form, request.files, upload_dir)
-            values = request.form.to_dict()
-            values["to"] = request.form.getlist("to")
-            prepared, problems = P.prepare(s, campaign, inp, base_dir=upload_dir, now=ctx["now"]())
-            if prepared is not None:
-                targets = [V.Target(c.platform.value, c.name, dict(c.settings or {})) for c in prepared.channels]
-                previews = V.preview(prepared.draft, targets, campaign.hashtag_list)
-                warnings = prepared.warnings
-                if request.form.get("action") == "save":
-                    post = P.store(s, campaign, prepared, media_dir=ctx["folder"].media_dir)
-                    record(s, g.user.name, "created", post_id=post.id)
-                    post_id = post.id
-                    if upload:
-                        (upload_dir / upload).unlink(missing_ok=True)
-                    say_done(_("Post {id} saved.", id=post_id))
-                    return redirect(url_for("post_page", post_id=post_id))
-    return render_template("workspace/compose.html", channels=channels, values=values, problems=problems,
-                           warnings=warnings, previews=previews, upload=upload, nav="posts",
-                           as_labels={k: _(v) for k, v in AS_LABELS.items()})
-
-
 def post_page(post_id: int):
     from sqlalchemy import select
 
@@ -293,8 +224,7 @@ def post_page(post_id: int):
         tz = zone(campaign.timezone)
         show = lambda dt: local(dt, tz)  # noqa: E731
         draft = P.draft_of(p)
-        targets = [V.Target(d.channel.platform.value, d.channel.name, dict(d.channel.settings or {}))
-                   for d in p.deliveries]
+        targets = P.targets_of([d.channel for d in p.deliveries])
         data = {"id": p.id, "due": show(p.due_at), "due_input": p.due_at.astimezone(tz).strftime("%Y-%m-%dT%H:%M"),
                 "title": p.title, "text": p.text, "link": p.link, "approval": approvals.state(p, campaign),
                 "approved_by": p.approved_by, "comment": p.approval_comment,

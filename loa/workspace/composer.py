@@ -1,0 +1,297 @@
+"""The composer: write a post, edit one still waiting, or start from a copy of another; the same
+checks as `loa post add` and `loa post edit` (every problem with its fix, before saving, nothing
+saved meanwhile) and exactly what each platform receives. Pages that work without scripts;
+compose.js adds a live preview while typing and an upload with a progress bar.
+
+A picture or video is uploaded once, streamed to ``uploads/workspace/<random>.<ext>`` (a name of
+ours, never the sender's), and referred to by that name until the post is saved."""
+from __future__ import annotations
+
+import logging
+import re
+import secrets
+from pathlib import Path
+
+from flask import abort, current_app, g, jsonify, redirect, render_template, request, url_for
+
+from content_queue.errors import UserError, ValidationFailed
+from content_queue.i18n import N_, _
+from content_queue.users import may, record
+
+from .app import requires, say_done
+
+log = logging.getLogger("loa.workspace")
+UPLOAD_NAME = re.compile(r"[0-9a-f]{32}\.[a-z0-9]{1,5}")
+CHUNK = 1024 * 1024
+
+
+def _ctx():
+    return current_app.extensions["loa"]
+
+
+def _upload_dir() -> Path:
+    return _ctx()["folder"].root / "uploads" / "workspace"
+
+
+def register(app) -> None:
+    app.add_url_rule("/posts/new", "compose", compose, methods=["GET", "POST"])
+    app.add_url_rule("/posts/<int:post_id>/edit", "post_edit", edit, methods=["GET", "POST"])
+    app.add_url_rule("/posts/check", "post_check", check, methods=["POST"])
+    app.add_url_rule("/uploads", "upload", upload, methods=["POST"])
+
+
+def _suffix(filename: str) -> str:
+    suffix = Path(filename or "").suffix.lower().lstrip(".")[:5]
+    return suffix if suffix.isalnum() else "bin"
+
+
+@requires("change")
+def upload():
+    """The file as the request's body (compose.js sends it with a progress bar), streamed to
+    disk in 1 MB pieces; answers the name to refer to it by. A full disk removes the piece
+    written and says so."""
+    name = f"{secrets.token_hex(16)}.{_suffix(request.args.get('name', ''))}"
+    folder = _upload_dir()
+    folder.mkdir(parents=True, exist_ok=True)
+    target = folder / name
+    size = 0
+    try:
+        with open(target, "xb") as out:
+            while True:
+                piece = request.stream.read(CHUNK)
+                if not piece:
+                    break
+                out.write(piece)
+                size += len(piece)
+    except OSError as exc:
+        target.unlink(missing_ok=True)
+        log.error("upload failed after %d bytes: %s", size, exc)
+        return jsonify(error=_("The file could not be kept: {reason}. Free some disk space, then try again.",
+                               reason=exc.strerror or exc)), 507
+    if size == 0:
+        target.unlink(missing_ok=True)
+        return jsonify(error=_("The file is empty.")), 400
+    return jsonify(upload=name, size=size)
+
+
+def _form_input(form, files):
+    """The composer's fields as the core's PostInput (the same as `loa post add`), and the file
+    kept for the next step under a name of ours (sent with the form, or uploaded before)."""
+    from content_queue.posts import PostInput
+
+    upload_dir = _upload_dir()
+    upload = form.get("upload", "")
+    if not UPLOAD_NAME.fullmatch(upload or "") or not (upload_dir / upload).is_file():
+        upload = ""
+    f = files.get("media")
+    if f is not None and f.filename:
+        upload_dir.mkdir(parents=True, exist_ok=True)
+        upload = f"{secrets.token_hex(16)}.{_suffix(f.filename)}"
+        f.save(upload_dir / upload)  # streamed to disk by Werkzeug, then moved here
+    from content_queue.posts import VARIANT_FIELDS
+
+    variants: dict[str, dict[str, str]] = {}
+    for platform, fields in VARIANT_FIELDS.items():
+        for f in fields:
+            value = form.get(f"variant_{platform}_{f}", "")
+            if value.strip():
+                variants.setdefault(platform, {})[f] = value
+    at = form.get("at", "").replace("T", " ")
+    inp = PostInput(text=form.get("text", ""), title=form.get("title", ""), link=form.get("link", ""),
+                    cover_url=form.get("cover_url", ""), media=str(upload_dir / upload) if upload else "",
+                    at=at or None, now=form.get("now") == "1", to=",".join(form.getlist("to")), variants=variants,
+                    source="workspace")
+    return inp, upload
+
+
+def _values_of(post, tz: str, *, copy: bool) -> dict:
+    """A stored post as the composer's fields: to edit it, or (``copy``) to start a new one from it."""
+    from content_queue.timeutil import zone
+
+    values = {"text": post.text, "title": post.title, "link": post.link, "cover_url": post.cover_url}
+    for platform, fields in (post.variants or {}).items():
+        for field, value in fields.items():
+            values[f"variant_{platform}_{field}"] = value
+    if copy:
+        values["to"] = [str(d.channel_id) for d in post.deliveries if d.channel.active]
+    else:
+        values["at"] = post.due_at.astimezone(zone(tz)).strftime("%Y-%m-%dT%H:%M")
+    return values
+
+
+def _checked(s, campaign, inp, post=None, changes=None):
+    """(prepared, problems, warnings, previews) for the composer's fields: a new post through
+    posts.prepare, an edited one through posts.check_edit."""
+    from content_queue import posts as P
+    from content_queue import validation as V
+
+    ctx = _ctx()
+    if post is None:
+        prepared, problems = P.prepare(s, campaign, inp, base_dir=_upload_dir(), now=ctx["now"]())
+    else:
+        prepared, problems = P.check_edit(s, campaign, post, changes, media_dir=ctx["folder"].media_dir,
+                                          base_dir=_upload_dir(), now=ctx["now"]())
+    previews, warnings = [], []
+    if prepared is not None:
+        previews = V.preview(prepared.draft, P.targets_of(prepared.channels), campaign.hashtag_list)
+        warnings = prepared.warnings
+    return prepared, problems, warnings, previews
+
+
+def _changes(inp, upload: str) -> dict:
+    from content_queue.posts import VARIANT_FIELDS
+
+    changes = {"text": inp.text, "title": inp.title, "link": inp.link, "cover_url": inp.cover_url,
+               "variants": {p: {f: inp.variants.get(p, {}).get(f, "") for f in fields}
+                            for p, fields in VARIANT_FIELDS.items()}}
+    if upload:
+        changes["media"] = inp.media
+    return changes
+
+
+def _channels(s, campaign):
+    from content_queue.channels import list_channels
+
+    return [{"id": c.id, "name": c.name, "platform": c.platform.value} for c in list_channels(s, campaign) if c.active]
+
+
+FIELD_LABELS = {"text": N_("text"), "title": N_("title"), "description": N_("description")}
+
+
+def _page(**kw):
+    from content_queue.posts import VARIANT_FIELDS
+
+    from .pages import AS_LABELS
+
+    kw.setdefault("problems", [])
+    kw.setdefault("warnings", [])
+    kw.setdefault("previews", [])
+    values = kw.get("values") or {}
+    return render_template("workspace/compose.html", nav="posts", as_labels={k: _(v) for k, v in AS_LABELS.items()},
+                           variant_fields=[(p, f, _(FIELD_LABELS.get(f, f))) for p, fields in VARIANT_FIELDS.items()
+                                           for f in fields],
+                           open_variants=any(k.startswith("variant_") and v for k, v in values.items()), **kw)
+
+
+def compose():
+    """Write a post (``?from=ID``: starting from a copy of post ID)."""
+    from content_queue import posts as P
+
+    ctx = _ctx()
+    saved = None
+    with ctx["sessions"]() as s:
+        campaign = ctx["campaign"](s)
+        channels = _channels(s, campaign)
+        if request.method == "GET":
+            values, keep = {}, ""
+            source = request.args.get("from", type=int)
+            if source:
+                try:
+                    original = P.get_post(s, campaign, source)
+                except UserError:
+                    abort(404)
+                values = _values_of(original, campaign.timezone, copy=True)
+                if original.media is not None:
+                    keep = _keep_copy(ctx["folder"].media_dir / original.media.relpath)
+            return _page(channels=channels, values=values, upload=keep, title=_("Write a post"),
+                         action=url_for("compose"))
+        if not may(g.user, "change"):
+            abort(403)
+        inp, upload = _form_input(request.form, request.files)
+        values = request.form.to_dict()
+        values["to"] = request.form.getlist("to")
+        prepared, problems, warnings, previews = _checked(s, campaign, inp)
+        if prepared is not None and request.form.get("action") == "save":
+            post = P.store(s, campaign, prepared, media_dir=ctx["folder"].media_dir)
+            record(s, g.user.name, "created", post_id=post.id)
+            saved = post.id
+    if saved is not None:  # committed: the upload is the post's media now
+        return _saved(upload, _("Post {id} saved.", id=saved), saved)
+    return _page(channels=channels, values=values, problems=problems, warnings=warnings, previews=previews,
+                 upload=upload, title=_("Write a post"), action=url_for("compose"))
+
+
+def _saved(upload: str, said: str, post_id: int):
+    if upload:
+        (_upload_dir() / upload).unlink(missing_ok=True)
+    say_done(said)
+    return redirect(url_for("post_page", post_id=post_id))
+
+
+def _keep_copy(path: Path) -> str:
+    """A copy's media: the stored file, linked (or copied) into the uploads under a new name."""
+    import os
+    import shutil
+
+    if not path.is_file():
+        return ""
+    folder = _upload_dir()
+    folder.mkdir(parents=True, exist_ok=True)
+    name = f"{secrets.token_hex(16)}.{_suffix(path.name)}"
+    try:
+        os.link(path, folder / name)
+    except OSError:
+        shutil.copyfile(path, folder / name)
+    return name
+
+
+def edit(post_id: int):
+    """Change what a waiting post says or shows (its time moves on its page, its channels stay)."""
+    from content_queue import posts as P
+
+    ctx = _ctx()
+    saved = False
+    with ctx["sessions"]() as s:
+        campaign = ctx["campaign"](s)
+        try:
+            post = P.get_post(s, campaign, post_id)
+        except UserError:
+            abort(404)
+        fixed = [{"name": d.channel.name, "platform": d.channel.platform.value} for d in P.waiting_deliveries(post)]
+        common = {"title": _("Edit post {id}", id=post_id), "action": url_for("post_edit", post_id=post_id),
+                  "editing": post_id, "fixed_channels": fixed, "channels": []}
+        if request.method == "GET":
+            return _page(values=_values_of(post, campaign.timezone, copy=False), upload="", **common)
+        if not may(g.user, "change"):
+            abort(403)
+        inp, upload = _form_input(request.form, request.files)
+        values = request.form.to_dict()
+        try:
+            prepared, problems, warnings, previews = _checked(s, campaign, inp, post, _changes(inp, upload))
+            if prepared is not None and request.form.get("action") == "save":
+                P.edit_post(s, campaign, post_id, _changes(inp, upload), media_dir=ctx["folder"].media_dir,
+                            base_dir=_upload_dir(), now=ctx["now"]())
+                record(s, g.user.name, "edited", post_id=post_id)
+                saved = True
+        except ValidationFailed as exc:
+            prepared, problems, warnings, previews = None, exc.problems, [], []
+        except UserError as exc:  # nothing left to publish, or being published right now
+            return _page(values=values, upload=upload, refusal=exc.on_the_web(), **common), 409
+    if saved:
+        return _saved(upload, _("Post {id} changed.", id=post_id), post_id)
+    return _page(values=values, problems=problems, warnings=warnings, previews=previews, upload=upload, **common)
+
+
+@requires("change")
+def check():
+    """The live preview: the composer's fields checked as "Check and preview" does, answered as
+    the part of the page that shows the problems and the previews."""
+    from content_queue import posts as P
+
+    from .pages import AS_LABELS
+
+    ctx = _ctx()
+    editing = request.form.get("editing", type=int)
+    with ctx["sessions"]() as s:
+        campaign = ctx["campaign"](s)
+        inp, upload = _form_input(request.form, {})
+        try:
+            if editing:
+                post = P.get_post(s, campaign, editing)
+                _prepared, problems, warnings, previews = _checked(s, campaign, inp, post, _changes(inp, upload))
+            else:
+                _prepared, problems, warnings, previews = _checked(s, campaign, inp)
+        except UserError as exc:
+            problems, warnings, previews = [exc], [], []
+    return render_template("workspace/_checked.html", problems=problems, warnings=warnings, previews=previews,
+                           as_labels={k: _(v) for k, v in AS_LABELS.items()})
