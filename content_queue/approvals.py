@@ -39,6 +39,27 @@ def state(post: Post, campaign: Campaign) -> str:
     return "sent_back" if post.approval_comment else "awaiting"
 
 
+def awaiting(s: Session, campaign: Campaign, *, limit: int = 50, offset: int = 0) -> tuple[list[Post], int]:
+    """The posts an approver has to look at (still to publish, not approved), the soonest first,
+    with their deliveries and channels loaded; and how many there are. Two statements plus the
+    loads, whatever the campaign's size."""
+    from sqlalchemy import func
+    from sqlalchemy.orm import selectinload
+
+    from .lifecycle import RESCHEDULABLE
+    from .models import Delivery
+
+    if campaign.approval != REQUIRED:
+        return [], 0
+    waiting = select(Delivery.post_id).where(Delivery.state.in_(RESCHEDULABLE))
+    q = select(Post).where(Post.campaign_id == campaign.id, Post.approved_at.is_(None), Post.id.in_(waiting))
+    total = s.scalar(select(func.count()).select_from(q.subquery()))
+    posts = list(s.scalars(q.options(selectinload(Post.deliveries).selectinload(Delivery.channel),
+                                     selectinload(Post.media))
+                           .order_by(Post.due_at, Post.id).offset(offset).limit(limit)))
+    return posts, total
+
+
 def state_label(code: str) -> str:
     return _(STATE_LABELS[code])
 

@@ -60,7 +60,8 @@ def update_campaign(session: Session, campaign: Campaign, **changes) -> Campaign
     if "name" in changes:
         changes["name"] = nfc(changes["name"]).strip()
         if not changes["name"]:
-            raise UserError(_("The campaign needs a name."), fix=_("Give --name \"Tên chiến dịch\"."))
+            raise UserError(_("The campaign needs a name."), fix=_("Give --name \"Tên chiến dịch\"."),
+                            web_fix=_("Fill in the campaign's name."))
     if "message" in changes:
         changes["message"] = nfc(changes["message"])
     if "hashtags" in changes:
@@ -75,7 +76,8 @@ def update_campaign(session: Session, campaign: Campaign, **changes) -> Campaign
                         fix=_("Give --approval required or --approval off."))
     starts, ends = changes.get("starts_on", campaign.starts_on), changes.get("ends_on", campaign.ends_on)
     if starts and ends and ends < starts:
-        raise UserError(_("The campaign would end before it starts."), fix=_("Check --start and --end."))
+        raise UserError(_("The campaign would end before it starts."), fix=_("Check --start and --end."),
+                        web_fix=_("Check the first and the last day."))
     if changes.get("grace_minutes", 0) < 0 or not 0 <= changes.get("guardian_age", 0) <= 30:
         raise UserError(_("The grace window is minutes from 0, and the guardian age a number of years up to 30."))
     for key, value in changes.items():

@@ -152,16 +152,11 @@ def overview(s: Session, campaign: Campaign, now: datetime, *, days: int = 7, li
                  for ch in s.scalars(select(Channel).where(Channel.campaign_id == campaign.id,
                                                            Channel.active.is_(True),
                                                            Channel.health == ChannelHealth.reconnect))]
-    awaiting = []
-    if campaign.approval == "required":
-        from .lifecycle import RESCHEDULABLE
+    from .approvals import awaiting as to_approve
 
-        waiting = select(Delivery.post_id).where(Delivery.state.in_(RESCHEDULABLE))
-        for p in s.scalars(select(Post).where(Post.campaign_id == campaign.id, Post.approved_at.is_(None),
-                                              Post.id.in_(waiting)).order_by(Post.due_at, Post.id).limit(limit)):
-            awaiting.append({"id": p.id, "due": shown(p.due_at, tz),
-                             "text": " ".join((p.title or p.text).split())[:300],
-                             "comment": p.approval_comment or None})
+    posts, awaiting_total = to_approve(s, campaign, limit=limit)
+    awaiting = [{"id": p.id, "due": shown(p.due_at, tz), "text": " ".join((p.title or p.text).split())[:300],
+                 "comment": p.approval_comment or None} for p in posts]
     beat = s.scalar(select(func.max(Worker.heartbeat_at)))
     if beat is not None and beat.tzinfo is None:
         beat = beat.replace(tzinfo=timezone.utc)
@@ -174,6 +169,7 @@ def overview(s: Session, campaign: Campaign, now: datetime, *, days: int = 7, li
         "week": week,
         "reconnect": reconnect,
         "awaiting_approval": awaiting,
+        "awaiting_total": awaiting_total,
         "scheduler": {"running": beat is not None and now - beat < timedelta(minutes=2),
                       "last_beat": shown(beat, tz, seconds=True) if beat else None},
     }

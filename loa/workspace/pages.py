@@ -149,7 +149,7 @@ def approve(post_id: int):
         approvals.approve(s, campaign, post_id, by=g.user.name, now=_ctx()["now"]())
         return _("Post {id} approved.", id=post_id)
 
-    return _change(act, "overview")
+    return _change(act, _back())
 
 
 @requires("approve")
@@ -160,7 +160,12 @@ def send_back(post_id: int):
         approvals.send_back(s, campaign, post_id, by=g.user.name, comment=request.form.get("comment", ""))
         return _("Post {id} sent back.", id=post_id)
 
-    return _change(act, "overview")
+    return _change(act, _back())
+
+
+def _back() -> str:
+    """The page a form came from, among those that send it (never an address the form names)."""
+    return request.form.get("back") if request.form.get("back") in ("overview", "approvals") else "overview"
 
 
 # --- Bài đăng: the list, the composer with its preview, one post ------------------------------
