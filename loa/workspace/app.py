@@ -104,7 +104,8 @@ def create_app(folder: loa_settings.Folder, *, public_url: str = "", portal=None
         user = g.get("user")
         return {"may_change": user is not None and may(user, "change"),
                 "may_approve": user is not None and may(user, "approve"),
-                "campaign_name": g.campaign_name if user is not None else ""}
+                "campaign_name": g.campaign_name if user is not None else "",
+                "approvals_on": user is not None and g.get("approvals") == "required"}
     CSRFProtect(app)
     throttle = Throttle()
     settings = loa_settings.Settings.read()
@@ -130,8 +131,9 @@ def create_app(folder: loa_settings.Folder, *, public_url: str = "", portal=None
         from content_queue.models import Campaign
 
         with folder.sessions() as s:  # one read of the campaign per request: its name and its language
-            g.campaign_name, language = s.execute(select(Campaign.name, Campaign.language)
-                                                  .where(Campaign.slug == folder.campaign_slug)).one()
+            g.campaign_name, language, g.approvals = s.execute(
+                select(Campaign.name, Campaign.language, Campaign.approval)
+                .where(Campaign.slug == folder.campaign_slug)).one()
         g.language_token = i18n.enter(i18n.choose(language_set, language))
         g.user = None
         if request.endpoint in PUBLIC:
