@@ -5,7 +5,6 @@ asks for approval again, and the workspace's approver goes through the same func
 from __future__ import annotations
 
 import json
-import re
 from datetime import datetime, timedelta
 
 from sqlalchemy import select
