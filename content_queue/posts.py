@@ -241,16 +241,18 @@ def add_post(session: Session, campaign: Campaign, inp: PostInput, *, media_dir:
 
 # --- CSV ------------------------------------------------------------------------------------
 
-def read_csv(path: Path) -> list[tuple[int, dict[str, str]]]:
-    """Rows of a posts CSV as ``(line number, row)``; UTF-8 with or without BOM, , or ;."""
+def read_csv(path: Path, name: str = "") -> list[tuple[int, dict[str, str]]]:
+    """Rows of a posts CSV as ``(line number, row)``; UTF-8 with or without BOM, , or ;. Errors
+    name the file ``name`` (else its path)."""
+    shown = name or path
     try:
         raw = Path(path).read_bytes()
     except OSError as exc:
-        raise UserError(_("Cannot read {path}: {reason}.", path=path, reason=exc.strerror)) from None
+        raise UserError(_("Cannot read {path}: {reason}.", path=shown, reason=exc.strerror)) from None
     try:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError:
-        raise UserError(_("{path} is not UTF-8 text.", path=path),
+        raise UserError(_("{path} is not UTF-8 text.", path=shown),
                         fix=_('In Excel choose "CSV UTF-8 (Comma delimited)" when saving.')) from None
     sample = text[:4096]
     try:
@@ -259,16 +261,16 @@ def read_csv(path: Path) -> list[tuple[int, dict[str, str]]]:
         dialect = csv.excel
     reader = csv.DictReader(io.StringIO(text), dialect=dialect)
     if not reader.fieldnames:
-        raise UserError(_("{path} is empty.", path=path),
+        raise UserError(_("{path} is empty.", path=shown),
                         fix=_("The first line names the columns: {columns}.", columns=", ".join(CSV_COLUMNS)))
     headers = [nfc(h).strip().lower() for h in reader.fieldnames]
     unknown = [h for h in headers if h and h not in CSV_COLUMNS]
     if unknown:
-        raise UserError(_("{path}: unknown column(s): {names}.", path=path, names=", ".join(unknown)),
+        raise UserError(_("{path}: unknown column(s): {names}.", path=shown, names=", ".join(unknown)),
                         fix=_("Known columns: {columns}.", columns=", ".join(CSV_COLUMNS)))
     for needed in ("at", "to"):
         if needed not in headers:
-            raise UserError(_("{path}: the column {name!r} is missing.", path=path, name=needed),
+            raise UserError(_("{path}: the column {name!r} is missing.", path=shown, name=needed),
                             fix=_("The first line names the columns: {columns}.", columns=", ".join(CSV_COLUMNS)))
     reader.fieldnames = headers
     rows = []
@@ -295,27 +297,46 @@ def row_input(row: dict[str, str], source: str) -> PostInput:
                      to=row.get("to", ""), variants=variants, source=source, hashtags=row.get("hashtags", ""))
 
 
-def import_csv(session: Session, campaign: Campaign, path: Path, *, media_dir: Path,
-               now: datetime | None = None, progress=None) -> tuple[list[Post], list[str]]:
-    """Import every row of ``path`` or none: all rows are checked first, all problems listed."""
-    now = now or datetime.now(timezone.utc)
-    rows = read_csv(path)
+@dataclass
+class CheckedRow:
+    """One row of a posts CSV, checked: ready to store (``prepared``) or with its problems."""
+
+    line: int
+    row: dict[str, str]
+    prepared: Prepared | None
+    problems: list[Problem]
+
+
+def check_csv(session: Session, campaign: Campaign, path: Path, *, now: datetime, base_dir: Path | None = None,
+              name: str = "", progress=None) -> list[CheckedRow]:
+    """Every row of ``path`` checked, nothing written: what `loa post import` and the workspace's
+    import table show. Media paths are relative to ``base_dir`` (else the CSV's folder)."""
+    rows = read_csv(path, name)
     if not rows:
-        raise UserError(_("{path} has no posts in it.", path=path), fix=_("Add one row per post under the header line."))
-    prepared: list[Prepared] = []
-    problems: list[Problem] = []
+        raise UserError(_("{path} has no posts in it.", path=name or path),
+                        fix=_("Add one row per post under the header line."))
+    base = base_dir or Path(path).resolve().parent
+    out = []
     for line, row in rows:
-        p, errs = prepare(session, campaign, row_input(row, f"csv:{Path(path).name}:{line}"),
-                          base_dir=Path(path).resolve().parent, now=now, where=_("line {line}", line=line))
-        problems.extend(errs)
-        if p:
-            prepared.append(p)
+        p, errs = prepare(session, campaign, row_input(row, f"csv:{name or Path(path).name}:{line}"), base_dir=base,
+                          now=now, where=_("line {line}", line=line))
+        out.append(CheckedRow(line, row, p if not errs else None, errs))
         if progress:
             progress(1)
+    return out
+
+
+def import_csv(session: Session, campaign: Campaign, path: Path, *, media_dir: Path,
+               now: datetime | None = None, progress=None, base_dir: Path | None = None,
+               name: str = "") -> tuple[list[Post], list[str]]:
+    """Import every row of ``path`` or none: all rows are checked first, all problems listed."""
+    now = now or datetime.now(timezone.utc)
+    checked = check_csv(session, campaign, path, now=now, base_dir=base_dir, name=name, progress=progress)
+    problems = [p for r in checked for p in r.problems]
     if problems:
         raise ValidationFailed(problems)
-    posts = [store(session, campaign, p, media_dir=media_dir) for p in prepared]
-    return posts, [w for p in prepared for w in p.warnings]
+    posts = [store(session, campaign, r.prepared, media_dir=media_dir) for r in checked]
+    return posts, [w for r in checked for w in r.prepared.warnings]
 
 
 # --- reading and changing -------------------------------------------------------------------

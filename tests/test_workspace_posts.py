@@ -270,3 +270,66 @@ def test_duplicate_starts_a_new_post_from_a_copy(ws, tmp_path):  # noqa: F811
         a, b = s.scalars(select(Post).order_by(Post.id)).all()
         assert b.text == "Bài gốc, lần hai" and b.media_id == a.media_id  # the same stored file, once
     assert client.get("/posts/new?from=99").status_code == 404
+
+
+def test_a_csv_is_checked_whole_shown_as_a_table_then_imported_all_or_nothing(ws, tmp_path):  # noqa: F811
+    from content_queue.models import Activity, Post
+
+    video = make_video(tmp_path / "v.mp4", size="540x960", seconds=3).read_bytes()
+    when = _soon(6).replace("T", " ")
+    bad = ("at,to,text,media\n"
+           f"{when},fanpage,Bài một {MARKUP},\n"
+           "2020-01-01 08:00,fanpage,Bài đã qua,\n"
+           f"{when},tiktok,Bài TikTok,video clip.mp4\n"
+           f"{when},kenh-la,Bài kênh lạ,\n")
+    client = ws.test_client()
+    sign_in(client, "can-bo")
+    page = client.get("/posts/import").get_data(as_text=True)
+    assert "Nhập từ bảng tính" in page and "text_tiktok" in page
+    r = client.post("/posts/import", data={"csrf_token": token(page), "action": "check",
+                                           "csv": (io.BytesIO(bad.encode("utf-8-sig")), "lich-thang-10.csv"),
+                                           "media": [(io.BytesIO(video), "../video clip.mp4")]},
+                    content_type="multipart/form-data")
+    body = r.get_data(as_text=True)
+    assert r.status_code == 200 and "2 dòng cần sửa; chưa nhập bài nào" in body
+    assert "thời gian đã qua rồi" in body and "kenh-la" in body and "--at" not in body
+    assert MARKUP not in body and "&lt;img" in body and 'value="import"' not in body
+    assert _posts(ws) == 0
+    assert not (ws.folder.root / "uploads" / "video clip.mp4").exists()  # the name cannot climb out
+    good = "\n".join(line for line in bad.splitlines() if "2020" not in line and "kenh-la" not in line) + "\n"
+    r = client.post("/posts/import", data={"csrf_token": token(page), "action": "check",
+                                           "csv": (io.BytesIO(good.encode()), "lich.csv"),
+                                           "media": [(io.BytesIO(video), "video clip.mp4")]},
+                    content_type="multipart/form-data")
+    body = r.get_data(as_text=True)
+    assert "2 dòng sẵn sàng để nhập" in body and 'value="import"' in body and _posts(ws) == 0
+    import_id = __import__("re").search(r'name="import" value="([0-9a-f]+)"', body).group(1)
+    r = client.post("/posts/import", data={"csrf_token": token(body), "action": "import", "import": import_id})
+    assert r.status_code == 302
+    assert "Đã nhập 2 bài đăng từ lich.csv" in client.get("/posts").get_data(as_text=True)
+    with ws.folder.sessions() as s:
+        posts = s.scalars(select(Post).order_by(Post.id)).all()
+        assert [p.text for p in posts] == [f"Bài một {MARKUP}", "Bài TikTok"] and posts[1].media.kind == "video"
+        assert s.scalar(select(func.count()).select_from(Activity).where(Activity.action == "created")) == 2
+    assert not (ws.folder.root / "uploads" / "workspace" / f"import-{import_id}").exists()
+    r = client.post("/posts/import", data={"csrf_token": token(body), "action": "check",
+                                           "csv": (io.BytesIO(b"\xff\xfeat,to"), "excel.csv")},
+                    content_type="multipart/form-data")
+    assert r.status_code == 400 and "CSV UTF-8" in r.get_data(as_text=True)
+
+
+def test_uploads_never_saved_are_swept_after_two_days(tmp_path):
+    import os
+    import time
+
+    from loa.workspace.composer import sweep
+
+    (tmp_path / "old.mp4").write_bytes(b"x")
+    (tmp_path / "import-old").mkdir()
+    (tmp_path / "import-old" / "a.csv").write_text("at,to")
+    (tmp_path / "new.mp4").write_bytes(b"y")
+    two_days_ago = time.time() - 49 * 3600
+    for p in (tmp_path / "old.mp4", tmp_path / "import-old"):
+        os.utime(p, (two_days_ago, two_days_ago))
+    assert sweep(tmp_path) == 2
+    assert [p.name for p in tmp_path.iterdir()] == ["new.mp4"]

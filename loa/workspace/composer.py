@@ -29,8 +29,31 @@ def _ctx():
     return current_app.extensions["loa"]
 
 
+KEEP_HOURS = 48  # an upload or an import checked and never saved is removed after this
+
+
 def _upload_dir() -> Path:
     return _ctx()["folder"].root / "uploads" / "workspace"
+
+
+def sweep(folder: Path, *, hours: float = KEEP_HOURS) -> int:
+    """Remove what was uploaded here and never saved (a composer left, an import not finished)
+    once it is ``hours`` old; the rest stays. Returns how many were removed."""
+    import shutil
+    import time
+
+    removed = 0
+    if not folder.is_dir():
+        return 0
+    for entry in folder.iterdir():
+        try:
+            if time.time() - entry.stat().st_mtime < hours * 3600:
+                continue
+            shutil.rmtree(entry) if entry.is_dir() else entry.unlink()
+            removed += 1
+        except OSError:
+            continue
+    return removed
 
 
 def register(app) -> None:
@@ -38,6 +61,7 @@ def register(app) -> None:
     app.add_url_rule("/posts/<int:post_id>/edit", "post_edit", edit, methods=["GET", "POST"])
     app.add_url_rule("/posts/check", "post_check", check, methods=["POST"])
     app.add_url_rule("/uploads", "upload", upload, methods=["POST"])
+    app.add_url_rule("/posts/import", "post_import", import_page, methods=["GET", "POST"])
 
 
 def _suffix(filename: str) -> str:
@@ -52,6 +76,7 @@ def upload():
     written and says so."""
     name = f"{secrets.token_hex(16)}.{_suffix(request.args.get('name', ''))}"
     folder = _upload_dir()
+    sweep(folder)
     folder.mkdir(parents=True, exist_ok=True)
     target = folder / name
     size = 0
@@ -295,3 +320,93 @@ def check():
             problems, warnings, previews = [exc], [], []
     return render_template("workspace/_checked.html", problems=problems, warnings=warnings, previews=previews,
                            as_labels={k: _(v) for k, v in AS_LABELS.items()})
+
+
+# --- Nhập từ bảng tính: a CSV checked whole, shown as a table, imported all or nothing ----------
+
+IMPORT_ID = re.compile(r"[0-9a-f]{24}")
+
+
+def _file_name(name: str) -> str:
+    """A sent file's own name, without any folder in it (``..``, ``/`` and ``\\`` cannot climb out)."""
+    from content_queue.text import nfc
+
+    base = nfc(name or "").replace("\\", "/").rsplit("/", 1)[-1].replace("\x00", "").strip()[:200]
+    return "" if base in ("", ".", "..") else base
+
+
+def _import_rows(checked) -> list[dict]:
+    rows = []
+    for r in checked:
+        text = r.row.get("text", "") or r.row.get("title", "") or r.row.get("media", "")
+        rows.append({"line": r.line, "at": r.row.get("at", ""), "to": r.row.get("to", ""),
+                     "text": " ".join(text.split())[:100],
+                     "channels": [c.name for c in r.prepared.channels] if r.prepared else [],
+                     "problems": [p.on_the_web() for p in r.problems],
+                     "warnings": r.prepared.warnings if r.prepared else []})
+    return rows
+
+
+def import_page():
+    """Nhập từ bảng tính: choose the CSV (and the pictures and videos its media column names);
+    every row is checked, the table shows each bad row with its reason; nothing is imported until
+    the whole file is right and the officer presses Import."""
+    import shutil
+
+    from content_queue import posts as P
+
+    ctx = _ctx()
+    if request.method == "GET":
+        return render_template("workspace/import.html", nav="posts", rows=None, columns=P.CSV_COLUMNS)
+    if not may(g.user, "change"):
+        abort(403)
+    import_id = request.form.get("import", "")
+    if IMPORT_ID.fullmatch(import_id or "") and (_upload_dir() / f"import-{import_id}").is_dir():
+        folder = _upload_dir() / f"import-{import_id}"
+        name = (folder / ".name").read_text(encoding="utf-8")
+    else:
+        sheet = request.files.get("csv")
+        if sheet is None or not sheet.filename:
+            return render_template("workspace/import.html", nav="posts", rows=None, columns=P.CSV_COLUMNS,
+                                   refusal=_("Choose the CSV file first.")), 400
+        import_id = secrets.token_hex(12)
+        sweep(_upload_dir())
+        folder = _upload_dir() / f"import-{import_id}"
+        folder.mkdir(parents=True)
+        name = _file_name(sheet.filename) or "posts.csv"
+        (folder / ".name").write_text(name, encoding="utf-8")
+        sheet.save(folder / ".posts.csv")
+        for f in request.files.getlist("media"):
+            own = _file_name(f.filename)
+            if own and not own.startswith("."):
+                f.save(folder / own)
+    sheet_path = folder / ".posts.csv"
+    refusal, rows, imported = None, None, None
+    try:
+        with ctx["sessions"]() as s:
+            campaign = ctx["campaign"](s)
+            if request.form.get("action") == "import":
+                try:
+                    posts, _warnings = P.import_csv(s, campaign, sheet_path, media_dir=ctx["folder"].media_dir,
+                                                    now=ctx["now"](), base_dir=folder, name=name)
+                    for post in posts:
+                        record(s, g.user.name, "created", post_id=post.id, detail=name)
+                    imported = [p.id for p in posts]
+                except ValidationFailed:
+                    pass  # something changed since the check (a time passed): the table says what
+            if imported is None:
+                rows = _import_rows(P.check_csv(s, campaign, sheet_path, now=ctx["now"](), base_dir=folder,
+                                                name=name))
+    except UserError as exc:  # not UTF-8, unknown columns, no rows: the file as a whole
+        refusal = exc.on_the_web()
+    if imported is not None:
+        shutil.rmtree(folder, ignore_errors=True)
+        say_done(_("Imported {count} posts from {name}.", count=len(imported), name=name))
+        return redirect(url_for("posts"))
+    if refusal is not None:
+        shutil.rmtree(folder, ignore_errors=True)
+        return render_template("workspace/import.html", nav="posts", rows=None, columns=P.CSV_COLUMNS,
+                               refusal=refusal), 400
+    bad = sum(1 for r in rows if r["problems"])
+    return render_template("workspace/import.html", nav="posts", rows=rows, bad=bad, name=name, import_id=import_id,
+                           columns=P.CSV_COLUMNS)
