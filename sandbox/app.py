@@ -394,7 +394,8 @@ def consent_screen(r: Request, *, platform: str, who: str, scopes: str, allow: C
                      for k, v in r.args.items(multi=True) if k != "decision")
     items = "".join(f"<li>{html.escape(x)}</li>" for x in scopes.replace(",", " ").split() if x)
     page = f"""<!doctype html><html lang="en"><head><meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1"><title>{html.escape(platform)} (sandbox)</title>
+<meta name="viewport" content="width=device-width, initial-scale=1"><link rel="icon" href="data:,">
+<title>{html.escape(platform)} (sandbox)</title>
 <style>body{{font:16px system-ui,sans-serif;max-width:32em;margin:2em auto;padding:0 1em}}
 button{{font:inherit;padding:10px 18px;margin:4px;border-radius:8px;border:1px solid #345}}
 .allow{{background:#1b74e4;color:#fff}}</style></head><body>

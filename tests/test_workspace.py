@@ -308,3 +308,31 @@ def test_the_officer_settles_an_unknown_result_from_the_overview(ws):
         assert s.get(Delivery, d).remote_url == "https://facebook.com/123"
         assert s.get(Delivery, other).state is DeliveryState.retry_wait
         assert s.scalar(select(Activity).where(Activity.action == "resolved", Activity.detail == "https://facebook.com/123"))
+
+
+def test_markup_in_a_channel_name_a_post_title_and_a_text_is_text_on_every_page(ws, tmp_path):
+    import json
+
+    f = tmp_path / "fb.json"
+    f.write_text(json.dumps({"page_id": "77", "access_token": "EAAB-other-page-token-1"}), encoding="utf-8")
+    assert ws.loa("channel", "add", "facebook", "--name", MARKUP, "--credentials", str(f)).exit_code == 0
+    assert ws.loa("campaign", "set", "--approval", "required").exit_code == 0
+    d = a_failed_delivery(ws, f"Bài {MARKUP}")
+    from zoneinfo import ZoneInfo
+
+    soon = (datetime.now(ZoneInfo("Asia/Ho_Chi_Minh")) + timedelta(hours=3)).strftime("%Y-%m-%d %H:%M")
+    r = ws.loa("post", "add", "--text", f"Nội dung {MARKUP}", "--title", f"Tiêu đề {MARKUP}", "--at", soon,
+               "--to", "zalo-oa," + MARKUP)
+    assert r.exit_code == 0, r.output
+    client = ws.test_client()
+    sign_in(client, "lanh-dao")
+    seen = 0
+    for method, path, endpoint in routes(ws):
+        if method != "GET" or endpoint in ("health", "sign_in", "channel_callback"):
+            continue
+        for p in {path.replace("/posts/1", "/posts/2"), path}:
+            r = client.get(p.replace("/deliveries/1/", f"/deliveries/{d}/"))
+            body = r.get_data(as_text=True)
+            assert MARKUP not in body, p
+            seen += MARKUP.replace("<", "&lt;").replace(">", "&gt;") in body
+    assert seen >= 5  # the markup was on those pages, as text

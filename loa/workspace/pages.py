@@ -248,12 +248,13 @@ def post_page(post_id: int):
 @requires("change")
 def post_reschedule(post_id: int):
     from content_queue import posts as P
+    from content_queue.timeutil import local
 
     at = request.form.get("at", "")
 
     def act(s, campaign):
-        _post, n = P.reschedule_post(s, campaign, post_id, at.replace("T", " "), now=_ctx()["now"]())
-        record(s, g.user.name, "rescheduled", post_id=post_id, detail=at)
+        post, n = P.reschedule_post(s, campaign, post_id, at.replace("T", " "), now=_ctx()["now"]())
+        record(s, g.user.name, "rescheduled", post_id=post_id, detail=local(post.due_at, campaign.timezone))
         return _("Post {id}: {count} delivery(ies) moved.", id=post_id, count=n)
 
     return _change(act, "post_page", post_id=post_id)
