@@ -142,6 +142,10 @@ def overview(s: Session, campaign: Campaign, now: datetime, *, days: int = 7, li
     counts = dict(s.execute(select(Delivery.state, func.count()).join(Post, Post.id == Delivery.post_id)
                             .where(Post.campaign_id == campaign.id).group_by(Delivery.state)).all())
     needs = [row(d) for d in s.scalars(q.where(Delivery.state.in_(NEEDS)).limit(limit))]
+    # what the preflight found in what goes out within the next day (`loa status` shows the same)
+    warned = [row(d) for d in s.scalars(q.where(Delivery.state.in_((S.scheduled, S.retry_wait)),
+                                               Delivery.preflight != "", Delivery.due_at <= now + timedelta(days=1))
+                                        .limit(limit))]
     week = days_of(s, campaign, start, days + 1, per_day=12, row=row)
     for i, day in enumerate(week):
         name = _("Today") if i == 0 else _("Tomorrow") if i == 1 else _(WEEKDAYS[day["day"].weekday()])
@@ -165,6 +169,7 @@ def overview(s: Session, campaign: Campaign, now: datetime, *, days: int = 7, li
         "now": shown(now, tz),
         "counts": sorted(((k.value, v) for k, v in counts.items()), key=lambda kv: order.index(kv[0])),
         "needs": needs,
+        "warnings": warned,
         "needs_more": max(0, sum(counts.get(st, 0) for st in NEEDS) - len(needs)),
         "week": week,
         "reconnect": reconnect,
@@ -225,5 +230,6 @@ def delivery_row(d: Delivery, tz) -> dict[str, Any]:
             "time": (d.published_at.astimezone(tz) if d.published_at else local).strftime("%H:%M"),
             "text": " ".join((d.post.title or d.post.text).split())[:120], "url": d.remote_url,
             "reason": d.last_error or None, "platform_message": d.platform_message or None,
+            "preflight": d.preflight or None,
             "retryable": d.state in RETRYABLE and not (d.state is S.needs_attention and d.remote_state),
             "resolvable": d.state in (S.unknown, S.needs_attention)}

@@ -336,3 +336,21 @@ def test_markup_in_a_channel_name_a_post_title_and_a_text_is_text_on_every_page(
             assert MARKUP not in body, p
             seen += MARKUP.replace("<", "&lt;").replace(">", "&gt;") in body
     assert seen >= 5  # the markup was on those pages, as text
+
+
+def test_the_overview_shows_the_preflight_s_warnings_for_the_next_day(ws):
+    from content_queue.models import Delivery, Post
+
+    from zoneinfo import ZoneInfo
+
+    for text, hours in (("Ngày mai", 5), ("Tuần sau", 24 * 6)):
+        soon = (datetime.now(ZoneInfo("Asia/Ho_Chi_Minh")) + timedelta(hours=hours)).strftime("%Y-%m-%d %H:%M")
+        assert ws.loa("post", "add", "--text", text, "--at", soon, "--to", "zalo-oa").exit_code == 0
+    with ws.folder.sessions.begin() as s:
+        for d in s.scalars(select(Delivery).join(Post)):
+            d.preflight = f"kênh zalo-oa: chưa có địa chỉ ảnh bìa cho bài viết Zalo ({d.post.text})"
+    client = ws.test_client()
+    sign_in(client, "can-bo")
+    body = client.get("/").get_data(as_text=True)
+    assert "Cảnh báo" in body and "(Ngày mai)" in body and "(Tuần sau)" not in body
+    assert "/posts/1/edit" in body
