@@ -99,3 +99,27 @@ def test_platform_facts_live_on_the_connector_classes():
                     if isinstance(lit, ast.Constant) and lit.value in names:
                         wrong.append(f"{f.relative_to(ROOT)}:{node.lineno}: {lit.value!r}")
     assert wrong == []
+
+
+def test_every_package_and_page_file_is_in_what_pip_installs():
+    """A package (a folder with __init__.py) or a template or script not listed in pyproject.toml
+    works from this checkout and is missing from a real install."""
+    import tomllib
+
+    conf = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["tool"]["setuptools"]
+    listed = set(conf["packages"])
+    found = {str(p.parent.relative_to(ROOT)).replace("/", ".")
+             for top in ("loa", "content_queue", "connectors", "sandbox", "scheduler", "recap", "migrations")
+             for p in (ROOT / top).rglob("__init__.py")}
+    assert found <= listed, sorted(found - listed)
+    data = conf["package-data"]
+    for pkg, patterns in data.items():
+        assert pkg in listed
+    for f in (ROOT / "loa").rglob("*"):
+        if f.suffix in (".html", ".js"):
+            pkg_dir = f.parent
+            while not (pkg_dir / "__init__.py").exists():
+                pkg_dir = pkg_dir.parent
+            pkg = str(pkg_dir.relative_to(ROOT)).replace("/", ".")
+            rel = f.relative_to(pkg_dir)
+            assert any(rel.match(p) for p in data.get(pkg, [])), f"{f.relative_to(ROOT)} is not package data"
