@@ -47,7 +47,7 @@ def create_campaign(session: Session, *, name: str, hashtags: str | list[str], t
 
 
 SETTABLE = ("name", "message", "hashtags", "timezone", "starts_on", "ends_on", "grace_minutes", "add_hashtags",
-            "facebook_handoff", "guardian_age", "language", "approval")
+            "facebook_handoff", "guardian_age", "language", "approval", "help_line", "public_url")
 
 
 def update_campaign(session: Session, campaign: Campaign, **changes) -> Campaign:
@@ -74,6 +74,10 @@ def update_campaign(session: Session, campaign: Campaign, **changes) -> Campaign
     if "approval" in changes and changes["approval"] not in ("required", "off"):
         raise UserError(_("Approval is required or off, not {value!r}.", value=changes["approval"]),
                         fix=_("Give --approval required or --approval off."))
+    if "help_line" in changes:
+        changes["help_line"] = nfc(changes["help_line"]).strip()[:300]
+    if "public_url" in changes:
+        changes["public_url"] = check_public_url(changes["public_url"])
     starts, ends = changes.get("starts_on", campaign.starts_on), changes.get("ends_on", campaign.ends_on)
     if starts and ends and ends < starts:
         raise UserError(_("The campaign would end before it starts."), fix=_("Check --start and --end."),
@@ -84,6 +88,40 @@ def update_campaign(session: Session, campaign: Campaign, **changes) -> Campaign
         setattr(campaign, key, value)
     session.flush()
     return campaign
+
+
+def check_public_url(value: str) -> str:
+    """The campaign's public address: http(s)://host[:port][/path], without a query; "" for none."""
+    from urllib.parse import urlsplit
+
+    value = (value or "").strip().rstrip("/")
+    if not value:
+        return ""
+    parts = urlsplit(value)
+    if parts.scheme not in ("http", "https") or not parts.hostname or parts.query or parts.fragment:
+        raise UserError(_("{value!r} is not a web address people can open.", value=value),
+                        fix=_("Give it like https://loa.congan-xa.example (http:// only on an office network)."),
+                        web_fix=_("Write it like https://loa.congan-xa.example (http:// only on an office network)."))
+    return value
+
+
+DEFAULT_PUBLIC_URL = "http://127.0.0.1:8800"  # `loa serve`'s own address, when none is given
+
+
+def portal_token(s: Session, campaign: Campaign) -> str:
+    """The unguessable token of the campaign's upload link, made on first use."""
+    import secrets
+
+    if not campaign.portal_token:
+        campaign.portal_token = secrets.token_urlsafe(16)
+        s.flush()
+    return campaign.portal_token
+
+
+def portal_link(s: Session, campaign: Campaign, public_url: str = "") -> str:
+    """The campaign's upload link, ``<public address>/c/<token>``."""
+    base = check_public_url(public_url) or campaign.public_url or DEFAULT_PUBLIC_URL
+    return f"{base}/c/{portal_token(s, campaign)}"
 
 
 def get_campaign(session: Session, slug: str) -> Campaign:

@@ -151,6 +151,10 @@ class Campaign(Base):
     # "required": a post publishes only once an approver has approved it (content_queue/approvals.py)
     approval: Mapped[str] = mapped_column(String(16), default="off", server_default="off")
     portal_token: Mapped[Optional[str]] = mapped_column(String(64), unique=True)
+    # who to call for help (printed on the materials, e.g. "Công an xã: 0269 3xxx xxx – Tổng đài 111")
+    help_line: Mapped[str] = mapped_column(String(300), default="", server_default="")
+    # the address people reach the campaign's pages at (https://...): the portal's link, QR codes
+    public_url: Mapped[str] = mapped_column(String(500), default="", server_default="")
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     channels: Mapped[list["Channel"]] = relationship(back_populates="campaign")

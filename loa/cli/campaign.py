@@ -21,7 +21,8 @@ DETAIL_LABELS = {
     "timezone": N_("time zone"), "starts_on": N_("starts on"), "ends_on": N_("ends on"),
     "grace_minutes": N_("late posts allowed (minutes)"), "add_hashtags": N_("add hashtags"),
     "facebook_handoff": N_("Facebook's own scheduler"), "guardian_age": N_("guardian consent below age"),
-    "language": N_("language"), "approval": N_("approval"),
+    "language": N_("language"), "approval": N_("approval"), "help_line": N_("help line"),
+    "public_url": N_("public address"),
 }
 
 
@@ -39,7 +40,7 @@ def _describe(c) -> dict:
         "timezone": c.timezone, "starts_on": c.starts_on.isoformat() if c.starts_on else None,
         "ends_on": c.ends_on.isoformat() if c.ends_on else None, "grace_minutes": c.grace_minutes,
         "add_hashtags": c.add_hashtags, "facebook_handoff": c.facebook_handoff, "guardian_age": c.guardian_age,
-        "language": c.language, "approval": c.approval,
+        "language": c.language, "approval": c.approval, "help_line": c.help_line, "public_url": c.public_url,
     }
 
 
@@ -77,6 +78,8 @@ def show_campaign(app: App, as_json: bool) -> None:
 @click.option("--guardian-age", type=click.IntRange(0, 30), help="Below this age a clip needs guardian consent (default 16).")
 @click.option("--approval", type=click.Choice(["required", "off"]),
               help="required: a post publishes only once an approver approved it (`loa post approve`).")
+@click.option("--help-line", help='Who to call for help, printed on the materials, e.g. "Công an xã: 0269 3812 345".')
+@click.option("--public-url", help="The address people reach the campaign's pages at, e.g. https://loa.congan-xa.example.")
 @pass_app
 def set_campaign(app: App, **changes) -> None:
     """Change the campaign's details. Only the options given change.

@@ -16,8 +16,9 @@ def portal() -> None:
 
 
 @portal.command("link")
-@click.option("--public-url", default="http://127.0.0.1:8800", show_default=True,
-              help="The address people reach the portal at (the server's address or a tunnel's).")
+@click.option("--public-url", default="",
+              help="The address people reach the portal at (default: the campaign's, `loa campaign set --public-url`, "
+                   "else http://127.0.0.1:8800).")
 @click.option("--qr", "qr_file", type=click.Path(dir_okay=False, path_type=Path), help="Write the QR code PNG here.")
 @pass_app
 def link(app: App, public_url: str, qr_file: Path | None) -> None:
@@ -30,12 +31,10 @@ def link(app: App, public_url: str, qr_file: Path | None) -> None:
     """
     import qrcode
 
-    from ..portal.app import ensure_token
+    from content_queue.campaigns import portal_link
 
     with app.session() as s:
-        campaign_id = app.campaign(s).id
-    token = ensure_token(app.folder.sessions, campaign_id)
-    url = f"{public_url.rstrip('/')}/c/{token}"
+        url = portal_link(s, app.campaign(s), public_url)
     qr_file = qr_file or app.folder.root / "portal-qr.png"
     img = qrcode.make(url, box_size=12, border=4)
     img.save(qr_file)

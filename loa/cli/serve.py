@@ -17,7 +17,8 @@ from .language import LoaCommand
               help="Address to listen on (0.0.0.0 for other computers of the office network).")
 @click.option("--port", type=int, default=8800, show_default=True, help="Port to listen on.")
 @click.option("--no-scheduler", is_flag=True, help="Do not publish from this process (another `loa run` does).")
-@click.option("--public-url", default="", help="The address people use, if not http://HOST:PORT (https: secure cookies).")
+@click.option("--public-url", default="", help="The address people use, if not the campaign's (`loa campaign set "
+              "--public-url`) nor http://HOST:PORT (https: secure cookies).")
 @pass_app
 def serve(app: App, host: str, port: int, no_scheduler: bool, public_url: str) -> None:
     """Serve the workspace at / and the campaign's upload portal at its link, and run the
@@ -35,7 +36,8 @@ def serve(app: App, host: str, port: int, no_scheduler: bool, public_url: str) -
     from .run import make_engine
 
     with app.session() as s:
-        campaign_id = app.campaign(s).id
+        campaign = app.campaign(s)
+        campaign_id, public_url = campaign.id, public_url or campaign.public_url
     ensure_token(app.folder.sessions, campaign_id)
     portal = Portal(app.folder.sessions, campaign_id=campaign_id, media_dir=app.folder.media_dir,
                     upload_dir=app.folder.root / "uploads")

@@ -285,8 +285,7 @@ def _safe_name(name: str) -> str:
 
 
 def ensure_token(sessions, campaign_id: int) -> str:
+    from content_queue.campaigns import portal_token
+
     with sessions.begin() as s:
-        c = s.get(Campaign, campaign_id)
-        if not c.portal_token:
-            c.portal_token = secrets.token_urlsafe(16)
-        return c.portal_token
+        return portal_token(s, s.get(Campaign, campaign_id))

@@ -58,7 +58,8 @@ def campaign_page():
         c = ctx["campaign"](s)
         data = {"name": c.name, "message": c.message, "hashtags": c.hashtags, "timezone": c.timezone,
                 "starts_on": c.starts_on.isoformat() if c.starts_on else "",
-                "ends_on": c.ends_on.isoformat() if c.ends_on else "", "approval": c.approval}
+                "ends_on": c.ends_on.isoformat() if c.ends_on else "", "approval": c.approval,
+                "help_line": c.help_line, "public_url": c.public_url}
         people = [{"name": u.name, "role": u.role} for u in list_users(s)]
     return render_template("workspace/campaign.html", c=data, people=people, nav="campaign")
 
@@ -86,7 +87,8 @@ def campaign_set():
             c = ctx["campaign"](s)
             update_campaign(s, c, name=f.get("name"), message=f.get("message"), hashtags=f.get("hashtags"),
                             starts_on=_day(f.get("starts_on", ""), _("The first day")),
-                            ends_on=_day(f.get("ends_on", ""), _("The last day")), approval=f.get("approval"))
+                            ends_on=_day(f.get("ends_on", ""), _("The last day")), approval=f.get("approval"),
+                            help_line=f.get("help_line"), public_url=f.get("public_url"))
             record(s, g.user.name, "campaign_changed", detail=f"approval={c.approval}")
     except UserError as exc:
         say_refused(exc)
