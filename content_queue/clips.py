@@ -285,6 +285,25 @@ def list_clips(s: Session, campaign: Campaign, status: str | None = None) -> lis
     return list(s.scalars(q))
 
 
+def describe(c: Clip, show, guardian_age: int) -> dict[str, Any]:
+    """A clip as listings show it (`loa clips list --json`, the workspace's gallery)."""
+    from .consent import consent_ok, displayed_name, publishable
+
+    p = c.probe or {}
+    return {
+        "id": c.id, "status": c.status.value, "reason": c.reason or None, "file": c.original_name,
+        "participant": c.participant_name, "shown_as": displayed_name(c), "display": c.display.value,
+        "school": c.school, "class": c.class_name, "age": c.age, "consent": c.consent.value,
+        "guardian": c.guardian_name or None, "consent_ok": consent_ok(c, guardian_age),
+        "in_public_recap": publishable(c, guardian_age), "duplicate_of": c.duplicate_of_id,
+        "received": show(c.received_at), "source": c.source, "sha256": c.sha256 or None,
+        "poster": c.poster_relpath,
+        "video": ({k: p.get(k) for k in ("duration", "width", "height", "fps", "video_codec", "has_audio",
+                                         "bit_depth", "hdr", "rotation", "variable_frame_rate")} if p else None),
+        "corrections": p.get("corrections", []),
+    }
+
+
 def approve(s: Session, campaign: Campaign, clip_id: int, now: datetime | None = None) -> tuple[Clip, str | None]:
     clip = get_clip(s, campaign, clip_id)
     if clip.status is not ClipStatus.pending and clip.status is not ClipStatus.approved:

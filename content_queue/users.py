@@ -32,7 +32,9 @@ ACTIVITY_LABELS = {
     "created": N_("created the post"), "edited": N_("edited the post"), "approved": N_("approved"),
     "sent_back": N_("sent it back"), "rescheduled": N_("moved it"), "cancelled": N_("cancelled it"),
     "retried": N_("asked to post it again"), "resolved": N_("settled the result"),
-    "campaign_changed": N_("changed the campaign's details"), "connected": N_("connected the channel"), "signed_in": N_("signed in"),
+    "campaign_changed": N_("changed the campaign's details"),
+    "clip_added": N_("added a clip"), "clip_approved": N_("approved a clip"), "clip_rejected": N_("rejected a clip"),
+    "clip_consent": N_("recorded a clip's consent"), "clip_withdrawn": N_("withdrew a clip"), "connected": N_("connected the channel"), "signed_in": N_("signed in"),
     "user_added": N_("added the user"), "user_removed": N_("removed the user"),
     "password_changed": N_("changed the password"),
 }

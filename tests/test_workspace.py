@@ -79,7 +79,7 @@ def routes(app):
         if rule.endpoint in ("static",):
             continue
         path = (rule.rule.replace("<int:delivery_id>", "1").replace("<int:post_id>", "1")
-                .replace("<int:channel_id>", "1"))
+                .replace("<int:channel_id>", "1").replace("<int:clip_id>", "1"))
         for method in sorted(rule.methods - {"HEAD", "OPTIONS"}):
             out.append((method, path, rule.endpoint))
     return out
