@@ -154,6 +154,12 @@ def _thumb(media_dir: Path, rel: str | None) -> str | None:
 def as_html(r: dict[str, Any], media_dir: Path) -> str:
     from .templating import render
 
+    return render("report.html", **html_context(r, media_dir))
+
+
+def html_context(r: dict[str, Any], media_dir: Path) -> dict[str, Any]:
+    """What the report's sections show (its charts, thumbnails, labels): for the self-contained
+    file and for the workspace's page alike."""
     t, c = r["totals"], r["clips"]
     kpis = [(_("Posts"), t["posts"]), (_("Deliveries published"), t["published"]), (_("Failed"), t["failed"]),
             (_("Needs checking"), t["needs_attention"]), (_("Clips received"), c["received"]),
@@ -164,12 +170,12 @@ def as_html(r: dict[str, Any], media_dir: Path) -> str:
                  ("withdrawn", _("Withdrawn"), "#757575")]
     clip_charts = [_bars(_("By school"), c["by_school"], clip_keys), _bars(_("By age"), c["by_age"], clip_keys),
                    _bars(_("By consent"), _by_consent(c["by_consent"]), clip_keys)]
-    return render("report.html", r=r, kpis=kpis, timeline=_timeline(r),
-                  by_channel=_bars(_("Deliveries by channel"), {ch["name"]: ch["counts"] for ch in r["channels"]},
-                                   state_keys),
-                  clip_charts=[chart for chart in clip_charts if chart],
-                  thumbs={clip["id"]: _thumb(media_dir, clip["poster"]) for clip in c["list"]},
-                  platform=PLATFORM_LABEL, state=state_label, color=STATE_COLOR, recap_format=_format)
+    return dict(r=r, kpis=kpis, timeline=_timeline(r),
+                by_channel=_bars(_("Deliveries by channel"), {ch["name"]: ch["counts"] for ch in r["channels"]},
+                                 state_keys),
+                clip_charts=[chart for chart in clip_charts if chart],
+                thumbs={clip["id"]: _thumb(media_dir, clip["poster"]) for clip in c["list"]},
+                platform=PLATFORM_LABEL, state=state_label, color=STATE_COLOR, recap_format=_format)
 
 
 def render_report(data: dict[str, Any], fmt: str, media_dir: Path) -> str:

@@ -1,0 +1,46 @@
+"""Báo cáo: the campaign's report in the workspace (the same data and charts as `loa report`),
+and its downloads as HTML (one self-contained file), CSV or JSON."""
+from __future__ import annotations
+
+from flask import Response, abort, current_app, render_template
+
+TYPES = {"html": "text/html", "csv": "text/csv", "json": "application/json"}
+
+
+def _ctx():
+    return current_app.extensions["loa"]
+
+
+def register(app) -> None:
+    app.add_url_rule("/report", "report", report_page)
+    app.add_url_rule("/report.<fmt>", "report_file", report_file)
+
+
+def _data():
+    from content_queue.report import collect
+    from content_queue.timeutil import show
+
+    ctx = _ctx()
+    with ctx["sessions"]() as s:
+        campaign = ctx["campaign"](s)
+        tz = campaign.timezone
+        return collect(s, campaign, ctx["now"](), lambda dt: show(dt, tz))
+
+
+def report_page():
+    from ..report import html_context
+
+    return render_template("workspace/report.html", nav="report",
+                           **html_context(_data(), _ctx()["folder"].media_dir))
+
+
+def report_file(fmt: str):
+    from ..report import render_report
+
+    if fmt not in TYPES:
+        abort(404)
+    text = render_report(_data(), fmt, _ctx()["folder"].media_dir)
+    if fmt == "csv":
+        text = "\ufeff" + text  # Excel opens UTF-8 with its mark as UTF-8: every diacritic intact
+    return Response(text, mimetype=TYPES[fmt], headers={
+        "Content-Disposition": f'attachment; filename="bao-cao.{fmt}"', "Content-Type": f"{TYPES[fmt]}; charset=utf-8"})
