@@ -34,7 +34,8 @@ ACTIVITY_LABELS = {
     "retried": N_("asked to post it again"), "resolved": N_("settled the result"),
     "campaign_changed": N_("changed the campaign's details"),
     "clip_added": N_("added a clip"), "clip_approved": N_("approved a clip"), "clip_rejected": N_("rejected a clip"),
-    "clip_consent": N_("recorded a clip's consent"), "clip_withdrawn": N_("withdrew a clip"), "connected": N_("connected the channel"), "signed_in": N_("signed in"),
+    "clip_consent": N_("recorded a clip's consent"), "clip_withdrawn": N_("withdrew a clip"),
+    "recap_started": N_("started a recap's render"), "job_cancelled": N_("cancelled a job"), "connected": N_("connected the channel"), "signed_in": N_("signed in"),
     "user_added": N_("added the user"), "user_removed": N_("removed the user"),
     "password_changed": N_("changed the password"),
 }

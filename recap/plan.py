@@ -88,8 +88,13 @@ def loudest_window(path: Path, duration: float, length: float) -> float:
     return min(best_start * 0.25, max(0.0, duration - length))
 
 
-def plan_recap(s: Session, campaign: Campaign, media_dir: Path, *, fmt: str = "vertical", seconds: float = 60,
-               per_clip: float = 3, clip_ids: list[int] | None = None, order: str = "school") -> Plan:
+def choose_clips(s: Session, campaign: Campaign, *, fmt: str = "vertical", seconds: float = 60,
+                 per_clip: float = 3, clip_ids: list[int] | None = None, order: str = "school",
+                 clip_seconds: dict[int, float] | None = None) -> list[tuple[Clip, float]]:
+    """The planner's choice: which clips, in which order, and how many seconds of each (at most
+    the clip's own length), within ``seconds`` with the intro and the outro. What the workspace's
+    recap page shows and lets the officer change; :func:`plan_recap` then finds each clip's best
+    moment."""
     if fmt not in FORMATS:
         raise UserError(_("Unknown format {fmt!r}.", fmt=fmt), fix=_("Use vertical, feed, square or landscape."))
     clips = list(s.scalars(select(Clip).where(Clip.campaign_id == campaign.id).order_by(Clip.received_at, Clip.id)))
@@ -112,7 +117,7 @@ def plan_recap(s: Session, campaign: Campaign, media_dir: Path, *, fmt: str = "v
     if budget < per_clip:
         raise UserError(_("{seconds:g} s is too short for an intro, an outro and one clip.", seconds=seconds),
                         fix=_("Give --seconds {value} or more.", value=int(plan.intro + plan.outro + per_clip) + 1))
-    slots = int(budget // per_clip)
+    slots = int(budget // per_clip) if not clip_seconds else len(usable)
     if order == "school":
         groups: OrderedDict[str, list[Clip]] = OrderedDict()
         for c in usable:
@@ -126,11 +131,32 @@ def plan_recap(s: Session, campaign: Campaign, media_dir: Path, *, fmt: str = "v
         chosen = usable[:slots]
     else:
         raise UserError(_("Unknown order {order!r}.", order=order), fix=_("Use school, time or given."))
+    out: list[tuple[Clip, float]] = []
+    used = 0.0
     for c in chosen:
+        p = c.probe or {}
+        duration = float(p.get("duration") or (c.media.duration if c.media is not None else 0) or per_clip)
+        length = min(float((clip_seconds or {}).get(c.id, per_clip)), duration)
+        if length < 0.5:
+            raise UserError(_("Clip {id}: {seconds:g} s is too short to show.", id=c.id, seconds=length),
+                            fix=_("Give it at least 1 second."))
+        if used + length > budget + 1e-6:
+            break
+        out.append((c, length))
+        used += length
+    return out
+
+
+def plan_recap(s: Session, campaign: Campaign, media_dir: Path, *, fmt: str = "vertical", seconds: float = 60,
+               per_clip: float = 3, clip_ids: list[int] | None = None, order: str = "school",
+               clip_seconds: dict[int, float] | None = None) -> Plan:
+    chosen = choose_clips(s, campaign, fmt=fmt, seconds=seconds, per_clip=per_clip, clip_ids=clip_ids, order=order,
+                          clip_seconds=clip_seconds)
+    plan = Plan(size=FORMATS[fmt])
+    for c, length in chosen:
         media = s.get(Media, c.media_id)
         p = c.probe or {}
         duration = float(p.get("duration") or media.duration or per_clip)
-        length = min(per_clip, duration)
         path = media_dir / media.relpath
         plan.segments.append(Segment(
             clip_id=c.id, path=path, start=loudest_window(path, duration, length), duration=length,

@@ -39,6 +39,9 @@ class RecapSettings:
     outro_line: str = ""  # empty: OUTRO, in the campaign's language
     logo: Path | None = None
     fill: str = "color"
+    clip_seconds: dict[int, float] | None = None  # seconds of each clip, where not per_clip
+    intro_title: str = ""  # empty: the campaign's name
+    intro_text: str = ""  # empty: the campaign's message
 
 
 def make_recap(sessions, campaign_id: int, media_dir: Path, out: Path, settings: RecapSettings, *,
@@ -47,8 +50,10 @@ def make_recap(sessions, campaign_id: int, media_dir: Path, out: Path, settings:
     with sessions() as s:
         campaign = s.get(Campaign, campaign_id)
         plan = plan_recap(s, campaign, media_dir, fmt=settings.fmt, seconds=settings.seconds,
-                          per_clip=settings.per_clip, clip_ids=settings.clip_ids, order=settings.order)
-        look = Look(title=campaign.name, message=campaign.message, hashtags=campaign.hashtags,
+                          per_clip=settings.per_clip, clip_ids=settings.clip_ids, order=settings.order,
+                          clip_seconds=settings.clip_seconds)
+        look = Look(title=settings.intro_title or campaign.name, message=settings.intro_text or campaign.message,
+                    hashtags=campaign.hashtags,
                     outro_line=settings.outro_line or _(OUTRO), logo=settings.logo, fill=settings.fill)
     out.parent.mkdir(parents=True, exist_ok=True)
     try:
@@ -71,7 +76,8 @@ def make_recap(sessions, campaign_id: int, media_dir: Path, out: Path, settings:
         recap = Recap(campaign_id=campaign_id, media_id=media.id, clip_ids={"ids": [g.clip_id for g in plan.segments]},
                       settings={"format": settings.fmt, "seconds": settings.seconds, "per_clip": settings.per_clip,
                                 "order": settings.order, "preset": settings.preset, "crf": settings.crf,
-                                "fill": settings.fill,
+                                "fill": settings.fill, "clip_seconds": {str(g.clip_id): g.duration
+                                                                        for g in plan.segments},
                                 "file": str(out), "duration": facts.duration})
         s.add(recap)
         s.flush()

@@ -78,8 +78,7 @@ def routes(app):
     for rule in app.url_map.iter_rules():
         if rule.endpoint in ("static",):
             continue
-        path = (rule.rule.replace("<int:delivery_id>", "1").replace("<int:post_id>", "1")
-                .replace("<int:channel_id>", "1").replace("<int:clip_id>", "1"))
+        path = re.sub(r"<int:\w+>", "1", rule.rule).replace("<kind>", "poster").replace("<fmt>", "html")
         for method in sorted(rule.methods - {"HEAD", "OPTIONS"}):
             out.append((method, path, rule.endpoint))
     return out

@@ -21,8 +21,9 @@ from .language import LoaCommand
               "--public-url`) nor http://HOST:PORT (https: secure cookies).")
 @pass_app
 def serve(app: App, host: str, port: int, no_scheduler: bool, public_url: str) -> None:
-    """Serve the workspace at / and the campaign's upload portal at its link, and run the
-    scheduler (as `loa run` does) unless --no-scheduler. Open the address it prints.
+    """Serve the workspace at / and the campaign's upload portal at its link, run the long work
+    the pages ask for (recap renders, clip imports), and run the scheduler (as `loa run` does)
+    unless --no-scheduler. Open the address it prints.
 
     \b
     Examples:
@@ -43,6 +44,9 @@ def serve(app: App, host: str, port: int, no_scheduler: bool, public_url: str) -
                     upload_dir=app.folder.root / "uploads")
     address = public_url.rstrip("/") or f"http://{host}:{port}"
     wsgi = create_app(app.folder, public_url=address, portal=portal)
+    from ..jobs import JobRunner
+
+    jobs = JobRunner(app.folder).start()  # renders and imports, each in a process of its own
     runner = thread = None
     if not no_scheduler:
         from scheduler.runner import Runner, SpeedClock
@@ -66,6 +70,7 @@ def serve(app: App, host: str, port: int, no_scheduler: bool, public_url: str) -
         waitress.serve(wsgi, host=host, port=port, threads=8, ident="loa", _quiet=True,
                        max_request_body_size=600 * 1024 * 1024)
     finally:
+        jobs.stop()
         if runner is not None:  # the call in flight finishes, the worker retires, then the process ends
             runner.stop()
             thread.join(timeout=60)
