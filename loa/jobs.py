@@ -216,9 +216,16 @@ def _clips_import(folder, campaign_id: int, p: dict[str, Any], r: Reporter) -> d
         if r.cancel.is_set():
             raise Cancelled()
 
-    with folder.sessions.begin() as s:
-        made = C.add_clips(s, s.get(Campaign, campaign_id), files, media_dir=folder.media_dir, progress=step)
-        return {"clips": [c.id for c in made], "rejected": sum(1 for c in made if c.status.value == "rejected")}
+    try:
+        with folder.sessions.begin() as s:
+            made = C.add_clips(s, s.get(Campaign, campaign_id), files, media_dir=folder.media_dir, progress=step)
+            return {"clips": [c.id for c in made], "rejected": sum(1 for c in made if c.status.value == "rejected")}
+    finally:  # the files the workspace received for this import are in the store now (or refused)
+        uploads = (folder.root / "uploads" / "workspace").resolve()
+        if uploads in source.resolve().parents:
+            import shutil
+
+            shutil.rmtree(source, ignore_errors=True)
 
 
 HANDLERS: dict[str, Callable[..., dict[str, Any]]] = {"recap": _recap, "clips_import": _clips_import}

@@ -136,3 +136,48 @@ def test_the_gallery_s_statements_do_not_grow_with_the_clips(ws, tmp_path):  # n
     for i in range(6):
         ws.loa("clips", "add", str(video), "--participant", f"Bạn {i}", "--age", "18", "--consent", "self")
     assert statements() == few
+
+
+def test_a_folder_of_clips_is_checked_whole_then_imported_as_a_job(ws, tmp_path):  # noqa: F811
+    from sqlalchemy import func, select
+
+    from content_queue.models import Clip, Job
+    from loa.jobs import JobRunner
+    from tests.test_workspace_recap import _wait
+
+    a = make_video(tmp_path / "a.mp4", seconds=2, size="360x640").read_bytes()
+    b = make_video(tmp_path / "b.mp4", seconds=2, size="360x640").read_bytes()
+    bad = ("file,participant,school,age,consent,guardian\n"
+           "a.mp4,Nguyễn Thị Hoa,THCS Kon Chiêng,17,self,\n"
+           "b.mp4,Lê Văn Tám,THCS Kon Chiêng,13,self,\n")  # 13 and consenting alone: refused
+    client = ws.test_client()
+    sign_in(client, "can-bo")
+    page = client.get("/clips/import").get_data(as_text=True)
+    r = client.post("/clips/import", data={"csrf_token": token(page),
+                                           "manifest": (io.BytesIO(bad.encode()), "danh-sach.csv"),
+                                           "videos": [(io.BytesIO(a), "a.mp4"), (io.BytesIO(b), "b.mp4")]},
+                    content_type="multipart/form-data")
+    body = r.get_data(as_text=True)
+    assert r.status_code == 400 and "Chưa nhập gì" in body and "dòng 3" in body and "người giám hộ" in body
+    with ws.folder.sessions() as s:
+        assert s.scalar(select(func.count()).select_from(Job)) == 0
+    good = bad.replace("13,self,", "13,guardian,Lê Văn Bảy")
+    r = client.post("/clips/import", data={"csrf_token": token(page),
+                                           "manifest": (io.BytesIO(good.encode()), "danh-sach.csv"),
+                                           "videos": [(io.BytesIO(a), "a.mp4"), (io.BytesIO(b), "b.mp4")]},
+                    content_type="multipart/form-data")
+    assert r.status_code == 302
+    with ws.folder.sessions() as s:
+        job_id = s.scalar(select(Job.id))
+    assert f'data-job="{job_id}"' in client.get("/clips").get_data(as_text=True)
+    runner = JobRunner(ws.folder, poll=0.2).start()
+    try:
+        job = _wait(ws, job_id)
+    finally:
+        runner.stop()
+    assert job.state == "done", job.error
+    with ws.folder.sessions() as s:
+        names = sorted(c.participant_name for c in s.scalars(select(Clip)))
+    assert names == ["Lê Văn Tám", "Nguyễn Thị Hoa"]
+    assert not list((ws.folder.root / "uploads" / "workspace").glob("clips-*"))  # in the store now
+    assert "2 video" in client.get("/clips").get_data(as_text=True)

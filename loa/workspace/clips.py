@@ -29,6 +29,7 @@ def _ctx():
 def register(app) -> None:
     app.add_url_rule("/clips", "clips", gallery)
     app.add_url_rule("/clips/new", "clip_add", add, methods=["GET", "POST"])
+    app.add_url_rule("/clips/import", "clips_import", import_page, methods=["GET", "POST"])
     app.add_url_rule("/clips/<int:clip_id>", "clip_page", clip_page)
     app.add_url_rule("/clips/<int:clip_id>/video", "clip_video", video)
     app.add_url_rule("/clips/<int:clip_id>/poster.jpg", "clip_poster", poster)
@@ -76,11 +77,20 @@ def gallery():
                                         .distinct().order_by(Clip.school)) if x]
         counts = dict(s.execute(select(Clip.status, func.count()).where(Clip.campaign_id == campaign.id)
                                 .group_by(Clip.status)).all())
+        from content_queue.models import Job
+
+        from ..jobs import describe as job_row
+        from ..jobs import reap
+
+        reap(s)
+        jobs = [job_row(j, lambda dt: local(dt, campaign.timezone))
+                for j in s.scalars(select(Job).where(Job.campaign_id == campaign.id, Job.kind == "clips_import")
+                                   .order_by(Job.id.desc()).limit(3))]
     from content_queue.consent import CONSENT_LABELS, STATUS_LABELS
 
     return render_template("workspace/clips.html", rows=rows, total=total, page=page,
                            pages=max(1, -(-total // PAGE_SIZE)), status=status, consent=consent_wanted,
-                           school=school, schools=schools, nav="clips",
+                           school=school, schools=schools, nav="clips", jobs=jobs,
                            statuses=[(k, _(v), counts.get(ClipStatus(k), 0)) for k, v in STATUS_LABELS.items()],
                            consents=[(k, _(v)) for k, v in CONSENT_LABELS.items()])
 
@@ -254,3 +264,53 @@ def add():
     else:
         say_done(_("Clip {id} added; it awaits review.", id=clip_id))
     return redirect(url_for("clip_page", clip_id=clip_id))
+
+
+def import_page():
+    """A folder of clips with its manifest (the CSV of `loa clips import`): the manifest is checked
+    whole at once (every bad row with its reason, nothing started); then the import runs as a job,
+    its progress on the clips page."""
+    from content_queue import clips as C
+    from content_queue.errors import ValidationFailed
+
+    from ..jobs import submit
+    from .composer import _file_name, _upload_dir
+
+    ctx = _ctx()
+    if request.method == "GET":
+        return render_template("workspace/clips_import.html", problems=[], nav="clips",
+                               columns=C.MANIFEST_COLUMNS)
+    if not may(g.user, "change"):
+        abort(403)
+    import shutil
+
+    manifest = request.files.get("manifest")
+    videos = [f for f in request.files.getlist("videos") if f.filename]
+    if manifest is None or not manifest.filename or not videos:
+        return render_template("workspace/clips_import.html", nav="clips", columns=C.MANIFEST_COLUMNS,
+                               problems=[_("Choose the manifest (CSV) and the videos it lists.")]), 400
+    folder = _upload_dir() / f"clips-{secrets.token_hex(12)}"
+    folder.mkdir(parents=True)
+    manifest.save(folder / ".manifest.csv")
+    for f in videos:
+        own = _file_name(f.filename)
+        if own and not own.startswith("."):
+            f.save(folder / own)
+    try:
+        with ctx["sessions"]() as s:
+            campaign = ctx["campaign"](s)
+            rows = C.read_manifest(folder / ".manifest.csv", folder, campaign.guardian_age)
+            job = submit(s, campaign, "clips_import", {"folder": str(folder), "manifest": ".manifest.csv",
+                                                       "name": _file_name(manifest.filename)}, by=g.user.name)
+            job_id = job.id
+    except ValidationFailed as exc:
+        shutil.rmtree(folder, ignore_errors=True)
+        return render_template("workspace/clips_import.html", nav="clips", columns=C.MANIFEST_COLUMNS,
+                               problems=[p.on_the_web() for p in exc.problems]), 400
+    except UserError as exc:
+        shutil.rmtree(folder, ignore_errors=True)
+        return render_template("workspace/clips_import.html", nav="clips", columns=C.MANIFEST_COLUMNS,
+                               problems=[exc.on_the_web()]), 400
+    say_done(_("{count} clip(s) are being imported (job {id}); their progress is shown here.", count=len(rows),
+               id=job_id))
+    return redirect(url_for("clips"))

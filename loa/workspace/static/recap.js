@@ -1,8 +1,6 @@
-// The recap page's improvements on top of a page that works without them:
-// - drag a clip of the strip to another place (its hidden input and seconds move with it: the
-//   form sends the new order), numbered again at once;
-// - each render still running shows its progress live (asked of /jobs/ID.json every second); the
-//   page reloads when one ends, to show the recap made or the reason it failed.
+// The recap page's strip, improved on top of a page that works without it: drag a clip to another
+// place (its hidden input and seconds move with it: the form sends the new order), numbered again
+// at once. Without this script the arrows do the same through the server.
 (function () {
   "use strict";
   var strip = document.getElementById("strip");
@@ -31,29 +29,4 @@
       });
     });
   }
-  var watched = document.querySelectorAll('.job[data-state="queued"], .job[data-state="running"]');
-  if (!watched.length || !window.fetch) return;
-  function poll() {
-    var pending = 0;
-    watched.forEach(function (el) {
-      if (el.dataset.state !== "queued" && el.dataset.state !== "running") return;
-      pending++;
-      fetch("/jobs/" + el.dataset.job + ".json", { credentials: "same-origin" })
-        .then(function (r) { return r.ok ? r.json() : null; })
-        .then(function (j) {
-          if (!j) return;
-          var bar = el.querySelector("progress"), pct = el.querySelector(".pct");
-          if (bar) bar.value = j.percent;
-          if (pct) pct.textContent = j.percent + "%";
-          el.querySelector(".jstate").textContent = j.state_label;
-          if (j.state !== el.dataset.state && j.state !== "queued" && j.state !== "running") {
-            window.location.reload();
-          }
-          el.dataset.state = j.state;
-        })
-        .catch(function () { /* a moment offline: the next poll tries again */ });
-    });
-    if (pending) setTimeout(poll, 1000);
-  }
-  setTimeout(poll, 1000);
 })();
