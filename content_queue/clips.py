@@ -14,7 +14,7 @@ from typing import Any, Callable
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from .consent import consent_ok, consent_problems, portal_consent
+from .consent import consent_ok, consent_problems, portal_consent, source_label
 from .errors import NotFound, UserError, ValidationFailed
 from .i18n import _
 from .media import store_file
@@ -296,7 +296,8 @@ def describe(c: Clip, show, guardian_age: int) -> dict[str, Any]:
         "school": c.school, "class": c.class_name, "age": c.age, "consent": c.consent.value,
         "guardian": c.guardian_name or None, "consent_ok": consent_ok(c, guardian_age),
         "in_public_recap": publishable(c, guardian_age), "duplicate_of": c.duplicate_of_id,
-        "received": show(c.received_at), "source": c.source, "sha256": c.sha256 or None,
+        "received": show(c.received_at), "source": c.source, "source_label": source_label(c.source),
+        "sha256": c.sha256 or None,
         "poster": c.poster_relpath,
         "video": ({k: p.get(k) for k in ("duration", "width", "height", "fps", "video_codec", "has_audio",
                                          "bit_depth", "hdr", "rotation", "variable_frame_rate")} if p else None),

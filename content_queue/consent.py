@@ -10,6 +10,14 @@ STATUS_LABELS = {"pending": N_("awaiting review"), "approved": N_("approved"), "
 CONSENT_LABELS = {"self": N_("consented themselves"), "guardian": N_("guardian consented"), "none": N_("no consent yet")}
 
 
+SOURCE_LABELS = {"cli": N_("added at the command line"), "import": N_("imported with a manifest"),
+                 "portal": N_("sent through the campaign's link"), "workspace": N_("added in the workspace")}
+
+
+def source_label(code: str) -> str:
+    return _(SOURCE_LABELS[code]) if code in SOURCE_LABELS else code
+
+
 def status_label(code: str) -> str:
     return _(STATUS_LABELS[code]) if code in STATUS_LABELS else code
 

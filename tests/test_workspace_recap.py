@@ -121,6 +121,11 @@ def test_a_running_render_is_cancelled_and_keeps_nothing(ws, ready):  # noqa: F8
                 s.expire_all()
         client = ws.test_client()
         sign_in(client, "can-bo")
+        import os
+
+        with ws.folder.sessions() as s:  # the render is another process's work: the server only reads its row
+            assert s.get(Job, job_id).pid not in (0, os.getpid())
+        assert client.get("/").status_code == 200  # the overview answers meanwhile (benchmarks/web.py: how fast)
         page = client.get("/recap").get_data(as_text=True)
         assert f"/jobs/{job_id}/cancel" in page
         client.post(f"/jobs/{job_id}/cancel", data={"csrf_token": token(page)})

@@ -11,12 +11,14 @@ import secrets
 from flask import abort, current_app, g, jsonify, redirect, render_template, request, send_file, url_for
 
 from content_queue.errors import UserError
-from content_queue.i18n import _
+from content_queue.i18n import N_, _
 from content_queue.users import may, record
 
 from .app import requires, say_done, say_refused
 
 FORMATS = ("vertical", "feed", "square", "landscape")
+FORMAT_LABELS = {"vertical": N_("vertical 9:16 (TikTok, Reels, Zalo)"), "feed": N_("4:5 (the Facebook Page's feed)"),
+                 "square": N_("square"), "landscape": N_("landscape 16:9")}
 DEFAULT_SECONDS = 3.0
 
 
@@ -92,6 +94,18 @@ def builder():
         campaign = ctx["campaign"](s)
         clips = {c.id: c for c in s.scalars(select(Clip).where(Clip.campaign_id == campaign.id))}
         usable = [c for c in sorted(clips.values(), key=lambda c: c.id) if publishable(c, campaign.guardian_age)]
+        last = None if ("clip" in form or action) else s.scalar(
+            select(Job).where(Job.campaign_id == campaign.id, Job.kind == "recap", Job.created_by == g.user.name)
+            .order_by(Job.id.desc()).limit(1))
+        if last is not None and (last.params or {}).get("clip_ids") and "fmt" not in form:
+            p = last.params  # where the officer left it: the last render's strip and look
+            ids.extend(i for i in p["clip_ids"] if isinstance(i, int))
+            seconds.update({int(k): float(v) for k, v in (p.get("clip_seconds") or {}).items()})
+            for i in ids:
+                seconds.setdefault(i, float(p.get("per_clip") or DEFAULT_SECONDS))
+            fmt = p.get("fmt") if p.get("fmt") in FORMATS else fmt
+            look.update({k: p.get(k, "") for k in ("intro_title", "intro_text", "outro_line")},
+                        fill=p.get("fill", "color"))
         if not ids and "clip" not in form and not action:  # the planner's own choice, to start from
             try:
                 for c, length in choose_clips(s, campaign, fmt=fmt):
@@ -134,7 +148,8 @@ def builder():
         return redirect(url_for("recap"))
     return render_template("workspace/recap.html", strip=strip, others=others, fmt=fmt, formats=FORMATS, look=look,
                            total=total, problem=problem, jobs=jobs, recaps=recaps, channels=channels, nav="recap",
-                           running=any(j["state"] in ("queued", "running") for j in jobs))
+                           running=any(j["state"] in ("queued", "running") for j in jobs),
+                           format_labels={k: _(v) for k, v in FORMAT_LABELS.items()})
 
 
 def _submit(s, campaign, fmt, ids, seconds, total, look) -> int:

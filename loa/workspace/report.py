@@ -16,22 +16,25 @@ def register(app) -> None:
     app.add_url_rule("/report.<fmt>", "report_file", report_file)
 
 
-def _data():
+def _data(*, for_the_page: bool = False):
+    """The report's data; times as `loa report` writes them in the files, in Vietnamese order
+    (20/10/2025 19:00) on the page."""
     from content_queue.report import collect
-    from content_queue.timeutil import show
+    from content_queue.timeutil import local, show
 
     ctx = _ctx()
     with ctx["sessions"]() as s:
         campaign = ctx["campaign"](s)
         tz = campaign.timezone
-        return collect(s, campaign, ctx["now"](), lambda dt: show(dt, tz))
+        when = (lambda dt: local(dt, tz) if dt else "-") if for_the_page else (lambda dt: show(dt, tz))
+        return collect(s, campaign, ctx["now"](), when)
 
 
 def report_page():
     from ..report import html_context
 
     return render_template("workspace/report.html", nav="report",
-                           **html_context(_data(), _ctx()["folder"].media_dir))
+                           **html_context(_data(for_the_page=True), _ctx()["folder"].media_dir))
 
 
 def report_file(fmt: str):
