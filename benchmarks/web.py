@@ -141,14 +141,14 @@ def during_render(folder, client, runs: int) -> None:
         while True:
             with folder.sessions() as s:
                 job = s.get(Job, job_id)
-                if job.state != "queued" and (job.progress or 0) > 0.05 or job.state in jobs.FINISHED:
+                if job.status != "queued" and (job.progress or 0) > 0.05 or job.status in jobs.FINISHED:
                     break
             time.sleep(0.2)
         busy = timed(client, "/", runs)
         with folder.sessions() as s:
-            progress, state = s.get(Job, job_id).progress, s.get(Job, job_id).state
+            progress, state = s.get(Job, job_id).progress, s.get(Job, job_id).status
         with transaction(folder.sessions) as s:
-            if s.get(Job, job_id).state not in jobs.FINISHED:
+            if s.get(Job, job_id).status not in jobs.FINISHED:
                 jobs.cancel(s, get_campaign(s, folder.campaign_slug), job_id)
     finally:
         runner.stop(timeout=120)

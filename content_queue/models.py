@@ -422,12 +422,12 @@ class Job(Base):
     `loa serve` process in a process of its own; its state and progress are what the pages show."""
 
     __tablename__ = "jobs"
-    __table_args__ = (Index("ix_jobs_state", "state", "id"),)
+    __table_args__ = (Index("ix_jobs_status", "status", "id"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     campaign_id: Mapped[int] = mapped_column(ForeignKey("campaigns.id", ondelete="CASCADE"))
     kind: Mapped[str] = mapped_column(String(32))
-    state: Mapped[str] = mapped_column(String(16), default="queued")  # queued running done failed cancelled
+    status: Mapped[str] = mapped_column(String(16), default="queued")  # queued running done failed cancelled
     progress: Mapped[float] = mapped_column(Float, default=0.0)
     params: Mapped[dict[str, Any]] = mapped_column(default=dict)
     result: Mapped[dict[str, Any]] = mapped_column(default=dict)

@@ -49,7 +49,7 @@ def submit(s, campaign, kind: str, params: dict[str, Any], *, by: str):
 
     if kind not in HANDLERS:
         raise ValueError(kind)
-    job = Job(campaign_id=campaign.id, kind=kind, params=params, created_by=by, result={}, state="queued")
+    job = Job(campaign_id=campaign.id, kind=kind, params=params, created_by=by, result={}, status="queued")
     s.add(job)
     s.flush()
     return job
@@ -63,10 +63,10 @@ def reap(s, *, at: datetime | None = None) -> int:
 
     at = at or now()
     n = 0
-    for job in s.scalars(select(Job).where(Job.state == "running")):
+    for job in s.scalars(select(Job).where(Job.status == "running")):
         beat = job.heartbeat_at or job.started_at
         if beat is None or at - beat > timedelta(seconds=STALE_SECONDS):
-            job.state, job.finished_at = "failed", at
+            job.status, job.finished_at = "failed", at
             job.error = job.error or _("The work stopped without finishing (the server or its process was stopped); "
                                        "start it again.")
             n += 1
@@ -79,22 +79,22 @@ def cancel(s, campaign, job_id: int):
     job = s.get(Job, job_id)
     if job is None or job.campaign_id != campaign.id:
         raise UserError(_("No job {id}.", id=job_id))
-    if job.state in FINISHED:
-        raise UserError(_("Job {id} has already ended ({state}).", id=job_id, state=state_label(job.state)))
-    if job.state == "queued":
-        job.state, job.finished_at, job.error = "cancelled", now(), _("cancelled before it started")
+    if job.status in FINISHED:
+        raise UserError(_("Job {id} has already ended ({state}).", id=job_id, state=state_label(job.status)))
+    if job.status == "queued":
+        job.status, job.finished_at, job.error = "cancelled", now(), _("cancelled before it started")
     else:
         job.cancel_requested = True
     return job
 
 
 def describe(job, show) -> dict[str, Any]:
-    return {"id": job.id, "kind": job.kind, "kind_label": kind_label(job.kind), "state": job.state,
-            "state_label": state_label(job.state), "progress": round(job.progress or 0.0, 3),
+    return {"id": job.id, "kind": job.kind, "kind_label": kind_label(job.kind), "state": job.status,
+            "state_label": state_label(job.status), "progress": round(job.progress or 0.0, 3),
             "percent": int(round((job.progress or 0.0) * 100)), "error": job.error or None,
             "result": job.result or {}, "created_by": job.created_by, "created": show(job.created_at),
             "finished": show(job.finished_at) if job.finished_at else None,
-            "cancelling": bool(job.cancel_requested) and job.state == "running"}
+            "cancelling": bool(job.cancel_requested) and job.status == "running"}
 
 
 # --- the job's own process -------------------------------------------------------------------
@@ -145,9 +145,9 @@ def run(folder, job_id: int) -> str:
 
     with folder.sessions.begin() as s:
         job = s.get(Job, job_id)
-        if job is None or job.state not in ("queued", "running"):
-            return job.state if job is not None else "missing"
-        job.state, job.started_at, job.heartbeat_at, job.pid = "running", now(), now(), os.getpid()
+        if job is None or job.status not in ("queued", "running"):
+            return job.status if job is not None else "missing"
+        job.status, job.started_at, job.heartbeat_at, job.pid = "running", now(), now(), os.getpid()
         kind, params = job.kind, dict(job.params or {})
         campaign_id = job.campaign_id
         from .settings import Settings
@@ -171,7 +171,7 @@ def run(folder, job_id: int) -> str:
         reporter.close()
     with folder.sessions.begin() as s:
         job = s.get(Job, job_id)
-        job.state, job.result, job.error, job.finished_at = state, result, error, now()
+        job.status, job.result, job.error, job.finished_at = state, result, error, now()
         if state == "done":
             job.progress = 1.0
     return state
@@ -263,7 +263,7 @@ class JobRunner:
 
         with self.folder.sessions.begin() as s:
             reap(s)
-            return s.scalar(select(Job.id).where(Job.state == "queued").order_by(Job.id).limit(1))
+            return s.scalar(select(Job.id).where(Job.status == "queued").order_by(Job.id).limit(1))
 
     def _loop(self) -> None:
         while not self._stop.is_set():
@@ -278,7 +278,9 @@ class JobRunner:
             self.run_in_process(job_id)
 
     def run_in_process(self, job_id: int) -> None:
-        env = {**os.environ, "LOA_HOME": str(self.folder.root), **(self.env or {})}
+        from .settings import child_environment
+
+        env = child_environment(self.folder.root, self.env)
         cmd = [sys.executable, "-m", "loa.jobs", str(job_id)]
         self.current = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
                                         cwd=str(self.folder.root))
@@ -291,9 +293,9 @@ class JobRunner:
 
         with self.folder.sessions.begin() as s:  # a process that died without a word: say so
             job = s.get(Job, job_id)
-            if job is not None and job.state in ("queued", "running"):
+            if job is not None and job.status in ("queued", "running"):
                 tail = (err or b"").decode("utf-8", "replace").strip().splitlines()[-1:] or [f"exit {code}"]
-                job.state, job.finished_at = "failed", now()
+                job.status, job.finished_at = "failed", now()
                 with i18n.use(i18n.choose(Settings.read().lang, s.get(Campaign, job.campaign_id).language)):
                     job.error = _("The work stopped without finishing: {reason}", reason=tail[0][:300])
 

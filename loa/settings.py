@@ -165,6 +165,12 @@ def load(root: Path, settings: Settings | None = None) -> Folder:
     return Folder(root=root, config=config, settings=settings or Settings.read())
 
 
+def child_environment(folder_root: Path, extra: dict[str, str] | None = None) -> dict[str, str]:
+    """The environment for a process of ours that loa starts (a job's): this one's, with the campaign
+    folder as LOA_HOME (so that it reads the same settings), and ``extra`` on top."""
+    return {**os.environ, "LOA_HOME": str(folder_root), **(extra or {})}
+
+
 def find(start: Path | None = None, settings: Settings | None = None) -> Folder:
     """The campaign folder: ``LOA_HOME``, else the first folder upwards holding loa.toml."""
     settings = settings or Settings.read()

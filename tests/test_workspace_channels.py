@@ -4,7 +4,7 @@ paste); a refusal on the consent screen, another user's or an unknown attempt, a
 and the channel's failed posts sent again, each through the same core as `loa channel connect`."""
 from __future__ import annotations
 
-from urllib.parse import parse_qs, urlsplit
+from urllib.parse import urlsplit
 
 import pytest
 import requests

@@ -175,7 +175,7 @@ def test_a_folder_of_clips_is_checked_whole_then_imported_as_a_job(ws, tmp_path)
         job = _wait(ws, job_id)
     finally:
         runner.stop()
-    assert job.state == "done", job.error
+    assert job.status == "done", job.error
     with ws.folder.sessions() as s:
         names = sorted(c.participant_name for c in s.scalars(select(Clip)))
     assert names == ["Lê Văn Tám", "Nguyễn Thị Hoa"]

@@ -36,10 +36,10 @@ def _wait(ws, job_id: int, states=("done", "failed", "cancelled"), timeout: floa
     while time.monotonic() < end:
         with ws.folder.sessions() as s:
             job = s.get(Job, job_id)
-            if job.state in states:
+            if job.status in states:
                 return job
         time.sleep(0.2)
-    raise AssertionError(f"job {job_id} still {job.state}")
+    raise AssertionError(f"job {job_id} still {job.status}")
 
 
 def test_the_strip_starts_from_the_planner_and_changes_without_a_script(ws, ready):  # noqa: F811
@@ -74,13 +74,13 @@ def test_a_render_is_a_job_run_in_its_own_process_and_its_recap_is_published(ws,
     assert r.status_code == 302
     with ws.folder.sessions() as s:
         job = s.scalars(select(Job)).one()
-        assert job.state == "queued" and job.params["clip_ids"] == order and job.created_by == "can-bo"
+        assert job.status == "queued" and job.params["clip_ids"] == order and job.created_by == "can-bo"
     runner = JobRunner(ws.folder, poll=0.2).start()
     try:
         done = _wait(ws, job.id)
     finally:
         runner.stop()
-    assert done.state == "done", done.error
+    assert done.status == "done", done.error
     state = client.get(f"/jobs/{job.id}.json").get_json()
     assert state["state"] == "done" and state["percent"] == 100 and state["result"]["recap"]
     with ws.folder.sessions() as s:
@@ -116,7 +116,7 @@ def test_a_running_render_is_cancelled_and_keeps_nothing(ws, ready):  # noqa: F8
     try:
         _wait(ws, job_id, states=("running",), timeout=60)
         with ws.folder.sessions() as s:
-            while s.get(Job, job_id).progress < 0.02 and s.get(Job, job_id).state == "running":
+            while s.get(Job, job_id).progress < 0.02 and s.get(Job, job_id).status == "running":
                 time.sleep(0.2)
                 s.expire_all()
         client = ws.test_client()
@@ -132,7 +132,7 @@ def test_a_running_render_is_cancelled_and_keeps_nothing(ws, ready):  # noqa: F8
         job = _wait(ws, job_id)
     finally:
         runner.stop()
-    assert job.state == "cancelled", (job.state, job.error)
+    assert job.status == "cancelled", (job.status, job.error)
     with ws.folder.sessions() as s:
         assert s.scalars(select(Recap)).all() == []
     assert not list((ws.folder.root / "recaps").glob("*.mp4"))
@@ -147,7 +147,7 @@ def test_a_job_whose_process_died_is_failed_with_the_reason_never_running_foreve
     with transaction(ws.folder.sessions) as s:
         campaign = get_campaign(s, ws.folder.campaign_slug)
         job = jobs.submit(s, campaign, "recap", {}, by="can-bo")
-        job.state, job.started_at = "running", jobs.now() - timedelta(minutes=5)
+        job.status, job.started_at = "running", jobs.now() - timedelta(minutes=5)
         job.heartbeat_at = jobs.now() - timedelta(minutes=4)
         job_id = job.id
     client = ws.test_client()
@@ -160,7 +160,7 @@ def test_a_job_whose_process_died_is_failed_with_the_reason_never_running_foreve
     jobs.JobRunner(ws.folder).run_in_process(job2_id)
     with ws.folder.sessions() as s:
         j = s.get(Job, job2_id)
-        assert j.state == "failed" and "999" in j.error  # the planner's own refusal, in words
+        assert j.status == "failed" and "999" in j.error  # the planner's own refusal, in words
         job3 = jobs.submit(s, get_campaign(s, ws.folder.campaign_slug), "recap", {}, by="can-bo")
         s.commit()
         job3_id = job3.id
@@ -168,7 +168,7 @@ def test_a_job_whose_process_died_is_failed_with_the_reason_never_running_foreve
     jobs.JobRunner(ws.folder, env={"LOA_HOME": str(ws.folder.root / "nowhere")}).run_in_process(job3_id)
     with ws.folder.sessions() as s:
         j = s.get(Job, job3_id)
-        assert j.state == "failed" and "dừng khi chưa xong" in j.error and "LOA_HOME" in j.error
+        assert j.status == "failed" and "dừng khi chưa xong" in j.error and "LOA_HOME" in j.error
 
 
 def _channel_ids(ws):  # noqa: F811

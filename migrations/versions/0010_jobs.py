@@ -22,7 +22,7 @@ def upgrade() -> None:
         sa.Column("id", sa.Integer(), primary_key=True),
         sa.Column("campaign_id", sa.Integer(), sa.ForeignKey("campaigns.id", ondelete="CASCADE"), nullable=False),
         sa.Column("kind", sa.String(length=32), nullable=False),
-        sa.Column("state", sa.String(length=16), nullable=False, server_default="queued"),
+        sa.Column("status", sa.String(length=16), nullable=False, server_default="queued"),
         sa.Column("progress", sa.Float(), nullable=False, server_default="0"),
         sa.Column("params", sa.JSON(), nullable=False),
         sa.Column("result", sa.JSON(), nullable=False),
@@ -35,9 +35,9 @@ def upgrade() -> None:
         sa.Column("heartbeat_at", sa.DateTime(timezone=True), nullable=True),
         sa.Column("pid", sa.Integer(), nullable=False, server_default="0"),
     )
-    op.create_index("ix_jobs_state", "jobs", ["state", "id"])
+    op.create_index("ix_jobs_status", "jobs", ["status", "id"])
 
 
 def downgrade() -> None:
-    op.drop_index("ix_jobs_state", table_name="jobs")
+    op.drop_index("ix_jobs_status", table_name="jobs")
     op.drop_table("jobs")
