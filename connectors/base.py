@@ -222,6 +222,13 @@ class Connector(ABC):
             self.on_credentials(merged)
         self.credentials = merged
 
+    def numbers(self, remote_id: str, state: dict[str, Any]):
+        """A published item's numbers (``connectors.insights.Numbers``); a platform without a way
+        to read them says so for every metric."""
+        from .insights import Numbers
+
+        return Numbers().complete("not_offered")
+
     def expires_at(self, seconds: Any) -> str | None:
         try:
             return (self.clock() + timedelta(seconds=int(seconds))).isoformat()

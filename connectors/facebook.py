@@ -47,6 +47,16 @@ REFUSALS = {
     1366046: _("facebook: Facebook refused the photo (over 4 MB, or a size it cannot take). Save it as a JPEG "
                "under 4 MB, then add the post again."),
 }
+# Insights, by loa's metric: the platform's names, the replacement first and the deprecated one as a
+# fallback (one unknown or retired metric fails a whole request with code 100, so each is asked alone).
+POST_INSIGHTS = {"views": ("post_media_view", "post_impressions"),
+                 "reach": ("post_total_media_view_unique", "post_impressions_unique")}
+VIDEO_INSIGHTS = {"plays": ("total_video_views",), "reach": ("total_video_views_unique",),
+                  "avg_watch_seconds": ("total_video_avg_time_watched",)}  # milliseconds
+REEL_INSIGHTS = {"plays": ("blue_reels_play_count",), "reach": ("post_impressions_unique",),
+                 "avg_watch_seconds": ("post_video_avg_time_watched",)}  # milliseconds
+MILLISECONDS = {"total_video_avg_time_watched", "post_video_avg_time_watched"}
+PERMISSION_CODES = {10, 200}
 RESEND_FROM_OFFSET = 1363037
 MAX_RESENDS = 5
 
@@ -354,6 +364,77 @@ class FacebookConnector(Connector):
         if left:  # the listing may not show a post made seconds ago yet
             return Finding.cannot_tell(_("not in the Page's listings yet (for up to {left:.0f} s more)", left=left))
         return Finding.not_published(_("not in the Page's published or scheduled posts"))
+
+    # --- numbers (insights) ----------------------------------------------------------------
+    def numbers(self, remote_id: str, state: dict[str, Any]):
+        """A published post's numbers: reactions, comments and shares from the post object; views
+        and reach from its insights; plays, reach and average watch time of a Page video or a Reel
+        from ``video_insights``. A failed read is said per metric, never raised."""
+        from .insights import Numbers
+
+        n = Numbers()
+        route = state.get("route", "feed")
+        post_id = state.get("post_id") or remote_id
+        if route in ("reel", "video"):
+            table = REEL_INSIGHTS if route == "reel" else VIDEO_INSIGHTS
+            self._insights(n, f"{state.get('video_id') or remote_id}/video_insights", table)
+        else:
+            self._insights(n, f"{post_id}/insights", POST_INSIGHTS)
+        self._counts(n, post_id)
+        return n.complete()
+
+    def _why(self, exc: Exception) -> str:
+        code = getattr(exc, "code", None)
+        code = int(str(code).split(",")[0]) if str(code or "").split(",")[0].isdigit() else None
+        if isinstance(exc, CredentialsDead) or code in PERMISSION_CODES:
+            return "permission"
+        if code == 100:
+            return "retired"
+        if getattr(exc, "status", None) == 404:
+            return "not_found"
+        return "not_read"
+
+    def _insights(self, n, edge: str, table: dict[str, tuple[str, ...]]) -> None:
+        for metric, names in table.items():
+            for name in names:
+                try:
+                    body = self._call("GET", edge, params={"metric": name})
+                except (Rejected, RetryLater, CredentialsDead) as exc:
+                    why = self._why(exc)
+                    n.lack(metric, why, name)
+                    if why == "retired":
+                        continue  # this name is gone: the next one (the older name) may still answer
+                    break
+                values = [(v.get("values") or [{}])[-1].get("value") for v in body.get("data") or []
+                          if v.get("name") == name] or [None]
+                value = values[0]
+                if isinstance(value, dict):  # e.g. reactions by type
+                    value = sum(x for x in value.values() if isinstance(x, (int, float)))
+                from .insights import number
+
+                if number(value) is None:
+                    n.lack(metric, "small_page", name)  # Facebook gives none (yet) for this Page
+                else:
+                    n.give(metric, number(value) / 1000 if name in MILLISECONDS else number(value), name)
+                break
+
+    def _counts(self, n, post_id: str) -> None:
+        from .insights import number
+
+        fields = "reactions.summary(total_count).limit(0),comments.summary(total_count).limit(0),shares"
+        try:
+            body = self._call("GET", post_id, params={"fields": fields})
+        except (Rejected, RetryLater, CredentialsDead) as exc:
+            for m in ("reactions", "comments", "shares"):
+                n.lack(m, self._why(exc))
+            return
+        for metric, value in (("reactions", ((body.get("reactions") or {}).get("summary") or {}).get("total_count")),
+                              ("comments", ((body.get("comments") or {}).get("summary") or {}).get("total_count")),
+                              ("shares", (body.get("shares") or {}).get("count"))):
+            if number(value) is None:
+                n.lack(metric, "field_missing", metric)
+            else:
+                n.give(metric, number(value), metric)
 
     def _pages(self, path: str, params: dict, max_pages: int = 50):
         """Every item of a Graph API list, following ``paging.next`` (a busy Page has more posts in

@@ -258,6 +258,41 @@ class TikTokConnector(Connector):
         except NotPublished as exc:
             return Finding.not_published(str(exc), refused=exc.final)
 
+    # --- numbers (insights) ----------------------------------------------------------------
+    VIDEO_FIELDS = {"views": "view_count", "reactions": "like_count", "comments": "comment_count",
+                    "shares": "share_count"}
+
+    def numbers(self, remote_id: str, state: dict[str, Any]):
+        """A published video's counts from ``/v2/video/query/`` (scope ``video.list``), by the post
+        id TikTok gives after moderation; until then they are "in review"."""
+        from .insights import Numbers, number
+
+        n = Numbers()
+        post_id = state.get("post_id") or ""
+        if not post_id or post_id == state.get("publish_id"):
+            for m in self.VIDEO_FIELDS:
+                n.lack(m, "in_review")
+            return n.complete()
+        try:
+            data = self._call("/v2/video/query/?fields=id," + ",".join(self.VIDEO_FIELDS.values()),
+                              {"filters": {"video_ids": [post_id]}})
+        except (CredentialsDead, Rejected, RetryLater) as exc:
+            code = str(getattr(exc, "code", "") or "")
+            why = "permission" if code == "scope_not_authorized" or isinstance(exc, CredentialsDead) else "not_read"
+            for m in self.VIDEO_FIELDS:
+                n.lack(m, why)
+            return n.complete()
+        video = next((v for v in data.get("videos") or [] if str(v.get("id")) == post_id), None)
+        for metric, name in self.VIDEO_FIELDS.items():
+            value = number((video or {}).get(name))
+            if video is None:
+                n.lack(metric, "not_found", name)
+            elif value is None:
+                n.lack(metric, "field_missing", name)
+            else:
+                n.give(metric, value, name)
+        return n.complete()
+
     def refresh(self) -> dict[str, Any]:
         resp = self.http.request("POST", f"{API}/v2/oauth/token/", platform=self.platform, data={
             "client_key": self.secret("client_key"), "client_secret": self.secret("client_secret"),

@@ -246,6 +246,29 @@ class ZaloConnector(Connector):
                 return str(body["data"]["id"])
         return None
 
+    # --- numbers (insights) ----------------------------------------------------------------
+    # What the article listing reports per item (unverified: Zalo's SDK and community code).
+    LISTING_FIELDS = {"views": "total_view", "shares": "total_share"}
+
+    def numbers(self, remote_id: str, state: dict[str, Any]):
+        """An article's views and shares, where Zalo's listing gives them; a missing field is
+        unavailable, never an error."""
+        from .insights import Numbers, number
+
+        n = Numbers()
+        try:
+            found = self._article(state.get("route") or "normal", remote_id)
+        except (CredentialsDead, Rejected, RetryLater) as exc:
+            why = "permission" if isinstance(exc, CredentialsDead) else "not_read"
+            for m in self.LISTING_FIELDS:
+                n.lack(m, why)
+            return n.complete()
+        for metric, name in self.LISTING_FIELDS.items():
+            value = number((found or {}).get(name))
+            n.give(metric, value, name) if value is not None else n.lack(
+                metric, "not_found" if found is None else "field_missing", name)
+        return n.complete()
+
     def _slice(self, kind: str, limit: int = 20, offset: int = 0) -> list[dict[str, Any]]:
         body = self._call("GET", "/v2.0/article/getslice", params={"offset": offset, "limit": limit, "type": kind})
         return list((body.get("data") or {}).get("medias") or [])
