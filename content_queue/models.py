@@ -417,6 +417,22 @@ class Upload(Base):
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 
 
+class Reading(Base):
+    """One number of a published delivery as the platform gave it at one time (connectors.insights):
+    its value, or none and why (never 0 for unknown)."""
+
+    __tablename__ = "readings"
+    __table_args__ = (Index("ix_readings_delivery", "delivery_id", "read_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    delivery_id: Mapped[int] = mapped_column(ForeignKey("deliveries.id", ondelete="CASCADE"))
+    read_at: Mapped[datetime] = mapped_column(default=utcnow)
+    metric: Mapped[str] = mapped_column(String(32))
+    value: Mapped[Optional[float]] = mapped_column(Float)
+    reason: Mapped[str] = mapped_column(String(32), default="")
+    source: Mapped[str] = mapped_column(String(64), default="")
+
+
 class Job(Base):
     """Long work done off the request (a recap's render, a folder of clips imported), run by the
     `loa serve` process in a process of its own; its state and progress are what the pages show."""

@@ -40,6 +40,7 @@ def collect(s: Session, campaign: Campaign, now: datetime, show: Callable[[datet
     deliveries = list(s.scalars(
         select(Delivery).join(Post, Post.id == Delivery.post_id).where(Post.campaign_id == campaign.id)
         .options(selectinload(Delivery.post), selectinload(Delivery.channel)).order_by(Delivery.due_at, Delivery.id)))
+    numbers = latest_numbers(s, [d.id for d in deliveries if d.state is DeliveryState.published], show)
     channels = []
     for ch in s.scalars(select(Channel).where(Channel.campaign_id == campaign.id).order_by(Channel.id)):
         rows = [d for d in deliveries if d.channel_id == ch.id]
@@ -53,7 +54,8 @@ def collect(s: Session, campaign: Campaign, now: datetime, show: Callable[[datet
                 "late_minutes": (round((d.published_at - d.due_at).total_seconds() / 60, 1)
                                  if d.published_at else None),
                 "url": d.remote_url, "reason": d.last_error or None, "platform_message": d.platform_message or None,
-                "attempts": d.attempt_count, "recap": recap_ref(d.post.source)[0]} for d in rows]})
+                "attempts": d.attempt_count, "recap": recap_ref(d.post.source)[0],
+                "numbers": numbers.get(d.id)} for d in rows]})
     clips = list(s.scalars(select(Clip).where(Clip.campaign_id == campaign.id).order_by(Clip.id)))
     by_school: dict[str, Counter] = defaultdict(Counter)
     by_age: dict[str, Counter] = defaultdict(Counter)
@@ -115,4 +117,61 @@ def collect(s: Session, campaign: Campaign, now: datetime, show: Callable[[datet
                       "reason": c.reason or None, "poster": c.poster_relpath} for c in clips],
         },
         "recaps": recaps,
+        "reach": reach_totals(channels),
     }
+
+
+REACH_METRICS = ("views", "reach", "reactions", "comments", "shares")
+METRIC_LABELS = {"views": N_("views"), "reach": N_("reach"), "reactions": N_("reactions"), "comments": N_("comments"),
+                 "shares": N_("shares"), "plays": N_("plays"), "avg_watch_seconds": N_("average seconds watched")}
+
+
+def metric_label(code: str) -> str:
+    return _(METRIC_LABELS.get(code, code))
+
+
+def latest_numbers(s: Session, delivery_ids: list[int], show) -> dict[int, dict[str, Any]]:
+    """Each delivery's last reading: per metric its value, or None and the reason (in words), and
+    when it was read. Two statements whatever the campaign's size."""
+    from sqlalchemy import func
+
+    from connectors.insights import REASONS
+
+    from .i18n import say
+    from .models import Reading
+
+    if not delivery_ids:
+        return {}
+    last = dict(s.execute(select(Reading.delivery_id, func.max(Reading.read_at)).where(
+        Reading.delivery_id.in_(delivery_ids)).group_by(Reading.delivery_id)).all())
+    out: dict[int, dict[str, Any]] = {}
+    if not last:
+        return out
+    for r in s.scalars(select(Reading).where(Reading.delivery_id.in_(list(last)))):
+        if r.read_at != last[r.delivery_id]:
+            continue
+        entry = out.setdefault(r.delivery_id, {"read": show(r.read_at), "metrics": {}})
+        entry["metrics"][r.metric] = {"value": r.value, "reason": r.reason or None,
+                                      "why": say(REASONS[r.reason]) if r.reason in REASONS else None}
+    return out
+
+
+def reach_totals(channels: list[dict[str, Any]]) -> dict[str, Any]:
+    """The numbers added up per platform and in all, over the deliveries that gave each; and the
+    top posts by views. A metric no delivery gave stays None (not 0)."""
+    by_platform: dict[str, dict[str, float | None]] = {}
+    total: dict[str, float | None] = {m: None for m in REACH_METRICS}
+    posts: dict[int, dict[str, Any]] = {}
+    for ch in channels:
+        mine = by_platform.setdefault(ch["platform"], {m: None for m in REACH_METRICS})
+        for d in ch["deliveries"]:
+            for m in REACH_METRICS:
+                v = ((d.get("numbers") or {}).get("metrics") or {}).get(m, {}).get("value")
+                if v is not None:
+                    mine[m] = (mine[m] or 0) + v
+                    total[m] = (total[m] or 0) + v
+                    if m == "views":
+                        p = posts.setdefault(d["post"], {"post": d["post"], "title": d["title"], "views": 0})
+                        p["views"] += v
+    top = sorted(posts.values(), key=lambda p: -p["views"])[:5]
+    return {"total": total, "by_platform": by_platform, "top_posts": top}

@@ -11,6 +11,7 @@ from typing import Any
 
 from connectors import CONNECTORS
 from content_queue.i18n import N_, _
+from content_queue.report import REACH_METRICS, metric_label
 
 STATE_COLOR = {"published": "#2e7d32", "failed": "#c62828", "missed": "#ef6c00", "needs_attention": "#ad1457",
                "unknown": "#ad1457", "scheduled": "#1565c0", "retry_wait": "#6a1b9a", "processing": "#00838f",
@@ -39,6 +40,21 @@ def _format(rc: dict[str, Any]) -> str:
     return _(FORMAT_LABEL[code]) if code in FORMAT_LABEL else (code or "?")
 
 
+def _figure(value) -> str:
+    return _("unavailable") if value is None else f"{value:.0f}"
+
+
+def _numbers_line(numbers: dict[str, Any]) -> str:
+    parts = []
+    for m in REACH_METRICS:
+        n = numbers["metrics"].get(m)
+        if n is None:
+            continue
+        parts.append(f"{metric_label(m)} {_figure(n['value'])}" + (f" ({n['why']})" if n["value"] is None and n["why"]
+                                                                     else ""))
+    return "; ".join(parts) + " – " + _("read {time}", time=numbers["read"])
+
+
 def as_text(r: dict[str, Any]) -> str:
     t = r["totals"]
     c = r["clips"]
@@ -47,7 +63,9 @@ def as_text(r: dict[str, Any]) -> str:
              _("Posts: {posts} posts, {deliveries} deliveries; published {published}, failed {failed}, waiting "
                "{waiting}, needs checking {needs_attention}.", posts=t["posts"], deliveries=t["deliveries"],
                published=t["published"], failed=t["failed"], waiting=t["waiting"],
-               needs_attention=t["needs_attention"]), ""]
+               needs_attention=t["needs_attention"]),
+             _("Reach: {figures}.", figures="; ".join(f"{metric_label(m)} {_figure(r['reach']['total'][m])}"
+                                                       for m in REACH_METRICS)), ""]
     for ch in r["channels"]:
         lines.append(f"== {PLATFORM_LABEL[ch['platform']]}: {ch['name']} ({ch['account']})")
         for d in ch["deliveries"]:
@@ -55,6 +73,8 @@ def as_text(r: dict[str, Any]) -> str:
             lines.append(f"  [{state_label(d['state'])}] {when}  {d['title'][:60]}")
             if d["url"]:
                 lines.append(f"      {d['url']}")
+            if d.get("numbers"):
+                lines.append("      " + _numbers_line(d["numbers"]))
             if d["reason"] and d["state"] != "published":
                 lines.append("      " + _("why: {reason}", reason=d["reason"][:200]))
                 if d["platform_message"]:
@@ -175,7 +195,8 @@ def html_context(r: dict[str, Any], media_dir: Path) -> dict[str, Any]:
                                  state_keys),
                 clip_charts=[chart for chart in clip_charts if chart],
                 thumbs={clip["id"]: _thumb(media_dir, clip["poster"]) for clip in c["list"]},
-                platform=PLATFORM_LABEL, state=state_label, color=STATE_COLOR, recap_format=_format)
+                platform=PLATFORM_LABEL, state=state_label, color=STATE_COLOR, recap_format=_format,
+                reach_metrics=REACH_METRICS, metric_label=metric_label)
 
 
 def render_report(data: dict[str, Any], fmt: str, media_dir: Path) -> str:

@@ -46,6 +46,7 @@ from .budgets import BudgetContext, Budgets
 from .claims import Claims
 from .followup import FollowUp
 from .items import Job, job_of
+from .insights import Insights
 from .maintenance import Maintenance
 from .publishing import Publishing
 from content_queue.i18n import _
@@ -94,7 +95,7 @@ class PassReport:
     events: list[str] = field(default_factory=list)
 
 
-class Engine(Claims, Publishing, FollowUp, Maintenance):
+class Engine(Claims, Publishing, FollowUp, Maintenance, Insights):
     def __init__(self, sessions: sessionmaker[Session], *, media_dir: Path, worker_id: str | None = None,
                  clock: Callable[[], datetime] = utcnow, policy: Policy | None = None, http: Http | None = None,
                  connector_factory: Callable[..., Connector] | None = None, rng: random.Random | None = None,

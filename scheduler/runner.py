@@ -130,6 +130,8 @@ class Runner:
                       next_run_time=now)
         sched.add_job(self._channel_job(self.engine.hand_off), "interval", minutes=5, id="handoff",
                       next_run_time=now)
+        sched.add_job(self._channel_job(lambda: self.engine.read_numbers(due_only=True)), "interval", minutes=30,
+                      id="insights", next_run_time=now + timedelta(minutes=1))
         if install_signals:
             self._install_signals()
         self.echo(_("loa run: worker {worker_id} started; Ctrl-C to stop.", worker_id=self.engine.worker_id))

@@ -145,3 +145,65 @@ def test_zalo_gives_views_and_shares_where_its_listing_has_them(rsps):
     n = zl().numbers("a9", {"route": "normal"})
     assert n.readings["views"].reason == "not_found"
     assert json.dumps([r.reason for r in n.readings.values()])  # plain data: stored as it is
+
+
+def test_the_reading_schedule_early_then_daily_until_two_weeks_after_the_end():
+    from datetime import date, datetime, timedelta, timezone
+
+    from scheduler.insights import next_reading
+
+    pub = datetime(2025, 10, 20, 8, 0, tzinfo=timezone.utc)
+    assert next_reading(pub, None, None) == pub + timedelta(hours=2)
+    assert next_reading(pub, pub + timedelta(hours=2), None) == pub + timedelta(hours=12)
+    assert next_reading(pub, pub + timedelta(days=3), None) == pub + timedelta(days=4)  # daily after three days
+    assert next_reading(pub, pub + timedelta(days=10), date(2025, 11, 30)) == pub + timedelta(days=11)
+    assert next_reading(pub, datetime(2025, 12, 14, tzinfo=timezone.utc), date(2025, 11, 30)) is None
+
+
+def test_the_engine_stores_each_reading_and_a_failed_read_never_touches_the_delivery(loa, channels, rsps):
+    """Numbers read through the engine (as `loa insights refresh` and `loa run` do) are stored as
+    dated rows, one per metric; the report shows them, and "unavailable" with the reason."""
+    import json as j
+    from datetime import datetime, timedelta, timezone
+
+    from sqlalchemy import select
+
+    from content_queue.models import Delivery, DeliveryState, Reading
+    from content_queue.store import transaction
+    from loa import settings
+    from scheduler.engine import Engine
+
+    soon = (datetime.now(timezone.utc) + timedelta(hours=9)).strftime("%Y-%m-%d %H:%M")
+    assert loa("post", "add", "--text", "Đừng một mình", "--at", soon, "--to", "fanpage,zalo-oa").exit_code == 0
+    folder = settings.find(loa.folder)
+    with transaction(folder.sessions) as s:
+        for d in s.scalars(select(Delivery)):
+            d.state, d.published_at = DeliveryState.published, datetime.now(timezone.utc)
+            d.remote_id = POST if d.channel.name == "fanpage" else "a1"
+            d.remote_state = {"route": "feed", "post_id": POST} if d.remote_id == POST else {"route": "normal"}
+            d.remote_url = "https://www.facebook.com/1001/posts/77" if d.remote_id == POST else "https://zalo.me/a1"
+    rsps.get(f"{G}/{POST}/insights", **insight("post_media_view", 540), match=[
+        matchers.query_param_matcher({"metric": "post_media_view"}, strict_match=False)])
+    rsps.get(f"{G}/{POST}/insights", json={"data": []}, match=[
+        matchers.query_param_matcher({"metric": "post_total_media_view_unique"}, strict_match=False)])
+    counts(rsps, shares=2)
+    rsps.get("https://openapi.zalo.me/v2.0/article/getslice", status=500, json={"error": -32, "message": "busy"})
+    engine = Engine(folder.sessions, media_dir=folder.media_dir, http=http())
+    got = engine.read_numbers()
+    assert got["read"] >= 4 and got["unavailable"] >= 1
+    with folder.sessions() as s:
+        rows = {(r.delivery_id, r.metric): r for r in s.scalars(select(Reading))}
+        states = {d.state for d in s.scalars(select(Delivery))}
+    assert states == {DeliveryState.published}  # a failed read changes nothing
+    fb_id = next(k[0] for k, r in rows.items() if r.source == "post_media_view")
+    assert rows[(fb_id, "views")].value == 540 and rows[(fb_id, "reach")].reason == "small_page"
+    tt_id = next(k[0] for k in rows if k[0] != fb_id)
+    assert rows[(tt_id, "views")].value is None and rows[(tt_id, "views")].reason == "not_read"
+    report = j.loads(loa("report", "--format", "json").output)
+    assert report["reach"]["total"]["views"] == 540 and report["reach"]["total"]["shares"] == 2
+    text = loa("report").output
+    assert "views 540" in text and "unavailable" in text
+    assert loa("insights", "refresh", "--json").exit_code == 0  # the command, against nothing reachable here
+
+
+from tests.conftest import channels  # noqa: E402,F401 (fixture)

@@ -150,7 +150,8 @@ def demo(directory: Path | None) -> None:
 
 
 def _register() -> None:
-    from . import campaign, channel, clips, connect, materials, portal, post, recap, report, run, sandbox, serve, user
+    from . import (campaign, channel, clips, connect, insights, materials, portal, post, recap, report, run, sandbox,
+                   serve, user)
 
     cli.add_command(campaign.campaign)
     channel.channel.add_command(connect.connect)
@@ -161,6 +162,7 @@ def _register() -> None:
     cli.add_command(recap.recap)
     cli.add_command(portal.portal)
     cli.add_command(user.user)
+    cli.add_command(insights.insights)
     for command in (serve.serve, run.run, run.status, run.retry, run.resolve, report.report, materials.materials):
         cli.add_command(command)
 
