@@ -21,7 +21,7 @@ from .http import Http, json_body
 from .text import _
 
 FACEBOOK_SCOPES = "pages_manage_posts,pages_read_engagement,pages_show_list,publish_video"
-TIKTOK_SCOPES = "user.info.basic,video.publish,video.upload"
+TIKTOK_SCOPES = "user.info.basic,video.publish,video.upload,video.list"  # video.list: the videos' counts
 
 
 def pkce() -> tuple[str, str]:

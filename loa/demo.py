@@ -244,7 +244,12 @@ def _demo(directory: Path | None) -> tuple[Path, list[dict]]:
         sandbox.set_faults(0.12, delay=2.5, seed=11, reads=True)
         publish_all(root, clock)
         sandbox.set_faults(0.0)
-        click.secho(_("\n== 8. The report"), bold=True)
+        click.secho(_("\n== 8. The numbers: views, reach, reactions, read from the platforms"), bold=True)
+        _run(["insights", "refresh"])
+        click.secho(_("\n== 9. The printed materials: a poster with the QR code of the campaign's link"), bold=True)
+        _run(["campaign", "set", "--help-line", C.HELP_CONTACT, "--public-url", "https://loa.congan-xa.example"])
+        _run(["materials", "poster", "--out", str(root / "ap-phich.pdf")])
+        click.secho(_("\n== 10. The report"), bold=True)
         _run(["report"])
         _run(["report", "--format", "html", "--out", str(root / "bao-cao.html")])
         dupes = sandbox.duplicates()
@@ -252,6 +257,8 @@ def _demo(directory: Path | None) -> tuple[Path, list[dict]]:
                       count=len(sandbox.ledger), count2=len(dupes)),
                     bold=True)
         ledger = list(sandbox.ledger)
+        for e in ledger:  # what the sandbox last gave as each item's numbers (`loa insights refresh` read them)
+            e["numbers"] = dict(sandbox.answered.get(str(e["remote_id"]), {}))
     click.secho(_("Demo finished in {value:.0f} s. Folder kept at {root}", value=time.monotonic() - started, root=root), bold=True)
     click.echo(_("Open {value} in a browser; try `cd {root} && loa status`.", value=root / 'bao-cao.html', root=root))
     return root, ledger

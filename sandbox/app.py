@@ -21,6 +21,7 @@ VERSION_RE = r"v\d+\.\d+"
 FAULT_KINDS = ("5xx", "429", "timeout_after", "drop_after", "expire")
 AFTER = ("timeout_after", "drop_after")
 BLOCK = 1024 * 1024
+NUMBERS_EVERY = 60.0  # seconds: a published item's numbers are recounted at most this often
 
 
 @dataclass
@@ -56,6 +57,8 @@ class Sandbox:
         self.faults = Faults()
         self.tokens: dict[str, Token] = {}
         self.ledger: list[dict[str, Any]] = []
+        self.answered: dict[str, dict[str, float]] = {}  # the numbers last given per published item
+        self._counted: dict[str, tuple[float, dict[str, float]]] = {}  # numbers are updated now and then
         self.calls: list[dict[str, Any]] = []
         self.fb_pages: dict[str, dict[str, Any]] = {}
         self.fb_objects: dict[str, dict[str, Any]] = {}
@@ -202,6 +205,28 @@ class Sandbox:
         self.ledger.append({"platform": platform, "account": account, "remote_id": remote_id, "kind": kind,
                             "text": text, "at": self.clock(), **extra})
 
+    def numbers(self, remote_id: str) -> dict[str, float] | None:
+        """A published item's numbers, growing with its age (a few views a second at first), the
+        same for the same item at the same moment. What an answer gave is remembered by :meth:`gave`."""
+        entry = next((e for e in reversed(self.ledger) if str(e["remote_id"]) == str(remote_id)), None)
+        if entry is None:
+            return None
+        now = self.clock()
+        cached = self._counted.get(str(remote_id))
+        if cached is not None and now - cached[0] < NUMBERS_EVERY:  # platforms update them now and then, too
+            return dict(cached[1])
+        age = max(0.0, now - entry["at"])
+        k = 1 + int(hashlib.sha1(str(remote_id).encode()).hexdigest(), 16) % 5
+        views = int(k * 3 + age * k * 2)
+        out = {"views": views, "reach": int(views * 0.7), "reactions": views // 12, "comments": views // 40,
+               "shares": views // 30, "plays": views, "avg_watch_seconds": 4.2}
+        self._counted[str(remote_id)] = (now, out)
+        return dict(out)
+
+    def gave(self, remote_id: str, **values: float) -> None:
+        """Remember the numbers an answer gave (`/_sandbox/numbers`: what loa should have stored)."""
+        self.answered.setdefault(str(remote_id), {}).update(values)
+
     def duplicates(self) -> list[dict[str, Any]]:
         """Ledger entries published more than once (same platform, account, text and file)."""
         self.tick()
@@ -330,6 +355,9 @@ class Sandbox:
             self.tick()
             with self.lock:
                 return json_response({"ledger": self.ledger, "duplicates": self.duplicates()})
+        if what == "numbers":
+            with self.lock:
+                return json_response({"answered": self.answered})
         if what == "calls":
             with self.lock:
                 return json_response({"calls": self.calls})

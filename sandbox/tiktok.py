@@ -27,6 +27,7 @@ def route(sb: Sandbox, method: str, host: str, rest: str):
         "/v2/post/publish/video/init/": init_direct,
         "/v2/post/publish/inbox/video/init/": init_inbox,
         "/v2/post/publish/status/fetch/": status_fetch,
+        "/v2/video/query/": video_query,
     }
     fn = table.get(rest)
     return (lambda r: fn(sb, r)) if fn else None
@@ -104,6 +105,33 @@ def oauth_token(sb: Sandbox, r: Request) -> Response:
                                   "log_id": _log_id()}, 400)
         del sb.tokens[old.value]  # rotated: the old one no longer works
         return _tokens(sb, user, "user.info.basic,video.publish,video.upload")
+
+
+def video_query(sb: Sandbox, r: Request) -> Response:
+    """The counts of the account's videos (scope video.list; an account connected without it is refused)."""
+    user, e = _user(sb, r)
+    if e:
+        return e
+    if "video.list" not in sb.tiktok_users[user].get("scopes", "video.list"):
+        return fail("scope_not_authorized", "The user did not authorize the scope required for completing this "
+                                            "request.", 401)
+    wanted = [str(i) for i in ((r.get_json(force=True, silent=True) or {}).get("filters") or {}).get("video_ids", [])]
+    if len(wanted) > 20:
+        return fail("invalid_params", "at most 20 video ids", 400)
+    fields = (r.args.get("fields") or "id").split(",")
+    videos = []
+    with sb.lock:
+        mine = {str(e["remote_id"]) for e in sb.ledger if e["platform"] == "tiktok" and e["account"] == user}
+        for vid in wanted:
+            counts = sb.numbers(vid) if vid in mine else None
+            if counts is None:
+                continue
+            have = {"id": vid, "view_count": counts["views"], "like_count": counts["reactions"],
+                    "comment_count": counts["comments"], "share_count": counts["shares"]}
+            sb.gave(vid, views=counts["views"], reactions=counts["reactions"], comments=counts["comments"],
+                    shares=counts["shares"])
+            videos.append({k: v for k, v in have.items() if k in fields or k == "id"})
+    return ok({"videos": videos, "cursor": 0, "has_more": False})
 
 
 def creator_info(sb: Sandbox, r: Request) -> Response:

@@ -224,9 +224,15 @@ def getslice(sb: Sandbox, r: Request) -> Response:
         rows = [a for a in sb.zalo_articles.values() if a["oa"] == oa and a["type"] == kind and a["status"] != "removed"
                 and _processed(sb, a)]
         rows.sort(key=lambda a: a["create_date"], reverse=True)
-        medias = [{"id": a["id"], "title": a["title"], "status": a["status"], "create_date": a["create_date"],
-                   "link_view": a["link_view"], "total_view": a["total_view"], "type": a["type"]}
-                  for a in rows[offset: offset + limit]]
+        medias = []
+        for a in rows[offset: offset + limit]:
+            counts = sb.numbers(a["id"]) if a["status"] == "show" else None  # a shown article is read
+            if counts:
+                sb.gave(a["id"], views=counts["views"], shares=counts["shares"])
+            medias.append({"id": a["id"], "title": a["title"], "status": a["status"], "create_date": a["create_date"],
+                           "link_view": a["link_view"], "type": a["type"],
+                           "total_view": counts["views"] if counts else a["total_view"],
+                           **({"total_share": counts["shares"]} if counts else {})})
     return ok({"medias": medias, "total": len(rows)})
 
 

@@ -222,3 +222,44 @@ def test_refresh_rotates_and_old_refresh_token_dies(server, sandbox, platform):
     stale = CONNECTORS[platform](old, {}, http=channel.http)
     with pytest.raises(CredentialsDead):
         stale.refresh()
+
+
+@pytest.mark.parametrize("platform", PLATFORMS)
+def test_a_published_item_s_numbers_are_the_sandbox_s(server, sandbox, platform, video12):
+    """Each connector reads the numbers the sandbox gives for what it published: the same values,
+    and every metric the platform does not give unavailable with a reason, never 0."""
+    import json as j
+    import urllib.request
+
+    from connectors.insights import METRICS, REASONS
+
+    channel = Channel(server, platform)
+    kind = "video" if platform == "tiktok" else "text"
+    text = f"Số liệu {platform}: Không một mình"
+    item = item_for(platform, kind, video12 if kind == "video" else None, text)
+    r = publish_with_recovery(channel, item)
+    assert r.status == "published"
+    n = channel.connector().numbers(r.remote_id, r.state)
+    answered = j.loads(urllib.request.urlopen(f"{server.base}/_sandbox/numbers").read())["answered"]
+    given = {m: rd.value for m, rd in n.readings.items() if rd.available}
+    key = r.state.get("post_id") or r.remote_id
+    assert given, n.readings
+    for m, v in given.items():
+        expected = answered[str(key)][m]
+        assert abs(v - expected) < 1e-6 or m == "avg_watch_seconds", (m, v, expected)
+    assert set(n.readings) == set(METRICS)
+    assert all(rd.reason in REASONS for rd in n.readings.values() if not rd.available)
+
+
+def test_facebook_numbers_of_a_page_under_100_likes_and_a_tiktok_account_without_video_list(server, sandbox):
+    channel = Channel(server, "facebook")
+    server.sandbox.fb_pages[channel.creds["page_id"]]["small"] = True
+    r = publish_with_recovery(channel, item_for("facebook", "text", None, "Trang nhỏ"))
+    n = channel.connector().numbers(r.remote_id, r.state)
+    assert n.readings["views"].reason == "small_page" and n.readings["reach"].reason == "small_page"
+    assert n.value("reactions") is not None  # the post object's own counts still come
+    tt = Channel(server, "tiktok")
+    user = tt.creds["open_id"]
+    server.sandbox.tiktok_users[user]["scopes"] = "user.info.basic,video.publish,video.upload"
+    n = tt.connector().numbers("123", {"post_id": "123"})
+    assert n.readings["views"].reason == "permission"

@@ -76,6 +76,30 @@ def test_report_figures_match_database_and_ledger(demo, monkeypatch):
     assert consent_none["id"] not in vertical["clips"] and vertical["clips"] == feed["clips"]
 
 
+def test_the_report_s_reach_is_the_sandbox_s_own_counts_and_says_why_where_none(demo, monkeypatch):
+    """After the demo, each published delivery's numbers in the report are what the sandbox gave
+    when they were read; every unavailable number names its reason."""
+    root, ledger = demo
+    monkeypatch.setenv("LOA_HOME", str(root))
+    data = report_json(root)
+    given = {str(e["remote_id"]): e["numbers"] for e in ledger if e.get("numbers")}
+    checked = 0
+    for ch in data["channels"]:
+        for d in ch["deliveries"]:
+            if d["state"] != "published":
+                continue
+            assert d["numbers"], d
+            sandbox_says = next((v for k, v in given.items() if k.split("_")[-1] in d["url"] or k in d["url"]), None)
+            for m, n in d["numbers"]["metrics"].items():
+                if n["value"] is None:
+                    assert n["reason"] and n["why"], (m, n)
+                elif sandbox_says is not None and m != "avg_watch_seconds":
+                    assert n["value"] == sandbox_says[m], (ch["platform"], m, n, sandbox_says)
+                    checked += 1
+    assert checked >= 10
+    assert data["reach"]["total"]["views"] > 0 and data["reach"]["top_posts"]
+
+
 def test_report_text_and_csv(demo):
     from click.testing import CliRunner
 
