@@ -378,6 +378,10 @@ class FacebookConnector(Connector):
         if route in ("reel", "video"):
             table = REEL_INSIGHTS if route == "reel" else VIDEO_INSIGHTS
             self._insights(n, f"{state.get('video_id') or remote_id}/video_insights", table)
+            if n.value("plays") is not None:  # a video's views are its plays (Facebook counts them so)
+                n.give("views", n.value("plays"), n.readings["plays"].source)
+            else:
+                n.lack("views", n.readings["plays"].reason, n.readings["plays"].source)
         else:
             self._insights(n, f"{post_id}/insights", POST_INSIGHTS)
         self._counts(n, post_id)

@@ -346,7 +346,7 @@ def insights(sb: Sandbox, r: Request, object_id: str, edge: str) -> Response:
         return json_response({"data": []})
     value = counts[table[name]]
     with sb.lock:
-        sb.gave(object_id, **{table[name]: value})
+        sb.gave(object_id, **{table[name]: value}, **({"views": value} if table[name] == "plays" else {}))
     if name.endswith("avg_time_watched"):
         value = int(value * 1000)  # milliseconds, as Facebook gives them
     return json_response({"data": [{"name": name, "period": "lifetime", "values": [{"value": value}],

@@ -95,6 +95,7 @@ def test_facebook_reel_and_page_video_numbers_come_from_video_insights(rsps):
     rsps.get(f"{G}/555", json={"id": "555", "comments": {"summary": {"total_count": 2}}})
     n = fb().numbers("555", {"route": "reel", "video_id": "555"})
     assert (n.value("plays"), n.value("reach"), n.value("avg_watch_seconds")) == (900, 700, 6.4)
+    assert n.value("views") == 900 and n.readings["views"].source == "blue_reels_play_count"
     assert n.value("comments") == 2 and n.readings["reactions"].reason == "field_missing"
 
 
