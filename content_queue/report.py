@@ -156,6 +156,19 @@ def latest_numbers(s: Session, delivery_ids: list[int], show) -> dict[int, dict[
     return out
 
 
+def all_readings(s: Session, campaign: Campaign, show) -> list[dict[str, Any]]:
+    """Every reading of the campaign's deliveries, oldest first (for the CSV export)."""
+    from .models import Reading
+
+    q = (select(Reading, Delivery.post_id, Channel.name, Channel.platform)
+         .join(Delivery, Delivery.id == Reading.delivery_id).join(Post, Post.id == Delivery.post_id)
+         .join(Channel, Channel.id == Delivery.channel_id).where(Post.campaign_id == campaign.id)
+         .order_by(Reading.read_at, Reading.delivery_id, Reading.id))
+    return [{"read_at": show(r.read_at), "delivery": r.delivery_id, "post": post_id, "channel": name,
+             "platform": platform.value, "metric": r.metric, "value": r.value, "reason": r.reason,
+             "source": r.source} for r, post_id, name, platform in s.execute(q)]
+
+
 def reach_totals(channels: list[dict[str, Any]]) -> dict[str, Any]:
     """The numbers added up per platform and in all, over the deliveries that gave each; and the
     top posts by views. A metric no delivery gave stays None (not 0)."""

@@ -104,12 +104,30 @@ def as_text(r: dict[str, Any]) -> str:
 def as_csv(r: dict[str, Any]) -> str:
     out = io.StringIO()
     w = csv.writer(out)
-    w.writerow(["channel", "platform", "delivery", "post", "title", "state", "due", "published", "url", "reason"])
+    w.writerow(["channel", "platform", "delivery", "post", "title", "state", "due", "published", "url", "reason",
+                *REACH_METRICS, "numbers_read"])
     for ch in r["channels"]:
         for d in ch["deliveries"]:
+            metrics = (d.get("numbers") or {}).get("metrics") or {}
+            # an unavailable number is an empty cell, never 0 (`--insights` gives each one's reason)
+            figures = ["" if (metrics.get(m) or {}).get("value") is None else f"{metrics[m]['value']:g}"
+                       for m in REACH_METRICS]
             w.writerow([ch["name"], ch["platform"], d["id"], d["post"], d["title"], d["state"], d["due"],
-                        d["published"], d["url"] or "", d["reason"] or ""])
+                        d["published"], d["url"] or "", d["reason"] or "", *figures,
+                        (d.get("numbers") or {}).get("read", "")])
     return "\ufeff" + out.getvalue()  # BOM: Excel opens the Vietnamese text correctly
+
+
+def readings_csv(rows: list[dict[str, Any]]) -> str:
+    """Every reading of every published delivery (`loa report --format csv --insights`)."""
+    out = io.StringIO()
+    w = csv.writer(out)
+    w.writerow(["read_at", "delivery", "post", "channel", "platform", "metric", "value", "unavailable_reason",
+                "platform_metric"])
+    for x in rows:
+        w.writerow([x["read_at"], x["delivery"], x["post"], x["channel"], x["platform"], x["metric"],
+                    "" if x["value"] is None else f"{x['value']:g}", x["reason"], x["source"]])
+    return "\ufeff" + out.getvalue()
 
 
 def _bars(title: str, data: dict[str, dict[str, int]], keys: list[tuple[str, str, str]]) -> dict[str, Any] | None:

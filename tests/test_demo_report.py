@@ -115,6 +115,21 @@ def test_report_text_and_csv(demo):
     r = CliRunner().invoke(cli, ["report", "--format", "csv", "--out", str(out)], env={"LOA_HOME": str(root), "LOA_LANG": None})
     rows = out.read_text(encoding="utf-8-sig").splitlines()
     assert rows[0].startswith("channel,platform,delivery") and len(rows) == 22  # a header and 21 deliveries
+    assert rows[0].endswith("views,reach,reactions,comments,shares,numbers_read")
+    import csv
+
+    table = list(csv.DictReader(out.read_text(encoding="utf-8-sig").splitlines()))
+    assert all(row["numbers_read"] for row in table) and any(row["reach"] == "" for row in table)  # empty, not 0
+    every = root / "so-lieu.csv"
+    r = CliRunner().invoke(cli, ["report", "--format", "csv", "--insights", "--out", str(every)],
+                           env={"LOA_HOME": str(root), "LOA_LANG": None})
+    assert r.exit_code == 0, r.output
+    readings = list(csv.DictReader(every.read_text(encoding="utf-8-sig").splitlines()))
+    assert len(readings) == 21 * 7  # every metric of every published delivery, read once
+    assert all(x["unavailable_reason"] for x in readings if x["value"] == "")
+    assert all(not x["unavailable_reason"] for x in readings if x["value"] != "")
+    r = CliRunner().invoke(cli, ["report", "--insights"], env={"LOA_HOME": str(root), "LOA_LANG": None})
+    assert r.exit_code != 0 and "--format csv" in r.output
 
 
 def test_html_report_in_headless_chromium(demo):

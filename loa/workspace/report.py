@@ -43,7 +43,5 @@ def report_file(fmt: str):
     if fmt not in TYPES:
         abort(404)
     text = render_report(_data(), fmt, _ctx()["folder"].media_dir)
-    if fmt == "csv":
-        text = "\ufeff" + text  # Excel opens UTF-8 with its mark as UTF-8: every diacritic intact
     return Response(text, mimetype=TYPES[fmt], headers={
         "Content-Disposition": f'attachment; filename="bao-cao.{fmt}"', "Content-Type": f"{TYPES[fmt]}; charset=utf-8"})
