@@ -7,10 +7,10 @@ from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
-from sqlalchemy import event, select
+from sqlalchemy import select
 
 from tests.browser import artifact, browser
-from tests.test_workspace import PASSWORDS, sign_in, token, ws  # noqa: F401 (fixture)
+from tests.test_workspace import count_statements, PASSWORDS, sign_in, token, ws  # noqa: F401 (fixture)
 from tests.test_workspace_browser import served  # noqa: F401 (fixture)
 
 TZ = ZoneInfo("Asia/Ho_Chi_Minh")
@@ -54,14 +54,7 @@ def test_the_calendar_s_statements_do_not_grow_with_the_campaign(ws):  # noqa: F
     sign_in(client, "can-bo")
 
     def statements() -> int:
-        seen = []
-        listener = lambda *a, **k: seen.append(1)  # noqa: E731
-        event.listen(ws.folder.engine, "before_cursor_execute", listener)
-        try:
-            assert client.get("/calendar").status_code == 200
-        finally:
-            event.remove(ws.folder.engine, "before_cursor_execute", listener)
-        return len(seen)
+        return count_statements(ws, client, "/calendar")
 
     _add(ws, "một", _at(1))
     few = statements()

@@ -8,10 +8,9 @@ import io
 import json
 
 import pytest
-from sqlalchemy import event
 
 from tests.conftest import make_video
-from tests.test_workspace import MARKUP, sign_in, token, ws  # noqa: F401 (fixture)
+from tests.test_workspace import count_statements, MARKUP, sign_in, token, ws  # noqa: F401 (fixture)
 
 
 @pytest.fixture
@@ -121,14 +120,7 @@ def test_the_gallery_s_statements_do_not_grow_with_the_clips(ws, tmp_path):  # n
     sign_in(client, "can-bo")
 
     def statements() -> int:
-        seen = []
-        listener = lambda *a, **k: seen.append(1)  # noqa: E731
-        event.listen(ws.folder.engine, "before_cursor_execute", listener)
-        try:
-            assert client.get("/clips").status_code == 200
-        finally:
-            event.remove(ws.folder.engine, "before_cursor_execute", listener)
-        return len(seen)
+        return count_statements(ws, client, "/clips")
 
     video = make_video(tmp_path / "v.mp4", seconds=1, size="320x568")
     ws.loa("clips", "add", str(video), "--participant", "A", "--age", "18", "--consent", "self")

@@ -11,7 +11,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import func, select
 
 from tests.conftest import make_video
-from tests.test_workspace import MARKUP, sign_in, token, ws  # noqa: F401 (fixture)
+from tests.test_workspace import count_statements, MARKUP, sign_in, token, ws  # noqa: F401 (fixture)
 
 
 def _soon(hours: int = 3) -> str:
@@ -114,20 +114,12 @@ def test_the_post_list_pages_and_a_viewer_cannot_write(ws):  # noqa: F811
 
 
 def test_the_post_list_s_statements_do_not_grow_with_the_campaign(ws):  # noqa: F811
-    from sqlalchemy import event
 
     client = ws.test_client()
     sign_in(client, "can-bo")
 
     def statements() -> int:
-        seen = []
-        listener = lambda *a, **k: seen.append(1)  # noqa: E731
-        event.listen(ws.folder.engine, "before_cursor_execute", listener)
-        try:
-            assert client.get("/posts").status_code == 200
-        finally:
-            event.remove(ws.folder.engine, "before_cursor_execute", listener)
-        return len(seen)
+        return count_statements(ws, client, "/posts")
 
     ws.loa("post", "add", "--text", "một", "--at", _soon().replace("T", " "), "--to", "fanpage")
     ws.loa("post", "add", "--text", "một", "--at", _soon().replace("T", " "), "--to", "fanpage")

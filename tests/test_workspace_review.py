@@ -3,9 +3,9 @@ composer, approving and sending back from it through content_queue.approvals (th
 approve`), and turning approvals on from the campaign's page (the rule of `loa campaign set`)."""
 from __future__ import annotations
 
-from sqlalchemy import event, select
+from sqlalchemy import select
 
-from tests.test_workspace import MARKUP, sign_in, token, ws  # noqa: F401 (fixture)
+from tests.test_workspace import count_statements, MARKUP, sign_in, token, ws  # noqa: F401 (fixture)
 from tests.test_workspace_posts import _soon
 
 
@@ -75,14 +75,7 @@ def test_the_approval_queue_s_statements_do_not_grow_with_the_campaign(ws):  # n
     sign_in(client, "lanh-dao")
 
     def statements() -> int:
-        seen = []
-        listener = lambda *a, **k: seen.append(1)  # noqa: E731
-        event.listen(ws.folder.engine, "before_cursor_execute", listener)
-        try:
-            assert client.get("/approvals").status_code == 200
-        finally:
-            event.remove(ws.folder.engine, "before_cursor_execute", listener)
-        return len(seen)
+        return count_statements(ws, client, "/approvals")
 
     _add(ws, "một")
     few = statements()

@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Callable
 from urllib.parse import urlparse
 
-from flask import Flask, abort, flash, g, redirect, render_template, request, session, url_for
+from flask import Flask, abort, current_app, flash, g, redirect, render_template, request, session, url_for
 from flask_wtf.csrf import CSRFError, CSRFProtect
 
 from content_queue import i18n
@@ -235,6 +235,22 @@ def safe_next(target: str | None) -> str:
     if not target or not target.startswith("/") or target.startswith("//") or "\\" in target:
         return url_for("overview")
     return target
+
+
+def apply_change(act, back: str, **back_args):
+    """A form that changes something: ``act(session, campaign)`` runs in one transaction and
+    returns what to tell the user; a rule it breaks (UserError) is shown with its reason instead.
+    Either way the browser goes back to the page ``back``."""
+    from content_queue.errors import UserError
+
+    ctx = current_app.extensions["loa"]
+    try:
+        with ctx["sessions"]() as s:
+            said = act(s, ctx["campaign"](s))
+        say_done(said)
+    except UserError as exc:
+        say_refused(exc)
+    return redirect(url_for(back, **back_args))
 
 
 def say_done(message: str) -> None:

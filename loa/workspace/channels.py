@@ -15,7 +15,7 @@ from content_queue.errors import UserError
 from content_queue.i18n import _
 from content_queue.users import record
 
-from .app import requires, say_done, say_refused
+from .app import apply_change, requires, say_done, say_refused
 
 log = logging.getLogger("loa.workspace")
 ATTEMPT_MINUTES = 30  # a connection started and not finished within this is forgotten
@@ -216,8 +216,6 @@ def retry_failed(channel_id: int):
     from content_queue import deliveries
     from content_queue.channels import get_channel
 
-    from .pages import _change
-
     def act(s, campaign):
         ch = get_channel(s, campaign, channel_id)
         rows = deliveries.retry(s, campaign, [], all_failed=True, channel=ch.name, now=_ctx()["now"]())
@@ -226,4 +224,4 @@ def retry_failed(channel_id: int):
         return _("{count} post(s) of {name} will be sent again as soon as the scheduler runs.",
                  count=len(rows), name=ch.name)
 
-    return _change(act, "channels")
+    return apply_change(act, "channels")

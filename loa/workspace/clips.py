@@ -15,7 +15,7 @@ from content_queue.errors import UserError
 from content_queue.i18n import _
 from content_queue.users import may, record
 
-from .app import requires, say_done, say_refused
+from .app import apply_change, requires, say_done, say_refused
 
 PAGE_SIZE = 48
 VIDEO_TYPES = {"mp4": "video/mp4", "m4v": "video/mp4", "mov": "video/quicktime", "webm": "video/webm",
@@ -143,17 +143,6 @@ def poster(clip_id: int):
     return resp
 
 
-def _review(clip_id: int, act):
-    ctx = _ctx()
-    try:
-        with ctx["sessions"]() as s:
-            said = act(s, ctx["campaign"](s))
-        say_done(said)
-    except UserError as exc:
-        say_refused(exc)
-    return redirect(request.form.get("back") == "clips" and url_for("clips") or url_for("clip_page", clip_id=clip_id))
-
-
 @requires("change")
 def approve(clip_id: int):
     from content_queue import clips as C
@@ -163,7 +152,7 @@ def approve(clip_id: int):
         record(s, g.user.name, "clip_approved", detail=str(clip_id))
         return _("Clip {id} approved.", id=clip_id) + (f" {warning}" if warning else "")
 
-    return _review(clip_id, act)
+    return apply_change(act, "clip_page", clip_id=clip_id)
 
 
 @requires("change")
@@ -180,7 +169,7 @@ def reject(clip_id: int):
         record(s, g.user.name, "clip_rejected", detail=f"{clip_id}: {reason}")
         return _("Clip {id} rejected.", id=clip_id)
 
-    return _review(clip_id, act)
+    return apply_change(act, "clip_page", clip_id=clip_id)
 
 
 @requires("change")
@@ -192,7 +181,7 @@ def consent(clip_id: int):
         record(s, g.user.name, "clip_consent", detail=f"{clip_id}: {request.form.get('consent', '')}")
         return _("Consent recorded for clip {id}.", id=clip_id)
 
-    return _review(clip_id, act)
+    return apply_change(act, "clip_page", clip_id=clip_id)
 
 
 @requires("change")
@@ -213,7 +202,7 @@ def withdraw(clip_id: int):
                           recap=r["recap"], links=", ".join(r["links"])))
         return " ".join(said)
 
-    return _review(clip_id, act)
+    return apply_change(act, "clip_page", clip_id=clip_id)
 
 
 def add():

@@ -281,10 +281,11 @@ def edit(post_id: int):
             abort(403)
         inp, upload = _form_input(request.form, request.files)
         values = request.form.to_dict()
+        changes = _changes(inp, upload)
         try:
-            prepared, problems, warnings, previews = _checked(s, campaign, inp, post, _changes(inp, upload))
+            prepared, problems, warnings, previews = _checked(s, campaign, inp, post, changes)
             if prepared is not None and request.form.get("action") == "save":
-                P.edit_post(s, campaign, post_id, _changes(inp, upload), media_dir=ctx["folder"].media_dir,
+                P.edit_post(s, campaign, post_id, changes, media_dir=ctx["folder"].media_dir,
                             base_dir=_upload_dir(), now=ctx["now"]())
                 record(s, g.user.name, "edited", post_id=post_id)
                 saved = True

@@ -11,27 +11,13 @@ from content_queue.errors import UserError
 from content_queue.i18n import N_, _
 from content_queue.users import record
 
-from .app import requires, safe_next, say_done, say_refused
+from .app import apply_change, requires, safe_next
 
 log = logging.getLogger("loa.workspace")
 
 
 def _ctx():
     return current_app.extensions["loa"]
-
-
-def _change(act, back: str, **back_args):
-    """A form that changes something: ``act(session, campaign)`` runs in one transaction and
-    returns what to tell the user; a rule it breaks (UserError) is shown with its reason instead.
-    Either way the browser goes back to ``back``."""
-    ctx = _ctx()
-    try:
-        with ctx["sessions"]() as s:
-            said = act(s, ctx["campaign"](s))
-        say_done(said)
-    except UserError as exc:
-        say_refused(exc)
-    return redirect(url_for(back, **back_args))
 
 
 def register(app) -> None:
@@ -119,7 +105,7 @@ def retry(delivery_id: int):
         record(s, g.user.name, "retried", post_id=d.post_id, channel_id=d.channel_id, detail=str(d.id))
         return _("Delivery {id} will be sent again as soon as the scheduler runs.", id=delivery_id)
 
-    return _change(act, "overview")
+    return apply_change(act, "overview")
 
 
 @requires("change")
@@ -138,7 +124,7 @@ def resolve(delivery_id: int):
         return (_("Delivery {id} marked published.", id=delivery_id) if published else
                 _("Delivery {id} marked not published: it will be sent again.", id=delivery_id))
 
-    return _change(act, "overview")
+    return apply_change(act, "overview")
 
 
 @requires("approve")
@@ -149,7 +135,7 @@ def approve(post_id: int):
         approvals.approve(s, campaign, post_id, by=g.user.name, now=_ctx()["now"]())
         return _("Post {id} approved.", id=post_id)
 
-    return _change(act, _back())
+    return apply_change(act, _back())
 
 
 @requires("approve")
@@ -160,7 +146,7 @@ def send_back(post_id: int):
         approvals.send_back(s, campaign, post_id, by=g.user.name, comment=request.form.get("comment", ""))
         return _("Post {id} sent back.", id=post_id)
 
-    return _change(act, _back())
+    return apply_change(act, _back())
 
 
 def _back() -> str:
@@ -257,7 +243,7 @@ def post_reschedule(post_id: int):
         record(s, g.user.name, "rescheduled", post_id=post_id, detail=local(post.due_at, campaign.timezone))
         return _("Post {id}: {count} delivery(ies) moved.", id=post_id, count=n)
 
-    return _change(act, "post_page", post_id=post_id)
+    return apply_change(act, "post_page", post_id=post_id)
 
 
 @requires("change")
@@ -269,7 +255,7 @@ def post_cancel(post_id: int):
         record(s, g.user.name, "cancelled", post_id=post_id)
         return _("Post {id}: {count} delivery(ies) cancelled.", id=post_id, count=n)
 
-    return _change(act, "post_page", post_id=post_id)
+    return apply_change(act, "post_page", post_id=post_id)
 
 
 # --- Lịch đăng: month, week and list, in the campaign's time zone ----------------------------

@@ -14,7 +14,7 @@ from content_queue.errors import UserError
 from content_queue.i18n import N_, _
 from content_queue.users import may, record
 
-from .app import requires, say_done, say_refused
+from .app import apply_change, requires, say_done, say_refused
 
 FORMATS = ("vertical", "feed", "square", "landscape")
 FORMAT_LABELS = {"vertical": N_("vertical 9:16 (TikTok, Reels, Zalo)"), "feed": N_("4:5 (the Facebook Page's feed)"),
@@ -274,12 +274,9 @@ def job_state(job_id: int):
 def job_cancel(job_id: int):
     from ..jobs import cancel
 
-    ctx = _ctx()
-    try:
-        with ctx["sessions"]() as s:
-            cancel(s, ctx["campaign"](s), job_id)
-            record(s, g.user.name, "job_cancelled", detail=str(job_id))
-        say_done(_("Job {id} will stop.", id=job_id))
-    except UserError as exc:
-        say_refused(exc)
-    return redirect(url_for("recap"))
+    def act(s, campaign):
+        cancel(s, campaign, job_id)
+        record(s, g.user.name, "job_cancelled", detail=str(job_id))
+        return _("Job {id} will stop.", id=job_id)
+
+    return apply_change(act, "recap")

@@ -5,12 +5,12 @@ from __future__ import annotations
 
 from datetime import date
 
-from flask import current_app, g, redirect, render_template, request, url_for
+from flask import current_app, g, render_template, request
 
 from content_queue.errors import UserError
 from content_queue.i18n import _
 
-from .app import requires, say_done, say_refused
+from .app import apply_change, requires
 
 PAGE_SIZE = 20
 
@@ -80,18 +80,14 @@ def campaign_set():
     from content_queue.campaigns import update_campaign
     from content_queue.users import record
 
-    ctx = _ctx()
     f = request.form
-    try:
-        with ctx["sessions"]() as s:
-            c = ctx["campaign"](s)
-            update_campaign(s, c, name=f.get("name"), message=f.get("message"), hashtags=f.get("hashtags"),
-                            starts_on=_day(f.get("starts_on", ""), _("The first day")),
-                            ends_on=_day(f.get("ends_on", ""), _("The last day")), approval=f.get("approval"),
-                            help_line=f.get("help_line"), public_url=f.get("public_url"))
-            record(s, g.user.name, "campaign_changed", detail=f"approval={c.approval}")
-    except UserError as exc:
-        say_refused(exc)
-        return redirect(url_for("campaign"))
-    say_done(_("Campaign updated."))
-    return redirect(url_for("campaign"))
+
+    def act(s, c):
+        update_campaign(s, c, name=f.get("name"), message=f.get("message"), hashtags=f.get("hashtags"),
+                        starts_on=_day(f.get("starts_on", ""), _("The first day")),
+                        ends_on=_day(f.get("ends_on", ""), _("The last day")), approval=f.get("approval"),
+                        help_line=f.get("help_line"), public_url=f.get("public_url"))
+        record(s, g.user.name, "campaign_changed", detail=f"approval={c.approval}")
+        return _("Campaign updated.")
+
+    return apply_change(act, "campaign")
