@@ -61,6 +61,12 @@ class RetryLater(ConnectorError):
         self.retry_after = retry_after
         super().__init__(message, **kw)
 
+    @property
+    def limited(self) -> bool:
+        """The platform asked to slow down (HTTP 429, or an answer saying how long to wait), as
+        opposed to a passing failure: a reader stops calling it for that long."""
+        return self.status == 429 or self.retry_after is not None
+
 
 class Rejected(ConnectorError):
     kind = "rejected"

@@ -369,7 +369,8 @@ class FacebookConnector(Connector):
     def numbers(self, remote_id: str, state: dict[str, Any]):
         """A published post's numbers: reactions, comments and shares from the post object; views
         and reach from its insights; plays, reach and average watch time of a Page video or a Reel
-        from ``video_insights``. A failed read is said per metric, never raised."""
+        from ``video_insights``. A failed read is said per metric, never raised, except a rate limit
+        (429, or Facebook's "busy" with its wait), which stops the whole reading for that long."""
         from .insights import Numbers
 
         n = Numbers()
@@ -404,6 +405,8 @@ class FacebookConnector(Connector):
                 try:
                     body = self._call("GET", edge, params={"metric": name})
                 except (Rejected, RetryLater, CredentialsDead) as exc:
+                    if isinstance(exc, RetryLater) and exc.limited:
+                        raise  # a rate limit: the whole reading waits (scheduler.insights)
                     why = self._why(exc)
                     n.lack(metric, why, name)
                     if why == "retired":
@@ -429,6 +432,8 @@ class FacebookConnector(Connector):
         try:
             body = self._call("GET", post_id, params={"fields": fields})
         except (Rejected, RetryLater, CredentialsDead) as exc:
+            if isinstance(exc, RetryLater) and exc.limited:
+                raise  # a rate limit: the whole reading waits (scheduler.insights)
             for m in ("reactions", "comments", "shares"):
                 n.lack(m, self._why(exc))
             return

@@ -44,6 +44,9 @@ class Numbers:
     """One reading of a published item: every metric, given or unavailable with its reason."""
 
     readings: dict[str, Reading] = field(default_factory=dict)
+    # What the read learnt about the item itself (TikTok's public post id, given after moderation):
+    # ``post_id`` and ``url``, kept on the delivery by the engine.
+    learned: dict[str, str] = field(default_factory=dict)
 
     def give(self, metric: str, value, source: str = "") -> None:
         self.readings[metric] = Reading(metric, float(value), "", source)

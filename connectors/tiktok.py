@@ -259,6 +259,22 @@ class TikTokConnector(Connector):
             return Finding.not_published(str(exc), refused=exc.final)
 
     # --- numbers (insights) ----------------------------------------------------------------
+    def _public_id(self, state: dict[str, Any], n) -> str:
+        """The video's public id, if moderation has given it since it was published (asked of the
+        publish status again); learnt on ``n`` so the delivery keeps it and its public link."""
+        try:
+            data = self._call("/v2/post/publish/status/fetch/", {"publish_id": state["publish_id"]})
+        except (CredentialsDead, Rejected, RetryLater) as exc:
+            if isinstance(exc, RetryLater) and exc.limited:
+                raise
+            return ""
+        ids = data.get("publicaly_available_post_id") or data.get("publicly_available_post_id") or []
+        if not ids:
+            return ""
+        post_id, user = str(ids[0]), state.get("creator_username", "")
+        n.learned = {"post_id": post_id, "url": f"https://www.tiktok.com/@{user}/video/{post_id}" if user else ""}
+        return post_id
+
     VIDEO_FIELDS = {"views": "view_count", "reactions": "like_count", "comments": "comment_count",
                     "shares": "share_count"}
 
@@ -269,7 +285,9 @@ class TikTokConnector(Connector):
 
         n = Numbers()
         post_id = state.get("post_id") or ""
-        if not post_id or post_id == state.get("publish_id"):
+        if (not post_id or post_id == state.get("publish_id")) and state.get("publish_id"):
+            post_id = self._public_id(state, n)
+        if not post_id:
             for m in self.VIDEO_FIELDS:
                 n.lack(m, "in_review")
             return n.complete()
@@ -277,6 +295,8 @@ class TikTokConnector(Connector):
             data = self._call("/v2/video/query/?fields=id," + ",".join(self.VIDEO_FIELDS.values()),
                               {"filters": {"video_ids": [post_id]}})
         except (CredentialsDead, Rejected, RetryLater) as exc:
+            if isinstance(exc, RetryLater) and exc.limited:
+                raise  # a rate limit: the whole reading waits (scheduler.insights)
             code = str(getattr(exc, "code", "") or "")
             why = "permission" if code == "scope_not_authorized" or isinstance(exc, CredentialsDead) else "not_read"
             for m in self.VIDEO_FIELDS:

@@ -259,6 +259,8 @@ class ZaloConnector(Connector):
         try:
             found = self._article(state.get("route") or "normal", remote_id)
         except (CredentialsDead, Rejected, RetryLater) as exc:
+            if isinstance(exc, RetryLater) and exc.limited:
+                raise  # a rate limit: the whole reading waits (scheduler.insights)
             why = "permission" if isinstance(exc, CredentialsDead) else "not_read"
             for m in self.LISTING_FIELDS:
                 n.lack(m, why)

@@ -47,11 +47,12 @@ class Sandbox:
     """Everything the three stand-ins know. Thread-safe: one lock around the state."""
 
     def __init__(self, *, seed: int = 0, processing_seconds: float = 1.0, clock: Callable[[], float] = time.time,
-                 facebook_chunk: int = 4 * BLOCK) -> None:
+                 facebook_chunk: int = 4 * BLOCK, moderation_seconds: float = 0.0) -> None:
         self.lock = threading.RLock()
         self.rng = random.Random(seed)
         self.clock = clock
         self.processing_seconds = processing_seconds
+        self.moderation_seconds = moderation_seconds  # TikTok gives a video's public id only after this
         self.facebook_chunk = facebook_chunk
         self.public_base = "http://127.0.0.1"
         self.faults = Faults()

@@ -258,6 +258,7 @@ def _settle(sb: Sandbox, job: dict[str, Any]) -> None:
         return
     job["status"] = "PUBLISH_COMPLETE"
     job["post_id"] = int(new_id())
+    job["published_at"] = sb.clock()
     sb.record("tiktok", job["user"], str(job["post_id"]), "video", job["title"], sha256=job.get("sha256"),
               size=job["size"])
 
@@ -287,6 +288,7 @@ def status_fetch(sb: Sandbox, r: Request) -> Response:
         data: dict[str, Any] = {"status": job["status"], "uploaded_bytes": job["received"]}
         if job["status"] == "FAILED":
             data["fail_reason"] = job.get("fail_reason", "internal")
-        if job["status"] == "PUBLISH_COMPLETE":
-            data["publicaly_available_post_id"] = [] if job["privacy"] == "SELF_ONLY" else [job["post_id"]]
+        if job["status"] == "PUBLISH_COMPLETE":  # the public id comes after moderation, as on TikTok
+            public = job["privacy"] != "SELF_ONLY" and sb.clock() - job["published_at"] >= sb.moderation_seconds
+            data["publicaly_available_post_id"] = [job["post_id"]] if public else []
     return ok(data)

@@ -71,7 +71,7 @@ class Budgets:
                     wait = (reels[0] + timedelta(hours=24) - now).total_seconds()
                     return max(wait, 60.0), _("{platform} allows {count} API-published Reels a day",
                                                platform=facts.label, count=facts.reels_per_day)
-        return self._usage_wait(job, now)
+        return self.usage_wait(job.platform, now)
 
     def _fell_due_while_off(self, job: "Job") -> bool:
         """Due (by more than ``catch_up_after``) before the workers now running started: a post
@@ -84,9 +84,9 @@ class Budgets:
             self._usage_until = self.ctx.clock() + timedelta(seconds=usage.regain_seconds or 300.0)
             self._usage_level = usage.highest
 
-    def _usage_wait(self, job: "Job", now) -> tuple[float, str] | None:
+    def usage_wait(self, platform: str, now) -> tuple[float, str] | None:
         """Facebook's usage near 100%: wait as long as Facebook says (or 5 minutes) from when it said so."""
-        facts = CONNECTORS[job.platform]
+        facts = CONNECTORS[platform]
         if not facts.usage_headers or self._usage_until is None or now >= self._usage_until:
             return None
         return ((self._usage_until - now).total_seconds(),

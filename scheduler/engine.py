@@ -115,6 +115,7 @@ class Engine(Claims, Publishing, FollowUp, Maintenance, Insights):
         self.started_at: datetime | None = None  # this worker's first heartbeat
         self._in_flight: set[int] = set()  # deliveries this worker has claimed and not let go of
         self._in_flight_lock = threading.Lock()
+        self._reads_paused: dict[str, datetime] = {}  # platform -> until when it asked reads to wait
         self.budgets = Budgets(BudgetContext(sessions=sessions, clock=clock, policy=self.policy,
                                              running_since=self.running_since))
         if self.http.on_usage is None:

@@ -10,7 +10,7 @@ from typing import Callable
 
 from sqlalchemy import func, select
 
-from connectors.errors import ConnectorError
+from connectors.errors import ConnectorError, RetryLater
 from connectors.insights import METRICS
 from content_queue.models import Campaign, Channel, Delivery, DeliveryState, Post, Reading
 
@@ -46,31 +46,49 @@ class Insights:
         ``due_only``, those whose time to be read has come). Returns counts of what happened."""
         now = self.clock()
         with self.sessions() as s:
-            q = (select(Delivery.id, Delivery.published_at, Campaign.ends_on, func.max(Reading.read_at))
+            q = (select(Delivery.id, Delivery.published_at, Campaign.ends_on, Channel.platform,
+                        func.max(Reading.read_at))
                  .join(Post, Post.id == Delivery.post_id).join(Campaign, Campaign.id == Post.campaign_id)
                  .join(Channel, Channel.id == Delivery.channel_id)
                  .outerjoin(Reading, Reading.delivery_id == Delivery.id)
                  .where(Delivery.state == DeliveryState.published, Delivery.remote_id != "", Channel.active.is_(True))
-                 .group_by(Delivery.id, Delivery.published_at, Campaign.ends_on))
+                 .group_by(Delivery.id, Delivery.published_at, Campaign.ends_on, Channel.platform))
             if delivery_ids is not None:
                 q = q.where(Delivery.id.in_(delivery_ids))
             if post_id is not None:
                 q = q.where(Delivery.post_id == post_id)
             rows = s.execute(q.order_by(Delivery.id)).all()
         todo = []
-        for did, published, ends_on, last in rows:
+        for did, published, ends_on, platform, last in rows:
             published = published or now
             if due_only:
                 when = next_reading(published, last, ends_on)
                 if when is None or when > now:
                     continue
-            todo.append(did)
-        counts = {"read": 0, "unavailable": 0, "failed": 0}
-        for did in todo:
-            self._read_one(did, now, counts)
+            todo.append((did, platform.value))
+        counts = {"read": 0, "unavailable": 0, "failed": 0, "postponed": 0}
+        paused = self._reads_paused
+        for did, platform in todo:
+            if self._may_read(platform, paused, now):
+                try:
+                    self._read_one(did, now, counts)
+                except RetryLater as exc:  # 429 or a usage limit: nothing stored, read on a later pass
+                    log.info("%s: numbers postponed: %s", platform, exc)
+                    paused[platform] = self.clock() + timedelta(seconds=exc.retry_after or 300.0)
+                    counts["postponed"] += 1
+            else:
+                counts["postponed"] += 1
             if progress:
                 progress(1)
         return counts
+
+    def _may_read(self, platform: str, paused: dict[str, datetime], now: datetime) -> bool:
+        """Reads respect the limits publishing respects: not while the platform has asked to wait
+        (a 429, for as long as it said) or reports its call limit nearly used (Facebook's usage headers, seen on
+        any call, publishing's included). Publishing goes first: reads wait, posts do not."""
+        if platform in paused and now < paused[platform]:
+            return False
+        return self.budgets.usage_wait(platform, self.clock()) is None
 
     def _read_one(self, delivery_id: int, now: datetime, counts: dict[str, int]) -> None:
         from connectors.insights import Numbers
@@ -83,11 +101,18 @@ class Insights:
             s.expunge_all()
         try:
             numbers = connector.numbers(remote_id, state)
+        except RetryLater:
+            raise
         except ConnectorError as exc:  # the delivery stays as it is: only this reading failed
             log.warning("delivery %s: numbers not read: %s", delivery_id, exc)
             numbers = Numbers().complete("not_read")
             counts["failed"] += 1
         with self._tx() as s:
+            if numbers.learned.get("post_id"):  # TikTok's public id, given after moderation
+                d = s.get(Delivery, delivery_id)
+                d.remote_state = {**(d.remote_state or {}), "post_id": numbers.learned["post_id"]}
+                if numbers.learned.get("url"):
+                    d.remote_url = numbers.learned["url"]
             for m in METRICS:
                 r = numbers.readings.get(m)
                 if r is None:

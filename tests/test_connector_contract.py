@@ -263,3 +263,27 @@ def test_facebook_numbers_of_a_page_under_100_likes_and_a_tiktok_account_without
     server.sandbox.tiktok_users[user]["scopes"] = "user.info.basic,video.publish,video.upload"
     n = tt.connector().numbers("123", {"post_id": "123"})
     assert n.readings["views"].reason == "permission"
+
+
+def test_tiktok_s_public_id_comes_after_moderation_and_its_numbers_with_it(server, sandbox, video12):
+    """TikTok publishes, but gives the video's public id only after moderation: the delivery is
+    published without a public link, its numbers are "in review"; a later read asks the status
+    again, learns the id and the link, and reads the sandbox's counts by it."""
+    import json as j
+    import urllib.request
+
+    sandbox.moderation_seconds = 3600.0
+    try:
+        channel = Channel(server, "tiktok")
+        r = publish_with_recovery(channel, item_for("tiktok", "video", video12, "Kiểm duyệt"))
+        assert r.status == "published" and "/video/" not in r.url and not r.state.get("post_id")
+        n = channel.connector().numbers(r.remote_id, r.state)
+        assert n.readings["views"].reason == "in_review" and not n.learned
+        sandbox.moderation_seconds = 0.0  # moderation is over
+        n = channel.connector().numbers(r.remote_id, r.state)
+        post_id = n.learned["post_id"]
+        assert n.learned["url"].endswith(f"/video/{post_id}")
+        answered = j.loads(urllib.request.urlopen(f"{server.base}/_sandbox/numbers").read())["answered"]
+        assert n.value("views") == answered[post_id]["views"]
+    finally:
+        sandbox.moderation_seconds = 0.0

@@ -108,17 +108,36 @@ def tt() -> TikTokConnector:
 TT = "https://open.tiktokapis.com/v2/video/query/"
 
 
+STATUS = "https://open.tiktokapis.com/v2/post/publish/status/fetch/"
+
+
+def status(*ids):
+    return {"json": {"data": {"status": "PUBLISH_COMPLETE", "publicaly_available_post_id": list(ids)},
+                     "error": {"code": "ok", "message": ""}}}
+
+
 def test_tiktok_reads_by_the_post_id_and_says_in_review_before_it(rsps):
-    n = tt().numbers("v_pub_1", {"publish_id": "v_pub_1"})
+    """Until moderation gives the public id (the publish status's list is empty) the numbers are
+    "in review" and the video is not asked for; once the status has it, the id and the public link
+    are learnt (the engine keeps them) and the counts are read by it."""
+    in_review = rsps.post(STATUS, **status(), match=[matchers.json_params_matcher({"publish_id": "v_pub_1"})])
+    n = tt().numbers("v_pub_1", {"publish_id": "v_pub_1", "creator_username": "conganxa"})
     assert {n.readings[m].reason for m in ("views", "reactions", "comments", "shares")} == {"in_review"}
-    assert not rsps.calls  # nothing asked before TikTok gives the post id
+    assert in_review.call_count == 1 and not n.learned
+    assert not [c for c in rsps.calls if c.request.url.startswith(TT)]  # no video asked before its id
+    rsps.remove(in_review)
+    rsps.post(STATUS, **status(7300))
     rsps.post(TT, json={"data": {"videos": [{"id": "7300", "view_count": 1500, "like_count": 90,
                                              "comment_count": 7, "share_count": 11}]},
                         "error": {"code": "ok", "message": ""}},
               match=[matchers.json_params_matcher({"filters": {"video_ids": ["7300"]}})])
-    n = tt().numbers("7300", {"publish_id": "v_pub_1", "post_id": "7300"})
+    n = tt().numbers("v_pub_1", {"publish_id": "v_pub_1", "creator_username": "conganxa"})
+    assert n.learned == {"post_id": "7300", "url": "https://www.tiktok.com/@conganxa/video/7300"}
     assert (n.value("views"), n.value("reactions"), n.value("comments"), n.value("shares")) == (1500, 90, 7, 11)
-    assert "fields=id,view_count,like_count,comment_count,share_count" in rsps.calls[0].request.url
+    asked = len(rsps.calls)
+    n = tt().numbers("7300", {"publish_id": "v_pub_1", "post_id": "7300"})  # known: the video alone is asked
+    assert n.value("views") == 1500 and len(rsps.calls) == asked + 1
+    assert "fields=id,view_count,like_count,comment_count,share_count" in rsps.calls[-1].request.url
 
 
 def test_tiktok_without_the_video_list_scope_says_so(rsps):
@@ -188,7 +207,7 @@ def test_the_engine_stores_each_reading_and_a_failed_read_never_touches_the_deli
     rsps.get(f"{G}/{POST}/insights", json={"data": []}, match=[
         matchers.query_param_matcher({"metric": "post_total_media_view_unique"}, strict_match=False)])
     counts(rsps, shares=2)
-    rsps.get("https://openapi.zalo.me/v2.0/article/getslice", status=500, json={"error": -32, "message": "busy"})
+    rsps.get("https://openapi.zalo.me/v2.0/article/getslice", status=500, json={"error": -1, "message": "busy"})
     engine = Engine(folder.sessions, media_dir=folder.media_dir, http=http())
     got = engine.read_numbers()
     assert got["read"] >= 4 and got["unavailable"] >= 1
@@ -205,6 +224,136 @@ def test_the_engine_stores_each_reading_and_a_failed_read_never_touches_the_deli
     text = loa("report").output
     assert "views 540" in text and "unavailable" in text
     assert loa("insights", "refresh", "--json").exit_code == 0  # the command, against nothing reachable here
+
+
+def published_posts(loa, n_facebook: int):
+    """``n_facebook`` posts published to the Page and one to the Zalo OA, straight in the store."""
+    from datetime import datetime, timedelta, timezone
+
+    from sqlalchemy import select
+
+    from content_queue.models import Delivery, DeliveryState
+    from content_queue.store import transaction
+    from loa import settings
+
+    soon = (datetime.now(timezone.utc) + timedelta(hours=9)).strftime("%Y-%m-%d %H:%M")
+    for i in range(n_facebook):
+        assert loa("post", "add", "--text", f"Mẹo an toàn {i + 1}", "--at", soon, "--to", "fanpage").exit_code == 0
+    assert loa("post", "add", "--text", "Đừng một mình", "--at", soon, "--to", "zalo-oa").exit_code == 0
+    folder = settings.find(loa.folder)
+    with transaction(folder.sessions) as s:
+        for d in s.scalars(select(Delivery).order_by(Delivery.id)):
+            d.state, d.published_at = DeliveryState.published, datetime.now(timezone.utc)
+            if d.channel.name == "fanpage":
+                d.remote_id = f"{PAGE}_{d.id}"
+                d.remote_state = {"route": "feed", "post_id": d.remote_id}
+            else:
+                d.remote_id, d.remote_state = "a1", {"route": "normal"}
+    return folder
+
+
+def zalo_listing(rsps):
+    rsps.get("https://openapi.zalo.me/v2.0/article/getslice",
+             json={"error": 0, "data": {"medias": [{"id": "a1", "total_view": 88, "total_share": 5}]}})
+
+
+def test_a_rate_limit_postpones_that_platform_for_as_long_as_it_said_and_stores_nothing(loa, channels, rsps):
+    """A 429 while reading: nothing is stored for that delivery, no further call is made to that
+    platform until its Retry-After has passed (the other platforms are read), the deliveries stay
+    published, and a later pass reads what was postponed."""
+    from datetime import datetime, timedelta, timezone
+
+    from sqlalchemy import select
+
+    from content_queue.models import Delivery, DeliveryState, Reading
+    from scheduler.engine import Engine
+
+    folder = published_posts(loa, 2)
+    busy = rsps.get(f"{G}/{PAGE}_1/insights", status=429, headers={"Retry-After": "120"},
+                    json={"error": {"message": "Application request limit reached", "code": 4}})
+    zalo_listing(rsps)
+    now = [datetime.now(timezone.utc)]
+    engine = Engine(folder.sessions, media_dir=folder.media_dir, http=http(), clock=lambda: now[0])
+    got = engine.read_numbers()
+    assert busy.call_count == 1  # the fault fired, once: the second Facebook post was not asked
+    assert [c.request.url for c in rsps.calls if "graph.facebook.com" in c.request.url] == [busy.calls[0].request.url]
+    assert got["postponed"] == 2 and got["read"] == 2  # Zalo's views and shares
+    with folder.sessions() as s:
+        fb_ids = set(s.scalars(select(Delivery.id).where(Delivery.remote_id.like(f"{PAGE}_%"))))
+        assert not set(s.scalars(select(Reading.delivery_id))) & fb_ids
+        assert {d.state for d in s.scalars(select(Delivery))} == {DeliveryState.published}
+
+    now[0] += timedelta(seconds=60)  # still inside the 120 s Facebook asked for
+    assert engine.read_numbers()["postponed"] == 2 and busy.call_count == 1
+
+    now[0] += timedelta(seconds=90)
+    rsps.remove(busy)
+    for did in sorted(fb_ids):
+        rsps.get(f"{G}/{PAGE}_{did}/insights", **insight("post_media_view", 10 * did))
+        rsps.get(f"{G}/{PAGE}_{did}", json={"id": f"{PAGE}_{did}"})
+    got = engine.read_numbers()
+    assert got["postponed"] == 0
+    with folder.sessions() as s:
+        views = {r.delivery_id: r.value for r in s.scalars(select(Reading).where(Reading.metric == "views"))}
+    assert all(views[did] == 10 * did for did in fb_ids)
+
+
+def test_reads_wait_while_facebook_reports_its_call_limit_nearly_used(loa, channels, rsps):
+    """Facebook's usage headers, seen on any answer (here the first reading's), stop further
+    reads of Facebook until the time it gave, as they hold publishing back."""
+    from content_queue.models import Delivery
+    from scheduler.engine import Engine
+
+    folder = published_posts(loa, 2)
+    usage = {"X-Business-Use-Case-Usage": json.dumps({PAGE: [{"type": "pages", "call_count": 97, "total_cputime": 10,
+                                                               "total_time": 10, "estimated_time_to_regain_access": 7}]})}
+    first = rsps.get(f"{G}/{PAGE}_1/insights", headers=usage, **insight("post_media_view", 30))
+    second = rsps.get(f"{G}/{PAGE}_2/insights", **insight("post_media_view", 40))
+    rsps.get(f"{G}/{PAGE}_1", json={"id": f"{PAGE}_1"})
+    zalo_listing(rsps)
+    engine = Engine(folder.sessions, media_dir=folder.media_dir, http=http())
+    got = engine.read_numbers()
+    assert first.call_count >= 1 and second.call_count == 0
+    assert got["postponed"] == 1
+    wait = engine.budgets.usage_wait("facebook", engine.clock())
+    assert wait is not None and 6 * 60 < wait[0] <= 7 * 60  # the 7 minutes Facebook gave
+    with folder.sessions() as s:
+        assert s.query(Delivery).count() == 3
+
+
+def test_tiktok_s_public_id_learnt_on_a_later_read_is_kept_on_the_delivery(loa, channels, rsps, tmp_path):
+    """The TikTok video went out before moderation gave its public id: the read that learns it keeps
+    the id and the public link on the delivery (its state untouched), so the report links the video."""
+    from datetime import datetime, timedelta, timezone
+
+    from sqlalchemy import select
+
+    from content_queue.models import Delivery, DeliveryState, Reading
+    from content_queue.store import transaction
+    from loa import settings
+    from scheduler.engine import Engine
+    from tests.conftest import make_video
+
+    clip = make_video(tmp_path / "meo.mp4", seconds=3)
+    soon = (datetime.now(timezone.utc) + timedelta(hours=9)).strftime("%Y-%m-%d %H:%M")
+    r = loa("post", "add", "--text", "Mẹo an toàn #khongmotminh", "--media", str(clip), "--at", soon, "--to", "tiktok")
+    assert r.exit_code == 0, r.output
+    folder = settings.find(loa.folder)
+    with transaction(folder.sessions) as s:
+        d = s.scalars(select(Delivery)).one()
+        d.state, d.published_at, d.remote_id = DeliveryState.published, datetime.now(timezone.utc), "v_pub_9"
+        d.remote_state = {"publish_id": "v_pub_9", "creator_username": "doanxa"}
+        d.remote_url = "https://www.tiktok.com/@doanxa"
+    rsps.post(STATUS, **status(7301))
+    rsps.post(TT, json={"data": {"videos": [{"id": "7301", "view_count": 420, "like_count": 30,
+                                             "comment_count": 2, "share_count": 5}]},
+                        "error": {"code": "ok", "message": ""}})
+    Engine(folder.sessions, media_dir=folder.media_dir, http=http()).read_numbers()
+    with folder.sessions() as s:
+        d = s.scalars(select(Delivery)).one()
+        assert d.state is DeliveryState.published and d.remote_state["post_id"] == "7301"
+        assert d.remote_url == "https://www.tiktok.com/@doanxa/video/7301"
+        assert s.scalars(select(Reading.value).where(Reading.metric == "views")).one() == 420
 
 
 from tests.conftest import channels  # noqa: E402,F401 (fixture)

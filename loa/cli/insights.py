@@ -49,3 +49,6 @@ def refresh(app: App, post_id: int | None, as_json: bool) -> None:
         return
     click.echo(_("{read} number(s) read, {unavailable} unavailable (with their reasons), {failed} delivery(ies) "
                  "not readable this time.", **counts))
+    if counts["postponed"]:
+        click.echo(_("{postponed} delivery(ies) postponed: the platform asked loa to slow down; they are read on "
+                     "a later pass (`loa run` does it on its own).", **counts))
