@@ -3,7 +3,7 @@ the clips received, and the recaps. One function gathers them; loa.report lays t
 from __future__ import annotations
 
 from collections import Counter, defaultdict
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any, Callable
 
 from sqlalchemy import select
@@ -79,11 +79,12 @@ def collect(s: Session, campaign: Campaign, now: datetime, show: Callable[[datet
             return is_recap and post.created_at >= r.created_at and (until is None or post.created_at < until)
 
         where = [{"channel": d.channel.name, "platform": d.channel.platform.value, "state": d.state.value,
-                  "url": d.remote_url, "published": show(d.published_at)}
+                  "url": d.remote_url, "published": show(d.published_at), "numbers": numbers.get(d.id)}
                  for d in deliveries if of_this(d.post)]
         recaps.append({"id": r.id, "made": show(r.created_at), "clips": list((r.clip_ids or {}).get("ids", [])),
                        "duration": (r.settings or {}).get("duration"), "format": (r.settings or {}).get("format"),
-                       "file": (r.settings or {}).get("file"), "published": where})
+                       "file": (r.settings or {}).get("file"), "published": where,
+                       "reach": added_up(p["numbers"] for p in where)})
     totals = Counter(d.state.value for d in deliveries)
     attention = [d for d in deliveries if d.state in (DeliveryState.failed, DeliveryState.needs_attention,
                                                       DeliveryState.unknown, DeliveryState.missed)]
@@ -117,7 +118,7 @@ def collect(s: Session, campaign: Campaign, now: datetime, show: Callable[[datet
                       "reason": c.reason or None, "poster": c.poster_relpath} for c in clips],
         },
         "recaps": recaps,
-        "reach": reach_totals(channels),
+        "reach": {**reach_totals(channels), "over_time": views_over_time(s, campaign, zone_of(campaign))},
     }
 
 
@@ -131,8 +132,9 @@ def metric_label(code: str) -> str:
 
 
 def latest_numbers(s: Session, delivery_ids: list[int], show) -> dict[int, dict[str, Any]]:
-    """Each delivery's last reading: per metric its value, or None and the reason (in words), and
-    when it was read. Two statements whatever the campaign's size."""
+    """Each delivery's numbers: per metric its last value read (a later failed read does not hide
+    it), or, when none was ever given, None and the last reason (in words); and when the values
+    shown were read. One statement whatever the campaign's size."""
     from sqlalchemy import func
 
     from connectors.insights import REASONS
@@ -142,18 +144,65 @@ def latest_numbers(s: Session, delivery_ids: list[int], show) -> dict[int, dict[
 
     if not delivery_ids:
         return {}
-    last = dict(s.execute(select(Reading.delivery_id, func.max(Reading.read_at)).where(
-        Reading.delivery_id.in_(delivery_ids)).group_by(Reading.delivery_id)).all())
+    rank = func.row_number().over(partition_by=(Reading.delivery_id, Reading.metric),
+                                  order_by=(Reading.value.is_(None), Reading.read_at.desc(), Reading.id.desc()))
+    inner = select(Reading.delivery_id, Reading.metric, Reading.value, Reading.reason, Reading.read_at,
+                   rank.label("rank")).where(Reading.delivery_id.in_(delivery_ids)).subquery()
     out: dict[int, dict[str, Any]] = {}
-    if not last:
-        return out
-    for r in s.scalars(select(Reading).where(Reading.delivery_id.in_(list(last)))):
-        if r.read_at != last[r.delivery_id]:
-            continue
-        entry = out.setdefault(r.delivery_id, {"read": show(r.read_at), "metrics": {}})
-        entry["metrics"][r.metric] = {"value": r.value, "reason": r.reason or None,
-                                      "why": say(REASONS[r.reason]) if r.reason in REASONS else None}
+    when: dict[int, tuple[bool, datetime]] = {}  # the newest reading shown, a value preferred
+    for did, metric, value, reason, read_at in s.execute(
+            select(inner.c.delivery_id, inner.c.metric, inner.c.value, inner.c.reason, inner.c.read_at)
+            .where(inner.c.rank == 1)):
+        entry = out.setdefault(did, {"read": "", "metrics": {}})
+        entry["metrics"][metric] = {"value": value, "reason": (reason or None) if value is None else None,
+                                    "why": say(REASONS[reason]) if value is None and reason in REASONS else None}
+        when[did] = max(when.get(did, (False, read_at)), (value is not None, read_at))
+    for did, entry in out.items():
+        entry["read"] = show(when[did][1])
     return out
+
+
+# The chart's steps, finest first: the first that keeps the series within MAX_POINTS is used.
+STEPS = ((10, "%Y-%m-%d %H:%M:%S"), (60, "%Y-%m-%d %H:%M"), (300, "%Y-%m-%d %H:%M"), (3600, "%Y-%m-%d %H:00"),
+         (86400, "%Y-%m-%d"))
+MAX_POINTS = 60
+
+
+def views_over_time(s: Session, campaign: Campaign, zone) -> list[dict[str, Any]]:
+    """The campaign's views as they grew: at the end of each day (or of each hour, minute, ... when
+    the readings span less time), each delivery's last views read by then, added up, in all and
+    per platform. Cumulative, so a delivery read twice counts once; empty when nothing was read."""
+    from .models import Reading
+
+    rows = s.execute(select(Reading.delivery_id, Channel.platform, Reading.read_at, Reading.value)
+                     .join(Delivery, Delivery.id == Reading.delivery_id).join(Post, Post.id == Delivery.post_id)
+                     .join(Channel, Channel.id == Delivery.channel_id)
+                     .where(Post.campaign_id == campaign.id, Reading.metric == "views", Reading.value.is_not(None))
+                     .order_by(Reading.read_at, Reading.id)).all()
+    if not rows:
+        return []
+    local = [(did, platform.value, read_at.astimezone(zone), value) for did, platform, read_at, value in rows]
+    span = (local[-1][2] - local[0][2]).total_seconds()
+    seconds, fmt = next((st for st in STEPS if span / st[0] <= MAX_POINTS), STEPS[-1])
+
+    def bucket(t: datetime) -> str:
+        if seconds == 86400:
+            return t.strftime(fmt)
+        midnight = t.replace(hour=0, minute=0, second=0, microsecond=0)
+        offset = (t - midnight).total_seconds() // seconds * seconds
+        return (midnight + timedelta(seconds=offset)).strftime(fmt)
+
+    latest: dict[int, tuple[str, float]] = {}
+    series: list[dict[str, Any]] = []
+    for i, (did, platform, when, value) in enumerate(local):
+        latest[did] = (platform, value)
+        if i + 1 < len(local) and bucket(local[i + 1][2]) == bucket(when):
+            continue
+        by_platform: dict[str, float] = {}
+        for p, v in latest.values():
+            by_platform[p] = by_platform.get(p, 0) + v
+        series.append({"at": bucket(when), "views": sum(by_platform.values()), "by_platform": by_platform})
+    return series
 
 
 def all_readings(s: Session, campaign: Campaign, show) -> list[dict[str, Any]]:
@@ -167,6 +216,23 @@ def all_readings(s: Session, campaign: Campaign, show) -> list[dict[str, Any]]:
     return [{"read_at": show(r.read_at), "delivery": r.delivery_id, "post": post_id, "channel": name,
              "platform": platform.value, "metric": r.metric, "value": r.value, "reason": r.reason,
              "source": r.source} for r, post_id, name, platform in s.execute(q)]
+
+
+def zone_of(campaign: Campaign):
+    from zoneinfo import ZoneInfo
+
+    return ZoneInfo(campaign.timezone)
+
+
+def added_up(numbers) -> dict[str, float | None]:
+    """Each reach metric summed over the deliveries that gave it (None where none did, never 0)."""
+    total: dict[str, float | None] = {m: None for m in REACH_METRICS}
+    for n in numbers:
+        for m in REACH_METRICS:
+            v = ((n or {}).get("metrics") or {}).get(m, {}).get("value")
+            if v is not None:
+                total[m] = (total[m] or 0) + v
+    return total
 
 
 def reach_totals(channels: list[dict[str, Any]]) -> dict[str, Any]:

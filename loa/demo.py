@@ -221,6 +221,7 @@ def _demo(directory: Path | None) -> tuple[Path, list[dict]]:
         publish_all(root, clock)
         sandbox.set_faults(0.0)
         _run(["status"])
+        _run(["insights", "refresh"])  # the first numbers (`loa run` reads them on its own, on a schedule)
         click.secho(_("\n== 6. Challenge clips from students, parents and teachers"), bold=True)
         manifest = collect_clips(root)
         _run(["clips", "import", str(manifest.parent), "--manifest", str(manifest)])

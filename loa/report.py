@@ -65,7 +65,14 @@ def as_text(r: dict[str, Any]) -> str:
                published=t["published"], failed=t["failed"], waiting=t["waiting"],
                needs_attention=t["needs_attention"]),
              _("Reach: {figures}.", figures="; ".join(f"{metric_label(m)} {_figure(r['reach']['total'][m])}"
-                                                       for m in REACH_METRICS)), ""]
+                                                       for m in REACH_METRICS))]
+    grown = r["reach"].get("over_time") or []
+    if grown:
+        lines.append(_("Views over time: {figures}.", figures="; ".join(f"{p['at']} {p['views']:.0f}"
+                                                                         for p in grown[-10:])))
+    for p in r["reach"]["top_posts"]:
+        lines.append("  " + _("Most viewed: {title} ({views:.0f} views)", title=p["title"][:60], views=p["views"]))
+    lines.append("")
     for ch in r["channels"]:
         lines.append(f"== {PLATFORM_LABEL[ch['platform']]}: {ch['name']} ({ch['account']})")
         for d in ch["deliveries"]:
@@ -95,6 +102,11 @@ def as_text(r: dict[str, Any]) -> str:
                        id=rc["id"], format=_format(rc), made=rc["made"], count=len(rc["clips"])))
         for p in rc["published"]:
             lines.append(f"  {PLATFORM_LABEL[p['platform']]} {p['channel']}: {state_label(p['state'])} {p['url'] or ''}")
+            if p.get("numbers"):
+                lines.append("      " + _numbers_line(p["numbers"]))
+        if any(v is not None for v in rc["reach"].values()):
+            lines.append("  " + _("The recap's reach: {figures}.", figures="; ".join(
+                f"{metric_label(m)} {_figure(rc['reach'][m])}" for m in REACH_METRICS)))
     if r["attention"]:
         lines += ["", _("TO DEAL WITH:")] + [f"  #{a['id']} {a['channel']} ({state_label(a['state'])}): {a['reason']}"
                                             for a in r["attention"]]
@@ -182,6 +194,42 @@ def _timeline(r: dict[str, Any]) -> dict[str, Any] | None:
         "start": f"{t0:%d/%m/%Y %H:%M}", "end": f"{t1:%d/%m/%Y %H:%M}"}
 
 
+LINE_COLOR = {"facebook": "#1565c0", "zalo": "#00838f", "tiktok": "#ad1457"}
+
+
+def _growth(r: dict[str, Any]) -> dict[str, Any] | None:
+    """The views-over-time chart's geometry: the total and each platform as lines over the
+    readings' days (or hours), drawn as inline SVG by the template."""
+    series = r["reach"].get("over_time") or []
+    if not series:
+        return None
+    width, height, left, bottom, top = 640, 220, 56, 30, 16
+    from datetime import datetime
+
+    peak = max(p["views"] for p in series) or 1
+    times = [datetime.fromisoformat(p["at"]) for p in series]
+    span = (times[-1] - times[0]).total_seconds()
+
+    def x(i: int) -> float:  # in proportion to time, so that uneven readings are not evened out
+        return round(left + (width - left - 16) * ((times[i] - times[0]).total_seconds() / span if span else 0.5), 1)
+
+    def y(v: float) -> float:
+        return round(top + (height - top - bottom) * (1 - v / peak), 1)
+
+    platforms = sorted({k for p in series for k in p["by_platform"]})
+    lines = [{"name": _("All"), "color": "#222", "width": 3,
+              "points": " ".join(f"{x(i)},{y(p['views'])}" for i, p in enumerate(series))}]
+    if len(platforms) > 1:
+        lines += [{"name": PLATFORM_LABEL.get(pl, pl), "color": LINE_COLOR.get(pl, "#999"), "width": 2,
+                   "points": " ".join(f"{x(i)},{y(p['by_platform'].get(pl, 0))}" for i, p in enumerate(series))}
+                  for pl in platforms]
+    return {"title": _("Views over time"), "width": width, "height": height, "left": left, "base": height - bottom,
+            "lines": lines, "dots": [{"x": x(i), "y": y(p["views"]), "label": f"{p['at']}: {p['views']:.0f}"}
+                                     for i, p in enumerate(series)],
+            "ticks": [{"y": y(v), "label": f"{v:,.0f}".replace(",", ".")} for v in (0, peak / 2, peak)],
+            "start": series[0]["at"], "end": series[-1]["at"]}
+
+
 def _thumb(media_dir: Path, rel: str | None) -> str | None:
     """A clip's poster as a data: address, so that the report is one self-contained file."""
     if not rel or not (media_dir / rel).is_file():
@@ -208,7 +256,7 @@ def html_context(r: dict[str, Any], media_dir: Path) -> dict[str, Any]:
                  ("withdrawn", _("Withdrawn"), "#757575")]
     clip_charts = [_bars(_("By school"), c["by_school"], clip_keys), _bars(_("By age"), c["by_age"], clip_keys),
                    _bars(_("By consent"), _by_consent(c["by_consent"]), clip_keys)]
-    return dict(r=r, kpis=kpis, timeline=_timeline(r),
+    return dict(r=r, kpis=kpis, timeline=_timeline(r), growth=_growth(r),
                 by_channel=_bars(_("Deliveries by channel"), {ch["name"]: ch["counts"] for ch in r["channels"]},
                                  state_keys),
                 clip_charts=[chart for chart in clip_charts if chart],

@@ -98,6 +98,12 @@ def test_the_report_s_reach_is_the_sandbox_s_own_counts_and_says_why_where_none(
                     checked += 1
     assert checked >= 10
     assert data["reach"]["total"]["views"] > 0 and data["reach"]["top_posts"]
+    # the views over time end at the total; each recap's reach is its own deliveries' numbers added up
+    assert data["reach"]["over_time"][-1]["views"] == data["reach"]["total"]["views"]
+    for rc in data["recaps"]:
+        views = [p["numbers"]["metrics"]["views"]["value"] for p in rc["published"]
+                 if p["numbers"]["metrics"]["views"]["value"] is not None]
+        assert views and rc["reach"]["views"] == sum(views)
 
 
 def test_report_text_and_csv(demo):
@@ -125,7 +131,8 @@ def test_report_text_and_csv(demo):
                            env={"LOA_HOME": str(root), "LOA_LANG": None})
     assert r.exit_code == 0, r.output
     readings = list(csv.DictReader(every.read_text(encoding="utf-8-sig").splitlines()))
-    assert len(readings) == 21 * 7  # every metric of every published delivery, read once
+    assert len({(x["delivery"], x["metric"]) for x in readings}) == 21 * 7  # every metric of every delivery
+    assert len({x["read_at"] for x in readings}) >= 2 and len(readings) > 21 * 7  # the opening read twice
     assert all(x["unavailable_reason"] for x in readings if x["value"] == "")
     assert all(not x["unavailable_reason"] for x in readings if x["value"] != "")
     r = CliRunner().invoke(cli, ["report", "--insights"], env={"LOA_HOME": str(root), "LOA_LANG": None})
@@ -147,7 +154,8 @@ def test_html_report_in_headless_chromium(demo):
         for section in ("tong-quan", "dong-thoi-gian", "kenh", "video-huong-ung", "video-tom-tat"):
             assert page.locator(f"section#{section}").count() == 1, section
         assert "Báo cáo chiến dịch" in page.locator("h1").inner_text()
-        assert page.locator("svg").count() >= 4
+        assert page.locator("svg").count() >= 5
+        assert page.locator("section#tiep-can figure svg polyline").count() >= 1  # views over time
         assert page.locator(".clip img").count() == 11  # thumbnails of every clip that decoded
         shot = artifact("report.png")
         page.screenshot(path=str(shot), full_page=True)

@@ -356,4 +356,40 @@ def test_tiktok_s_public_id_learnt_on_a_later_read_is_kept_on_the_delivery(loa, 
         assert s.scalars(select(Reading.value).where(Reading.metric == "views")).one() == 420
 
 
+def test_views_over_time_add_up_each_delivery_s_last_reading_and_a_failed_read_hides_nothing(loa, channels):
+    """The report's views over time: at each day's end, each delivery's last views read by then,
+    added up (a delivery read twice counts once); a later failed read leaves the last value shown."""
+    import json as j
+    from datetime import datetime, timezone
+
+    from sqlalchemy import select
+
+    from content_queue.models import Delivery, Reading
+    from content_queue.store import transaction
+
+    folder = published_posts(loa, 1)
+    with folder.sessions() as s:
+        fb, zalo = (d.id for d in s.scalars(select(Delivery).order_by(Delivery.id)))
+
+    def at(day, hour):  # campaign time is Asia/Ho_Chi_Minh (UTC+7)
+        return datetime(2026, 12, day, hour, tzinfo=timezone.utc)
+
+    with transaction(folder.sessions) as s:
+        for did, when, value, reason in ((fb, at(1, 3), 100, ""), (fb, at(2, 3), 150, ""), (zalo, at(2, 4), 50, ""),
+                                         (fb, at(5, 3), None, "not_read"), (zalo, at(5, 4), 80, "")):
+            s.add(Reading(delivery_id=did, read_at=when, metric="views", value=value, reason=reason))
+    data = j.loads(loa("report", "--format", "json").output)
+    grown = data["reach"]["over_time"]
+    assert [(p["at"], p["views"]) for p in grown] == [("2026-12-01", 100), ("2026-12-02", 200), ("2026-12-05", 230)]
+    assert grown[-1]["by_platform"] == {"facebook": 150, "zalo": 80}
+    numbers = {d["id"]: d["numbers"] for ch in data["channels"] for d in ch["deliveries"]}
+    assert numbers[fb]["metrics"]["views"] == {"value": 150, "reason": None, "why": None}
+    assert numbers[fb]["read"].startswith("2026-12-02")  # when the value shown was read
+    assert data["reach"]["total"]["views"] == 230
+    text = loa("report").output
+    assert "views over time: 2026-12-01 100; 2026-12-02 200; 2026-12-05 230" in text.lower()
+    html = loa("report", "--format", "html").output
+    assert "<polyline" in html and "Views over time" in html
+
+
 from tests.conftest import channels  # noqa: E402,F401 (fixture)
