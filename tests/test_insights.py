@@ -393,3 +393,44 @@ def test_views_over_time_add_up_each_delivery_s_last_reading_and_a_failed_read_h
 
 
 from tests.conftest import channels  # noqa: E402,F401 (fixture)
+from tests.test_scheduler_engine import clock, server  # noqa: E402,F401 (fixtures)
+
+
+def test_numbers_read_from_the_sandbox_on_both_databases_grow_in_the_report(db_url, tmp_path, server, clock):
+    """End to end on SQLite and PostgreSQL: a post published to the sandbox, its numbers read by the
+    engine twice an hour apart (the sandbox's counts grow), then a read that fails; the report's
+    numbers are the last ones given, its views over time grow, its read time is the last good one."""
+    from content_queue.models import Campaign
+    from content_queue.report import collect
+    from tests.scheduler_helpers import make_world
+
+    w = make_world(db_url, tmp_path, server, clock)
+    try:
+        w.add_channel("facebook", "fanpage")
+        (did,) = w.post("Không một mình – đọc số liệu", "fanpage")
+        engine = w.engine()
+        engine.dispatch()
+        assert w.delivery(did).state.value == "published"
+        clock.advance(hours=2)
+        assert engine.read_numbers()["read"] > 0
+        first = w.sandbox.answered[w.delivery(did).remote_state.get("post_id") or w.delivery(did).remote_id]["views"]
+        clock.advance(hours=1)
+        engine.read_numbers()
+        key = w.delivery(did).remote_state.get("post_id") or w.delivery(did).remote_id
+        second = w.sandbox.answered[key]["views"]
+        assert second > first
+        clock.advance(hours=1)
+        w.sandbox.set_faults(1.0, reads=True)  # every call fails now
+        try:
+            got = engine.read_numbers()
+        finally:
+            w.sandbox.set_faults(0.0)
+        assert got["failed"] + got["postponed"] == 1
+        with w.sessions() as s:
+            r = collect(s, s.get(Campaign, w.campaign_id), clock(), lambda t: t.isoformat() if t else "-")
+        (d,) = r["channels"][0]["deliveries"]
+        assert d["numbers"]["metrics"]["views"]["value"] == second
+        assert [p["views"] for p in r["reach"]["over_time"]] == [first, second]
+        assert r["reach"]["total"]["views"] == second
+    finally:
+        w.engine_db.dispose()
