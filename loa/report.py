@@ -194,7 +194,7 @@ def _timeline(r: dict[str, Any]) -> dict[str, Any] | None:
         "start": f"{t0:%d/%m/%Y %H:%M}", "end": f"{t1:%d/%m/%Y %H:%M}"}
 
 
-LINE_COLOR = {"facebook": "#1565c0", "zalo": "#00838f", "tiktok": "#ad1457"}
+LINE_COLORS = ("#1565c0", "#ad1457", "#00838f", "#ef6c00")  # the platforms' lines, in their order
 
 
 def _growth(r: dict[str, Any]) -> dict[str, Any] | None:
@@ -220,9 +220,9 @@ def _growth(r: dict[str, Any]) -> dict[str, Any] | None:
     lines = [{"name": _("All"), "color": "#222", "width": 3,
               "points": " ".join(f"{x(i)},{y(p['views'])}" for i, p in enumerate(series))}]
     if len(platforms) > 1:
-        lines += [{"name": PLATFORM_LABEL.get(pl, pl), "color": LINE_COLOR.get(pl, "#999"), "width": 2,
+        lines += [{"name": PLATFORM_LABEL.get(pl, pl), "color": LINE_COLORS[k % len(LINE_COLORS)], "width": 2,
                    "points": " ".join(f"{x(i)},{y(p['by_platform'].get(pl, 0))}" for i, p in enumerate(series))}
-                  for pl in platforms]
+                  for k, pl in enumerate(platforms)]
     return {"title": _("Views over time"), "width": width, "height": height, "left": left, "base": height - bottom,
             "lines": lines, "dots": [{"x": x(i), "y": y(p["views"]), "label": f"{p['at']}: {p['views']:.0f}"}
                                      for i, p in enumerate(series)],
