@@ -196,7 +196,7 @@ def _drop_if_unused(s: Session, stored: Path, sha: str, media_dir: Path) -> None
     used = s.scalar(select(Media.id).where(Media.sha256 == sha))
     if used is None:
         try:
-            os.chmod(stored, 0o644)
+            os.chmod(stored, 0o600)
             stored.unlink()
         except OSError:
             pass
@@ -374,7 +374,7 @@ def withdraw(s: Session, campaign: Campaign, clip_id: int, *, delete_media: bool
                 if rel:
                     f = media_dir / rel
                     if f.exists():
-                        os.chmod(f, 0o644)
+                        os.chmod(f, 0o600)
                         f.unlink()
             for c in s.scalars(select(Clip).where(Clip.media_id == media.id)):
                 c.media_id, c.poster_relpath = None, None

@@ -161,7 +161,7 @@ def store_file(src: Path, media_dir: Path, suffix: str | None = None) -> tuple[s
             return digest, dest, False
         dest.parent.mkdir(exist_ok=True)
         os.replace(tmp, dest)
-        os.chmod(dest, 0o444)  # the store's copy is never modified either
+        os.chmod(dest, 0o400)  # the store's copy is never modified either, and is the officer's alone
         return digest, dest, True
     except OSError as exc:
         tmp.unlink(missing_ok=True)

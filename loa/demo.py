@@ -167,6 +167,9 @@ def run_demo(directory: Path | None) -> tuple[Path, list[dict]]:
     working directory are restored afterwards."""
     saved_env = {k: os.environ.get(k) for k in [*DEMO_ENV, "LOA_API_BASE", "LOA_HOME"]}
     saved_cwd = os.getcwd()
+    from content_queue.private import owner_only
+
+    owner_only()  # the demo's clips are children's videos too: the folder is the user's alone
     try:
         return _demo(directory)
     finally:

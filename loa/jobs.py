@@ -301,8 +301,11 @@ class JobRunner:
 
 
 def main(argv: list[str] | None = None) -> int:
+    from content_queue.private import owner_only
+
     from . import settings
 
+    owner_only()  # a render's files are the officer's alone, as the rest of the folder
     args = sys.argv[1:] if argv is None else argv
     logging.basicConfig(level=logging.WARNING)
     folder = settings.find(None)

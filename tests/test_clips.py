@@ -342,3 +342,30 @@ def test_loa_lang_and_the_campaign_choose_the_language(loa, phone, monkeypatch, 
     assert "quá ngắn" in reason("short")
     r = loa("campaign", "set", "--language", "fr")
     assert r.exit_code == 1 and "fr" in r.output
+
+
+def test_a_folder_made_by_an_older_loa_is_closed_to_other_accounts_when_next_opened(loa, tmp_path):
+    """Before, the campaign folder and media/ were 0755 and every stored clip 0444: the next loa
+    command tightens them (folders 0700, files 0600, the store's read-only copies 0400)."""
+    import os
+    import stat
+
+    from tests.conftest import make_video
+
+    clip = make_video(tmp_path / "lan.mp4", seconds=3)
+    r = loa("clips", "add", str(clip), "--participant", "Lan", "--age", "19", "--consent", "self")
+    assert r.exit_code == 0, r.output
+    root = loa.folder
+    stored = [p for p in (root / "media").rglob("*.mp4")]
+    assert stored and all(stat.S_IMODE(p.stat().st_mode) == 0o400 for p in stored)
+    for dirpath, _dirs, files in os.walk(root):  # as an older loa left it
+        os.chmod(dirpath, 0o755)
+        for f in files:
+            p = os.path.join(dirpath, f)
+            os.chmod(p, 0o444 if "/media/" in p else 0o644)
+    assert loa("clips", "list").exit_code == 0
+    for dirpath, _dirs, files in os.walk(root):
+        assert stat.S_IMODE(os.stat(dirpath).st_mode) == 0o700, dirpath
+        for f in files:
+            p = os.path.join(dirpath, f)
+            assert stat.S_IMODE(os.stat(p).st_mode) == (0o400 if "/media/" in p else 0o600), p

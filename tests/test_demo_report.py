@@ -44,6 +44,26 @@ def test_demo_publishes_everything_once(demo):
     assert (root / "bao-cao.html").is_file() and (root / "recaps" / "recap-khong-mot-minh.mp4").is_file()
 
 
+def test_the_campaign_folder_is_the_officer_s_alone_after_the_demo(demo):
+    """Folders 0700, files 0600 (the media store's copies 0400): no other account on the computer
+    can read a participant's video, the database, a log or a report."""
+    import os
+    import stat
+
+    root, _ledger = demo
+    seen = {"dirs": 0, "files": 0, "media": 0}
+    for dirpath, dirnames, filenames in os.walk(root):
+        assert stat.S_IMODE(os.stat(dirpath).st_mode) == 0o700, dirpath
+        seen["dirs"] += 1
+        for name in filenames:
+            path = os.path.join(dirpath, name)
+            mode = stat.S_IMODE(os.lstat(path).st_mode)
+            assert mode & 0o077 == 0, (path, oct(mode))
+            seen["files"] += 1
+            seen["media"] += "/media/" in path and name.endswith(".mp4")
+    assert seen["media"] >= 10 and seen["dirs"] >= 5  # the clips, the recaps, the logs were there to check
+
+
 def test_report_figures_match_database_and_ledger(demo, monkeypatch):
     root, ledger = demo
     monkeypatch.setenv("LOA_HOME", str(root))

@@ -54,6 +54,9 @@ def cli(ctx: click.Context, verbose: bool) -> None:
     Every command finds the campaign folder from the current directory upwards, or from
     LOA_HOME. LOA_DATABASE_URL points it at another database (e.g. PostgreSQL).
     """
+    from content_queue.private import owner_only
+
+    owner_only()  # every file and folder loa makes from here on is the officer's alone
     ctx.obj = App(verbose=verbose)
 
 

@@ -48,6 +48,10 @@ class App:
     @cached_property
     def folder(self) -> settings.Folder:
         folder = settings.find(settings=self.settings)
+        from content_queue.private import is_tight, tighten
+
+        if not is_tight(folder.root):  # made by an older loa, or copied in: close it once
+            tighten(folder.root)
         settings.setup_logging(folder, self.verbose)
         self._ensure_schema(folder)
         self._remember_secrets(folder)
