@@ -349,6 +349,53 @@ class Withdrawal:
     recaps: list[dict[str, Any]]  # published recaps that contain it: {"recap": id, "links": [...]}
 
 
+# The participant's own withdrawal code: 12 symbols from an alphabet without look-alikes (no 0/O,
+# 1/I), 60 bits, shown as XXXX-XXXX-XXXX to be copied from a screenshot; only its hash is stored.
+CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"
+
+
+def code_hash(code: str) -> str | None:
+    """The stored form of a withdrawal code as typed (case, spaces and dashes do not matter); None
+    for something that cannot be a code."""
+    import hashlib
+
+    plain = "".join(ch for ch in (code or "").upper() if ch.isalnum())
+    if len(plain) != 12 or any(ch not in CODE_ALPHABET for ch in plain):
+        return None
+    return hashlib.sha256(plain.encode()).hexdigest()
+
+
+def give_withdraw_code(clip: Clip) -> str:
+    """A new code that lets whoever holds it see the clip's state and withdraw it."""
+    import secrets
+
+    plain = "".join(secrets.choice(CODE_ALPHABET) for _ in range(12))
+    clip.withdraw_hash = code_hash(plain)
+    return "-".join(plain[i:i + 4] for i in (0, 4, 8))
+
+
+def clip_by_code(s: Session, campaign: Campaign, code: str) -> Clip | None:
+    """The clip this code was given for, or None (a wrong code says nothing about other clips)."""
+    digest = code_hash(code)
+    if digest is None:
+        return None
+    return s.scalar(select(Clip).where(Clip.campaign_id == campaign.id, Clip.withdraw_hash == digest))
+
+
+def withdraw_by_code(s: Session, campaign: Campaign, code: str, *, media_dir: Path) -> Withdrawal | None:
+    """The participant (or their guardian) withdraws their clip with its code: as the officer's
+    withdrawal, the video leaves the store and every later recap at once."""
+    clip = clip_by_code(s, campaign, code)
+    if clip is None:
+        return None
+    if clip.status is ClipStatus.withdrawn:
+        return Withdrawal(clip, [], clip.media_id is None, "", published_recaps_with(s, campaign, {clip.id}))
+    done = withdraw(s, campaign, clip.id, delete_media=True, media_dir=media_dir)
+    for c in s.scalars(select(Clip).where(Clip.id.in_([clip.id, *done.also]))):
+        c.reason = _("withdrawn by the participant (or their guardian) with their code")
+    return done
+
+
 def withdraw(s: Session, campaign: Campaign, clip_id: int, *, delete_media: bool, media_dir: Path) -> Withdrawal:
     """Withdraw a clip from every later recap. With ``delete_media`` its file and poster are erased
     from the store, and every other row for the same file (the participant sent it twice) is
@@ -398,4 +445,18 @@ def published_recaps_with(s: Session, campaign: Campaign, clip_ids: set[int]) ->
             Delivery.state == DeliveryState.published)))
         if links:
             out.append({"recap": recap.id, "links": [u for u in links if u]})
+    return out
+
+
+def withdrawn_in_public_recaps(s: Session, campaign: Campaign) -> list[dict[str, Any]]:
+    """Published recaps that contain a withdrawn clip, for the officer to take down: each with the
+    withdrawn clips in it and its public links. One statement when nothing was withdrawn."""
+    withdrawn = set(s.scalars(select(Clip.id).where(Clip.campaign_id == campaign.id,
+                                                    Clip.status == ClipStatus.withdrawn)))
+    if not withdrawn:
+        return []
+    out = []
+    for r in published_recaps_with(s, campaign, withdrawn):
+        recap = s.get(Recap, r["recap"])
+        out.append({**r, "clips": sorted(withdrawn & set((recap.clip_ids or {}).get("ids", [])))})
     return out

@@ -83,6 +83,12 @@ def resolve(s: Session, campaign: Campaign, delivery_id: int, *, published_url: 
     return d
 
 
+def _take_down(s: Session, campaign: Campaign) -> list[dict[str, Any]]:
+    from .clips import withdrawn_in_public_recaps
+
+    return withdrawn_in_public_recaps(s, campaign)
+
+
 def status(s: Session, campaign: Campaign, now: datetime, show) -> dict[str, Any]:
     """Everything `loa status` shows, as plain data."""
     rows = list(s.scalars(_of_campaign(campaign).order_by(Delivery.due_at, Delivery.id)))
@@ -115,6 +121,7 @@ def status(s: Session, campaign: Campaign, now: datetime, show) -> dict[str, Any
         "failed": by(S.failed),
         "preflight_warnings": [r for r in by(S.scheduled, S.retry_wait) if r["preflight"]],
         "channels": channels,
+        "take_down": _take_down(s, campaign),
     }
 
 
@@ -173,6 +180,7 @@ def overview(s: Session, campaign: Campaign, now: datetime, *, days: int = 7, li
         "needs_more": max(0, sum(counts.get(st, 0) for st in NEEDS) - len(needs)),
         "week": week,
         "reconnect": reconnect,
+        "take_down": _take_down(s, campaign),
         "awaiting_approval": awaiting,
         "awaiting_total": awaiting_total,
         "scheduler": {"running": beat is not None and now - beat < timedelta(minutes=2),

@@ -29,6 +29,7 @@ from sqlalchemy import (
     UniqueConstraint,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+from sqlalchemy.sql import expression
 
 from connectors import PLATFORMS
 from connectors.credentials import Secret, split_credentials
@@ -155,6 +156,14 @@ class Campaign(Base):
     help_line: Mapped[str] = mapped_column(String(300), default="", server_default="")
     # the address people reach the campaign's pages at (https://...): the portal's link, QR codes
     public_url: Mapped[str] = mapped_column(String(500), default="", server_default="")
+    # the public pages (loa/portal): the pledge wall's text, whether a signature shows at once
+    # (unless the word list flags it), the officer's own words to hold back, how many days after
+    # the campaign's end what people sent is kept, and how many framed pictures were downloaded
+    pledge_text: Mapped[str] = mapped_column(Text, default="", server_default="")
+    pledge_auto: Mapped[bool] = mapped_column(Boolean, default=False, server_default=expression.false())
+    pledge_words: Mapped[str] = mapped_column(Text, default="", server_default="")
+    keep_days: Mapped[int] = mapped_column(Integer, default=90, server_default="90")
+    frame_downloads: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     channels: Mapped[list["Channel"]] = relationship(back_populates="campaign")
@@ -397,6 +406,8 @@ class Clip(Base):
     poster_relpath: Mapped[Optional[str]] = mapped_column(String(500))
     received_at: Mapped[datetime] = mapped_column(default=utcnow)
     reviewed_at: Mapped[Optional[datetime]] = mapped_column()
+    # SHA-256 of the code the participant was given to see and withdraw the clip themselves
+    withdraw_hash: Mapped[Optional[str]] = mapped_column(String(64), index=True)
 
     media: Mapped[Optional[Media]] = relationship()
 
@@ -413,8 +424,33 @@ class Upload(Base):
     form: Mapped[dict[str, Any]] = mapped_column(default=dict)
     address: Mapped[str] = mapped_column(String(64), default="")
     clip_id: Mapped[Optional[int]] = mapped_column(ForeignKey("clips.id"))
+    # the withdrawal code, until the phone has been shown it once (then only its hash remains)
+    code: Mapped[str] = mapped_column(String(40), default="", server_default="")
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+
+class PledgeStatus(str, enum.Enum):
+    pending = "pending"  # waiting for the officer (or held back by the word list)
+    approved = "approved"
+    rejected = "rejected"
+
+
+class Pledge(Base):
+    """A signature on the pledge wall (Bức tường An toàn số): only the name as its signer wants it
+    shown, their school or organisation and an age band; no phone, address or e-mail."""
+
+    __tablename__ = "pledges"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    campaign_id: Mapped[int] = mapped_column(ForeignKey("campaigns.id", ondelete="CASCADE"))
+    name: Mapped[str] = mapped_column(String(120))  # as shown: full, first name or initials
+    organisation: Mapped[str] = mapped_column(String(160), default="")
+    age_band: Mapped[str] = mapped_column(String(16))
+    status: Mapped[PledgeStatus] = mapped_column(_enum(PledgeStatus, "pledge_status"), default=PledgeStatus.pending)
+    flagged: Mapped[str] = mapped_column(String(200), default="")  # the words that held it back
+    signed_at: Mapped[datetime] = mapped_column(default=utcnow)
+    decided_at: Mapped[Optional[datetime]] = mapped_column()
 
 
 class Reading(Base):

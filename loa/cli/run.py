@@ -111,6 +111,11 @@ def status(app: App, as_json: bool) -> None:
                            (r[detail_key] or "")[:90]] for r in rows],
                          [_("ID"), _("DUE"), _("CHANNEL"), _("STATE"), _("NEXT TRY") if key == "retrying" else _("POST"),
                           _("WHY")]))
+    for r in data["take_down"]:
+        click.secho("\n" + _("Recap {recap} is public and contains clip(s) {clips}, since withdrawn: take it down on the "
+                             "platform.", recap=r["recap"], clips=", ".join(map(str, r["clips"]))), fg="red", bold=True)
+        for link in r["links"]:
+            click.echo(f"  {link}")
     click.secho("\n" + _("Channels"), bold=True)
     click.echo(table([[c["name"], c["platform"], health_label(c["health"]),
                        c["token_expires"] + (_(" (soon)") if c["token_expires_soon"] else ""),

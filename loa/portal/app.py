@@ -26,6 +26,8 @@ from content_queue.i18n import _, use
 from content_queue.models import Campaign, Upload
 from content_queue.timeutil import zone
 
+from . import pages
+
 TUS_VERSION = "1.0.0"
 BLOCK = 256 * 1024
 DEFAULT_MAX_BYTES = 500 * 1024 * 1024
@@ -64,13 +66,15 @@ class Portal:
                 return _("The campaign ended on {day}; the upload page is closed.", day=c.ends_on.strftime("%d/%m/%Y"))
         return None
 
-    def _allow(self, address: str) -> bool:
+    def _allow(self, address: str, kind: str = "upload", limit: int | None = None) -> bool:
+        """At most ``limit`` (the uploads' limit unless given) of this kind of request per address
+        in the window (an hour): uploads, pledges and withdrawal-code lookups each count apart."""
         now = time.monotonic()
         with self._lock:
-            q = self._recent[address]
+            q = self._recent[f"{kind}:{address}"]
             while q and now - q[0] > self.window:
                 q.popleft()
-            if len(q) >= self.per_address:
+            if len(q) >= (self.per_address if limit is None else limit):
                 return False
             q.append(now)
             return True
@@ -117,6 +121,8 @@ class Portal:
                 return self.patch(r, upload_id)
         if len(rest) == 3 and rest[0] == "uploads" and rest[2] == "result" and r.method == "GET":
             return self.result(rest[1])
+        if len(rest) == 1 and rest[0] in pages.ROUTES:
+            return pages.ROUTES[rest[0]](self, r, token)
         if r.method == "OPTIONS":
             resp = Response(status=204)
             resp.headers["Tus-Version"] = TUS_VERSION
@@ -132,7 +138,8 @@ class Portal:
         with self.sessions() as s:
             c = self.campaign(s)
             data = {"name": c.name, "message": c.message, "hashtags": c.hashtags, "guardianAge": c.guardian_age,
-                    "maxBytes": self.max_bytes, "base": f"/c/{token}/uploads", "rule": portal_wording(c.guardian_age)}
+                    "maxBytes": self.max_bytes, "base": f"/c/{token}/uploads", "rule": portal_wording(c.guardian_age),
+                    "pages": f"/c/{token}"}
         from ..templating import render
 
         html = render("portal.html", config=data, closed=self._closed() or "")
@@ -231,7 +238,7 @@ class Portal:
 
     def _finish(self, upload_id: str) -> None:
         """The whole file is here: through the same intake as `loa clips add`."""
-        from content_queue.clips import Sender, add_clip, sender_from_portal
+        from content_queue.clips import Sender, add_clip, give_withdraw_code, sender_from_portal
 
         with self._finishing, self.sessions.begin() as s:
             up = s.get(Upload, upload_id)
@@ -246,12 +253,13 @@ class Portal:
             clip = add_clip(s, campaign, self._path(upload_id), sender, media_dir=self.media_dir,
                             original_name=_safe_name(form.get("filename", "")))
             up.clip_id = clip.id
+            up.code = give_withdraw_code(clip)  # shown once on the thank-you page, then only its hash
         self._path(upload_id).unlink(missing_ok=True)
 
     def result(self, upload_id: str) -> Response:
         from content_queue.models import Clip
 
-        with self.sessions() as s:
+        with self.sessions.begin() as s:
             up = s.get(Upload, upload_id)
             if up is None or up.campaign_id != self.campaign_id:
                 return self._error(404, _("unknown upload"))
@@ -260,6 +268,8 @@ class Portal:
                                           content_type="application/json"))
             clip = s.get(Clip, up.clip_id)
             body = {"status": clip.status.value, "clip": clip.id, "reason": clip.reason or None}
+            if up.code:  # the withdrawal code, this once: afterwards only its hash is kept
+                body["code"], up.code = up.code, ""
         return self._tus(Response(json.dumps(body, ensure_ascii=False), content_type="application/json; charset=utf-8"))
 
 

@@ -1,0 +1,87 @@
+"""The campaign's public pages beside the upload page, behind the same link (``/c/TOKEN/...``):
+a participant's own withdrawal, the privacy notice, the pledge wall and the avatar frame. Made for
+a phone on a slow line: server-rendered, small, no outside requests; every value escaped; the
+forms are small and limited per address and hour; a wrong withdrawal code is a plain 404."""
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Callable
+
+from werkzeug.wrappers import Request, Response
+
+from content_queue.i18n import _
+
+if TYPE_CHECKING:
+    from .app import Portal
+
+FORM_LIMIT = 16 * 1024  # a public form is a few short fields
+LOOKUPS_PER_HOUR = 30  # withdrawal codes tried per address: enough for a family, too few to guess
+HEADERS = {"Content-Security-Policy": "default-src 'self'; style-src 'unsafe-inline'; script-src 'unsafe-inline'; "
+                                      "img-src 'self' data: blob:; form-action 'self'; frame-ancestors 'none'",
+           "X-Content-Type-Options": "nosniff", "Referrer-Policy": "no-referrer", "Cache-Control": "no-store"}
+
+
+def html(portal: "Portal", token: str, template: str, status: int = 200, **context) -> Response:
+    from ..templating import render
+
+    with portal.sessions() as s:
+        c = portal.campaign(s)
+        campaign = {"name": c.name, "message": c.message, "hashtags": c.hashtags, "help_line": c.help_line,
+                    "guardian_age": c.guardian_age, "keep_days": c.keep_days,
+                    "ends_on": c.ends_on.strftime("%d/%m/%Y") if c.ends_on else ""}
+    body = render(template, campaign=campaign, base=f"/c/{token}", **context)
+    return Response(body, status=status, content_type="text/html; charset=utf-8", headers=HEADERS)
+
+
+def _form(r: Request) -> dict[str, str] | None:
+    """The posted form, or None when it is larger than a public form can be."""
+    if (r.content_length or 0) > FORM_LIMIT:
+        return None
+    r.max_content_length = FORM_LIMIT
+    r.max_form_memory_size = FORM_LIMIT
+    return {k: v for k, v in r.form.items()}
+
+
+def _too_many(portal: "Portal", token: str) -> Response:
+    return html(portal, token, "public/said.html", status=429, title=_("Please wait a little"),
+                said=_("Too many tries from this connection in one hour; please try again later."))
+
+
+# --- a participant's own withdrawal ----------------------------------------------------------
+def withdraw(portal: "Portal", r: Request, token: str) -> Response:
+    from content_queue.clips import clip_by_code, published_recaps_with, withdraw_by_code
+
+    if r.method == "GET":
+        return html(portal, token, "public/withdraw.html", found=None, code="")
+    if r.method != "POST":
+        return Response(status=405)
+    form = _form(r)
+    if form is None:
+        return html(portal, token, "public/said.html", status=413, title=_("Too long"), said=_("The form is too long."))
+    if not portal._allow(r.remote_addr or "?", "withdraw", LOOKUPS_PER_HOUR):
+        return _too_many(portal, token)
+    code = form.get("code", "")[:40]
+    with portal.sessions.begin() as s:
+        campaign = portal.campaign(s)
+        if form.get("action") == "withdraw" and form.get("confirm") == "yes":
+            done = withdraw_by_code(s, campaign, code, media_dir=portal.media_dir)
+            clip = done.clip if done else None
+        else:
+            clip = clip_by_code(s, campaign, code)
+        if clip is None:  # the same answer whether or not any clip exists
+            return html(portal, token, "public/withdraw.html", status=404, found=None, code="", wrong=True)
+        from content_queue.timeutil import local
+
+        found = {"status": clip.status.value, "received": local(clip.received_at, campaign.timezone),
+                 "in_recaps": bool(published_recaps_with(s, campaign, {clip.id})), "kept": clip.media_id is not None}
+    return html(portal, token, "public/withdraw.html", found=found, code=code)
+
+
+# --- the privacy notice ----------------------------------------------------------------------
+def privacy(portal: "Portal", r: Request, token: str) -> Response:
+    return html(portal, token, "public/privacy.html")
+
+
+ROUTES: dict[str, Callable[["Portal", Request, str], Response]] = {
+    "withdraw": withdraw,
+    "privacy": privacy,
+}

@@ -1,0 +1,143 @@
+"""The campaign's public pages beside the upload page, over HTTP: a participant's own withdrawal
+with the code shown once, the privacy notice, the pledge wall; every refusal, and markup shown as
+text. (In Debian's chromium on a throttled phone: tests/test_public_browser.py.)"""
+from __future__ import annotations
+
+import re
+
+import pytest
+from werkzeug.test import Client
+
+from content_queue.errors import UserError
+
+from tests.test_portal import clip, create, patch, portal  # noqa: F401 (fixtures and helpers)
+
+
+def send(c: Client, portal, data: bytes, **form) -> dict:
+    r = create(c, portal.token, len(data), **form)
+    assert r.status_code == 201, r.text
+    loc = r.headers["Location"]
+    assert patch(c, loc, 0, data).status_code == 204
+    return c.get(loc + "/result").json | {"location": loc}
+
+
+def test_the_withdrawal_code_is_shown_once_and_only_its_hash_is_kept(portal, clip):
+    from sqlalchemy import select
+
+    from content_queue.models import Clip, Upload
+
+    c = Client(portal)
+    got = send(c, portal, clip.read_bytes())
+    assert got["status"] == "pending" and re.fullmatch(r"[A-Z2-9]{4}-[A-Z2-9]{4}-[A-Z2-9]{4}", got["code"])
+    again = c.get(got["location"] + "/result").json
+    assert again["status"] == "pending" and "code" not in again  # shown once
+    with portal.folder.sessions() as s:
+        stored = s.scalars(select(Clip)).one()
+        assert stored.withdraw_hash and got["code"].replace("-", "") not in stored.withdraw_hash
+        assert all(u.code == "" for u in s.scalars(select(Upload)))
+
+
+def test_a_participant_sees_and_withdraws_their_clip_with_the_code(portal, clip, loa):
+    from sqlalchemy import select
+
+    from content_queue.models import Campaign, Clip
+    from recap.plan import choose_clips
+
+    c = Client(portal)
+    code = send(c, portal, clip.read_bytes())["code"]
+    [listed] = __import__("json").loads(loa("clips", "list", "--json").output)
+    assert loa("clips", "approve", str(listed["id"])).exit_code == 0
+    with portal.folder.sessions() as s:
+        assert [x.id for x, _ in choose_clips(s, s.query(Campaign).one(), seconds=30)] == [listed["id"]]
+        stored = portal.folder.media_dir / s.get(Clip, listed["id"]).media.relpath
+    assert stored.is_file()
+    page = f"/c/{portal.token}/withdraw"
+    assert "Mã của em" in c.get(page).text or "mã" in c.get(page).text.lower()
+    r = c.post(page, data={"code": code.lower().replace("-", " ")})  # as typed from a screenshot
+    assert r.status_code == 200 and "Đã duyệt" in r.text and "Rút lại video" in r.text
+    r = c.post(page, data={"code": code, "action": "withdraw"})  # without ticking the box: nothing happens
+    assert r.status_code == 200 and stored.is_file()
+    r = c.post(page, data={"code": code, "action": "withdraw", "confirm": "yes"})
+    assert r.status_code == 200 and "Đã rút lại" in r.text
+    assert not stored.exists()  # the video left the store at once
+    with portal.folder.sessions() as s:
+        clip_row = s.get(Clip, listed["id"])
+        assert clip_row.status.value == "withdrawn" and "mã" in clip_row.reason  # the officer sees why
+        with pytest.raises(UserError, match="No clip can go into a public recap"):  # no recap picks it now
+            choose_clips(s, s.query(Campaign).one(), seconds=30)
+    [listed] = __import__("json").loads(loa("clips", "list", "--json").output)
+    assert listed["status"] == "withdrawn"
+    assert c.post(page, data={"code": code}).status_code == 200  # the state can still be seen
+
+
+def test_a_wrong_code_is_a_404_that_says_nothing_about_other_clips(portal, clip):
+    c = Client(portal)
+    send(c, portal, clip.read_bytes())
+    page = f"/c/{portal.token}/withdraw"
+    wrong = c.post(page, data={"code": "ABCD-EFGH-JKLM"})
+    malformed = c.post(page, data={"code": "<script>alert(1)</script>"})
+    empty = c.post(page, data={})
+    assert wrong.status_code == malformed.status_code == empty.status_code == 404
+    assert wrong.text == malformed.text == empty.text  # the same answer, whatever was tried
+    assert "<script>alert(1)" not in malformed.text
+    assert c.post(f"/c/wrong-token/withdraw", data={"code": "ABCD-EFGH-JKLM"}).status_code == 404
+
+
+def test_withdrawal_lookups_are_limited_per_address_and_hour(portal):
+    c = Client(portal)
+    page = f"/c/{portal.token}/withdraw"
+    answers = [c.post(page, data={"code": "ABCD-EFGH-JKLM"}).status_code for _ in range(31)]
+    assert answers[:30] == [404] * 30 and answers[30] == 429
+    other = Client(portal)  # another phone
+    assert other.post(page, data={"code": "ABCD-EFGH-JKLM"}, environ_base={"REMOTE_ADDR": "10.0.0.9"}).status_code == 404
+
+
+def test_the_privacy_notice_is_linked_from_every_form_and_says_how_long(portal, loa):
+    assert loa("campaign", "set", "--help-line", "Công an xã: 0269 3812 345").exit_code == 0
+    c = Client(portal)
+    r = c.get(f"/c/{portal.token}/privacy")
+    assert r.status_code == 200 and "0269 3812 345" in r.text and "90 ngày" in r.text
+    assert "không bao giờ" in r.text.lower()  # never asked: phone, address, e-mail
+    for page in ("", "/withdraw"):
+        assert f"/c/{portal.token}/privacy" in c.get(f"/c/{portal.token}{page}").text, page
+    assert r.headers["Cache-Control"] == "no-store" and "frame-ancestors 'none'" in r.headers["Content-Security-Policy"]
+
+
+def test_a_withdrawn_clip_in_a_published_recap_is_listed_for_the_officer_to_take_down(portal, clip, loa, channels):
+    """The participant withdraws a clip that is in a recap already out: `loa status` and the
+    workspace's overview say which recap to take down, with its public links."""
+    import json
+    from datetime import datetime, timedelta, timezone
+
+    from sqlalchemy import select
+
+    from content_queue.models import Campaign, Delivery, DeliveryState, Post, Recap
+    from content_queue.store import transaction
+
+    c = Client(portal)
+    code = send(c, portal, clip.read_bytes())["code"]
+    [listed] = json.loads(loa("clips", "list", "--json").output)
+    soon = (datetime.now(timezone.utc) + timedelta(hours=9)).strftime("%Y-%m-%d %H:%M")
+    assert loa("post", "add", "--text", "Video tóm tắt thử thách", "--at", soon, "--to", "fanpage").exit_code == 0
+    with transaction(portal.folder.sessions) as s:
+        campaign = s.query(Campaign).one()
+        recap = Recap(campaign_id=campaign.id, clip_ids={"ids": [listed["id"]]}, settings={"format": "vertical"})
+        s.add(recap)
+        s.flush()
+        post = s.scalars(select(Post)).one()
+        post.source = f"recap {recap.id}"
+        d = s.scalars(select(Delivery)).one()
+        d.state, d.remote_url = DeliveryState.published, "https://www.facebook.com/1001/posts/99"
+        d.published_at = datetime.now(timezone.utc)
+        recap_id = recap.id
+    assert json.loads(loa("status", "--json").output)["take_down"] == []
+    r = c.post(f"/c/{portal.token}/withdraw", data={"code": code})
+    assert "đã đăng" in r.text  # the participant is told the recap is out
+    c.post(f"/c/{portal.token}/withdraw", data={"code": code, "action": "withdraw", "confirm": "yes"})
+    [item] = json.loads(loa("status", "--json").output)["take_down"]
+    assert item == {"recap": recap_id, "links": ["https://www.facebook.com/1001/posts/99"], "clips": [listed["id"]]}
+    text = loa("status").output
+    assert f"Recap {recap_id} is public" in text and "https://www.facebook.com/1001/posts/99" in text
+
+
+from tests.conftest import channels  # noqa: E402,F401 (fixture)
