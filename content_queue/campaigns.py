@@ -47,7 +47,7 @@ def create_campaign(session: Session, *, name: str, hashtags: str | list[str], t
 
 
 SETTABLE = ("name", "message", "hashtags", "timezone", "starts_on", "ends_on", "grace_minutes", "add_hashtags",
-            "facebook_handoff", "guardian_age", "language", "approval", "help_line", "public_url")
+            "facebook_handoff", "guardian_age", "language", "approval", "help_line", "public_url", "keep_days")
 
 
 def update_campaign(session: Session, campaign: Campaign, **changes) -> Campaign:
@@ -82,6 +82,9 @@ def update_campaign(session: Session, campaign: Campaign, **changes) -> Campaign
     if starts and ends and ends < starts:
         raise UserError(_("The campaign would end before it starts."), fix=_("Check --start and --end."),
                         web_fix=_("Check the first and the last day."))
+    if not 0 <= changes.get("keep_days", 0) <= 3650:
+        raise UserError(_("What people sent is kept 0 to 3650 days after the campaign's end."),
+                        web_fix=_("Write a number of days from 0 to 3650."))
     if changes.get("grace_minutes", 0) < 0 or not 0 <= changes.get("guardian_age", 0) <= 30:
         raise UserError(_("The grace window is minutes from 0, and the guardian age a number of years up to 30."))
     for key, value in changes.items():

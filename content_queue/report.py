@@ -119,6 +119,8 @@ def collect(s: Session, campaign: Campaign, now: datetime, show: Callable[[datet
         },
         "recaps": recaps,
         "reach": {**reach_totals(channels), "over_time": views_over_time(s, campaign, zone_of(campaign))},
+        "pledges": pledge_counts(s, campaign),
+        "frame_downloads": campaign.frame_downloads,
     }
 
 
@@ -216,6 +218,12 @@ def all_readings(s: Session, campaign: Campaign, show) -> list[dict[str, Any]]:
     return [{"read_at": show(r.read_at), "delivery": r.delivery_id, "post": post_id, "channel": name,
              "platform": platform.value, "metric": r.metric, "value": r.value, "reason": r.reason,
              "source": r.source} for r, post_id, name, platform in s.execute(q)]
+
+
+def pledge_counts(s: Session, campaign: Campaign) -> dict[str, Any]:
+    from .pledges import counts
+
+    return counts(s, campaign)
 
 
 def zone_of(campaign: Campaign):

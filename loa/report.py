@@ -97,6 +97,12 @@ def as_text(r: dict[str, Any]) -> str:
         lines.append(f"  {title}: " + "; ".join(
             _("{name} {received} ({accepted} accepted)", name=k, received=v.get("received", 0),
               accepted=v.get("accepted", 0)) for k, v in table.items()))
+    pl = r["pledges"]
+    lines.append(_("The digital safety wall: {signed} signed, {approved} on the wall, {pending} awaiting approval. "
+                   "Framed pictures downloaded: {frames}.", signed=pl["signed"], approved=pl["approved"],
+                   pending=pl["pending"], frames=r["frame_downloads"]))
+    if pl["by_school"]:
+        lines.append("  " + _("By school") + ": " + "; ".join(f"{k} {v}" for k, v in pl["by_school"].items()))
     for rc in r["recaps"]:
         lines.append(_("Recap #{id} ({format}, {made}, {count} clips):",
                        id=rc["id"], format=_format(rc), made=rc["made"], count=len(rc["clips"])))

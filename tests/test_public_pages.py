@@ -141,3 +141,92 @@ def test_a_withdrawn_clip_in_a_published_recap_is_listed_for_the_officer_to_take
 
 
 from tests.conftest import channels  # noqa: E402,F401 (fixture)
+
+
+PHONES = iter(range(1, 10_000))
+
+
+def wall(c: Client, portal, phone: int | None = None, **form):
+    """Sign the wall, each time from another phone (the limit per address has its own test)."""
+    address = f"10.1.{(phone or next(PHONES)) // 250}.{(phone or next(PHONES)) % 250}"
+    return c.post(f"/c/{portal.token}/wall", data=form, environ_base={"REMOTE_ADDR": address})
+
+
+def test_signing_the_wall_waits_for_the_officer_and_a_minor_shows_only_a_first_name(portal, loa):
+    """A 14-year-old signs: a full name is refused (under the guardian age), the first name is
+    kept (only it: the full name is not stored), the signature waits for `loa pledge approve`,
+    then shows on the wall with the school's count; the report counts it."""
+    import json
+
+    from sqlalchemy import select
+
+    from content_queue.models import Pledge
+
+    c = Client(portal)
+    r = wall(c, portal, name="Nguyễn Thị Hoa", style="full", organisation="THCS Kon Chiêng", age_band="12-15")
+    assert r.status_code == 400 and "Dưới 16 tuổi" in r.text
+    r = wall(c, portal, name="Nguyễn Thị Hoa", style="first", organisation="THCS Kon Chiêng", age_band="12-15")
+    assert r.status_code == 200 and "Cảm ơn Hoa" in r.text and "ban tổ chức xem xong" in r.text
+    with portal.folder.sessions() as s:
+        stored = s.scalars(select(Pledge)).one()
+    assert (stored.name, stored.status.value) == ("Hoa", "pending")  # the full name never stored
+    page = c.get(f"/c/{portal.token}/wall").text
+    assert "Hoa" not in page.split("Những chữ ký mới nhất")[-1] and ">0<" in page  # not on the wall yet
+    [row] = json.loads(loa("pledge", "list", "--status", "pending", "--json").output)
+    assert loa("pledge", "approve", str(row["id"])).exit_code == 0
+    page = c.get(f"/c/{portal.token}/wall").text
+    assert "<b>Hoa</b>" in page and "THCS Kon Chiêng: <b>1</b>" in page
+    data = json.loads(loa("report", "--format", "json").output)
+    assert data["pledges"]["approved"] == 1 and data["pledges"]["by_school"] == {"THCS Kon Chiêng": 1}
+    assert "1 on the wall" in loa("report").output
+
+
+def test_the_wall_refuses_what_it_must_and_shows_markup_as_text(portal, loa):
+    c = Client(portal)
+    assert wall(c, portal, name="", style="first", age_band="19-24").status_code == 400
+    r = wall(c, portal, name="A" * 61, style="full", age_band="19-24")
+    assert r.status_code == 400 and "tối đa 60" in r.text
+    r = wall(c, portal, name="Lan 0912 345 678", style="full", age_band="19-24")
+    assert r.status_code == 400 and "số điện thoại" in r.text
+    r = wall(c, portal, name="lan@example.com", style="full", age_band="19-24")
+    assert r.status_code == 400
+    assert wall(c, portal, name="Lan", style="full", age_band="99").status_code == 400
+    assert c.post(f"/c/{portal.token}/wall", data={"name": "x" * 20000}).status_code == 413
+    hostile = '<img src=x onerror=alert(1)>'
+    assert loa("pledge", "set-text", "Em cam kết <b>an toàn</b>", "--auto").exit_code == 0
+    r = wall(c, portal, name=f"Minh {hostile}", style="full", organisation=f"<script>x</script>", age_band="19-24")
+    assert r.status_code == 200, r.text
+    page = c.get(f"/c/{portal.token}/wall").text
+    assert "<img src=x" not in page and "&lt;img src=x onerror=alert(1)&gt;" in page
+    assert "<script>x</script>" not in page and "&lt;b&gt;an toàn&lt;/b&gt;" in page  # shown at once, as text
+    r = wall(c, portal, name="Tuấn vcl", style="full", organisation="THPT", age_band="19-24")
+    assert "ban tổ chức xem xong" in r.text  # held back by the word list although signatures show at once
+    assert "Tuấn" not in c.get(f"/c/{portal.token}/wall").text
+
+
+def test_signatures_are_limited_per_address_and_hour(portal):
+    c = Client(portal)
+    answers = [wall(c, portal, phone=7, name=f"Bạn {i}", style="first", age_band="19-24").status_code
+               for i in range(6)]
+    assert answers == [200] * 5 + [429]  # the portal fixture allows 5 an hour
+
+
+def test_the_wall_pages_newest_first(portal, loa):
+    from datetime import datetime, timedelta, timezone
+
+    from content_queue import pledges as P
+    from content_queue.models import Campaign
+    from content_queue.store import transaction
+
+    t0 = datetime(2026, 11, 1, tzinfo=timezone.utc)
+    with transaction(portal.folder.sessions) as s:
+        campaign = s.query(Campaign).one()
+        campaign.pledge_auto = True
+        for i in range(65):
+            P.sign(s, campaign, P.Signature(f"Bạn Số{i}", "first", "THCS Kon Chiêng", "19-24"), now=t0 + timedelta(minutes=i))
+    c = Client(portal)
+    first = c.get(f"/c/{portal.token}/wall").text
+    assert "Số64" in first and "Số35" in first and "Số34" not in first and "Trang 1/3" in first
+    last = c.get(f"/c/{portal.token}/wall?page=3").text
+    assert "Số0<" in last and "Số5<" not in last
+    assert c.get(f"/c/{portal.token}/wall?page=abc").status_code == 200

@@ -22,7 +22,7 @@ DETAIL_LABELS = {
     "grace_minutes": N_("late posts allowed (minutes)"), "add_hashtags": N_("add hashtags"),
     "facebook_handoff": N_("Facebook's own scheduler"), "guardian_age": N_("guardian consent below age"),
     "language": N_("language"), "approval": N_("approval"), "help_line": N_("help line"),
-    "public_url": N_("public address"),
+    "public_url": N_("public address"), "keep_days": N_("what people sent is kept after the end (days)"),
 }
 
 
@@ -41,6 +41,7 @@ def _describe(c) -> dict:
         "ends_on": c.ends_on.isoformat() if c.ends_on else None, "grace_minutes": c.grace_minutes,
         "add_hashtags": c.add_hashtags, "facebook_handoff": c.facebook_handoff, "guardian_age": c.guardian_age,
         "language": c.language, "approval": c.approval, "help_line": c.help_line, "public_url": c.public_url,
+        "keep_days": c.keep_days,
     }
 
 
@@ -80,6 +81,9 @@ def show_campaign(app: App, as_json: bool) -> None:
               help="required: a post publishes only once an approver approved it (`loa post approve`).")
 @click.option("--help-line", help='Who to call for help, printed on the materials, e.g. "Công an xã: 0269 3812 345".')
 @click.option("--public-url", help="The address people reach the campaign's pages at, e.g. https://loa.congan-xa.example.")
+@click.option("--keep-days", type=click.IntRange(0, 3650),
+              help="How many days after the campaign's end the clips and signatures are kept (default 90); the "
+                   "privacy notice says so.")
 @pass_app
 def set_campaign(app: App, **changes) -> None:
     """Change the campaign's details. Only the options given change.

@@ -81,7 +81,49 @@ def privacy(portal: "Portal", r: Request, token: str) -> Response:
     return html(portal, token, "public/privacy.html")
 
 
+# --- the pledge wall -------------------------------------------------------------------------
+def wall(portal: "Portal", r: Request, token: str) -> Response:
+    from content_queue import pledges as P
+
+    said, problems, values, status = "", [], {}, 200
+    if r.method == "POST":
+        form = _form(r)
+        if form is None:
+            return html(portal, token, "public/said.html", status=413, title=_("Too long"),
+                        said=_("The form is too long."))
+        if not portal._allow(r.remote_addr or "?", "pledge"):
+            return _too_many(portal, token)
+        values = {k: form.get(k, "")[:300] for k in ("name", "style", "organisation", "age_band")}
+        sig = P.Signature(values["name"], values["style"], values["organisation"], values["age_band"])
+        with portal.sessions.begin() as s:
+            campaign = portal.campaign(s)
+            problems = P.check(campaign, sig)
+            if not problems:
+                pledge = P.sign(s, campaign, sig, now=portal.clock())
+                said = (_("Thank you, {name}: your signature is on the wall.", name=pledge.name)
+                        if pledge.status.value == "approved" else
+                        _("Thank you, {name}: your signature will appear once the organisers have seen it.",
+                          name=pledge.name))
+                values = {}
+        status = 400 if problems else 200
+    elif r.method != "GET":
+        return Response(status=405)
+    try:
+        page = int(r.args.get("page", "1"))
+    except ValueError:
+        page = 1
+    with portal.sessions() as s:
+        campaign = portal.campaign(s)
+        data = P.wall(s, campaign, page)
+        text = P.pledge_text(campaign)
+    bands = [(code, P.band_label(code), P.is_minor_band(code, campaign.guardian_age)) for code, *_r in P.AGE_BANDS]
+    return html(portal, token, "public/wall.html", status=status, wall=data, pledge=text, said=said,
+                problems=problems, values=values, bands=bands,
+                styles=[(k, _(v)) for k, v in P.STYLE_LABELS.items()])
+
+
 ROUTES: dict[str, Callable[["Portal", Request, str], Response]] = {
+    "wall": wall,
     "withdraw": withdraw,
     "privacy": privacy,
 }

@@ -177,7 +177,7 @@ def create_app(folder: loa_settings.Folder, *, public_url: str = "", portal=None
     def not_found(exc):
         return render_template("workspace/error.html", title=_("Page not found."), message=""), 404
 
-    from . import channels, clips, composer, materials, pages, recap, report, review
+    from . import channels, clips, composer, materials, pages, public, recap, report, review
 
     pages.register(app)
     composer.register(app)
@@ -187,6 +187,7 @@ def create_app(folder: loa_settings.Folder, *, public_url: str = "", portal=None
     clips.register(app)
     report.register(app)
     recap.register(app)
+    public.register(app)
     if portal is not None:  # the portal answers its own paths, /c/<token>...
         workspace = app.wsgi_app
 
