@@ -230,3 +230,53 @@ def test_the_wall_pages_newest_first(portal, loa):
     last = c.get(f"/c/{portal.token}/wall?page=3").text
     assert "Số0<" in last and "Số5<" not in last
     assert c.get(f"/c/{portal.token}/wall?page=abc").status_code == 200
+
+
+def png(path, size=(1080, 1080), alpha=True, fmt="PNG"):
+    from PIL import Image, ImageDraw
+
+    img = Image.new("RGBA" if alpha else "RGB", size, (20, 40, 90, 255) if alpha else (20, 40, 90))
+    if alpha:
+        ImageDraw.Draw(img).ellipse([100, 100, size[0] - 100, size[1] - 100], fill=(0, 0, 0, 0))
+    img.save(path, fmt)
+    return path
+
+
+def test_loa_frame_set_checks_the_file_and_never_changes_it(loa, tmp_path):
+    import hashlib
+
+    for bad, said in ((png(tmp_path / "small.png", (800, 800)), "at least 1000x1000"),
+                      (png(tmp_path / "flat.png", alpha=False), "no transparent part"),
+                      (png(tmp_path / "wide.png", (1400, 1080)), "not square"),
+                      (png(tmp_path / "photo.jpg", alpha=False, fmt="JPEG"), "not PNG")):
+        r = loa("frame", "set", str(bad))
+        assert r.exit_code == 1 and said in r.output and "Traceback" not in r.output, r.output
+    (tmp_path / "notes.png").write_text("not a picture", encoding="utf-8")
+    assert "not a picture loa can read" in loa("frame", "set", str(tmp_path / "notes.png")).output
+    good = png(tmp_path / "khung.png", (2000, 2000))
+    before = hashlib.sha256(good.read_bytes()).hexdigest()
+    r = loa("frame", "set", str(good), "--out", str(tmp_path / "served.png"))
+    assert r.exit_code == 0, r.output
+    assert hashlib.sha256(good.read_bytes()).hexdigest() == before
+    from PIL import Image
+
+    served = Image.open(tmp_path / "served.png")
+    assert served.size == (1080, 1080) and served.convert("RGBA").getpixel((540, 540))[3] == 0
+    assert loa("frame", "set", "--default").exit_code == 0
+    assert loa("frame", "set").exit_code == 1
+
+
+def test_the_frame_page_counts_downloads_and_takes_no_data(portal, loa):
+    import json
+
+    c = Client(portal)
+    page = c.get(f"/c/{portal.token}/frame")
+    assert page.status_code == 200 and "Ảnh của em ở yên trên điện thoại" in page.text
+    assert "#khongmotminh" in page.text  # the caption to post with it
+    image = c.get(f"/c/{portal.token}/frame.png")
+    assert image.status_code == 200 and image.data[:8] == b"\x89PNG\r\n\x1a\n" and len(image.data) < 60 * 1024
+    assert c.post(f"/c/{portal.token}/frame-downloaded", data=b"x" * 1000).status_code == 413  # no data, ever
+    for _ in range(3):
+        assert c.post(f"/c/{portal.token}/frame-downloaded").status_code == 204
+    assert c.get(f"/c/{portal.token}/frame-downloaded").status_code == 405
+    assert json.loads(loa("report", "--format", "json").output)["frame_downloads"] == 3

@@ -122,7 +122,50 @@ def wall(portal: "Portal", r: Request, token: str) -> Response:
                 styles=[(k, _(v)) for k, v in P.STYLE_LABELS.items()])
 
 
+# --- the avatar frame ------------------------------------------------------------------------
+FRAME_COUNTS_PER_HOUR = 30
+
+
+def frame(portal: "Portal", r: Request, token: str) -> Response:
+    """The page: the photo is chosen, moved, zoomed and framed in the browser; nothing of it is sent."""
+    with portal.sessions() as s:
+        c = portal.campaign(s)
+        caption = " ".join(x for x in (c.message.strip(), c.hashtags.strip()) if x)
+    return html(portal, token, "public/frame.html", caption=caption)
+
+
+def frame_image(portal: "Portal", r: Request, token: str) -> Response:
+    from content_queue.frame import ensure_frame
+
+    with portal.sessions() as s:
+        c = portal.campaign(s)
+        name, hashtags = c.name, c.hashtags
+    data = ensure_frame(portal.media_dir, name, hashtags).read_bytes()
+    return Response(data, content_type="image/png", headers={"Cache-Control": "public, max-age=3600",
+                                                            "X-Content-Type-Options": "nosniff"})
+
+
+def frame_downloaded(portal: "Portal", r: Request, token: str) -> Response:
+    """One more framed picture saved on a phone (an empty request: the count is all the report gets)."""
+    if r.method != "POST":
+        return Response(status=405)
+    if (r.content_length or 0) > 0:
+        return Response(status=413)
+    if portal._allow(r.remote_addr or "?", "frame", FRAME_COUNTS_PER_HOUR):
+        from sqlalchemy import update
+
+        from content_queue.models import Campaign
+
+        with portal.sessions.begin() as s:
+            s.execute(update(Campaign).where(Campaign.id == portal.campaign_id)
+                      .values(frame_downloads=Campaign.frame_downloads + 1))
+    return Response(status=204, headers={"Cache-Control": "no-store"})
+
+
 ROUTES: dict[str, Callable[["Portal", Request, str], Response]] = {
+    "frame": frame,
+    "frame.png": frame_image,
+    "frame-downloaded": frame_downloaded,
     "wall": wall,
     "withdraw": withdraw,
     "privacy": privacy,

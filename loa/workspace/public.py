@@ -20,6 +20,8 @@ def register(app) -> None:
     app.add_url_rule("/public", "public", public_page)
     app.add_url_rule("/public/pledges", "pledges_decide", pledges_decide, methods=["POST"])
     app.add_url_rule("/public/settings", "public_set", public_set, methods=["POST"])
+    app.add_url_rule("/public/frame", "frame_set", frame_set, methods=["POST"])
+    app.add_url_rule("/public/frame.png", "frame_image", frame_image)
 
 
 def public_page():
@@ -41,8 +43,9 @@ def public_page():
         settings = {"text": c.pledge_text, "default_text": P.pledge_text(c) if not c.pledge_text else "",
                     "auto": c.pledge_auto, "words": c.pledge_words, "keep_days": c.keep_days}
         link = portal_link(s, c)
+        downloads = c.frame_downloads
     return render_template("workspace/public.html", pending=pending, approved=approved, counts=counts,
-                           settings=settings, link=link, nav="public")
+                           settings=settings, link=link, frame_downloads=downloads, nav="public")
 
 
 @requires("change")
@@ -86,3 +89,53 @@ def public_set():
         return _("The public pages' settings are saved.")
 
     return apply_change(act, "public")
+
+
+@requires("change")
+def frame_set():
+    """The officer's frame (checked as `loa frame set` checks it), or back to the drawn one."""
+    import secrets
+
+    from content_queue import frame as F
+    from content_queue.users import record
+
+    from .composer import _upload_dir
+
+    media_dir = _ctx()["folder"].media_dir
+    f = request.files.get("frame")
+    default = request.form.get("default") == "1"
+    path = None
+    if not default and f is not None and f.filename:
+        folder = _upload_dir()
+        folder.mkdir(parents=True, exist_ok=True)
+        path = folder / f"frame-{secrets.token_hex(8)}.png"
+        f.save(path)
+
+    def act(s, campaign):
+        try:
+            if default:
+                F.use_default(media_dir, campaign.name, campaign.hashtags)
+            elif path is None:
+                raise UserError(_("Choose the frame's file first."), web_fix=_("Choose a PNG file, then press Set."))
+            else:
+                F.set_frame(path, media_dir)
+        finally:
+            if path is not None:
+                path.unlink(missing_ok=True)
+        record(s, g.user.name, "frame_set", detail="default" if default else "file")
+        return _("The frame is set: the public page uses it now.")
+
+    return apply_change(act, "public")
+
+
+def frame_image():
+    """The frame people get, to look at before sharing the page."""
+    from flask import send_file
+
+    from content_queue.frame import ensure_frame
+
+    ctx = _ctx()
+    with ctx["sessions"]() as s:
+        c = ctx["campaign"](s)
+        name, hashtags = c.name, c.hashtags
+    return send_file(ensure_frame(ctx["folder"].media_dir, name, hashtags), mimetype="image/png", max_age=0)
