@@ -73,7 +73,13 @@ def _served(img) -> bytes:
     if full.tell() <= SERVED_LIMIT:
         return full.getvalue()
     small = io.BytesIO()
-    img.quantize(colors=128, method=Image.Quantize.FASTOCTREE).save(small, "PNG", optimize=True)
+    q = img.quantize(colors=128, method=Image.Quantize.FASTOCTREE)
+    # the quantizer leaves opaque parts at 254 and clear ones at a few: put them back, so that the
+    # frame's border covers the photo wholly and its window shows it wholly
+    pal = q.getpalette(rawmode="RGBA")
+    pal[3::4] = [255 if a >= 248 else 0 if a <= 7 else a for a in pal[3::4]]
+    q.putpalette(pal, rawmode="RGBA")
+    q.save(small, "PNG", optimize=True)
     return min(full.getvalue(), small.getvalue(), key=len)
 
 
