@@ -181,6 +181,30 @@ def run_demo(directory: Path | None) -> tuple[Path, list[dict]]:
         os.chdir(saved_cwd)
 
 
+def sign_the_wall(root: Path) -> None:
+    """Members and students sign the pledge wall through the public page (its real form handling)."""
+    from werkzeug.test import Client
+
+    from . import settings
+    from .portal.app import Portal, ensure_token
+
+    folder = settings.find(root)
+    with folder.sessions() as s:
+        from content_queue.models import Campaign
+
+        campaign_id = s.query(Campaign).one().id
+    portal = Portal(folder.sessions, campaign_id=campaign_id, media_dir=folder.media_dir,
+                    upload_dir=folder.root / "uploads")
+    token = ensure_token(folder.sessions, campaign_id)
+    client = Client(portal)
+    for i, (name, style, organisation, band) in enumerate(C.PLEDGES):
+        r = client.post(f"/c/{token}/wall", data={"name": name, "style": style, "organisation": organisation,
+                                                  "age_band": band}, environ_base={"REMOTE_ADDR": f"10.0.0.{i + 2}"})
+        if r.status_code != 200:
+            raise click.ClickException(_("The wall refused a demo signature ({status}).", status=r.status_code))
+    click.echo(_("{count} people signed the digital safety wall on its public page.", count=len(C.PLEDGES)))
+
+
 def _demo(directory: Path | None) -> tuple[Path, list[dict]]:
     from sandbox import Sandbox, SandboxServer
 
@@ -250,9 +274,14 @@ def _demo(directory: Path | None) -> tuple[Path, list[dict]]:
         sandbox.set_faults(0.0)
         click.secho(_("\n== 8. The numbers: views, reach, reactions, read from the platforms"), bold=True)
         _run(["insights", "refresh"])
-        click.secho(_("\n== 9. The printed materials: a poster with the QR code of the campaign's link"), bold=True)
+        click.secho(_("\n== 9. The printed materials: a poster with the QR code of the campaign's link, the avatar "
+                      "frame"), bold=True)
         _run(["campaign", "set", "--help-line", C.HELP_CONTACT, "--public-url", "https://loa.congan-xa.example"])
         _run(["materials", "poster", "--out", str(root / "ap-phich.pdf")])
+        _run(["frame", "set", "--default", "--out", str(root / "khung-anh-dai-dien.png")])
+        sign_the_wall(root)
+        _run(["pledge", "list", "--status", "pending"])
+        _run(["pledge", "approve", *[str(i) for i in range(1, len(C.PLEDGES) + 1)]])
         click.secho(_("\n== 10. The report"), bold=True)
         _run(["report"])
         _run(["report", "--format", "html", "--out", str(root / "bao-cao.html")])

@@ -56,3 +56,14 @@ CHALLENGE = (
 )
 
 SCHOOLS = ["Trường THCS Kon Chiêng", "Trường Tiểu học Kon Chiêng", "Trường THCS Đak Tơ Pang"]
+
+
+# Signatures on the "Bức tường An toàn số" (the youth union's and women's union's members, students),
+# sent through the public page as a phone would: (name, shown as, school or organisation, age group)
+PLEDGES = [
+    ("Nguyễn Thị Hoa", "first", "Trường THCS Kon Chiêng", "12-15"),
+    ("Trần Minh Khang", "initials", "Trường THCS Đak Tơ Pang", "12-15"),
+    ("Lê Văn Tâm", "full", "Chi đoàn thôn 2", "19-24"),
+    ("Phạm Thị Mai", "full", "Chi hội Phụ nữ thôn 3", "25+"),
+    ("Đinh Văn Hùng", "first", "Trường THCS Kon Chiêng", "16-18"),
+]

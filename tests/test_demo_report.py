@@ -92,6 +92,8 @@ def test_report_figures_match_database_and_ledger(demo, monkeypatch):
     assert sorted(p["platform"] for p in vertical["published"]) == ["facebook", "tiktok", "zalo"]
     assert [p["platform"] for p in feed["published"]] == ["facebook"]
     assert all(p["state"] == "published" for p in vertical["published"] + feed["published"])
+    assert data["pledges"]["approved"] == data["pledges"]["signed"] == 5  # signed on the public page, approved
+    assert data["pledges"]["by_school"]["Trường THCS Kon Chiêng"] == 2
     consent_none = next(c for c in data["clips"]["list"] if c["consent"] == "none")
     assert consent_none["id"] not in vertical["clips"] and vertical["clips"] == feed["clips"]
 

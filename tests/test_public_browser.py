@@ -58,6 +58,11 @@ class Phone:
     def _finished(self, event):
         self.wire += int(event.get("encodedDataLength", 0))
 
+    def labelled(self) -> None:
+        """Every field has a label a screen reader reads out."""
+        for field in self.page.locator("input:not([type=hidden]), textarea, select").all():
+            assert field.evaluate("e => e.labels.length > 0 || !!e.getAttribute('aria-label')"), field
+
     def open(self, url: str) -> int:
         """Load ``url`` and everything it loads; the bytes that took over the wire."""
         self.wire = 0
@@ -100,8 +105,7 @@ def test_a_phone_frames_a_photo_that_never_leaves_it(served, portal, tmp_path):
         weight = phone.open(served + "/frame")
         record_weight("frame (with the frame image)", weight)
         assert weight <= WEIGHT_LIMIT, weight
-        for field in phone.page.locator("input:not([type=hidden]), textarea, select").all():
-            assert field.evaluate("e => e.labels.length > 0 || !!e.getAttribute('aria-label')"), field
+        phone.labelled()
         phone.page.set_input_files("#photo", str(photo(tmp_path / "anh-cua-em.jpg")))
         phone.page.wait_for_selector("#save:not([disabled])", timeout=20000)
         box = phone.page.locator("#c").bounding_box()
@@ -145,6 +149,7 @@ def test_a_14_year_old_signs_the_wall_and_only_the_first_name_shows(served, port
         weight = phone.open(served + "/wall")
         record_weight("wall", weight)
         assert weight <= WEIGHT_LIMIT, weight
+        phone.labelled()
         phone.page.fill("#name", "Nguyễn Thị Hoa")
         phone.page.fill("#organisation", "THCS Kon Chiêng")
         phone.page.select_option("#age_band", "12-15")
@@ -177,6 +182,7 @@ def test_a_participant_uploads_a_clip_and_withdraws_it_with_the_code(served, por
         weight = phone.open(served)
         record_weight("upload", weight)
         assert weight <= WEIGHT_LIMIT, weight
+        phone.labelled()
         phone.page.fill("#name", "Lê Văn Tâm")
         phone.page.fill("#school", "THPT Kon Chiêng")
         phone.page.fill("#age", "17")
@@ -196,6 +202,7 @@ def test_a_participant_uploads_a_clip_and_withdraws_it_with_the_code(served, por
         phone.page.click("#codeLink")
         phone.page.wait_for_load_state("load")
         record_weight("withdraw", phone.wire)
+        phone.labelled()
         assert phone.page.input_value("#code") == code  # carried in the link, never sent to the server as is
         phone.page.click("button[type=submit]")
         phone.page.wait_for_selector("text=Đã duyệt")
