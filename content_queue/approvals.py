@@ -25,9 +25,13 @@ STATE_LABELS = {"not_needed": N_("no approval needed"), "awaiting": N_("awaiting
 
 def held() -> Select:
     """The posts the scheduler must not publish (nor hand to a platform, nor mark missed): their
-    campaign requires approval and no approver has approved them."""
-    return (select(Post.id).join(Campaign, Campaign.id == Post.campaign_id)
-            .where(Campaign.approval == REQUIRED, Post.approved_at.is_(None)))
+    campaign requires approval and no approver has approved them; or they are a quiz's answer and
+    the quiz has not gone out (content_queue/answers.py)."""
+    from .answers import held_answers
+
+    awaiting = (select(Post.id).join(Campaign, Campaign.id == Post.campaign_id)
+                .where(Campaign.approval == REQUIRED, Post.approved_at.is_(None)))
+    return awaiting.union(held_answers())
 
 
 def state(post: Post, campaign: Campaign) -> str:

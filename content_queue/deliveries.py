@@ -89,6 +89,12 @@ def _take_down(s: Session, campaign: Campaign) -> list[dict[str, Any]]:
     return withdrawn_in_public_recaps(s, campaign)
 
 
+def _series_running_out(s: Session, campaign: Campaign, now: datetime, show) -> list[dict[str, Any]]:
+    from .series import running_out
+
+    return running_out(s, campaign, now, show)
+
+
 def status(s: Session, campaign: Campaign, now: datetime, show) -> dict[str, Any]:
     """Everything `loa status` shows, as plain data."""
     rows = list(s.scalars(_of_campaign(campaign).order_by(Delivery.due_at, Delivery.id)))
@@ -122,6 +128,7 @@ def status(s: Session, campaign: Campaign, now: datetime, show) -> dict[str, Any
         "preflight_warnings": [r for r in by(S.scheduled, S.retry_wait) if r["preflight"]],
         "channels": channels,
         "take_down": _take_down(s, campaign),
+        "series_running_out": _series_running_out(s, campaign, now, show),
     }
 
 

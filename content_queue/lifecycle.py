@@ -147,6 +147,10 @@ def move(s: Session, d: Delivery, to: DeliveryState, *, action: Action, outcome:
     attempt.outcome = outcome.value
     attempt.detail = _scrub(detail)[:2000]
     attempt.finished_at = now
+    if to is S.published:  # a quiz's answer waits for its quiz, and moves with it if it was late
+        from .answers import follow_quiz
+
+        follow_quiz(s, d, now)
     return attempt
 
 

@@ -198,6 +198,8 @@ class Channel(Base):
     health_detail: Mapped[str] = mapped_column(Text, default="")
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     cooldown_until: Mapped[Optional[datetime]] = mapped_column()  # the platform asked us to wait
+    # its posting slots, e.g. "tue,fri 19:00; sun 09:00" in the campaign's time zone (the queue's)
+    slots: Mapped[str] = mapped_column(String(500), default="", server_default="")
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 
@@ -258,6 +260,14 @@ class Post(Base):
     approved_at: Mapped[Optional[datetime]] = mapped_column()
     approved_by: Mapped[str] = mapped_column(String(80), default="", server_default="")
     approval_comment: Mapped[str] = mapped_column(Text, default="", server_default="")  # why it was sent back
+    # placed in its channels' posting slots (the queue) rather than at a time of its own
+    queued: Mapped[bool] = mapped_column(Boolean, default=False, server_default=expression.false())
+    # an entry of a series (chuyên mục), its number in it
+    series_id: Mapped[Optional[int]] = mapped_column(ForeignKey("series.id", ondelete="SET NULL"))
+    series_number: Mapped[Optional[int]] = mapped_column(Integer)
+    # a quiz's answer: published to the quiz's channels this long after the quiz went out, never before
+    answer_of_id: Mapped[Optional[int]] = mapped_column(ForeignKey("posts.id", ondelete="CASCADE"))
+    answer_after_seconds: Mapped[Optional[int]] = mapped_column(Integer)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 
@@ -428,6 +438,24 @@ class Upload(Base):
     code: Mapped[str] = mapped_column(String(40), default="", server_default="")
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+
+class Series(Base):
+    """A column (chuyên mục): a name, its rhythm of slots, where it goes, how its entries are titled;
+    its entries are posts placed on its slots in order, up to the campaign's end."""
+
+    __tablename__ = "series"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    campaign_id: Mapped[int] = mapped_column(ForeignKey("campaigns.id", ondelete="CASCADE"))
+    name: Mapped[str] = mapped_column(String(200))
+    slots: Mapped[str] = mapped_column(String(500))  # e.g. "tue,fri 19:00", in the campaign's time zone
+    targets: Mapped[str] = mapped_column(String(500))  # channels or platforms, as --to takes them
+    title: Mapped[str] = mapped_column(String(300), default="")  # e.g. "Mẹo an toàn số {n}"
+    paused: Mapped[bool] = mapped_column(Boolean, default=False)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    __table_args__ = (UniqueConstraint("campaign_id", "name", name="uq_series_campaign_name"),)
 
 
 class PledgeStatus(str, enum.Enum):

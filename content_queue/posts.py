@@ -11,7 +11,7 @@ import io
 import re
 from collections import Counter
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
@@ -63,6 +63,14 @@ class PostInput:
     facebook_handoff: bool | None = None
     source: str = "cli"
     hashtags: str = ""  # the post's own hashtags (added where missing), or "no": none, not even the campaign's
+    next_slot: bool = False  # in the first free posting slot of each channel (the queue), not at a time
+
+    @property
+    def slotted(self) -> bool:
+        return self.next_slot or (isinstance(self.at, str) and self.at.strip().lower() in SLOT_WORDS)
+
+
+SLOT_WORDS = ("slot", "khung giờ", "khung gio")  # a CSV's ``at`` that means "the next free slot"
 
 
 @dataclass
@@ -74,6 +82,7 @@ class Prepared:
     channels: list[Channel]
     media_path: Path | None
     warnings: list[str]
+    slot_times: dict[int, datetime] | None = None  # queued: each channel's slot, as checked
 
 
 def targets_of(channels: list[Channel]) -> list[Target]:
@@ -127,8 +136,13 @@ def prepare(session: Session, campaign: Campaign, inp: PostInput, *, base_dir: P
     """Check one post; return it ready to store, or every problem found."""
     problems: list[Problem] = []
     due: datetime | None = None
-    if inp.now and inp.at:
+    slotted = inp.slotted
+    if slotted and (inp.now or (inp.at and not (isinstance(inp.at, str) and inp.at.strip().lower() in SLOT_WORDS))):
+        problems.append(Problem(_("both a time and the next free slot were asked for."), _("Use one of them.")))
+    elif inp.now and inp.at:
         problems.append(Problem(_("both a time and --now were given."), _("Use one of them.")))
+    elif slotted:
+        pass  # each channel's next free slot, below, once the channels are known
     elif inp.now:
         due = now
     elif isinstance(inp.at, datetime):
@@ -140,6 +154,18 @@ def prepare(session: Session, campaign: Campaign, inp: PostInput, *, base_dir: P
             problems.append(Problem(str(exc)))
     channels, target_problems = resolve_targets(list_channels(session, campaign), inp.to)
     problems.extend(target_problems)
+    slot_times: dict[int, datetime] | None = None
+    if slotted and not problems:
+        from .queue import next_free, slot_problem
+
+        slot_times = {}
+        for ch in channels:
+            when = next_free(session, campaign, ch, now)
+            if when is None:
+                problems.append(Problem(slot_problem(campaign, ch), code="no_slot"))
+            else:
+                slot_times[ch.id] = when
+        due = min(slot_times.values()) if slot_times else None
     media_path, facts, media_problems = _read_media(inp.media, base_dir)
     problems.extend(media_problems)
     unknown_variants = [p for p in inp.variants if p not in VARIANT_FIELDS]
@@ -160,7 +186,7 @@ def prepare(session: Session, campaign: Campaign, inp: PostInput, *, base_dir: P
         due_at=due, facebook_handoff=campaign.facebook_handoff if inp.facebook_handoff is None else inp.facebook_handoff,
     )
     if due is None and not problems:
-        problems.append(Problem(_("the post has no time."), _("Give --at TIME, or --now.")))
+        problems.append(Problem(_("the post has no time."), _("Give --at TIME, --now or --next-slot.")))
     if media_path is not None and facts is None:
         # The media could not be read; the platform checks below would only repeat that.
         targets: list[Target] = []
@@ -179,7 +205,8 @@ def prepare(session: Session, campaign: Campaign, inp: PostInput, *, base_dir: P
         p.where = p.where or where
     if problems:
         return None, problems
-    return Prepared(inp, draft, channels, media_path, [f"{where}: {w}" if where else w for w in warnings]), []
+    return Prepared(inp, draft, channels, media_path, [f"{where}: {w}" if where else w for w in warnings],
+                    slot_times), []
 
 
 NO_HASHTAGS = ("no", "none", "không", "-")
@@ -218,14 +245,26 @@ def store(session: Session, campaign: Campaign, prepared: Prepared, *, media_dir
     """Write a prepared post and one delivery per channel."""
     d = prepared.draft
     media = _media_row(session, prepared.media_path, d.media, media_dir) if prepared.media_path else None
+    due = {ch.id: d.due_at for ch in prepared.channels}
+    if prepared.slot_times is not None:  # the queue: each channel's first free slot now (an import's
+        from .queue import next_free, slot_problem  # earlier rows have taken theirs since the check)
+
+        after = min(prepared.slot_times.values()) - timedelta(seconds=1)
+        for ch in prepared.channels:
+            when = next_free(session, campaign, ch, after)
+            if when is None:
+                raise ValidationFailed([Problem(slot_problem(campaign, ch), code="no_slot")])
+            due[ch.id] = when
+    first = min(due.values()) if due else d.due_at
     post = Post(campaign_id=campaign.id, title=d.title, text=d.text, link=d.link, cover_url=d.cover_url,
                 media=media, variants=d.variants, add_hashtags=d.add_hashtags,
-                facebook_handoff=prepared.inp.facebook_handoff, due_at=d.due_at, source=prepared.inp.source)
+                facebook_handoff=prepared.inp.facebook_handoff, due_at=first, source=prepared.inp.source,
+                queued=prepared.slot_times is not None)
     session.add(post)
     session.flush()
     for ch in prepared.channels:
-        session.add(Delivery(post_id=post.id, channel_id=ch.id, state=DeliveryState.scheduled, due_at=d.due_at,
-                             next_attempt_at=d.due_at))
+        session.add(Delivery(post_id=post.id, channel_id=ch.id, state=DeliveryState.scheduled, due_at=due[ch.id],
+                             next_attempt_at=due[ch.id]))
     session.flush()
     return post
 
@@ -241,9 +280,12 @@ def add_post(session: Session, campaign: Campaign, inp: PostInput, *, media_dir:
 
 # --- CSV ------------------------------------------------------------------------------------
 
-def read_csv(path: Path, name: str = "") -> list[tuple[int, dict[str, str]]]:
-    """Rows of a posts CSV as ``(line number, row)``; UTF-8 with or without BOM, , or ;. Errors
-    name the file ``name`` (else its path)."""
+def read_csv(path: Path, name: str = "", *, columns: tuple[str, ...] | None = None,
+             required: tuple[str, ...] = ("at", "to")) -> list[tuple[int, dict[str, str]]]:
+    """Rows of a posts CSV (or, with ``columns`` and ``required``, of another table the officer
+    keeps, like a series' entries) as ``(line number, row)``; UTF-8 with or without BOM, , or ;.
+    Errors name the file ``name`` (else its path)."""
+    known = columns or CSV_COLUMNS
     shown = name or path
     try:
         raw = Path(path).read_bytes()
@@ -262,16 +304,16 @@ def read_csv(path: Path, name: str = "") -> list[tuple[int, dict[str, str]]]:
     reader = csv.DictReader(io.StringIO(text), dialect=dialect)
     if not reader.fieldnames:
         raise UserError(_("{path} is empty.", path=shown),
-                        fix=_("The first line names the columns: {columns}.", columns=", ".join(CSV_COLUMNS)))
+                        fix=_("The first line names the columns: {columns}.", columns=", ".join(known)))
     headers = [nfc(h).strip().lower() for h in reader.fieldnames]
-    unknown = [h for h in headers if h and h not in CSV_COLUMNS]
+    unknown = [h for h in headers if h and h not in known]
     if unknown:
         raise UserError(_("{path}: unknown column(s): {names}.", path=shown, names=", ".join(unknown)),
-                        fix=_("Known columns: {columns}.", columns=", ".join(CSV_COLUMNS)))
-    for needed in ("at", "to"):
+                        fix=_("Known columns: {columns}.", columns=", ".join(known)))
+    for needed in required:
         if needed not in headers:
             raise UserError(_("{path}: the column {name!r} is missing.", path=shown, name=needed),
-                            fix=_("The first line names the columns: {columns}.", columns=", ".join(CSV_COLUMNS)))
+                            fix=_("The first line names the columns: {columns}.", columns=", ".join(known)))
     reader.fieldnames = headers
     rows = []
     for row in reader:
@@ -475,12 +517,20 @@ def reschedule_post(session: Session, campaign: Campaign, post_id: int, at: str 
     return post, len(waiting)
 
 
-def cancel_post(session: Session, campaign: Campaign, post_id: int) -> tuple[Post, int]:
+def cancel_post(session: Session, campaign: Campaign, post_id: int, *, now: datetime | None = None,
+                reason: str | None = None, detail: str = "") -> tuple[Post, int]:
+    """Cancel what is left to publish; a queued post's slots go to the posts queued after it."""
     post = get_post(session, campaign, post_id)
     waiting = _waiting(post)
+    freed = [(d.channel_id, d.due_at) for d in waiting if d.state in (DeliveryState.scheduled,
+                                                                       DeliveryState.retry_wait)]
     for d in waiting:
         move(session, d, DeliveryState.cancelled, action=Action.cancel, outcome=Outcome.asked, worker="officer",
-             reason=_("cancelled by the officer"))
+             reason=reason or _("cancelled by the officer"), detail=detail)
     session.flush()
+    if post.queued and freed:
+        from .queue import close_gaps
+
+        close_gaps(session, campaign, freed, now=now or datetime.now(timezone.utc))
     return post, len(waiting)
 

@@ -17,6 +17,7 @@ import tempfile
 import time
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import click
 
@@ -62,11 +63,6 @@ def posts_csv(path: Path, start: datetime, tz: str, trailer: Path) -> Path:
     rows = [{"at": local(start), "to": "facebook,zalo", "title": "Phát động chiến dịch “Không một mình”", "text": C.LAUNCH},
             {"at": local(start + timedelta(minutes=5)), "to": "all", "title": "Video giới thiệu chiến dịch",
              "text": C.TRAILER, "media": trailer.name}]
-    for i, (title, tip) in enumerate(C.TIPS):
-        rows.append({"at": local(start + timedelta(minutes=10 + 5 * i)), "to": "facebook,zalo", "title": title,
-                     "text": f"💡 {title.upper()}\n\n{tip}"})
-    rows.append({"at": local(start + timedelta(minutes=35)), "to": "facebook,zalo", "title": "Minigame: Ai đúng?",
-                 "text": C.QUIZ})
     rows.append({"at": local(start + timedelta(minutes=40)), "to": "facebook,zalo",
                  "title": "Thử thách “Không một mình”", "text": C.CHALLENGE})
     with open(path, "w", encoding="utf-8-sig", newline="") as f:
@@ -74,6 +70,25 @@ def posts_csv(path: Path, start: datetime, tz: str, trailer: Path) -> Path:
         w.writeheader()
         w.writerows(rows)
     return path
+
+
+def tips_csv(path: Path) -> Path:
+    """The safety tips column's entries (the series numbers and places them)."""
+    with open(path, "w", encoding="utf-8-sig", newline="") as f:
+        w = csv.DictWriter(f, fieldnames=["text"])
+        w.writeheader()
+        w.writerows([{"text": f"💡 {title.upper()}\n\n{tip}"} for title, tip in C.TIPS])
+    return path
+
+
+def demo_slots(start: datetime, tz: str) -> str:
+    """The tips column's rhythm, squeezed into the demo's accelerated day: every five minutes from
+    ten minutes after the opening (a real campaign writes "tue,fri 19:00")."""
+    from zoneinfo import ZoneInfo
+
+    times = [(start + timedelta(minutes=10 + 5 * i)).astimezone(ZoneInfo(tz)).strftime("%H:%M")
+             for i in range(len(C.TIPS))]
+    return "daily " + ",".join(times)
 
 
 PARTICIPANTS = [  # name, school, class, age, consent, guardian, display, kind
@@ -239,6 +254,11 @@ def _demo(directory: Path | None) -> tuple[Path, list[dict]]:
         trailer = make_trailer(root / "trailer.mp4")
         start = datetime.now(timezone.utc) + timedelta(minutes=2)
         _run(["post", "import", str(posts_csv(root / "bai-dang.csv", start, "Asia/Ho_Chi_Minh", trailer))])
+        _run(["series", "add", "Mẹo an toàn", "--slots", demo_slots(start, "Asia/Ho_Chi_Minh"), "--to", "facebook,zalo",
+              "--title", "Mẹo an toàn số {n}", "--from", str(tips_csv(root / "meo-an-toan.csv"))])
+        quiz_at = (start + timedelta(minutes=35)).astimezone(ZoneInfo("Asia/Ho_Chi_Minh")).strftime("%Y-%m-%d %H:%M")
+        _run(["post", "add", "--quiz", C.QUIZ, "--title", "Minigame: Ai đúng?", "--at", quiz_at, "--to", "facebook,zalo",
+              "--answer-text", C.ANSWER, "--answer-after", "10m"])
         _run(["post", "list"])
         click.secho(_("\n== 5. Publishing in accelerated time ({SPEED:g}x): faults on, the Zalo token expired", SPEED=SPEED), bold=True)
         from scheduler.runner import SpeedClock
@@ -268,7 +288,9 @@ def _demo(directory: Path | None) -> tuple[Path, list[dict]]:
         for fmt, file in (("vertical", recap_file), ("feed", feed_file)):
             _run(["recap", "render", "--format", fmt, "--seconds", "30", "--per-clip", "2.5", "--outro", C.HELP_LINE,
                   "--out", str(file)])
-        _run(["recap", "publish", str(recap_file), "--feed", str(feed_file), "--now", "--to", "all"])
+        # due in the demo's accelerated time (ahead of the wall clock by now), a minute from its "now"
+        recap_at = (clock() + timedelta(minutes=1)).astimezone(ZoneInfo("Asia/Ho_Chi_Minh")).strftime("%Y-%m-%d %H:%M")
+        _run(["recap", "publish", str(recap_file), "--feed", str(feed_file), "--at", recap_at, "--to", "all"])
         sandbox.set_faults(0.12, delay=2.5, seed=11, reads=True)
         publish_all(root, clock)
         sandbox.set_faults(0.0)

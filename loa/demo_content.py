@@ -48,6 +48,12 @@ QUIZ = (
     "Bình luận đáp án của em nhé! Đáp án đúng sẽ được công bố vào cuối tuần."
 )
 
+ANSWER = (
+    "✅ ĐÁP ÁN MINIGAME “Ai đúng?”: C.\n\n"
+    "Lời mời “việc nhẹ lương cao”, lo hết chi phí và đòi giữ bí mật với gia đình là dấu hiệu lừa đảo, "
+    "“bắt cóc online”. Hãy từ chối, kể với bố mẹ, thầy cô và báo ngay cho Công an xã. Em không một mình!"
+)
+
 CHALLENGE = (
     "📱 THỬ THÁCH “KHÔNG MỘT MÌNH”\n\n"
     "Mời học sinh, phụ huynh, thầy cô quay một đoạn video ngắn (10–30 giây) nói về cách em giữ an toàn "

@@ -10,8 +10,8 @@ import os
 import tempfile
 from pathlib import Path
 
-from .errors import UserError
-from .i18n import _
+from content_queue.errors import UserError
+from content_queue.i18n import _
 
 SIZE = 1080  # what the page composes and downloads
 MIN_SIDE = 1000

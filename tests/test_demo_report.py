@@ -64,6 +64,27 @@ def test_the_campaign_folder_is_the_officer_s_alone_after_the_demo(demo):
     assert seen["media"] >= 10 and seen["dirs"] >= 5  # the clips, the recaps, the logs were there to check
 
 
+def test_the_demo_s_tips_are_a_series_on_its_slots_and_its_quiz_answer_came_after_it(demo, monkeypatch):
+    from content_queue.models import Post, Series
+    from loa import settings
+
+    root, _ledger = demo
+    monkeypatch.setenv("LOA_HOME", str(root))
+    folder = settings.find()
+    with folder.sessions() as s:
+        series = s.query(Series).one()
+        tips = s.query(Post).filter(Post.series_id == series.id).order_by(Post.series_number).all()
+        assert [p.title for p in tips] == [f"Mẹo an toàn số {n}" for n in range(1, 5)]
+        due = [p.due_at for p in tips]
+        assert due == sorted(due) and len(set(due)) == 4  # one slot each, in order
+        assert all(d.state.value == "published" for p in tips for d in p.deliveries)
+        answer = s.query(Post).filter(Post.answer_of_id.is_not(None)).one()
+        quiz = s.get(Post, answer.answer_of_id)
+        quiz_out = {d.channel_id: d.published_at for d in quiz.deliveries}
+        for d in answer.deliveries:
+            assert d.state.value == "published" and d.published_at >= quiz_out[d.channel_id]
+
+
 def test_report_figures_match_database_and_ledger(demo, monkeypatch):
     root, ledger = demo
     monkeypatch.setenv("LOA_HOME", str(root))
@@ -76,7 +97,7 @@ def test_report_figures_match_database_and_ledger(demo, monkeypatch):
         deliveries = list(s.scalars(select(Delivery)))
         clips = list(s.scalars(select(Clip)))
     published = [d for d in deliveries if d.state is DeliveryState.published]
-    assert data["totals"]["deliveries"] == len(deliveries) == 21
+    assert data["totals"]["deliveries"] == len(deliveries) == 23
     assert data["totals"]["published"] == len(published) == len(ledger)
     remote_ids = {e["remote_id"] for e in ledger}
     for ch in data["channels"]:
@@ -142,7 +163,7 @@ def test_report_text_and_csv(demo):
     out = root / "bai-dang-da-dang.csv"
     r = CliRunner().invoke(cli, ["report", "--format", "csv", "--out", str(out)], env={"LOA_HOME": str(root), "LOA_LANG": None})
     rows = out.read_text(encoding="utf-8-sig").splitlines()
-    assert rows[0].startswith("channel,platform,delivery") and len(rows) == 22  # a header and 21 deliveries
+    assert rows[0].startswith("channel,platform,delivery") and len(rows) == 24  # a header and 23 deliveries
     assert rows[0].endswith("views,reach,reactions,comments,shares,numbers_read")
     import csv
 
@@ -153,8 +174,8 @@ def test_report_text_and_csv(demo):
                            env={"LOA_HOME": str(root), "LOA_LANG": None})
     assert r.exit_code == 0, r.output
     readings = list(csv.DictReader(every.read_text(encoding="utf-8-sig").splitlines()))
-    assert len({(x["delivery"], x["metric"]) for x in readings}) == 21 * 7  # every metric of every delivery
-    assert len({x["read_at"] for x in readings}) >= 2 and len(readings) > 21 * 7  # the opening read twice
+    assert len({(x["delivery"], x["metric"]) for x in readings}) == 23 * 7  # every metric of every delivery
+    assert len({x["read_at"] for x in readings}) >= 2 and len(readings) > 23 * 7  # the opening read twice
     assert all(x["unavailable_reason"] for x in readings if x["value"] == "")
     assert all(not x["unavailable_reason"] for x in readings if x["value"] != "")
     r = CliRunner().invoke(cli, ["report", "--insights"], env={"LOA_HOME": str(root), "LOA_LANG": None})

@@ -97,7 +97,7 @@ def photo(path):
 def test_a_phone_frames_a_photo_that_never_leaves_it(served, portal, tmp_path):
     from PIL import Image
 
-    from content_queue.frame import frame_paths
+    from loa.frame import frame_paths
     from content_queue.models import Campaign
 
     with browser() as b:

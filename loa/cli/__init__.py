@@ -153,8 +153,8 @@ def demo(directory: Path | None) -> None:
 
 
 def _register() -> None:
-    from . import (campaign, channel, clips, connect, frame, insights, materials, pledge, portal, post, recap, report,
-                   run, sandbox, serve, user)
+    from . import (campaign, channel, clips, connect, frame, insights, materials, pledge, portal, post, queue, recap,
+                   report, run, sandbox, serve, series, user)
 
     cli.add_command(campaign.campaign)
     channel.channel.add_command(connect.connect)
@@ -164,6 +164,8 @@ def _register() -> None:
     cli.add_command(clips.clips)
     cli.add_command(pledge.pledge)
     cli.add_command(frame.frame)
+    cli.add_command(queue.queue)
+    cli.add_command(series.series)
     cli.add_command(recap.recap)
     cli.add_command(portal.portal)
     cli.add_command(user.user)

@@ -187,6 +187,37 @@ def set_(app: App, name: str, cover_url, privacy_level, mode) -> None:
         click.echo(_("Channel {name!r}: {dumps}", name=c.name, dumps=json.dumps(c.settings, ensure_ascii=False)))
 
 
+@channel.command("slots")
+@click.argument("name")
+@click.argument("spec", required=False)
+@pass_app
+def slots(app: App, name: str, spec: str | None) -> None:
+    """Show or set a channel's posting slots, in the campaign's time zone: the queue that
+    `loa post add --next-slot` fills (give "" to clear them).
+
+    
+    Examples:
+      loa channel slots fanpage "tue,fri 19:00; sun 09:00"
+      loa channel slots zalo-oa "t2,t4,t6 07:30"
+      loa channel slots fanpage
+    """
+    from content_queue import queue as Q
+    from content_queue import slots as SL
+
+    with app.session() as s:
+        campaign = app.campaign(s)
+        c = ch.get_channel(s, campaign, name)
+        if spec is not None:
+            Q.set_slots(s, campaign, c, spec)
+        show = app.show_time(campaign)
+        if not c.slots:
+            click.echo(_("Channel {name!r} has no posting slots.", name=c.name))
+            return
+        upcoming = list(SL.times(SL.parse(c.slots), campaign.timezone, app.now(), campaign.ends_on, limit=4))
+        click.echo(_("Channel {name!r}: slots {slots} ({tz}).", name=c.name, slots=c.slots, tz=campaign.timezone))
+        click.echo(_("Next: {times}.", times=", ".join(show(t) for t in upcoming) or "-"))
+
+
 @channel.command("remove")
 @click.argument("name")
 @click.option("--force", is_flag=True, help="Also cancel the posts still waiting for this channel.")

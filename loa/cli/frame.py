@@ -32,7 +32,7 @@ def set_frame(app: App, file: Path | None, use_default: bool, out: Path | None) 
       loa frame set khung-khong-mot-minh.png
       loa frame set --default --out khung.png
     """
-    from content_queue import frame as F
+    from loa import frame as F
 
     if bool(file) == use_default:
         raise click.UsageError(_("Give the frame's FILE, or --default."))

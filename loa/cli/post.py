@@ -79,6 +79,8 @@ def _post_dict(post, show_time, iso_time, campaign) -> dict:
         "states_said": P.states_said(post),
         "approval": A.state(post, campaign), "approved_by": post.approved_by or None,
         "approval_comment": post.approval_comment or None,
+        "queued": post.queued, "series": post.series_id, "series_number": post.series_number,
+        "answer_of": post.answer_of_id,
         "deliveries": [
             {"id": d.id, "channel": d.channel.name, "platform": d.channel.platform.value, "state": d.state.value,
              "due_at": iso_time(d.due_at), "attempts": d.attempt_count, "remote_id": d.remote_id,
@@ -96,7 +98,12 @@ def _post_dict(post, show_time, iso_time, campaign) -> dict:
 @click.option("--media", type=click.Path(dir_okay=False, path_type=Path), help="A picture or video to attach.")
 @click.option("--at", "at", help='When, in the campaign\'s time zone: "2025-10-20 08:00" or "20/10/2025 08:00".')
 @click.option("--now", is_flag=True, help="Publish as soon as `loa run` sees it.")
+@click.option("--next-slot", is_flag=True, help="In the first free posting slot of each channel (`loa channel slots`).")
 @click.option("--to", required=True, help="Platforms and/or channel names, comma separated: facebook,zalo,tiktok.")
+@click.option("--quiz", "quiz_text", help="A quiz's question (instead of --text): its answer goes out after it.")
+@click.option("--answer-text", help="With --quiz: the answer, a post of its own to the same channels.")
+@click.option("--answer-after", help="With --quiz: how long after the quiz the answer goes out, e.g. 3d, 12h, 90m.")
+@click.option("--answer-at", help="With --quiz: when the answer goes out (never before the quiz).")
 @click.option("--link", default="", help="A link to share with the post.")
 @click.option("--cover-url", default="", help="Zalo: the article's cover photo (a public web address).")
 @click.option("--hashtags/--no-hashtags", "add_hashtags", default=None,
@@ -106,8 +113,8 @@ def _post_dict(post, show_time, iso_time, campaign) -> dict:
 @_variant_options
 @click.option("--json", "as_json", is_flag=True, help="Print the new post as JSON.")
 @pass_app
-def add(app: App, text, text_file, title, media, at, now, to, link, cover_url, add_hashtags, facebook_handoff,
-        as_json, **variant_options) -> None:
+def add(app: App, text, text_file, title, media, at, now, next_slot, to, quiz_text, answer_text, answer_after,
+        answer_at, link, cover_url, add_hashtags, facebook_handoff, as_json, **variant_options) -> None:
     """Queue a post. It is checked now against every platform it goes to.
 
     \b
@@ -115,26 +122,45 @@ def add(app: App, text, text_file, title, media, at, now, to, link, cover_url, a
       loa post add --text "Chiến dịch Không một mình chính thức bắt đầu!" \\
           --at "2025-10-20 08:00" --to facebook,zalo --cover-url https://example.org/bia.jpg
       loa post add --text-file trailer.txt --media trailer.mp4 --at "20/10/2025 19:00" --to all
+      loa post add --text "Mẹo: đừng gửi ảnh riêng tư cho người lạ." --next-slot --to facebook,zalo
+      loa post add --quiz "Minigame: kẻ lạ xin mã OTP, em làm gì?" --at "2025-10-24 19:00" --to all \\
+          --answer-text "Đáp án: không bao giờ đưa mã OTP cho ai!" --answer-after 3d
     """
-    if text is not None and text_file is not None:
-        raise UserError(_("Give --text or --text-file, not both."))
-    body = _read_text_file(text_file) if text_file else (text or "")
+    if sum(x is not None for x in (text, text_file, quiz_text)) > 1:
+        raise UserError(_("Give --text, --text-file or --quiz, one of them."))
+    if quiz_text is None and (answer_text or answer_after or answer_at):
+        raise UserError(_("--answer-text, --answer-after and --answer-at go with --quiz."))
+    body = quiz_text if quiz_text is not None else _read_text_file(text_file) if text_file else (text or "")
     inp = P.PostInput(text=body, title=title, link=link, cover_url=cover_url, media=str(media) if media else "",
-                      at=at, now=now, to=to, variants=_variants(variant_options),
+                      at=at, now=now, next_slot=next_slot, to=to, variants=_variants(variant_options),
                       add_hashtags=add_hashtags, facebook_handoff=facebook_handoff)
+    answer = None
     with app.session() as s:
         campaign = app.campaign(s)
-        new, warnings = P.add_post(s, campaign, inp, media_dir=app.folder.media_dir, now=app.now())
+        if quiz_text is not None:
+            from content_queue import answers as QA
+
+            new, answer, warnings = QA.add_quiz(s, campaign, inp, answer_text or "",
+                                                after=QA.parse_after(answer_after) if answer_after else None,
+                                                answer_at=answer_at, media_dir=app.folder.media_dir, now=app.now())
+        else:
+            new, warnings = P.add_post(s, campaign, inp, media_dir=app.folder.media_dir, now=app.now())
         new = P.get_post(s, campaign, new.id)
         data = _post_dict(new, app.show_time(campaign), app.iso_time(campaign), campaign)
+        if answer is not None:
+            data["answer"] = _post_dict(P.get_post(s, campaign, answer.id), app.show_time(campaign),
+                                        app.iso_time(campaign), campaign)
     for w in warnings:
         warn(w)
     if as_json:
         emit_json(data)
         return
-    targets = ", ".join(d["channel"] for d in data["deliveries"])
+    targets = ", ".join(f"{d['channel']} {d['due']}" if next_slot else d["channel"] for d in data["deliveries"])
     click.echo(_("Queued post {id} for {due} ({timezone}) to {targets}.",
                  id=data['id'], due=data['due'], timezone=campaign.timezone, targets=targets))
+    if answer is not None:
+        click.echo(_("Its answer is post {id}, due {due}; it never goes out before the quiz, and moves with it.",
+                     id=data["answer"]["id"], due=data["answer"]["due"]))
 
 
 @post.command("import")

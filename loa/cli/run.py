@@ -111,6 +111,8 @@ def status(app: App, as_json: bool) -> None:
                            (r[detail_key] or "")[:90]] for r in rows],
                          [_("ID"), _("DUE"), _("CHANNEL"), _("STATE"), _("NEXT TRY") if key == "retrying" else _("POST"),
                           _("WHY")]))
+    for r in data["series_running_out"]:
+        click.secho("\n" + r["said"], fg="yellow", bold=True)
     for r in data["take_down"]:
         click.secho("\n" + _("Recap {recap} is public and contains clip(s) {clips}, since withdrawn: take it down on the "
                              "platform.", recap=r["recap"], clips=", ".join(map(str, r["clips"]))), fg="red", bold=True)

@@ -135,7 +135,7 @@ def frame(portal: "Portal", r: Request, token: str) -> Response:
 
 
 def frame_image(portal: "Portal", r: Request, token: str) -> Response:
-    from content_queue.frame import ensure_frame
+    from loa.frame import ensure_frame
 
     with portal.sessions() as s:
         c = portal.campaign(s)

@@ -96,7 +96,7 @@ def frame_set():
     """The officer's frame (checked as `loa frame set` checks it), or back to the drawn one."""
     import secrets
 
-    from content_queue import frame as F
+    from loa import frame as F
     from content_queue.users import record
 
     from .composer import _upload_dir
@@ -132,7 +132,7 @@ def frame_image():
     """The frame people get, to look at before sharing the page."""
     from flask import send_file
 
-    from content_queue.frame import ensure_frame
+    from loa.frame import ensure_frame
 
     ctx = _ctx()
     with ctx["sessions"]() as s:
