@@ -139,3 +139,21 @@ def listing(s: Session, campaign: Campaign, channel: Channel | None, *, now: dat
                     "queue": [{"post": d.post_id, "delivery": d.id, "due": show(d.due_at),
                                "text": " ".join((d.post.title or d.post.text).split())[:60]} for d in mine]})
     return out
+
+
+def free_slots(s: Session, campaign: Campaign, start: datetime, end: datetime,
+               channel_id: int | None = None) -> list[tuple[str, datetime]]:
+    """The empty posting slots between ``start`` and ``end`` (for the calendar): (channel, when)."""
+    out = []
+    q = select(Channel).where(Channel.campaign_id == campaign.id, Channel.active.is_(True), Channel.slots != "")
+    if channel_id is not None:
+        q = q.where(Channel.id == channel_id)
+    for ch in s.scalars(q.order_by(Channel.id)):
+        busy = taken(s, ch.id, start)
+        until = end.astimezone(SL.zone(campaign.timezone)).date()
+        if campaign.ends_on is not None:
+            until = min(until, campaign.ends_on)
+        for t in SL.times(SL.parse(ch.slots), campaign.timezone, start, until, limit=500):
+            if t < end and _minute(t) not in busy:
+                out.append((ch.name, t))
+    return sorted(out, key=lambda x: x[1])

@@ -336,6 +336,8 @@ def test_markup_in_a_channel_name_a_post_title_and_a_text_is_text_on_every_page(
             continue
         for p in {path.replace("/posts/1", "/posts/2"), path}:
             r = client.get(p.replace("/deliveries/1/", f"/deliveries/{d}/"))
+            if not (r.mimetype or "").startswith(("text/", "application/json")):
+                continue  # a picture (the avatar frame): no stored text in it
             body = r.get_data(as_text=True)
             assert MARKUP not in body, p
             seen += MARKUP.replace("<", "&lt;").replace(">", "&gt;") in body

@@ -67,6 +67,7 @@ def register(app) -> None:
     app.add_url_rule("/channels/<int:channel_id>/reconnect", "channel_reconnect", reconnect, methods=["POST"])
     app.add_url_rule("/channels/<int:channel_id>/retry-failed", "channel_retry", retry_failed, methods=["POST"])
     app.add_url_rule("/channels/callback", "channel_callback", callback)
+    app.add_url_rule("/channels/<int:channel_id>/slots", "channel_slots", slots, methods=["POST"])
     app.add_url_rule("/channels/callback/page", "channel_page_chosen", page_chosen, methods=["POST"])
 
 
@@ -106,6 +107,7 @@ def channels_page(form: dict | None = None, error: str | None = None, status: in
                 "waiting": sum(mine.get(st, 0) for st in ("scheduled", "retry_wait")),
                 "published": mine.get("published", 0),
                 "can_reconnect": all(c.credentials.get(k) for k in CONNECTORS[c.platform.value].app_keys),
+                "slots": c.slots,
             })
     platforms = [{"code": p, "label": CONNECTORS[p].label, "key": connecting.key_label(p)[0],
                   "secret": connecting.key_label(p)[1]} for p in PLATFORMS]
@@ -223,5 +225,24 @@ def retry_failed(channel_id: int):
             record(s, g.user.name, "retried", post_id=d.post_id, channel_id=d.channel_id, detail=str(d.id))
         return _("{count} post(s) of {name} will be sent again as soon as the scheduler runs.",
                  count=len(rows), name=ch.name)
+
+    return apply_change(act, "channels")
+
+
+@requires("change")
+def slots(channel_id: int):
+    """The channel's posting slots (the queue's), as `loa channel slots` sets them."""
+    from content_queue import queue as Q
+    from content_queue.channels import get_channel
+    from content_queue.users import record
+
+    spec = request.form.get("slots", "")
+
+    def act(s, campaign):
+        c = get_channel(s, campaign, channel_id)
+        done = Q.set_slots(s, campaign, c, spec)
+        record(s, g.user.name, "channel_slots", channel_id=c.id, detail=done)
+        return (_("Channel {name}: posting slots {slots}.", name=c.name, slots=done) if done else
+                _("Channel {name} has no posting slots now.", name=c.name))
 
     return apply_change(act, "channels")

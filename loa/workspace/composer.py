@@ -124,7 +124,8 @@ def _form_input(form, files):
     at = form.get("at", "").replace("T", " ")
     inp = PostInput(text=form.get("text", ""), title=form.get("title", ""), link=form.get("link", ""),
                     cover_url=form.get("cover_url", ""), media=str(upload_dir / upload) if upload else "",
-                    at=at or None, now=form.get("now") == "1", to=",".join(form.getlist("to")), variants=variants,
+                    at=at or None, now=form.get("now") == "1", next_slot=form.get("next_slot") == "1",
+                    to=",".join(form.getlist("to")), variants=variants,
                     source="workspace")
     return inp, upload
 

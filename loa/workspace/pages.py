@@ -300,7 +300,21 @@ def calendar_page():
         days = days_of(s, campaign, start, count, per_day=per_day, channel_id=channel_id,
                        row=lambda d: delivery_row(d, tz))
         channels = [{"id": c.id, "name": c.name} for c in list_channels(s, campaign) if c.active]
+        from sqlalchemy import select
+
+        from content_queue import queue as Q
+        from content_queue import series as SE
+        from content_queue.models import Series
+
+        now = ctx["now"]()
+        free: dict = {}
+        for name, when in Q.free_slots(s, campaign, max(start, now), start + timedelta(days=count), channel_id):
+            free.setdefault(when.astimezone(tz).date(), []).append({"channel": name,
+                                                                    "time": when.astimezone(tz).strftime("%H:%M")})
+        columns = [SE.describe(s, x, lambda t: t.astimezone(tz).strftime("%d/%m %H:%M") if t else "")
+                   for x in s.scalars(select(Series).where(Series.campaign_id == campaign.id).order_by(Series.id))]
     for d in days:
+        d["free"] = free.get(d["day"].date(), [])
         d["name"] = _(WEEKDAYS[d["day"].weekday()])
         d["label"] = d["day"].strftime("%d/%m")
         d["in_month"] = view != "month" or d["day"].month == first.month
@@ -308,4 +322,4 @@ def calendar_page():
     return render_template("workspace/calendar.html", view=view, days=days, channels=channels,
                            channel_id=channel_id, anchor=anchor.isoformat(), prev=prev_anchor.isoformat(),
                            next=next_anchor.isoformat(), month=first, weekday_names=[_(w) for w in WEEKDAYS],
-                           nav="calendar")
+                           columns=columns, nav="calendar")
