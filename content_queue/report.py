@@ -119,6 +119,7 @@ def collect(s: Session, campaign: Campaign, now: datetime, show: Callable[[datet
         },
         "recaps": recaps,
         "reach": {**reach_totals(channels), "over_time": views_over_time(s, campaign, zone_of(campaign))},
+        "quizzes": quiz_pairs(deliveries, show),
         "pledges": pledge_counts(s, campaign),
         "frame_downloads": campaign.frame_downloads,
     }
@@ -218,6 +219,22 @@ def all_readings(s: Session, campaign: Campaign, show) -> list[dict[str, Any]]:
     return [{"read_at": show(r.read_at), "delivery": r.delivery_id, "post": post_id, "channel": name,
              "platform": platform.value, "metric": r.metric, "value": r.value, "reason": r.reason,
              "source": r.source} for r, post_id, name, platform in s.execute(q)]
+
+
+def quiz_pairs(deliveries: list[Delivery], show) -> list[dict[str, Any]]:
+    """Each quiz with its answer, per channel: when each went out (the answer always after)."""
+    posts = {d.post_id: d.post for d in deliveries}
+    out = []
+    for answer in sorted((p for p in posts.values() if p.answer_of_id), key=lambda p: p.id):
+        quiz = posts.get(answer.answer_of_id)
+        if quiz is None:
+            continue
+        out.append({"quiz": quiz.id, "answer": answer.id, "title": " ".join((quiz.title or quiz.text).split())[:90],
+                    "channels": [{"channel": d.channel.name, "quiz": show(d.published_at) if d.published_at else None,
+                                  "answer": next((show(a.published_at) for a in deliveries if a.post_id == answer.id
+                                                  and a.channel_id == d.channel_id and a.published_at), None)}
+                                 for d in deliveries if d.post_id == quiz.id]})
+    return out
 
 
 def pledge_counts(s: Session, campaign: Campaign) -> dict[str, Any]:

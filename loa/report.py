@@ -97,6 +97,12 @@ def as_text(r: dict[str, Any]) -> str:
         lines.append(f"  {title}: " + "; ".join(
             _("{name} {received} ({accepted} accepted)", name=k, received=v.get("received", 0),
               accepted=v.get("accepted", 0)) for k, v in table.items()))
+    for q in r["quizzes"]:
+        lines.append(_("Quiz #{quiz} and its answer #{answer}: {title}", quiz=q["quiz"], answer=q["answer"],
+                       title=q["title"][:60]))
+        for c in q["channels"]:
+            lines.append("  " + _("{channel}: quiz {quiz}, answer {answer}", channel=c["channel"], quiz=c["quiz"] or "-",
+                                  answer=c["answer"] or "-"))
     pl = r["pledges"]
     lines.append(_("The digital safety wall: {signed} signed, {approved} on the wall, {pending} awaiting approval. "
                    "Framed pictures downloaded: {frames}.", signed=pl["signed"], approved=pl["approved"],

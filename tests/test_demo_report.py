@@ -113,6 +113,9 @@ def test_report_figures_match_database_and_ledger(demo, monkeypatch):
     assert sorted(p["platform"] for p in vertical["published"]) == ["facebook", "tiktok", "zalo"]
     assert [p["platform"] for p in feed["published"]] == ["facebook"]
     assert all(p["state"] == "published" for p in vertical["published"] + feed["published"])
+    [quiz] = data["quizzes"]  # the quiz and its answer, as a pair, per channel: the answer after the quiz
+    assert len(quiz["channels"]) == 2 and all(c["quiz"] and c["answer"] and c["answer"] > c["quiz"]
+                                              for c in quiz["channels"])
     assert data["pledges"]["approved"] == data["pledges"]["signed"] == 5  # signed on the public page, approved
     assert data["pledges"]["by_school"]["Trường THCS Kon Chiêng"] == 2
     consent_none = next(c for c in data["clips"]["list"] if c["consent"] == "none")
