@@ -188,6 +188,7 @@ def overview(s: Session, campaign: Campaign, now: datetime, *, days: int = 7, li
         "week": week,
         "reconnect": reconnect,
         "take_down": _take_down(s, campaign),
+        "series_running_out": _series_running_out(s, campaign, now, lambda t: shown(t, tz)),
         "awaiting_approval": awaiting,
         "awaiting_total": awaiting_total,
         "scheduler": {"running": beat is not None and now - beat < timedelta(minutes=2),

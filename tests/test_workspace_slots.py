@@ -47,3 +47,19 @@ def test_slots_on_the_channels_page_the_calendar_and_the_composer(ws):
     cal = client.get("/calendar").get_data(as_text=True)
     row = re.search(r'<div class="srow"><b>Mẹo an toàn</b>.*?</div></div>', cal, re.S).group(0)
     assert row.count('class="entry"') == 2 and "sun 09:00" in row
+
+
+def test_the_overview_warns_when_a_series_runs_out_before_the_campaign_ends(ws):
+    from content_queue import series as SE
+    from content_queue.models import Campaign
+    from content_queue.store import transaction
+
+    with transaction(ws.folder.sessions) as s:
+        c = s.query(Campaign).one()
+        c.ends_on = date(2031, 12, 31)
+        SE.add_series(s, c, "Hỏi đáp", slots="daily 19:00", to="fanpage", items=[SE.Entry(text="Câu 1")],
+                      media_dir=ws.folder.media_dir, now=ws.clock())
+    client = ws.test_client()
+    sign_in(client, "can-bo")
+    home = client.get("/").get_data(as_text=True)
+    assert "Chuyên mục &#39;Hỏi đáp&#39; hết bài từ" in home or "Chuyên mục 'Hỏi đáp' hết bài từ" in home
