@@ -44,6 +44,10 @@ class Settings:
     ``LOA_LANG``                  the language loa speaks, vi or en (default: the campaign's, vi)
     ``LOA_PROCESSING_WINDOW``     how long a platform may take to list what it received (default:
                                   the platform's, Zalo 600, Facebook 120); for rehearsals
+    ``LOA_TRUSTED_PROXY``         the reverse proxy's address (e.g. 127.0.0.1): only its forwarded
+                                  headers say who the client is
+    ``LOA_DISK_MARGIN_MB``        uploads are refused when the media disk has less free (default 2048)
+    ``LOA_MEDIA_QUOTA_MB``        the most the media store and uploads may take (default: no limit)
     ============================  ===========================================================
     """
 
@@ -60,6 +64,9 @@ class Settings:
     catch_up_spacing: float | None = None
     zalo_rate_limit_wait: float | None = None
     processing_window: float | None = None
+    trusted_proxies: tuple[str, ...] = ()
+    disk_margin_mb: float = 2048.0
+    media_quota_mb: float | None = None
 
     @classmethod
     def read(cls, environ=None) -> "Settings":
@@ -83,7 +90,10 @@ class Settings:
                    follow_every=number("LOA_FOLLOW_EVERY"), reconcile_every=number("LOA_RECONCILE_EVERY"),
                    catch_up_spacing=number("LOA_CATCH_UP_SPACING"),
                    zalo_rate_limit_wait=number("LOA_ZALO_RATE_LIMIT_WAIT"),
-                   processing_window=number("LOA_PROCESSING_WINDOW"))
+                   processing_window=number("LOA_PROCESSING_WINDOW"),
+                   trusted_proxies=tuple(a.strip() for a in (env.get("LOA_TRUSTED_PROXY") or "").split(",")
+                                         if a.strip()),
+                   disk_margin_mb=number("LOA_DISK_MARGIN_MB", 2048.0), media_quota_mb=number("LOA_MEDIA_QUOTA_MB"))
 
     def http(self):
         """The HTTP helper every platform call goes through, with these settings."""

@@ -47,8 +47,10 @@ def link(app: App, public_url: str, qr_file: Path | None) -> None:
 @click.option("--port", type=int, default=8800, show_default=True)
 @click.option("--max-mb", type=int, default=500, show_default=True, help="Largest video accepted.")
 @click.option("--per-hour", type=int, default=20, show_default=True, help="Uploads started per address per hour.")
+@click.option("--trusted-proxy", "trusted", default="",
+              help="The reverse proxy in front (e.g. 127.0.0.1): only its forwarded headers say who the client is.")
 @pass_app
-def serve(app: App, host: str, port: int, max_mb: int, per_hour: int) -> None:
+def serve(app: App, host: str, port: int, max_mb: int, per_hour: int, trusted: str) -> None:
     """Serve the portal with waitress until Ctrl-C. Uploads go through the same checks and consent
     rules as `loa clips add` and wait for review in `loa clips list`.
 
@@ -63,9 +65,18 @@ def serve(app: App, host: str, port: int, max_mb: int, per_hour: int) -> None:
     with app.session() as s:
         campaign_id = app.campaign(s).id
     token = ensure_token(app.folder.sessions, campaign_id)
+    settings = app.folder.settings
     wsgi = Portal(app.folder.sessions, campaign_id=campaign_id, media_dir=app.folder.media_dir,
-                  upload_dir=app.folder.root / "uploads", max_bytes=max_mb * 1024 * 1024, per_address=per_hour)
+                  upload_dir=app.folder.root / "uploads", max_bytes=max_mb * 1024 * 1024, per_address=per_hour,
+                  disk_margin=int(settings.disk_margin_mb * 2 ** 20),
+                  quota=int(settings.media_quota_mb * 2 ** 20) if settings.media_quota_mb else None)
+    from ..proxy import waitress_options
+
+    try:
+        proxy = waitress_options(trusted or (settings.trusted_proxies[0] if settings.trusted_proxies else ""))
+    except ValueError as exc:
+        raise click.BadParameter(str(exc), param_hint="--trusted-proxy") from None
     click.echo(_("Portal at http://{host}:{port}/c/{token}  (Ctrl-C to stop)", host=host, port=port, token=token))
     # Bodies over 1 MB spill to disk inside waitress, and the app streams them on to the file.
     waitress.serve(wsgi, host=host, port=port, threads=4, max_request_body_size=max_mb * 1024 * 1024 + 1,
-                   inbuf_overflow=1024 * 1024, ident="loa-portal", _quiet=True)
+                   inbuf_overflow=1024 * 1024, ident="loa-portal", _quiet=True, **proxy)

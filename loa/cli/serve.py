@@ -19,8 +19,11 @@ from .language import LoaCommand
 @click.option("--no-scheduler", is_flag=True, help="Do not publish from this process (another `loa run` does).")
 @click.option("--public-url", default="", help="The address people use, if not the campaign's (`loa campaign set "
               "--public-url`) nor http://HOST:PORT (https: secure cookies).")
+@click.option("--trusted-proxy", "trusted", default="",
+              help="The reverse proxy in front (e.g. 127.0.0.1): only its forwarded headers say who the client is "
+                   "(LOA_TRUSTED_PROXY also sets it).")
 @pass_app
-def serve(app: App, host: str, port: int, no_scheduler: bool, public_url: str) -> None:
+def serve(app: App, host: str, port: int, no_scheduler: bool, public_url: str, trusted: str) -> None:
     """Serve the workspace at / and the campaign's upload portal at its link, run the long work
     the pages ask for (recap renders, clip imports), and run the scheduler (as `loa run` does)
     unless --no-scheduler. Open the address it prints.
@@ -29,6 +32,7 @@ def serve(app: App, host: str, port: int, no_scheduler: bool, public_url: str) -
     Examples:
       loa serve
       loa serve --host 0.0.0.0 --port 8800 --public-url https://loa.congan-xa.example
+      loa serve --trusted-proxy 127.0.0.1 --public-url https://loa.congan-xa.example   # behind Caddy or nginx
     """
     import waitress
 
@@ -40,10 +44,18 @@ def serve(app: App, host: str, port: int, no_scheduler: bool, public_url: str) -
         campaign = app.campaign(s)
         campaign_id, public_url = campaign.id, public_url or campaign.public_url
     ensure_token(app.folder.sessions, campaign_id)
+    settings = app.folder.settings
     portal = Portal(app.folder.sessions, campaign_id=campaign_id, media_dir=app.folder.media_dir,
-                    upload_dir=app.folder.root / "uploads")
+                    upload_dir=app.folder.root / "uploads", disk_margin=int(settings.disk_margin_mb * 2 ** 20),
+                    quota=int(settings.media_quota_mb * 2 ** 20) if settings.media_quota_mb else None)
     address = public_url.rstrip("/") or f"http://{host}:{port}"
     wsgi = create_app(app.folder, public_url=address, portal=portal)
+    from ..proxy import waitress_options
+
+    try:
+        proxy = waitress_options(trusted or (settings.trusted_proxies[0] if settings.trusted_proxies else ""))
+    except ValueError as exc:
+        raise click.BadParameter(str(exc), param_hint="--trusted-proxy") from None
     from ..jobs import JobRunner
 
     jobs = JobRunner(app.folder).start()  # renders and imports, each in a process of its own
@@ -68,7 +80,7 @@ def serve(app: App, host: str, port: int, no_scheduler: bool, public_url: str) -
         click.echo(_("No one can sign in yet: add a user with `loa user add NAME --role officer`."))
     try:
         waitress.serve(wsgi, host=host, port=port, threads=8, ident="loa", _quiet=True,
-                       max_request_body_size=600 * 1024 * 1024)
+                       max_request_body_size=600 * 1024 * 1024, **proxy)
     finally:
         jobs.stop()
         if runner is not None:  # the call in flight finishes, the worker retires, then the process ends

@@ -19,6 +19,8 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Callable
 
+import logging
+
 from werkzeug.exceptions import HTTPException
 from werkzeug.wrappers import Request, Response
 
@@ -28,15 +30,21 @@ from content_queue.timeutil import zone
 
 from . import pages
 
+log = logging.getLogger("loa.portal")
+
 TUS_VERSION = "1.0.0"
 BLOCK = 256 * 1024
 DEFAULT_MAX_BYTES = 500 * 1024 * 1024
+DEFAULT_DISK_MARGIN = 2 * 1024 ** 3  # what must stay free on the media store's disk
+CHECK_EVERY = 8 * 1024 * 1024  # while streaming, the space left is checked this often
+ABANDONED = 48 * 3600  # a half-upload untouched this long is removed
 
 
 class Portal:
     def __init__(self, sessions, *, campaign_id: int, media_dir: Path, upload_dir: Path,
                  max_bytes: int = DEFAULT_MAX_BYTES, per_address: int = 20, window_seconds: float = 3600,
-                 clock: Callable[[], datetime] = lambda: datetime.now(timezone.utc)) -> None:
+                 clock: Callable[[], datetime] = lambda: datetime.now(timezone.utc),
+                 disk_margin: int = DEFAULT_DISK_MARGIN, quota: int | None = None) -> None:
         self.sessions = sessions
         self.campaign_id = campaign_id
         self.media_dir = media_dir
@@ -46,6 +54,9 @@ class Portal:
         self.per_address = per_address
         self.window = window_seconds
         self.clock = clock
+        self.disk_margin = disk_margin
+        self.quota = quota
+        self._swept = 0.0
         self._recent: dict[str, deque] = defaultdict(deque)
         self._lock = threading.Lock()
         self._finishing = threading.Lock()
@@ -91,6 +102,38 @@ class Portal:
     def _error(self, status: int, message: str) -> Response:
         return self._tus(Response(json.dumps({"error": message}, ensure_ascii=False), status=status,
                                   content_type="application/json; charset=utf-8"))
+
+    # --- space ----------------------------------------------------------------------------
+    def space_problem(self, more: int) -> str | None:
+        """Why ``more`` bytes may not be written now (HTTP 507), or None: the disk must keep its
+        margin free, and the media store with the uploads stay within the campaign's quota."""
+        import shutil
+
+        free = shutil.disk_usage(self.upload_dir).free
+        if free - more < self.disk_margin:
+            return _("The server is running out of space, so it cannot take this video now. Please try again "
+                     "later.")
+        if self.quota is not None and used_bytes(self.media_dir, self.upload_dir) + more > self.quota:
+            return _("The campaign's storage is full, so it cannot take this video now. Please try again later.")
+        return None
+
+    def sweep(self) -> int:
+        """Remove half-uploads nobody has touched for 48 hours (at most once a minute)."""
+        if time.monotonic() - self._swept < 60:
+            return 0
+        self._swept = time.monotonic()
+        from datetime import timedelta
+
+        from sqlalchemy import select
+
+        cutoff = self.clock() - timedelta(seconds=ABANDONED)
+        with self.sessions.begin() as s:
+            old = list(s.scalars(select(Upload).where(Upload.campaign_id == self.campaign_id,
+                                                      Upload.clip_id.is_(None), Upload.updated_at < cutoff)))
+            for up in old:
+                self._path(up.id).unlink(missing_ok=True)
+                s.delete(up)
+        return len(old)
 
     # --- WSGI -----------------------------------------------------------------------------
     def __call__(self, environ, start_response):
@@ -156,6 +199,7 @@ class Portal:
         if closed:
             return self._error(410, closed)
         address = r.remote_addr or "?"
+        self.sweep()
         if not self._allow(address):
             return self._error(429, _("You have sent too many videos in one hour; please try again later."))
         try:
@@ -166,6 +210,10 @@ class Portal:
             return self._error(400, _("The file is empty (0 bytes)."))
         if length > self.max_bytes:
             return self._error(413, _("The video is too large: at most {mb} MB.", mb=self.max_bytes // (1024 * 1024)))
+        full = self.space_problem(length)
+        if full:
+            log.warning("upload refused: %s", full)
+            return self._error(507, full)
         form = _metadata(r.headers.get("Upload-Metadata", ""))
         problem = self._check_form(form)
         if problem:
@@ -174,7 +222,7 @@ class Portal:
         self._path(upload_id).touch(mode=0o600)
         with self.sessions.begin() as s:
             s.add(Upload(id=upload_id, campaign_id=self.campaign_id, length=length, offset=0, form=form,
-                         address=address[:64]))
+                         address=address[:64], created_at=self.clock(), updated_at=self.clock()))
         resp = Response(status=201)
         resp.headers["Location"] = f"/c/{token}/uploads/{upload_id}"
         return self._tus(resp)
@@ -212,6 +260,7 @@ class Portal:
             return self._error(409, _("offset {offset} does not match {offset2}", offset=offset, offset2=up.offset))
         written = offset
         stream = r.stream
+        checked = offset
         with open(path, "r+b") as f:
             f.seek(offset)
             try:
@@ -221,15 +270,33 @@ class Portal:
                         break
                     if written + len(block) > up.length:  # more than declared: refused while streaming
                         f.truncate(offset)
+                        written = offset
                         return self._error(413, _("more bytes than Upload-Length"))
-                    f.write(block)
+                    if written + len(block) - checked >= CHECK_EVERY or checked == offset:
+                        full = self.space_problem(min(CHECK_EVERY, up.length - written))
+                        if full:  # the disk is not left full: this chunk's bytes are given back
+                            f.truncate(offset)
+                            written = offset
+                            log.warning("upload %s stopped at %d bytes: %s", upload_id, offset, full)
+                            return self._error(507, full)
+                        checked = written + len(block)
+                    try:
+                        f.write(block)
+                    except OSError as exc:
+                        if exc.errno != 28:  # ENOSPC
+                            raise
+                        f.truncate(offset)
+                        written = offset
+                        return self._error(507, _("The server is running out of space, so it cannot take this "
+                                                  "video now. Please try again later."))
                     written += len(block)
             finally:
                 f.flush()
                 os.fsync(f.fileno())
                 # whatever arrived counts, even if the connection broke mid-chunk
                 with self.sessions.begin() as s:
-                    s.get(Upload, upload_id).offset = written
+                    row = s.get(Upload, upload_id)
+                    row.offset, row.updated_at = written, self.clock()
         if written == up.length:
             self._finish(upload_id)
         resp = Response(status=204)
@@ -299,3 +366,16 @@ def ensure_token(sessions, campaign_id: int) -> str:
 
     with sessions.begin() as s:
         return portal_token(s, s.get(Campaign, campaign_id))
+
+
+def used_bytes(*folders: Path) -> int:
+    """What the media store and the uploads take on disk."""
+    total = 0
+    for folder in folders:
+        for root, _dirs, files in os.walk(folder):
+            for name in files:
+                try:
+                    total += os.lstat(os.path.join(root, name)).st_size
+                except OSError:
+                    continue
+    return total

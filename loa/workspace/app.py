@@ -23,7 +23,7 @@ from .. import settings as loa_settings
 log = logging.getLogger("loa.workspace")
 SESSION_HOURS = 8  # a signed-in session ends after this long, whatever happens
 IDLE_MINUTES = 60  # or after this long without a page
-PUBLIC = {"sign_in", "health", "static"}
+PUBLIC = {"sign_in", "health", "healthz", "static"}
 
 
 class Throttle:
@@ -124,7 +124,7 @@ def create_app(folder: loa_settings.Folder, *, public_url: str = "", portal=None
 
     @app.before_request
     def who_and_language():
-        if request.endpoint in ("health", "static"):  # nothing of the campaign's, nothing to read
+        if request.endpoint in ("health", "healthz", "static"):  # nothing of the campaign's to read
             return None
         from sqlalchemy import select
 

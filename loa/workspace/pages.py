@@ -22,6 +22,7 @@ def _ctx():
 
 def register(app) -> None:
     app.add_url_rule("/health", "health", health)
+    app.add_url_rule("/healthz", "healthz", healthz)
     app.add_url_rule("/sign-in", "sign_in", sign_in, methods=["GET", "POST"])
     app.add_url_rule("/sign-out", "sign_out", sign_out, methods=["POST"])
     app.add_url_rule("/", "overview", overview)
@@ -39,6 +40,36 @@ def register(app) -> None:
 def health():
     """For a load balancer or a benchmark: says only that the process answers."""
     return "ok", 200, {"Content-Type": "text/plain; charset=utf-8"}
+
+
+def healthz():
+    """For a monitor: the scheduler's last heartbeat, whether the database answers, the space left.
+    503 when the scheduler has stopped (no heartbeat for two minutes) or the database does not answer."""
+    import shutil
+    from datetime import timedelta
+
+    from sqlalchemy import func, select
+
+    from content_queue.models import Worker
+
+    ctx = _ctx()
+    now = ctx["now"]()
+    body: dict = {"database": "ok", "scheduler": {"running": False, "last_heartbeat": None}}
+    try:
+        with ctx["sessions"]() as s:
+            beat = s.scalar(select(func.max(Worker.heartbeat_at)))
+    except Exception as exc:  # noqa: BLE001 (whatever the driver raises, the monitor hears "down")
+        log.warning("health: the database does not answer: %s", type(exc).__name__)
+        body["database"], beat = "unreachable", None
+    if beat is not None:
+        body["scheduler"] = {"running": now - beat < timedelta(minutes=2), "last_heartbeat": beat.isoformat()}
+    usage = shutil.disk_usage(ctx["folder"].media_dir)
+    margin = int(ctx["folder"].settings.disk_margin_mb * 2 ** 20)
+    body["disk"] = {"free_bytes": usage.free, "total_bytes": usage.total, "margin_bytes": margin,
+                    "uploads_accepted": usage.free > margin}
+    ok = body["database"] == "ok" and body["scheduler"]["running"]
+    body["status"] = "ok" if ok else "down"
+    return body, 200 if ok else 503, {"Cache-Control": "no-store"}
 
 
 def sign_in():
@@ -93,7 +124,12 @@ def overview():
         campaign = ctx["campaign"](s)
         data = read_overview(s, campaign, now, days=7)
         tz = campaign.timezone
-    return render_template("workspace/overview.html", data=data, tz=tz, nav="overview")
+    import shutil
+
+    usage = shutil.disk_usage(ctx["folder"].media_dir)
+    margin = ctx["folder"].settings.disk_margin_mb * 2 ** 20
+    disk = {"free_gb": usage.free / 2 ** 30, "margin_gb": margin / 2 ** 30, "ok": usage.free > margin}
+    return render_template("workspace/overview.html", data=data, tz=tz, disk=disk, nav="overview")
 
 
 @requires("change")
