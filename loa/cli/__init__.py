@@ -153,8 +153,8 @@ def demo(directory: Path | None) -> None:
 
 
 def _register() -> None:
-    from . import (campaign, channel, clips, connect, frame, insights, materials, pledge, portal, post, queue, recap,
-                   report, run, sandbox, serve, series, user)
+    from . import (backup, campaign, channel, clips, connect, frame, insights, materials, pledge, portal, post, queue,
+                   recap, report, run, sandbox, serve, series, user)
 
     cli.add_command(campaign.campaign)
     channel.channel.add_command(connect.connect)
@@ -165,6 +165,8 @@ def _register() -> None:
     cli.add_command(pledge.pledge)
     cli.add_command(frame.frame)
     cli.add_command(queue.queue)
+    cli.add_command(backup.backup)
+    cli.add_command(backup.restore)
     cli.add_command(series.series)
     cli.add_command(recap.recap)
     cli.add_command(portal.portal)

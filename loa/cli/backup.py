@@ -1,0 +1,66 @@
+"""`loa backup` and `loa restore`: a consistent copy of the campaign, and a folder made from it."""
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+
+from content_queue.i18n import _
+
+from .app import App, emit_json, pass_app
+from .language import LoaCommand
+
+
+@click.command("backup", cls=LoaCommand)
+@click.argument("directory", type=click.Path(file_okay=False, path_type=Path))
+@click.option("--keep", type=click.IntRange(1, 1000), help="Keep only the newest N snapshots there.")
+@click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
+@pass_app
+def backup(app: App, directory: Path, keep: int | None, as_json: bool) -> None:
+    """Copy the campaign into DIRECTORY while `loa serve` keeps running: the database (SQLite's
+    online backup, or pg_dump for PostgreSQL), the settings and keys, and the media store, of
+    which only new files are copied. Readable by you only: it holds the platforms' tokens.
+
+    \b
+    Examples:
+      loa backup /media/usb/sao-luu-khong-mot-minh
+      loa backup /srv/backups/khong-mot-minh --keep 7     # daily, from a systemd timer or cron
+    """
+    from .. import backup as B
+
+    folder = app.folder
+    if as_json:
+        emit_json(B.backup(folder, directory, keep=keep, now=app.now()))
+        return
+    count = sum(1 for _ in B._media_files(folder.media_dir))
+    with click.progressbar(length=count, label=_("Copying the media store"), file=sys.stderr) as bar:
+        done = B.backup(folder, directory, keep=keep, now=app.now(), progress=bar.update)
+    click.echo(_("Snapshot {name} written to {path}: the database, the settings, {copied} new media file(s) "
+                 "({kept} already there).", name=done["snapshot"], path=done["path"], copied=done["media_copied"],
+                 kept=done["media_already_there"]))
+    if done["removed"]:
+        click.echo(_("Older snapshots removed: {names}.", names=", ".join(done["removed"])))
+    click.echo(_("To restore: loa restore {dir} --into NEW_FOLDER", dir=directory))
+
+
+@click.command("restore", cls=LoaCommand)
+@click.argument("directory", type=click.Path(file_okay=False, exists=True, path_type=Path))
+@click.option("--into", "into", required=True, type=click.Path(file_okay=False, path_type=Path),
+              help="A new (or empty) folder to make the campaign folder in.")
+@click.option("--snapshot", help="Which snapshot (default: the newest).")
+def restore(directory: Path, into: Path, snapshot: str | None) -> None:
+    """Make a campaign folder from a backup (never over an existing one).
+
+    \b
+    Example:
+      loa restore /media/usb/sao-luu-khong-mot-minh --into ~/khong-mot-minh-khoi-phuc
+    """
+    from .. import backup as B
+
+    done = B.restore(directory, into, snapshot=snapshot)
+    click.echo(_("Campaign folder {folder} restored from snapshot {name} ({count} media file(s)).",
+                 folder=done["folder"], name=done["snapshot"], count=done["media"]))
+    if done["missing"]:
+        click.echo(_("Missing from the backup: {names}.", names=", ".join(done["missing"][:10])), err=True)
+    click.echo(_("Check it: cd {folder} && loa status", folder=done["folder"]))

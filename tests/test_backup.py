@@ -1,0 +1,106 @@
+"""Backups that restore: `loa backup` while posts are being added and an upload is half-way, then
+`loa restore --into` a new folder, which has the same posts, deliveries, clips (byte for byte) and
+channels (the same tokens), and the same report; a second backup copies only new media; --keep."""
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import stat
+import threading
+from datetime import datetime, timedelta, timezone
+
+from click.testing import CliRunner
+
+from tests.conftest import make_video
+
+
+def report(folder) -> dict:
+    from loa.cli import cli
+
+    r = CliRunner().invoke(cli, ["report", "--format", "json"], env={"LOA_HOME": str(folder)},
+                           catch_exceptions=False)
+    assert r.exit_code == 0, r.output
+    data = json.loads(r.output)
+    data.pop("generated")
+    return data
+
+
+def test_a_backup_made_while_working_restores_into_a_new_folder(loa, channels, tmp_path):
+    from werkzeug.test import Client
+
+    from content_queue import posts as P
+    from content_queue.models import Campaign, Channel, Clip
+    from loa import settings
+    from loa.portal.app import Portal, ensure_token
+
+    for i in range(2):
+        clip = make_video(tmp_path / f"clip{i}.mp4", seconds=2)
+        assert loa("clips", "add", str(clip), "--participant", f"Bạn {i}", "--age", "19",
+                   "--consent", "self").exit_code == 0
+    soon = (datetime.now(timezone.utc) + timedelta(hours=9)).strftime("%Y-%m-%d %H:%M")
+    assert loa("post", "add", "--text", "Đừng một mình", "--at", soon, "--to", "fanpage,zalo-oa").exit_code == 0
+    folder = settings.find(loa.folder)
+    with folder.sessions() as s:
+        cid = s.query(Campaign).one().id
+    portal = Portal(folder.sessions, campaign_id=cid, media_dir=folder.media_dir, upload_dir=folder.root / "uploads")
+    token = ensure_token(folder.sessions, cid)
+    up = Client(portal).post(f"/c/{token}/uploads", headers={"Tus-Resumable": "1.0.0", "Upload-Length": "100000",
+                                                             "Upload-Metadata": "name SG9h,age MjA=,selfConfirmed eWVz"})
+    assert up.status_code == 201  # an upload half-way (nothing sent yet) while the backup runs
+
+    stop, added = threading.Event(), []
+
+    def keep_working():  # the officer keeps queuing posts during the backup
+        while not stop.is_set() and len(added) < 40:
+            with folder.sessions.begin() as s:
+                c = s.query(Campaign).one()
+                p, _w = P.add_post(s, c, P.PostInput(text=f"Bài {len(added)}", to="fanpage", at=soon),
+                                   media_dir=folder.media_dir)
+                added.append(p.id)
+
+    worker = threading.Thread(target=keep_working)
+    worker.start()
+    target = tmp_path / "sao-luu"
+    try:
+        r = loa("backup", str(target), "--json")
+    finally:
+        stop.set()
+        worker.join()
+    assert r.exit_code == 0, r.output
+    first = json.loads(r.output)
+    assert first["media_copied"] >= 2 and added  # it ran while posts were being added
+    for dirpath, _dirs, files in os.walk(target):  # it holds tokens: the owner's alone
+        assert stat.S_IMODE(os.stat(dirpath).st_mode) == 0o700
+        for f in files:
+            assert stat.S_IMODE(os.stat(os.path.join(dirpath, f)).st_mode) & 0o077 == 0
+    restored = tmp_path / "khoi-phuc"
+    r = loa("restore", str(target), "--into", str(restored))
+    assert r.exit_code == 0, r.output
+    import sqlite3
+
+    assert sqlite3.connect(restored / "loa.db").execute("PRAGMA integrity_check").fetchone() == ("ok",)
+    back = settings.find(restored)
+    with back.sessions() as s, folder.sessions() as t:
+        posts_there = {p for (p,) in s.execute(__import__("sqlalchemy").text("select id from posts"))}
+        assert posts_there and posts_there <= {p for (p,) in t.execute(__import__("sqlalchemy").text("select id from posts"))}
+        for c in s.query(Clip):
+            original = t.get(Clip, c.id)
+            assert hashlib.sha256((back.media_dir / c.media.relpath).read_bytes()).hexdigest() == c.sha256 == \
+                original.sha256
+        assert {ch.name: ch.credentials for ch in s.query(Channel)} == \
+            {ch.name: ch.credentials for ch in t.query(Channel)}  # the same tokens, usable as they were
+    # with the posts added after the snapshot taken away, both folders report the same
+    from sqlalchemy import delete
+
+    from content_queue.models import Delivery, Post
+
+    with folder.sessions.begin() as t:
+        t.execute(delete(Delivery).where(Delivery.post_id.not_in(posts_there)))
+        t.execute(delete(Post).where(Post.id.not_in(posts_there)))
+    assert report(restored) == report(loa.folder)
+    r = loa("backup", str(target), "--json", "--keep", "1")  # incremental, and only the newest kept
+    second = json.loads(r.output)
+    assert second["media_copied"] == 0 and second["media_already_there"] == first["media_copied"]
+    assert second["removed"] == [first["snapshot"]]
+    assert loa("restore", str(target), "--into", str(restored)).exit_code == 1  # never over a folder
