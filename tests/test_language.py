@@ -17,11 +17,11 @@ from tests.test_connector_facebook import rsps  # noqa: F401 (a fixture)
 from tests.test_scheduler_engine import clock, server  # noqa: F401 (fixtures)
 
 # Common English words that would betray an untranslated message (not "video", "clip", "in": they are
-# Vietnamese words too).
+# Vietnamese words too; "an" is one in "an toàn", safe, which KEEP takes out).
 ENGLISH = {"the", "is", "are", "not", "and", "or", "of", "to", "with", "an", "for", "on", "has", "have",
            "was", "no", "post", "posts", "channel", "channels", "error", "give", "use", "missing", "unknown",
            "usage", "options", "commands", "show", "this", "message", "time", "past", "caption"}
-KEEP = re.compile(r"loa(?: [a-z][\w-]*)+|`[^`]*`|'[^']*'|\"[^\"]*\"|“[^”]*”|--[\w-]+|https?://\S+|\S+\.(mp4|json|csv|html|jpg)\b|"
+KEEP = re.compile(r"\b[Aa]n toàn\b|loa(?: [a-z][\w-]*)+|`[^`]*`|'[^']*'|\"[^\"]*\"|“[^”]*”|--[\w-]+|https?://\S+|\S+\.(mp4|json|csv|html|jpg)\b|"
                   r"\b(loa|facebook|zalo|tiktok|Facebook|Zalo|TikTok|Reels?|OA|UTF-16|ISO|NAME|ID|URL|"
                   r"[A-Z_]{3,})\b")
 
