@@ -436,6 +436,9 @@ class Upload(Base):
     clip_id: Mapped[Optional[int]] = mapped_column(ForeignKey("clips.id"))
     # the withdrawal code, until the phone has been shown it once (then only its hash remains)
     code: Mapped[str] = mapped_column(String(40), default="", server_default="")
+    # the whole file is here and being checked (probed, its poster made) off the request, by this worker
+    finishing_by: Mapped[str] = mapped_column(String(120), default="", server_default="")
+    finishing_at: Mapped[Optional[datetime]] = mapped_column()
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 

@@ -53,6 +53,18 @@ def patch(c: Client, location: str, offset: int, data: bytes):
                                                  "Content-Type": "application/offset+octet-stream"})
 
 
+def result_of(c: Client, location: str, timeout: float = 30.0) -> dict:
+    """The upload's result once the server has checked it (off the request: "checking" meanwhile)."""
+    import time
+
+    end = time.monotonic() + timeout
+    while True:
+        got = c.get(location + "/result").json
+        if got["status"] not in ("checking", "uploading") or time.monotonic() > end:
+            return got
+        time.sleep(0.05)
+
+
 def test_page_in_vietnamese_and_wrong_token_is_404(portal):
     c = Client(portal)
     r = c.get(f"/c/{portal.token}")
@@ -70,7 +82,7 @@ def test_whole_upload_lands_as_clip_awaiting_review(portal, clip, loa):
     loc = r.headers["Location"]
     r = patch(c, loc, 0, data)
     assert r.status_code == 204 and r.headers["Upload-Offset"] == str(len(data))
-    result = c.get(loc + "/result").json
+    result = result_of(c, loc)
     assert result["status"] == "pending"
     [listed] = json.loads(loa("clips", "list", "--json").output)
     assert listed["status"] == "pending" and listed["source"] == "portal" and listed["shown_as"] == "Hoa"
@@ -87,7 +99,7 @@ def test_resumed_upload_is_identical_to_the_original(portal, clip, loa):
     assert head.headers["Upload-Offset"] == str(half)
     assert patch(c, loc, 0, data).status_code == 409  # never from zero again
     assert patch(c, loc, half, data[half:]).status_code == 204
-    clip_id = c.get(loc + "/result").json["clip"]
+    clip_id = result_of(c, loc)["clip"]
     shown = json.loads(loa("clips", "show", str(clip_id), "--json").output)
     assert shown["sha256"] == hashlib.sha256(data).hexdigest()
     stored = portal.folder.media_dir / shown["sha256"][:2] / (shown["sha256"] + ".mp4")
@@ -127,7 +139,7 @@ def test_content_is_probed_not_trusted_and_names_never_paths(portal, loa):
     fake = "Đây là văn bản, không phải video".encode() * 10
     loc = create(c, portal.token, len(fake), filename="../../../etc/passwd.mp4").headers["Location"]
     patch(c, loc, 0, fake)
-    result = c.get(loc + "/result").json
+    result = result_of(c, loc)
     assert result["status"] == "rejected" and "không phải tệp video" in result["reason"]  # Vietnamese end to end
     shown = json.loads(loa("clips", "show", str(result["clip"]), "--json").output)
     assert shown["file"] == "passwd.mp4"
@@ -220,3 +232,34 @@ def test_stored_text_is_escaped_on_the_public_page(portal, loa):
     assert "<script>alert(1)" not in r.text and "<img src=x" not in r.text
     assert "&lt;img src=x onerror=alert(2)&gt;" in r.text  # the title, escaped
     assert r.text.count("</script>") == 1  # only the page's own script ends
+
+
+def test_the_last_chunk_returns_before_the_check_and_a_check_is_claimed_once(portal, clip, loa):
+    """The video is probed off the request: the last chunk's answer comes first, the result says
+    "checking" until it is done; a complete upload is claimed by one worker only (a second portal
+    on the same database, as a second process would be, does not check it again)."""
+    import threading
+
+    from loa.portal.app import Portal
+
+    c = Client(portal)
+    data = clip.read_bytes()
+    loc = create(c, portal.token, len(data)).headers["Location"]
+    upload_id = loc.rsplit("/", 1)[1]
+    gate = threading.Event()
+    real_finish = portal._finish
+
+    def slow_finish(uid):  # the check takes its time (a long video, a slow disk)
+        gate.wait(10)
+        real_finish(uid)
+
+    portal._finish = slow_finish
+    assert patch(c, loc, 0, data).status_code == 204  # answered while the check waits
+    assert c.get(loc + "/result").json["status"] == "checking"
+    other = Portal(portal.sessions, campaign_id=portal.campaign_id, media_dir=portal.media_dir,
+                   upload_dir=portal.upload_dir)  # another process would find it claimed
+    assert other._claim(upload_id) is False
+    gate.set()
+    assert result_of(c, loc)["status"] == "pending"
+    [listed] = json.loads(loa("clips", "list", "--json").output)
+    assert listed["source"] == "portal"  # one clip, not two

@@ -10,7 +10,7 @@ from werkzeug.test import Client
 
 from content_queue.errors import UserError
 
-from tests.test_portal import clip, create, patch, portal  # noqa: F401 (fixtures and helpers)
+from tests.test_portal import clip, create, patch, portal, result_of  # noqa: F401 (fixtures and helpers)
 
 
 def send(c: Client, portal, data: bytes, **form) -> dict:
@@ -18,7 +18,7 @@ def send(c: Client, portal, data: bytes, **form) -> dict:
     assert r.status_code == 201, r.text
     loc = r.headers["Location"]
     assert patch(c, loc, 0, data).status_code == 204
-    return c.get(loc + "/result").json | {"location": loc}
+    return result_of(c, loc) | {"location": loc}
 
 
 def test_the_withdrawal_code_is_shown_once_and_only_its_hash_is_kept(portal, clip):

@@ -44,7 +44,7 @@ class Portal:
     def __init__(self, sessions, *, campaign_id: int, media_dir: Path, upload_dir: Path,
                  max_bytes: int = DEFAULT_MAX_BYTES, per_address: int = 20, window_seconds: float = 3600,
                  clock: Callable[[], datetime] = lambda: datetime.now(timezone.utc),
-                 disk_margin: int = DEFAULT_DISK_MARGIN, quota: int | None = None) -> None:
+                 disk_margin: int = DEFAULT_DISK_MARGIN, quota: int | None = None, checkers: int = 2) -> None:
         self.sessions = sessions
         self.campaign_id = campaign_id
         self.media_dir = media_dir
@@ -59,7 +59,15 @@ class Portal:
         self._swept = 0.0
         self._recent: dict[str, deque] = defaultdict(deque)
         self._lock = threading.Lock()
-        self._finishing = threading.Lock()
+        self._locks: dict[str, threading.Lock] = {}  # one per upload: its requests, one at a time
+        self._locks_guard = threading.Lock()
+        import socket
+        import uuid
+        from concurrent.futures import ThreadPoolExecutor
+
+        self.worker = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
+        self._checkers = ThreadPoolExecutor(max_workers=checkers, thread_name_prefix="loa-check")
+        self.resume_unfinished()
 
     # --- helpers --------------------------------------------------------------------------
     def campaign(self, s) -> Campaign:
@@ -244,9 +252,19 @@ class Portal:
         resp.headers["Upload-Length"] = str(up.length)
         return self._tus(resp)
 
+    def _lock_for(self, upload_id: str) -> threading.Lock:
+        with self._locks_guard:
+            if len(self._locks) > 10_000:  # forget the locks of uploads nobody is sending now
+                self._locks = {k: v for k, v in self._locks.items() if v.locked()}
+            return self._locks.setdefault(upload_id, threading.Lock())
+
     def patch(self, r: Request, upload_id: str) -> Response:
         if r.headers.get("Content-Type") != "application/offset+octet-stream":
             return self._error(415, _("Content-Type must be application/offset+octet-stream"))
+        with self._lock_for(upload_id):  # requests to one upload are serialised, not the whole portal
+            return self._patch(r, upload_id)
+
+    def _patch(self, r: Request, upload_id: str) -> Response:
         with self.sessions() as s:
             up = s.get(Upload, upload_id)
         if up is None or up.campaign_id != self.campaign_id:
@@ -297,17 +315,61 @@ class Portal:
                 with self.sessions.begin() as s:
                     row = s.get(Upload, upload_id)
                     row.offset, row.updated_at = written, self.clock()
-        if written == up.length:
-            self._finish(upload_id)
+        if written == up.length:  # checked off the request: the last chunk returns at once
+            self._checkers.submit(self._check, upload_id)
         resp = Response(status=204)
         resp.headers["Upload-Offset"] = str(written)
         return self._tus(resp)
+
+    # --- checking a complete upload, off the request ---------------------------------------
+    CLAIM_EXPIRES = 600  # a check that long silent (its process died) may be taken by another
+
+    def _claim(self, upload_id: str) -> bool:
+        """Take the check of this complete upload, atomically: one worker, whichever process."""
+        from datetime import timedelta
+
+        from sqlalchemy import or_, update
+
+        now = self.clock()
+        with self.sessions.begin() as s:
+            done = s.execute(update(Upload).where(
+                Upload.id == upload_id, Upload.clip_id.is_(None), Upload.offset == Upload.length,
+                or_(Upload.finishing_by == "", Upload.finishing_at < now - timedelta(seconds=self.CLAIM_EXPIRES)))
+                .values(finishing_by=self.worker, finishing_at=now))
+            return done.rowcount == 1
+
+    def _check(self, upload_id: str) -> None:
+        if not self._claim(upload_id):
+            return
+        try:
+            with self.sessions() as s:
+                language = self.campaign(s).language
+            with use(language):  # the reason a participant reads is in the campaign's language
+                self._finish(upload_id)
+        except Exception:  # noqa: BLE001 - let it be taken again (on restart, or by another worker)
+            log.exception("upload %s: the check failed; it will be tried again", upload_id)
+            from sqlalchemy import update
+
+            with self.sessions.begin() as s:
+                s.execute(update(Upload).where(Upload.id == upload_id).values(finishing_by=""))
+
+    def resume_unfinished(self) -> int:
+        """Complete uploads not yet checked (the server stopped meanwhile): checked now."""
+        from sqlalchemy import select
+
+        with self.sessions() as s:
+            ids = list(s.scalars(select(Upload.id).where(Upload.campaign_id == self.campaign_id,
+                                                         Upload.clip_id.is_(None), Upload.offset == Upload.length,
+                                                         Upload.length > 0)))
+        for upload_id in ids:
+            self._checkers.submit(self._check, upload_id)
+        return len(ids)
 
     def _finish(self, upload_id: str) -> None:
         """The whole file is here: through the same intake as `loa clips add`."""
         from content_queue.clips import Sender, add_clip, give_withdraw_code, sender_from_portal
 
-        with self._finishing, self.sessions.begin() as s:
+        with self.sessions.begin() as s:
             up = s.get(Upload, upload_id)
             if up.clip_id is not None:
                 return
@@ -331,7 +393,8 @@ class Portal:
             if up is None or up.campaign_id != self.campaign_id:
                 return self._error(404, _("unknown upload"))
             if up.clip_id is None:
-                return self._tus(Response(json.dumps({"status": "uploading", "offset": up.offset, "length": up.length}),
+                status = "checking" if up.offset == up.length else "uploading"  # checking: probed off the request
+                return self._tus(Response(json.dumps({"status": status, "offset": up.offset, "length": up.length}),
                                           content_type="application/json"))
             clip = s.get(Clip, up.clip_id)
             body = {"status": clip.status.value, "clip": clip.id, "reason": clip.reason or None}
