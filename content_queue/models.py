@@ -164,6 +164,10 @@ class Campaign(Base):
     pledge_words: Mapped[str] = mapped_column(Text, default="", server_default="")
     keep_days: Mapped[int] = mapped_column(Integer, default=90, server_default="90")
     frame_downloads: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    # e-mail to the officer when something goes wrong (loa/notify.py): the SMTP settings (the
+    # password kept like the channels' tokens), and what was last told, per kind
+    notify: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    notified: Mapped[dict[str, Any]] = mapped_column(default=dict)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     channels: Mapped[list["Channel"]] = relationship(back_populates="campaign")

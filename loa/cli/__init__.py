@@ -153,8 +153,8 @@ def demo(directory: Path | None) -> None:
 
 
 def _register() -> None:
-    from . import (backup, campaign, channel, clips, connect, frame, insights, materials, pledge, portal, post, queue,
-                   recap, report, run, sandbox, serve, series, user)
+    from . import (backup, campaign, channel, clips, connect, frame, insights, materials, notify, pledge, portal, post,
+                   queue, recap, report, run, sandbox, serve, series, user)
 
     cli.add_command(campaign.campaign)
     channel.channel.add_command(connect.connect)
@@ -166,6 +166,7 @@ def _register() -> None:
     cli.add_command(frame.frame)
     cli.add_command(queue.queue)
     cli.add_command(backup.backup)
+    cli.add_command(notify.notify)
     cli.add_command(backup.restore)
     cli.add_command(series.series)
     cli.add_command(recap.recap)

@@ -47,7 +47,8 @@ def run(app: App, once: bool, until_idle: bool, speed: float, timeout: float | N
         raise click.UsageError(_("--speed is for rehearsals against the sandbox (set LOA_API_BASE)."))
     tz = None
     with app.session() as s:
-        tz = app.campaign(s).timezone
+        campaign = app.campaign(s)
+        tz, campaign_id, link = campaign.timezone, campaign.id, campaign.public_url
     clock = SpeedClock(speed)
     from content_queue.timeutil import show
 
@@ -60,7 +61,13 @@ def run(app: App, once: bool, until_idle: bool, speed: float, timeout: float | N
     elif until_idle:
         report = runner.until_idle(timeout=timeout)
     else:
-        runner.forever()
+        from ..notify import Notifier
+
+        notices = Notifier(app.folder, campaign_id, link=link).start()  # e-mail when something goes wrong
+        try:
+            runner.forever()
+        finally:
+            notices.stop()
         return
     click.echo(_("published {published}, processing {processing}, retrying {retry}, failed {failed}, unknown "
                  "{unknown}, missed {missed}, reconciled {reconciled}",

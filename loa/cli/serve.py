@@ -59,6 +59,9 @@ def serve(app: App, host: str, port: int, no_scheduler: bool, public_url: str, t
     from ..jobs import JobRunner
 
     jobs = JobRunner(app.folder).start()  # renders and imports, each in a process of its own
+    from ..notify import Notifier
+
+    notices = Notifier(app.folder, campaign_id, link=address).start()  # e-mail when something goes wrong
     runner = thread = None
     if not no_scheduler:
         from scheduler.runner import Runner, SpeedClock
@@ -82,6 +85,7 @@ def serve(app: App, host: str, port: int, no_scheduler: bool, public_url: str, t
         waitress.serve(wsgi, host=host, port=port, threads=8, ident="loa", _quiet=True,
                        max_request_body_size=600 * 1024 * 1024, **proxy)
     finally:
+        notices.stop()
         jobs.stop()
         if runner is not None:  # the call in flight finishes, the worker retires, then the process ends
             runner.stop()
