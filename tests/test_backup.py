@@ -10,9 +10,14 @@ import stat
 import threading
 from datetime import datetime, timedelta, timezone
 
+import pytest
+
+from pathlib import Path
+
 from click.testing import CliRunner
 
 from tests.conftest import make_video
+from tests.test_scheduler_engine import clock, server  # noqa: F401 (fixtures)
 
 
 def report(folder) -> dict:
@@ -104,3 +109,67 @@ def test_a_backup_made_while_working_restores_into_a_new_folder(loa, channels, t
     assert second["media_copied"] == 0 and second["media_already_there"] == first["media_copied"]
     assert second["removed"] == [first["snapshot"]]
     assert loa("restore", str(target), "--into", str(restored)).exit_code == 1  # never over a folder
+
+
+def test_a_backup_while_the_scheduler_publishes_restores_with_tokens_that_still_work(db_url, tmp_path, server,
+                                                                                     clock):
+    """On SQLite: the scheduler publishes to the sandbox in another thread while the backup runs;
+    the restored folder has every post and delivery the snapshot saw, and its channels' tokens
+    still publish (a post from the restored folder goes out to the sandbox)."""
+    if not db_url.startswith("sqlite"):
+        pytest.skip("the PostgreSQL backup is pg_dump's; this one exercises SQLite's online backup")
+    from content_queue.models import Campaign, Delivery, DeliveryState
+    from loa import backup as B
+    from loa import settings
+    from tests.scheduler_helpers import make_world
+
+    w = make_world(db_url, tmp_path, server, clock)
+    try:
+        w.add_channel("facebook", "fanpage")
+        w.add_channel("zalo", "zalo-oa")
+        for i in range(30):
+            w.post(f"Mẹo an toàn {i}", "fanpage,zalo-oa", at=clock() + timedelta(seconds=i))
+        with w.sessions() as s:
+            slug = s.get(Campaign, w.campaign_id).slug
+        settings.write_config(tmp_path, {"campaign": {"slug": slug}, "store": {"database": "loa.db", "media": "media"}})
+        folder = settings.load(tmp_path)
+        clock.advance(minutes=1)
+        engine = w.engine()
+        stop = threading.Event()
+        passes = []
+
+        def publish():
+            while not stop.is_set():
+                passes.append(engine.run_pass())
+
+        t = threading.Thread(target=publish)
+        t.start()
+        try:
+            while not passes:
+                stop.wait(0.05)
+            done = B.backup(folder, tmp_path.parent / "sao-luu-sched")
+        finally:
+            stop.set()
+            t.join()
+        restored = B.restore(tmp_path.parent / "sao-luu-sched", tmp_path.parent / "khoi-phuc-sched")
+        back = settings.load(Path(restored["folder"]))
+        with back.sessions() as s:
+            states = [d.state for d in s.query(Delivery)]
+        assert len(states) == 60 and DeliveryState.published in states and done["snapshot"]
+        from connectors.http import Http
+        from content_queue import posts as P
+        from scheduler.engine import Engine
+
+        with back.sessions.begin() as s:
+            c = s.get(Campaign, w.campaign_id)
+            P.add_post(s, c, P.PostInput(text="Từ thư mục khôi phục", to="fanpage", at=clock()),
+                       media_dir=back.media_dir, now=clock() - timedelta(minutes=1))
+        restored_engine = Engine(back.sessions, media_dir=back.media_dir, clock=clock,
+                                 http=Http(base=server.base, timeout=(2, 5.0)), sleep=lambda s: None)
+        for _ in range(5):
+            restored_engine.run_pass()
+            clock.advance(seconds=30)
+        assert [e for e in server.sandbox.ledger if "Từ thư mục khôi phục" in e["text"]]  # the tokens work
+    finally:
+        w.engine_db.dispose()
+
