@@ -63,7 +63,7 @@ def posts_csv(path: Path, start: datetime, tz: str, trailer: Path) -> Path:
     rows = [{"at": local(start), "to": "facebook,zalo", "title": "Phát động chiến dịch “Không một mình”", "text": C.LAUNCH},
             {"at": local(start + timedelta(minutes=5)), "to": "all", "title": "Video giới thiệu chiến dịch",
              "text": C.TRAILER, "media": trailer.name}]
-    rows.append({"at": local(start + timedelta(minutes=40)), "to": "facebook,zalo",
+    rows.append({"at": local(start + timedelta(minutes=21)), "to": "facebook,zalo",
                  "title": "Thử thách “Không một mình”", "text": C.CHALLENGE})
     with open(path, "w", encoding="utf-8-sig", newline="") as f:
         w = csv.DictWriter(f, fieldnames=["at", "to", "title", "text", "media"])
@@ -82,11 +82,11 @@ def tips_csv(path: Path) -> Path:
 
 
 def demo_slots(start: datetime, tz: str) -> str:
-    """The tips column's rhythm, squeezed into the demo's accelerated day: every five minutes from
-    ten minutes after the opening (a real campaign writes "tue,fri 19:00")."""
+    """The tips column's rhythm, squeezed into the demo's accelerated day: every three minutes from
+    six minutes after the opening (a real campaign writes "tue,fri 19:00")."""
     from zoneinfo import ZoneInfo
 
-    times = [(start + timedelta(minutes=10 + 5 * i)).astimezone(ZoneInfo(tz)).strftime("%H:%M")
+    times = [(start + timedelta(minutes=6 + 3 * i)).astimezone(ZoneInfo(tz)).strftime("%H:%M")
              for i in range(len(C.TIPS))]
     return "daily " + ",".join(times)
 
@@ -256,9 +256,9 @@ def _demo(directory: Path | None) -> tuple[Path, list[dict]]:
         _run(["post", "import", str(posts_csv(root / "bai-dang.csv", start, "Asia/Ho_Chi_Minh", trailer))])
         _run(["series", "add", "Mẹo an toàn", "--slots", demo_slots(start, "Asia/Ho_Chi_Minh"), "--to", "facebook,zalo",
               "--title", "Mẹo an toàn số {n}", "--from", str(tips_csv(root / "meo-an-toan.csv"))])
-        quiz_at = (start + timedelta(minutes=35)).astimezone(ZoneInfo("Asia/Ho_Chi_Minh")).strftime("%Y-%m-%d %H:%M")
+        quiz_at = (start + timedelta(minutes=18)).astimezone(ZoneInfo("Asia/Ho_Chi_Minh")).strftime("%Y-%m-%d %H:%M")
         _run(["post", "add", "--quiz", C.QUIZ, "--title", "Minigame: Ai đúng?", "--at", quiz_at, "--to", "facebook,zalo",
-              "--answer-text", C.ANSWER, "--answer-after", "10m"])
+              "--answer-text", C.ANSWER, "--answer-after", "5m"])
         _run(["post", "list"])
         click.secho(_("\n== 5. Publishing in accelerated time ({SPEED:g}x): faults on, the Zalo token expired", SPEED=SPEED), bold=True)
         from scheduler.runner import SpeedClock
