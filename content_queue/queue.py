@@ -88,8 +88,9 @@ def move_before(s: Session, campaign: Campaign, post_id: int, before_id: int, *,
         raise UserError(_("A post cannot go before itself."))
     said = []
     both = False
-    for channel_id in sorted({d.channel_id for d in queued(s, campaign, now=now)}):
-        line = [d for d in queued(s, campaign, now=now) if d.channel_id == channel_id]
+    waiting = queued(s, campaign, now=now)  # channel by channel, in order
+    for channel_id in sorted({d.channel_id for d in waiting}):
+        line = [d for d in waiting if d.channel_id == channel_id]
         ids = [d.post_id for d in line]
         if post_id not in ids or before_id not in ids:
             continue

@@ -263,19 +263,16 @@ def added_up(numbers) -> dict[str, float | None]:
 def reach_totals(channels: list[dict[str, Any]]) -> dict[str, Any]:
     """The numbers added up per platform and in all, over the deliveries that gave each; and the
     top posts by views. A metric no delivery gave stays None (not 0)."""
-    by_platform: dict[str, dict[str, float | None]] = {}
-    total: dict[str, float | None] = {m: None for m in REACH_METRICS}
+    by_platform: dict[str, list] = {}
     posts: dict[int, dict[str, Any]] = {}
     for ch in channels:
-        mine = by_platform.setdefault(ch["platform"], {m: None for m in REACH_METRICS})
+        mine = by_platform.setdefault(ch["platform"], [])
         for d in ch["deliveries"]:
-            for m in REACH_METRICS:
-                v = ((d.get("numbers") or {}).get("metrics") or {}).get(m, {}).get("value")
-                if v is not None:
-                    mine[m] = (mine[m] or 0) + v
-                    total[m] = (total[m] or 0) + v
-                    if m == "views":
-                        p = posts.setdefault(d["post"], {"post": d["post"], "title": d["title"], "views": 0})
-                        p["views"] += v
+            mine.append(d.get("numbers"))
+            views = ((d.get("numbers") or {}).get("metrics") or {}).get("views", {}).get("value")
+            if views is not None:
+                p = posts.setdefault(d["post"], {"post": d["post"], "title": d["title"], "views": 0})
+                p["views"] += views
     top = sorted(posts.values(), key=lambda p: -p["views"])[:5]
-    return {"total": total, "by_platform": by_platform, "top_posts": top}
+    return {"total": added_up(n for numbers in by_platform.values() for n in numbers),
+            "by_platform": {p: added_up(numbers) for p, numbers in by_platform.items()}, "top_posts": top}

@@ -156,11 +156,7 @@ def ensure_frame(media_dir: Path, name: str, hashtags: str, *, redraw: bool = Fa
     _original, served = frame_paths(media_dir)
     if served.is_file() and not redraw:
         return served
-    buf = io.BytesIO()
-    default_frame(name, hashtags).save(buf, "PNG", optimize=True)
-    from PIL import Image
-
-    _write(served, _served(Image.open(io.BytesIO(buf.getvalue()))))
+    _write(served, _served(default_frame(name, hashtags)))
     return served
 
 

@@ -11,7 +11,7 @@ import ssl
 import threading
 from datetime import datetime, timedelta, timezone
 from email.message import EmailMessage
-from typing import Any, Callable
+from typing import Callable
 
 from sqlalchemy import func, select
 
@@ -152,6 +152,3 @@ class Notifier:
             except Exception:  # noqa: BLE001 - a notice must never stop the server
                 log.exception("notices: the check failed")
 
-
-def describe(cfg: dict) -> dict[str, Any]:
-    return shown(cfg)

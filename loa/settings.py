@@ -64,7 +64,7 @@ class Settings:
     catch_up_spacing: float | None = None
     zalo_rate_limit_wait: float | None = None
     processing_window: float | None = None
-    trusted_proxies: tuple[str, ...] = ()
+    trusted_proxy: str = ""
     disk_margin_mb: float = 2048.0
     media_quota_mb: float | None = None
 
@@ -91,8 +91,7 @@ class Settings:
                    catch_up_spacing=number("LOA_CATCH_UP_SPACING"),
                    zalo_rate_limit_wait=number("LOA_ZALO_RATE_LIMIT_WAIT"),
                    processing_window=number("LOA_PROCESSING_WINDOW"),
-                   trusted_proxies=tuple(a.strip() for a in (env.get("LOA_TRUSTED_PROXY") or "").split(",")
-                                         if a.strip()),
+                   trusted_proxy=(env.get("LOA_TRUSTED_PROXY") or "").strip(),
                    disk_margin_mb=number("LOA_DISK_MARGIN_MB", 2048.0), media_quota_mb=number("LOA_MEDIA_QUOTA_MB"))
 
     def http(self):
@@ -140,6 +139,24 @@ class Folder:
     @property
     def log_dir(self) -> Path:
         return self.root / "logs"
+
+    @property
+    def disk_margin_bytes(self) -> int:
+        """What must stay free on the media store's disk: uploads are refused below it."""
+        return int(self.settings.disk_margin_mb * 2 ** 20)
+
+    @property
+    def media_quota_bytes(self) -> int | None:
+        return int(self.settings.media_quota_mb * 2 ** 20) if self.settings.media_quota_mb else None
+
+    def space(self) -> dict[str, Any]:
+        """The media store's disk: free and total bytes, the margin, whether uploads are taken."""
+        import shutil
+
+        usage = shutil.disk_usage(self.media_dir)
+        margin = self.disk_margin_bytes
+        return {"free_bytes": usage.free, "total_bytes": usage.total, "margin_bytes": margin,
+                "uploads_accepted": usage.free > margin}
 
     @property
     def database_url(self) -> str:

@@ -113,6 +113,14 @@ def parse_date(value: str | None, name: str):
         raise UserError(_("{name} {value!r} is not a date.", name=name, value=value), fix=_("Write it as 2025-11-30.")) from None
 
 
+def read_password(confirm: bool = True) -> str:
+    """From standard input when it is not a terminal (one line), else asked (twice unless not
+    ``confirm``), hidden."""
+    if not sys.stdin.isatty():
+        return sys.stdin.readline().rstrip("\r\n")
+    return click.prompt(_("Password"), hide_input=True, confirmation_prompt=confirm)
+
+
 def emit_json(data: Any) -> None:
     click.echo(json.dumps(data, ensure_ascii=False, indent=2, default=str))
 

@@ -8,7 +8,7 @@ import click
 
 from content_queue.i18n import _
 
-from .app import App, emit_json, pass_app
+from .app import App, emit_json, pass_app, read_password
 from .language import LoaCommand, LoaGroup
 
 
@@ -40,11 +40,8 @@ def set_(app: App, server: str, user: str, password_stdin: bool, sender: str, to
     from .. import notify as N
 
     host, _sep, port = server.partition(":")
-    password = None
-    if password_stdin:
-        password = sys.stdin.readline().rstrip("\n")
-    elif user and sys.stdin.isatty():
-        password = click.prompt(_("Password"), hide_input=True, default="", show_default=False)
+    # with --password-stdin, or asked at a terminal when there is an account; otherwise the one kept
+    password = read_password(confirm=False) if password_stdin or (user and sys.stdin.isatty()) else None
     with app.session() as s:
         shown = N.configure(s, app.campaign(s), host=host, port=int(port or 587), user=user, password=password,
                             sender=sender, to=[a.strip() for a in to.split(",") if a.strip()],

@@ -65,18 +65,19 @@ def serve(app: App, host: str, port: int, max_mb: int, per_hour: int, trusted: s
     with app.session() as s:
         campaign_id = app.campaign(s).id
     token = ensure_token(app.folder.sessions, campaign_id)
-    settings = app.folder.settings
-    wsgi = Portal(app.folder.sessions, campaign_id=campaign_id, media_dir=app.folder.media_dir,
-                  upload_dir=app.folder.root / "uploads", max_bytes=max_mb * 1024 * 1024, per_address=per_hour,
-                  disk_margin=int(settings.disk_margin_mb * 2 ** 20),
-                  quota=int(settings.media_quota_mb * 2 ** 20) if settings.media_quota_mb else None)
-    from ..proxy import waitress_options
-
-    try:
-        proxy = waitress_options(trusted or (settings.trusted_proxies[0] if settings.trusted_proxies else ""))
-    except ValueError as exc:
-        raise click.BadParameter(str(exc), param_hint="--trusted-proxy") from None
+    wsgi = Portal.of_folder(app.folder, campaign_id, max_bytes=max_mb * 1024 * 1024, per_address=per_hour)
+    proxy = proxy_options(trusted, app.folder)
     click.echo(_("Portal at http://{host}:{port}/c/{token}  (Ctrl-C to stop)", host=host, port=port, token=token))
     # Bodies over 1 MB spill to disk inside waitress, and the app streams them on to the file.
     waitress.serve(wsgi, host=host, port=port, threads=4, max_request_body_size=max_mb * 1024 * 1024 + 1,
                    inbuf_overflow=1024 * 1024, ident="loa-portal", _quiet=True, **proxy)
+
+
+def proxy_options(trusted: str, folder) -> dict:
+    """waitress's settings for the proxy named by --trusted-proxy (or LOA_TRUSTED_PROXY), if any."""
+    from ..proxy import waitress_options
+
+    try:
+        return waitress_options(trusted or folder.settings.trusted_proxy)
+    except ValueError as exc:
+        raise click.BadParameter(str(exc), param_hint="--trusted-proxy") from None

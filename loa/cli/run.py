@@ -86,15 +86,11 @@ def status(app: App, as_json: bool) -> None:
       loa status
       loa status --json | jq '.failed'
     """
-    import shutil
-
     with app.session() as s:
         campaign = app.campaign(s)
         data = D.status(s, campaign, app.now(), app.show_time(campaign))
         tz = campaign.timezone
-    usage = shutil.disk_usage(app.folder.media_dir)
-    margin = int(app.folder.settings.disk_margin_mb * 2 ** 20)
-    data["disk"] = {"free_bytes": usage.free, "margin_bytes": margin, "uploads_accepted": usage.free > margin}
+    data["disk"] = space = app.folder.space()
     if as_json:
         emit_json(data)
         return
@@ -103,9 +99,9 @@ def status(app: App, as_json: bool) -> None:
 
     counts = ", ".join(f"{label(k).lower()} {v}" for k, v in sorted(data["counts"].items())) or _("no deliveries yet")
     click.secho(_("Now {now} ({tz}). Deliveries: {counts}.", now=data['now'], tz=tz, counts=counts), bold=True)
-    free_gb, margin_gb = usage.free / 2 ** 30, margin / 2 ** 30
-    click.secho(_("Space left for videos: {free:.1f} GB (uploads are refused below {margin:.1f} GB).", free=free_gb,
-                  margin=margin_gb), fg=None if usage.free > margin else "red")
+    click.secho(_("Space left for videos: {free:.1f} GB (uploads are refused below {margin:.1f} GB).",
+                  free=space["free_bytes"] / 2 ** 30, margin=space["margin_bytes"] / 2 ** 30),
+                fg=None if space["uploads_accepted"] else "red")
     sections = [  # (key, title, colour)
         ("needs_attention", _("Needs your attention"), "red"),
         ("failed", _("Failed"), "red"),

@@ -38,24 +38,17 @@ def serve(app: App, host: str, port: int, no_scheduler: bool, public_url: str, t
 
     from ..portal.app import Portal, ensure_token
     from ..workspace import create_app
+    from .portal import proxy_options
     from .run import make_engine
 
     with app.session() as s:
         campaign = app.campaign(s)
         campaign_id, public_url = campaign.id, public_url or campaign.public_url
     ensure_token(app.folder.sessions, campaign_id)
-    settings = app.folder.settings
-    portal = Portal(app.folder.sessions, campaign_id=campaign_id, media_dir=app.folder.media_dir,
-                    upload_dir=app.folder.root / "uploads", disk_margin=int(settings.disk_margin_mb * 2 ** 20),
-                    quota=int(settings.media_quota_mb * 2 ** 20) if settings.media_quota_mb else None)
+    portal = Portal.of_folder(app.folder, campaign_id)
     address = public_url.rstrip("/") or f"http://{host}:{port}"
     wsgi = create_app(app.folder, public_url=address, portal=portal)
-    from ..proxy import waitress_options
-
-    try:
-        proxy = waitress_options(trusted or (settings.trusted_proxies[0] if settings.trusted_proxies else ""))
-    except ValueError as exc:
-        raise click.BadParameter(str(exc), param_hint="--trusted-proxy") from None
+    proxy = proxy_options(trusted, app.folder)
     from ..jobs import JobRunner
 
     jobs = JobRunner(app.folder).start()  # renders and imports, each in a process of its own

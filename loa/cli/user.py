@@ -1,24 +1,16 @@
 """`loa user ...`: the people who sign in to the workspace (`loa serve`)."""
 from __future__ import annotations
 
-import sys
 
 import click
 
 from content_queue.i18n import _
 
-from .app import App, emit_json, lazy, pass_app, table
+from .app import App, emit_json, lazy, pass_app, read_password, table
 from .language import LoaGroup
 
 U = lazy("content_queue.users")
 ROLES = click.Choice(["officer", "approver", "viewer"])
-
-
-def _read_password(confirm: bool = True) -> str:
-    """From standard input when it is not a terminal (one line), else asked twice, hidden."""
-    if not sys.stdin.isatty():
-        return sys.stdin.readline().rstrip("\r\n")
-    return click.prompt(_("Password"), hide_input=True, confirmation_prompt=confirm)
 
 
 @click.group(cls=LoaGroup)
@@ -39,7 +31,7 @@ def add(app: App, name: str, role: str) -> None:
       loa user add can-bo-xa --role officer
       echo "mot mat khau dai" | loa user add lanh-dao --role approver
     """
-    password = _read_password()
+    password = read_password()
     with app.session() as s:
         u = U.add_user(s, name, role, password)
         name, role_label = u.name, U.role_label(u.role)
@@ -95,7 +87,7 @@ def password(app: App, name: str) -> None:
     Example:
       loa user password can-bo-xa
     """
-    secret = _read_password()
+    secret = read_password()
     with app.session() as s:
         U.set_password(s, name, secret)
     click.echo(_("Password of {name} changed; their sessions elsewhere have ended.", name=name))

@@ -69,6 +69,13 @@ class Portal:
         self._checkers = ThreadPoolExecutor(max_workers=checkers, thread_name_prefix="loa-check")
         self.resume_unfinished()
 
+    @classmethod
+    def of_folder(cls, folder, campaign_id: int, **kw) -> "Portal":
+        """The portal of a campaign folder: its media store, its uploads folder, its disk margin and quota."""
+        return cls(folder.sessions, campaign_id=campaign_id, media_dir=folder.media_dir,
+                   upload_dir=folder.root / "uploads", disk_margin=folder.disk_margin_bytes,
+                   quota=folder.media_quota_bytes, **kw)
+
     # --- helpers --------------------------------------------------------------------------
     def campaign(self, s) -> Campaign:
         return s.get(Campaign, self.campaign_id)
@@ -119,8 +126,7 @@ class Portal:
 
         free = shutil.disk_usage(self.upload_dir).free
         if free - more < self.disk_margin:
-            return _("The server is running out of space, so it cannot take this video now. Please try again "
-                     "later.")
+            return no_room()
         if self.quota is not None and used_bytes(self.media_dir, self.upload_dir) + more > self.quota:
             return _("The campaign's storage is full, so it cannot take this video now. Please try again later.")
         return None
@@ -305,8 +311,7 @@ class Portal:
                             raise
                         f.truncate(offset)
                         written = offset
-                        return self._error(507, _("The server is running out of space, so it cannot take this "
-                                                  "video now. Please try again later."))
+                        return self._error(507, no_room())
                     written += len(block)
             finally:
                 f.flush()
@@ -429,6 +434,11 @@ def ensure_token(sessions, campaign_id: int) -> str:
 
     with sessions.begin() as s:
         return portal_token(s, s.get(Campaign, campaign_id))
+
+
+def no_room() -> str:
+    """What a phone is told when the server's disk keeps no room for its video (HTTP 507)."""
+    return _("The server is running out of space, so it cannot take this video now. Please try again later.")
 
 
 def used_bytes(*folders: Path) -> int:

@@ -45,7 +45,6 @@ def health():
 def healthz():
     """For a monitor: the scheduler's last heartbeat, whether the database answers, the space left.
     503 when the scheduler has stopped (no heartbeat for two minutes) or the database does not answer."""
-    import shutil
     from datetime import timedelta
 
     from sqlalchemy import func, select
@@ -63,10 +62,7 @@ def healthz():
         body["database"], beat = "unreachable", None
     if beat is not None:
         body["scheduler"] = {"running": now - beat < timedelta(minutes=2), "last_heartbeat": beat.isoformat()}
-    usage = shutil.disk_usage(ctx["folder"].media_dir)
-    margin = int(ctx["folder"].settings.disk_margin_mb * 2 ** 20)
-    body["disk"] = {"free_bytes": usage.free, "total_bytes": usage.total, "margin_bytes": margin,
-                    "uploads_accepted": usage.free > margin}
+    body["disk"] = ctx["folder"].space()
     ok = body["database"] == "ok" and body["scheduler"]["running"]
     body["status"] = "ok" if ok else "down"
     return body, 200 if ok else 503, {"Cache-Control": "no-store"}
@@ -124,11 +120,9 @@ def overview():
         campaign = ctx["campaign"](s)
         data = read_overview(s, campaign, now, days=7)
         tz = campaign.timezone
-    import shutil
-
-    usage = shutil.disk_usage(ctx["folder"].media_dir)
-    margin = ctx["folder"].settings.disk_margin_mb * 2 ** 20
-    disk = {"free_gb": usage.free / 2 ** 30, "margin_gb": margin / 2 ** 30, "ok": usage.free > margin}
+    space = ctx["folder"].space()
+    disk = {"free_gb": space["free_bytes"] / 2 ** 30, "margin_gb": space["margin_bytes"] / 2 ** 30,
+            "ok": space["uploads_accepted"]}
     return render_template("workspace/overview.html", data=data, tz=tz, disk=disk, nav="overview")
 
 
