@@ -10,13 +10,13 @@ from typing import Any
 from werkzeug.wrappers import Request, Response
 
 from . import rules as R
-from .app import (BLOCK, Sandbox, consent_screen, fb_error, json_response, new_id, path_match, read_body,
-                  redirect_with)
+from .state import State
+from .web import BLOCK, consent_screen, fb_error, json_response, new_id, path_match, read_body, redirect_with
 
 GRAPH_HOSTS = ("graph.facebook.com", "graph-video.facebook.com")
 
 
-def route(sb: Sandbox, method: str, host: str, rest: str):
+def route(sb: State, method: str, host: str, rest: str):
     if host == "rupload.facebook.com" and method == "POST" and path_match(r"/video-upload/{ver}/\d+", rest):
         return lambda r: rupload(sb, r, rest.rsplit("/", 1)[1])
     if host == "www.facebook.com" and method == "GET" and path_match(r"/{ver}/dialog/oauth", rest):
@@ -52,7 +52,7 @@ def _token_value(r: Request) -> str:
     return r.args.get("access_token") or r.form.get("access_token") or ""
 
 
-def _auth(sb: Sandbox, r: Request, page: str | None, kind: str = "page") -> Response | None:
+def _auth(sb: State, r: Request, page: str | None, kind: str = "page") -> Response | None:
     value = _token_value(r)
     with sb.lock:
         token = sb.tokens.get(value)
@@ -65,7 +65,7 @@ def _auth(sb: Sandbox, r: Request, page: str | None, kind: str = "page") -> Resp
     return None
 
 
-def _usage(sb: Sandbox, page: str, response: Response) -> Response:
+def _usage(sb: State, page: str, response: Response) -> Response:
     with sb.lock:
         calls = len([t for t in sb.windows.get(f"fb-calls:{page}", []) if sb.clock() - t < 3600])
     sb._window(f"fb-calls:{page}", 10**9, 3600)
@@ -81,13 +81,13 @@ def _iso(ts: float) -> str:
     return datetime.fromtimestamp(ts, timezone.utc).strftime("%Y-%m-%dT%H:%M:%S+0000")
 
 
-def _publish_post(sb: Sandbox, obj: dict[str, Any]) -> None:
+def _publish_post(sb: State, obj: dict[str, Any]) -> None:
     obj["is_published"] = True
     obj["created"] = sb.clock()
     sb.record("facebook", obj["page"], obj["id"], obj["kind"], obj.get("message", ""), sha256=obj.get("sha256"))
 
 
-def settle(sb: Sandbox) -> None:
+def settle(sb: State) -> None:
     """Scheduled posts whose time has come are published; finished videos become ready."""
     now = sb.clock()
     with sb.lock:
@@ -111,7 +111,7 @@ def settle(sb: Sandbox) -> None:
                           obj.get("description", ""), sha256=obj.get("sha256"), size=obj.get("size"))
 
 
-def _schedule(sb: Sandbox, r: Request, reel: bool = False) -> tuple[float | None, Response | None]:
+def _schedule(sb: State, r: Request, reel: bool = False) -> tuple[float | None, Response | None]:
     raw = r.form.get("scheduled_publish_time")
     if not raw:
         return None, None
@@ -123,7 +123,7 @@ def _schedule(sb: Sandbox, r: Request, reel: bool = False) -> tuple[float | None
 
 
 # --- posts --------------------------------------------------------------------------------
-def feed(sb: Sandbox, r: Request, page: str, edge: str) -> Response:
+def feed(sb: State, r: Request, page: str, edge: str) -> Response:
     if (err := _auth(sb, r, page)):
         return err
     message = r.form.get("message", "")
@@ -148,7 +148,7 @@ def feed(sb: Sandbox, r: Request, page: str, edge: str) -> Response:
     return _usage(sb, page, json_response({"id": post_id}, effect=True))
 
 
-def photos(sb: Sandbox, r: Request, page: str, edge: str) -> Response:
+def photos(sb: State, r: Request, page: str, edge: str) -> Response:
     if (err := _auth(sb, r, page)):
         return err
     upload = r.files.get("source")
@@ -172,7 +172,7 @@ def photos(sb: Sandbox, r: Request, page: str, edge: str) -> Response:
     return _usage(sb, page, json_response({"id": photo_id, "post_id": post_id}, effect=True))
 
 
-def listing(sb: Sandbox, r: Request, page: str, edge: str) -> Response:
+def listing(sb: State, r: Request, page: str, edge: str) -> Response:
     if (err := _auth(sb, r, page)):
         return err
     settle(sb)
@@ -198,7 +198,7 @@ def listing(sb: Sandbox, r: Request, page: str, edge: str) -> Response:
 
 
 # --- videos -------------------------------------------------------------------------------
-def _new_video(sb: Sandbox, page: str, reel: bool, size: int | None = None) -> dict[str, Any]:
+def _new_video(sb: State, page: str, reel: bool, size: int | None = None) -> dict[str, Any]:
     video_id = new_id()
     obj = {"type": "video", "id": video_id, "page": page, "reel": reel, "uploaded": 0, "size": size,
            "hash": hashlib.sha256(), "status": "uploading", "publish": "not_published",
@@ -208,7 +208,7 @@ def _new_video(sb: Sandbox, page: str, reel: bool, size: int | None = None) -> d
     return obj
 
 
-def video_reels(sb: Sandbox, r: Request, page: str, edge: str) -> Response:
+def video_reels(sb: State, r: Request, page: str, edge: str) -> Response:
     if (err := _auth(sb, r, page)):
         return err
     phase = r.form.get("upload_phase") or (r.get_json(silent=True) or {}).get("upload_phase")
@@ -240,7 +240,7 @@ def video_reels(sb: Sandbox, r: Request, page: str, edge: str) -> Response:
     return fb_error(100, "(#100) upload_phase must be start or finish", status=400)
 
 
-def rupload(sb: Sandbox, r: Request, video_id: str) -> Response:
+def rupload(sb: State, r: Request, video_id: str) -> Response:
     with sb.lock:
         obj = sb.fb_objects.get(video_id)
     if obj is None:
@@ -267,7 +267,7 @@ def rupload(sb: Sandbox, r: Request, video_id: str) -> Response:
     return json_response({"success": True})
 
 
-def videos(sb: Sandbox, r: Request, page: str, edge: str) -> Response:
+def videos(sb: State, r: Request, page: str, edge: str) -> Response:
     if (err := _auth(sb, r, page)):
         return err
     phase = r.form.get("upload_phase")
@@ -326,7 +326,7 @@ VIDEO_METRICS = {"blue_reels_play_count": "plays", "post_impressions_unique": "r
                  "total_video_views_unique": "reach", "total_video_avg_time_watched": "avg_watch_seconds"}
 
 
-def insights(sb: Sandbox, r: Request, object_id: str, edge: str) -> Response:
+def insights(sb: State, r: Request, object_id: str, edge: str) -> Response:
     settle(sb)
     with sb.lock:
         obj = sb.fb_objects.get(object_id)
@@ -354,7 +354,7 @@ def insights(sb: Sandbox, r: Request, object_id: str, edge: str) -> Response:
 
 
 # --- objects and tokens -------------------------------------------------------------------
-def get_object(sb: Sandbox, r: Request, object_id: str) -> Response:
+def get_object(sb: State, r: Request, object_id: str) -> Response:
     settle(sb)
     with sb.lock:
         obj = sb.fb_objects.get(object_id)
@@ -399,7 +399,7 @@ def get_object(sb: Sandbox, r: Request, object_id: str) -> Response:
     return _usage(sb, obj["page"], json_response(out))
 
 
-def me_accounts(sb: Sandbox, r: Request) -> Response:
+def me_accounts(sb: State, r: Request) -> Response:
     if (err := _auth(sb, r, None, kind="user")):
         return err
     with sb.lock:
@@ -410,7 +410,7 @@ def me_accounts(sb: Sandbox, r: Request) -> Response:
                                     "tasks": ["CREATE_CONTENT", "MANAGE"]}]})
 
 
-def consent(sb: Sandbox, r: Request) -> Response:
+def consent(sb: State, r: Request) -> Response:
     """The Login dialog: the user approves and is sent back with a code for a new Page."""
     def allow() -> Response:
         creds = sb.new_account("facebook", name="Công an xã (sandbox)")
@@ -423,7 +423,7 @@ def consent(sb: Sandbox, r: Request) -> Response:
                           allow=allow)
 
 
-def exchange(sb: Sandbox, r: Request) -> Response:
+def exchange(sb: State, r: Request) -> Response:
     if r.args.get("code"):
         with sb.lock:
             grant = sb.codes.pop(r.args["code"], None)

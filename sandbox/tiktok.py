@@ -9,12 +9,13 @@ from typing import Any
 from werkzeug.wrappers import Request, Response
 
 from . import rules as R
-from .app import BLOCK, Sandbox, _log_id, consent_screen, json_response, new_id, redirect_with, s256
+from .state import State
+from .web import BLOCK, consent_screen, json_response, log_id, new_id, redirect_with, s256
 
 UPLOAD_URL_LIFETIME = 3600
 
 
-def route(sb: Sandbox, method: str, host: str, rest: str):
+def route(sb: State, method: str, host: str, rest: str):
     if host == "open-upload.tiktokapis.com" and method == "PUT" and rest.startswith("/video/"):
         return lambda r: put_chunk(sb, r)
     if host == "www.tiktok.com" and method == "GET" and rest == "/v2/auth/authorize/":
@@ -34,17 +35,17 @@ def route(sb: Sandbox, method: str, host: str, rest: str):
 
 
 def ok(data: dict[str, Any]) -> Response:
-    return json_response({"data": data, "error": {"code": "ok", "message": "", "log_id": _log_id()}})
+    return json_response({"data": data, "error": {"code": "ok", "message": "", "log_id": log_id()}})
 
 
 def fail(code: str, message: str, status: int) -> Response:
-    r = json_response({"data": {}, "error": {"code": code, "message": message, "log_id": _log_id()}}, status)
+    r = json_response({"data": {}, "error": {"code": code, "message": message, "log_id": log_id()}}, status)
     if status == 429:
         r.headers["Retry-After"] = "10"
     return r
 
 
-def _user(sb: Sandbox, r: Request) -> tuple[str | None, Response | None]:
+def _user(sb: State, r: Request) -> tuple[str | None, Response | None]:
     auth = r.headers.get("Authorization", "")
     value = auth[7:] if auth.startswith("Bearer ") else ""
     with sb.lock:
@@ -56,7 +57,7 @@ def _user(sb: Sandbox, r: Request) -> tuple[str | None, Response | None]:
     return t.account, None
 
 
-def authorize(sb: Sandbox, r: Request) -> Response:
+def authorize(sb: State, r: Request) -> Response:
     key = r.args.get("client_key", "")
     with sb.lock:
         user = next((k for k, v in sb.tiktok_users.items() if v["client_key"] == key), None)
@@ -74,7 +75,7 @@ def authorize(sb: Sandbox, r: Request) -> Response:
     return consent_screen(r, platform="TikTok", who=f"@{user}", scopes=r.args.get("scope", ""), allow=allow)
 
 
-def _tokens(sb: Sandbox, user: str, scope: str) -> Response:
+def _tokens(sb: State, user: str, scope: str) -> Response:
     access = sb._token(user, "access", sb.access_lifetime["tiktok"], "act.")
     refresh = sb._token(user, "refresh", 365 * 86400, "rft.")
     return json_response({"access_token": access, "expires_in": sb.access_lifetime["tiktok"], "open_id": user,
@@ -82,32 +83,32 @@ def _tokens(sb: Sandbox, user: str, scope: str) -> Response:
                           "token_type": "Bearer"})
 
 
-def oauth_token(sb: Sandbox, r: Request) -> Response:
+def oauth_token(sb: State, r: Request) -> Response:
     key, secret = r.form.get("client_key", ""), r.form.get("client_secret", "")
     with sb.lock:
         user = next((k for k, v in sb.tiktok_users.items() if v["client_key"] == key), None)
         if user is None or sb.tiktok_users[user]["client_secret"] != secret:
             return json_response({"error": "invalid_client", "error_description": "Client key or secret is incorrect.",
-                                  "log_id": _log_id()}, 401)
+                                  "log_id": log_id()}, 401)
         if r.form.get("grant_type") == "authorization_code":
             grant = sb.codes.pop(r.form.get("code", ""), None)
             if (grant is None or grant["user"] != user or grant["redirect_uri"] != r.form.get("redirect_uri")
                     or grant["challenge"] != s256(r.form.get("code_verifier", ""))):
                 return json_response({"error": "invalid_grant", "error_description": "Authorization code is invalid.",
-                                      "log_id": _log_id()}, 400)
+                                      "log_id": log_id()}, 400)
             return _tokens(sb, user, grant["scope"])
         if r.form.get("grant_type") != "refresh_token":
             return json_response({"error": "unsupported_grant_type", "error_description": "sandbox: refresh only",
-                                  "log_id": _log_id()}, 400)
+                                  "log_id": log_id()}, 400)
         old = sb.tokens.get(r.form.get("refresh_token", ""))
         if old is None or old.kind != "refresh" or old.account != user or old.expires < sb.clock():
             return json_response({"error": "invalid_grant", "error_description": "Refresh token is invalid or expired.",
-                                  "log_id": _log_id()}, 400)
+                                  "log_id": log_id()}, 400)
         del sb.tokens[old.value]  # rotated: the old one no longer works
         return _tokens(sb, user, "user.info.basic,video.publish,video.upload")
 
 
-def video_query(sb: Sandbox, r: Request) -> Response:
+def video_query(sb: State, r: Request) -> Response:
     """The counts of the account's videos (scope video.list; an account connected without it is refused)."""
     user, e = _user(sb, r)
     if e:
@@ -134,7 +135,7 @@ def video_query(sb: Sandbox, r: Request) -> Response:
     return ok({"videos": videos, "cursor": 0, "has_more": False})
 
 
-def creator_info(sb: Sandbox, r: Request) -> Response:
+def creator_info(sb: State, r: Request) -> Response:
     user, e = _user(sb, r)
     if e:
         return e
@@ -169,7 +170,7 @@ def _check_source(info: dict[str, Any]) -> str | None:
     return None
 
 
-def _init(sb: Sandbox, r: Request, inbox: bool) -> Response:
+def _init(sb: State, r: Request, inbox: bool) -> Response:
     user, e = _user(sb, r)
     if e:
         return e
@@ -204,15 +205,15 @@ def _init(sb: Sandbox, r: Request, inbox: bool) -> Response:
                "upload_url": f"{sb.upload_base('open-upload.tiktokapis.com')}/video/?upload_id={upload_id}&upload_token={token}"})
 
 
-def init_direct(sb: Sandbox, r: Request) -> Response:
+def init_direct(sb: State, r: Request) -> Response:
     return _init(sb, r, inbox=False)
 
 
-def init_inbox(sb: Sandbox, r: Request) -> Response:
+def init_inbox(sb: State, r: Request) -> Response:
     return _init(sb, r, inbox=True)
 
 
-def put_chunk(sb: Sandbox, r: Request) -> Response:
+def put_chunk(sb: State, r: Request) -> Response:
     upload_id, token = r.args.get("upload_id", ""), r.args.get("upload_token", "")
     with sb.lock:
         job = sb.tiktok_jobs.get(upload_id)
@@ -247,7 +248,7 @@ def put_chunk(sb: Sandbox, r: Request) -> Response:
     return Response(status=206)
 
 
-def _settle(sb: Sandbox, job: dict[str, Any]) -> None:
+def _settle(sb: State, job: dict[str, Any]) -> None:
     if job["complete_at"] is None or job["status"] != "PROCESSING_UPLOAD":
         return
     if sb.clock() - job["complete_at"] < sb.processing_seconds:
@@ -263,14 +264,14 @@ def _settle(sb: Sandbox, job: dict[str, Any]) -> None:
               size=job["size"])
 
 
-def settle_all(sb: Sandbox) -> None:
+def settle_all(sb: State) -> None:
     """TikTok publishes a complete upload on its own clock, polled or not."""
     with sb.lock:
         for job in sb.tiktok_jobs.values():
             _settle(sb, job)
 
 
-def status_fetch(sb: Sandbox, r: Request) -> Response:
+def status_fetch(sb: State, r: Request) -> Response:
     user, e = _user(sb, r)
     if e:
         return e

@@ -8,14 +8,15 @@ from typing import Any
 from werkzeug.wrappers import Request, Response
 
 from . import rules as R
-from .app import Sandbox, consent_screen, json_response, new_id, read_body, redirect_with, s256
+from .state import State
+from .web import consent_screen, json_response, new_id, read_body, redirect_with, s256
 
 VERIFY_PROCESSING_TIMES = 1  # the first verify of each token answers -214
 # A new article is processed on Zalo's own clock: until then verify answers -214 and getslice does
 # not list it (after processing_seconds, or once a verify has given its id, whichever comes first).
 
 
-def route(sb: Sandbox, method: str, host: str, rest: str):
+def route(sb: State, method: str, host: str, rest: str):
     if host == "oauth.zaloapp.com" and method == "POST" and rest == "/v4/oa/access_token":
         return lambda r: token(sb, r)
     if host == "oauth.zaloapp.com" and method == "GET" and rest == "/v4/oa/permission":
@@ -43,7 +44,7 @@ def err(code: int, message: str) -> Response:
     return json_response({"error": code, "message": message})  # Zalo answers errors with HTTP 200
 
 
-def _oa(sb: Sandbox, r: Request) -> tuple[str | None, Response | None]:
+def _oa(sb: State, r: Request) -> tuple[str | None, Response | None]:
     value = r.headers.get("access_token", "")
     with sb.lock:
         t = sb.tokens.get(value)
@@ -54,7 +55,7 @@ def _oa(sb: Sandbox, r: Request) -> tuple[str | None, Response | None]:
         return t.account, None
 
 
-def permission(sb: Sandbox, r: Request) -> Response:
+def permission(sb: State, r: Request) -> Response:
     """The OA admin approves the app; Zalo sends them back with a code and the OA's id."""
     app_id = r.args.get("app_id", "")
     with sb.lock:
@@ -72,7 +73,7 @@ def permission(sb: Sandbox, r: Request) -> Response:
                           scopes="manage_articles send_messages", allow=allow)
 
 
-def token(sb: Sandbox, r: Request) -> Response:
+def token(sb: State, r: Request) -> Response:
     app_id, secret = r.form.get("app_id", ""), r.headers.get("secret_key", "")
     with sb.lock:
         oa = next((k for k, v in sb.zalo_oas.items() if v["app_id"] == app_id), None)
@@ -102,7 +103,7 @@ def token(sb: Sandbox, r: Request) -> Response:
                           "expires_in": str(sb.access_lifetime["zalo"])})
 
 
-def _check_article(body: dict[str, Any], oa: str, sb: Sandbox) -> Response | None:
+def _check_article(body: dict[str, Any], oa: str, sb: State) -> Response | None:
     kind = body.get("type")
     title = body.get("title") or ""
     if kind not in ("normal", "video"):
@@ -136,14 +137,14 @@ def _text_of(body: dict[str, Any]) -> str:
     return body.get("title", "")
 
 
-def _apply(sb: Sandbox, article: dict[str, Any], body: dict[str, Any]) -> None:
+def _apply(sb: State, article: dict[str, Any], body: dict[str, Any]) -> None:
     was_shown = article.get("status") == "show"
     article.update({k: v for k, v in body.items() if k not in ("id",)})
     if article.get("status") == "show" and not was_shown:
         sb.record("zalo", article["oa"], article["id"], article["type"], _text_of(article))
 
 
-def create(sb: Sandbox, r: Request) -> Response:
+def create(sb: State, r: Request) -> Response:
     oa, e = _oa(sb, r)
     if e:
         return e
@@ -162,7 +163,7 @@ def create(sb: Sandbox, r: Request) -> Response:
     return ok({"token": tok}, effect=True)
 
 
-def update(sb: Sandbox, r: Request) -> Response:
+def update(sb: State, r: Request) -> Response:
     oa, e = _oa(sb, r)
     if e:
         return e
@@ -180,7 +181,7 @@ def update(sb: Sandbox, r: Request) -> Response:
     return ok({"token": tok}, effect=True)
 
 
-def verify(sb: Sandbox, r: Request) -> Response:
+def verify(sb: State, r: Request) -> Response:
     oa, e = _oa(sb, r)
     if e:
         return e
@@ -197,11 +198,11 @@ def verify(sb: Sandbox, r: Request) -> Response:
     return ok({"id": job["id"]})
 
 
-def _processed(sb: Sandbox, article: dict[str, Any]) -> bool:
+def _processed(sb: State, article: dict[str, Any]) -> bool:
     return article.get("processed_at", 0) <= sb.clock()
 
 
-def remove(sb: Sandbox, r: Request) -> Response:
+def remove(sb: State, r: Request) -> Response:
     oa, e = _oa(sb, r)
     if e:
         return e
@@ -214,7 +215,7 @@ def remove(sb: Sandbox, r: Request) -> Response:
     return ok({"id": article_id})
 
 
-def getslice(sb: Sandbox, r: Request) -> Response:
+def getslice(sb: State, r: Request) -> Response:
     oa, e = _oa(sb, r)
     if e:
         return e
@@ -236,7 +237,7 @@ def getslice(sb: Sandbox, r: Request) -> Response:
     return ok({"medias": medias, "total": len(rows)})
 
 
-def prepare_video(sb: Sandbox, r: Request) -> Response:
+def prepare_video(sb: State, r: Request) -> Response:
     oa, e = _oa(sb, r)
     if e:
         return e
@@ -255,7 +256,7 @@ def prepare_video(sb: Sandbox, r: Request) -> Response:
     return ok({"token": tok})
 
 
-def verify_video(sb: Sandbox, r: Request) -> Response:
+def verify_video(sb: State, r: Request) -> Response:
     oa, e = _oa(sb, r)
     if e:
         return e
