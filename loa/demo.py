@@ -27,11 +27,15 @@ from content_queue.i18n import _
 SPEED = 60.0  # one real second is a minute of campaign time
 
 
-def _run(args: list[str]) -> None:
-    from .cli import cli
+def _runner(commands: click.Group):
+    """Run one `loa` command line, as the officer would type it, printed first. The demo is given
+    the command group by the `loa demo` command; it does not import the CLI package that imports it."""
 
-    click.secho("$ loa " + " ".join(a if " " not in a else repr(a) for a in args), fg="cyan")
-    cli.main(args=args, prog_name="loa", standalone_mode=False)
+    def run(args: list[str]) -> None:
+        click.secho("$ loa " + " ".join(a if " " not in a else repr(a) for a in args), fg="cyan")
+        commands.main(args=args, prog_name="loa", standalone_mode=False)
+
+    return run
 
 
 def _ffmpeg() -> str:
@@ -177,16 +181,16 @@ DEMO_ENV = {"LOA_HTTP_READ_TIMEOUT": "2", "LOA_BACKOFF_BASE": "20", "LOA_ZALO_RA
             "LOA_LEASE_SECONDS": "10"}
 
 
-def run_demo(directory: Path | None) -> tuple[Path, list[dict]]:
-    """Run the demo; returns the folder and the sandbox's ledger. The process's environment and
-    working directory are restored afterwards."""
+def run_demo(directory: Path | None, commands: click.Group) -> tuple[Path, list[dict]]:
+    """Run the demo through ``commands`` (the `loa` command group); returns the folder and the
+    sandbox's ledger. The process's environment and working directory are restored afterwards."""
     saved_env = {k: os.environ.get(k) for k in [*DEMO_ENV, "LOA_API_BASE", "LOA_HOME"]}
     saved_cwd = os.getcwd()
     from content_queue.private import owner_only
 
     owner_only()  # the demo's clips are children's videos too: the folder is the user's alone
     try:
-        return _demo(directory)
+        return _demo(directory, _runner(commands))
     finally:
         for k, v in saved_env.items():
             if v is None:
@@ -220,7 +224,7 @@ def sign_the_wall(root: Path) -> None:
     click.echo(_("{count} people signed the digital safety wall on its public page.", count=len(C.PLEDGES)))
 
 
-def _demo(directory: Path | None) -> tuple[Path, list[dict]]:
+def _demo(directory: Path | None, _run) -> tuple[Path, list[dict]]:
     from sandbox import Sandbox, SandboxServer
 
     started = time.monotonic()

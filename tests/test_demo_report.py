@@ -17,12 +17,13 @@ pytestmark = pytest.mark.slow
 def demo(tmp_path_factory):
     """The demo as an officer runs it: no LOA_LANG, so everything speaks the campaign's Vietnamese."""
     from content_queue import i18n
+    from loa.cli import cli
     from loa.demo import run_demo
 
     with pytest.MonkeyPatch.context() as mp:
         mp.delenv("LOA_LANG", raising=False)
         i18n.set_language(None)
-        root, ledger = run_demo(tmp_path_factory.mktemp("demo") / "khong-mot-minh")
+        root, ledger = run_demo(tmp_path_factory.mktemp("demo") / "khong-mot-minh", cli)
     return root, ledger
 
 

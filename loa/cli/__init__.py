@@ -149,7 +149,7 @@ def demo(directory: Path | None) -> None:
     """
     from ..demo import run_demo
 
-    run_demo(directory)
+    run_demo(directory, cli)
 
 
 def _register() -> None:
