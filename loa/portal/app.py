@@ -92,7 +92,7 @@ class Portal:
                 return _("The campaign ended on {day}; the upload page is closed.", day=c.ends_on.strftime("%d/%m/%Y"))
         return None
 
-    def _allow(self, address: str, kind: str = "upload", limit: int | None = None) -> bool:
+    def allow(self, address: str, kind: str = "upload", limit: int | None = None) -> bool:
         """At most ``limit`` (the uploads' limit unless given) of this kind of request per address
         in the window (an hour): uploads, pledges and withdrawal-code lookups each count apart."""
         now = time.monotonic()
@@ -214,7 +214,7 @@ class Portal:
             return self._error(410, closed)
         address = r.remote_addr or "?"
         self.sweep()
-        if not self._allow(address):
+        if not self.allow(address):
             return self._error(429, _("You have sent too many videos in one hour; please try again later."))
         try:
             length = int(r.headers.get("Upload-Length", ""))

@@ -4,14 +4,26 @@ a phone on a slow line: server-rendered, small, no outside requests; every value
 forms are small and limited per address and hour; a wrong withdrawal code is a plain 404."""
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Callable
+from datetime import datetime
+from typing import Any, Callable, ContextManager, Protocol
 
 from werkzeug.wrappers import Request, Response
 
 from content_queue.i18n import _
 
-if TYPE_CHECKING:
-    from .app import Portal
+
+class Portal(Protocol):
+    """What these pages need of the portal (app.py's Portal, which registers them): its database,
+    its campaign, its per-address limits and its clock. The pages sit below the application and
+    never import it."""
+
+    def sessions(self) -> ContextManager[Any]: ...
+
+    def campaign(self, s: Any) -> Any: ...
+
+    def allow(self, address: str, kind: str = "upload", limit: int | None = None) -> bool: ...
+
+    def clock(self) -> datetime: ...
 
 FORM_LIMIT = 16 * 1024  # a public form is a few short fields
 LOOKUPS_PER_HOUR = 30  # withdrawal codes tried per address: enough for a family, too few to guess
@@ -57,7 +69,7 @@ def withdraw(portal: "Portal", r: Request, token: str) -> Response:
     form = _form(r)
     if form is None:
         return html(portal, token, "public/said.html", status=413, title=_("Too long"), said=_("The form is too long."))
-    if not portal._allow(r.remote_addr or "?", "withdraw", LOOKUPS_PER_HOUR):
+    if not portal.allow(r.remote_addr or "?", "withdraw", LOOKUPS_PER_HOUR):
         return _too_many(portal, token)
     code = form.get("code", "")[:40]
     with portal.sessions.begin() as s:
@@ -91,7 +103,7 @@ def wall(portal: "Portal", r: Request, token: str) -> Response:
         if form is None:
             return html(portal, token, "public/said.html", status=413, title=_("Too long"),
                         said=_("The form is too long."))
-        if not portal._allow(r.remote_addr or "?", "pledge"):
+        if not portal.allow(r.remote_addr or "?", "pledge"):
             return _too_many(portal, token)
         values = {k: form.get(k, "")[:300] for k in ("name", "style", "organisation", "age_band")}
         sig = P.Signature(values["name"], values["style"], values["organisation"], values["age_band"])
@@ -151,7 +163,7 @@ def frame_downloaded(portal: "Portal", r: Request, token: str) -> Response:
         return Response(status=405)
     if (r.content_length or 0) > 0:
         return Response(status=413)
-    if portal._allow(r.remote_addr or "?", "frame", FRAME_COUNTS_PER_HOUR):
+    if portal.allow(r.remote_addr or "?", "frame", FRAME_COUNTS_PER_HOUR):
         from sqlalchemy import update
 
         from content_queue.models import Campaign
