@@ -7,12 +7,11 @@ import threading
 import time
 from collections import defaultdict, deque
 from datetime import datetime, timedelta, timezone
-from functools import wraps
 from pathlib import Path
 from typing import Callable
 from urllib.parse import urlparse
 
-from flask import Flask, abort, current_app, flash, g, redirect, render_template, request, session, url_for
+from flask import Flask, g, redirect, render_template, request, session, url_for
 from flask_wtf.csrf import CSRFError, CSRFProtect
 
 from content_queue import i18n
@@ -215,49 +214,3 @@ def _signed_in_user(folder, now: datetime):
         s.expunge(user)
     session["seen"] = now.isoformat()
     return user
-
-
-def requires(what: str):
-    """A route that changes something: refused (403) to a role that may not."""
-    from content_queue.users import may
-
-    def wrap(view):
-        @wraps(view)
-        def inner(*args, **kwargs):
-            if g.get("user") is None or not may(g.user, what):
-                abort(403)
-            return view(*args, **kwargs)
-        return inner
-    return wrap
-
-
-def safe_next(target: str | None) -> str:
-    """Only a path of this site (never another site's address) after signing in."""
-    if not target or not target.startswith("/") or target.startswith("//") or "\\" in target:
-        return url_for("overview")
-    return target
-
-
-def apply_change(act, back: str, **back_args):
-    """A form that changes something: ``act(session, campaign)`` runs in one transaction and
-    returns what to tell the user; a rule it breaks (UserError) is shown with its reason instead.
-    Either way the browser goes back to the page ``back``."""
-    from content_queue.errors import UserError
-
-    ctx = current_app.extensions["loa"]
-    try:
-        with ctx["sessions"]() as s:
-            said = act(s, ctx["campaign"](s))
-        say_done(said)
-    except UserError as exc:
-        say_refused(exc)
-    return redirect(url_for(back, **back_args))
-
-
-def say_done(message: str) -> None:
-    flash(message, "ok")
-
-
-def say_refused(refusal) -> None:
-    """A refusal (a UserError, said in the workspace's terms, or a message) for the next page."""
-    flash(refusal.on_the_web() if hasattr(refusal, "on_the_web") else str(refusal), "err")

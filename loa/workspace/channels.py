@@ -9,13 +9,13 @@ import threading
 import time
 from datetime import timezone
 
-from flask import current_app, g, redirect, render_template, request, url_for
+from flask import g, redirect, render_template, request, url_for
 
 from content_queue.errors import UserError
 from content_queue.i18n import _
 from content_queue.users import record
 
-from .app import apply_change, requires, say_done, say_refused
+from .common import apply_change, context, requires, say_done, say_refused
 
 log = logging.getLogger("loa.workspace")
 ATTEMPT_MINUTES = 30  # a connection started and not finished within this is forgotten
@@ -50,13 +50,10 @@ class Attempts:
             del self._by_state[k]
 
 
-def _ctx():
-    return current_app.extensions["loa"]
-
 
 def redirect_uri() -> str:
     """Where the platforms send the browser back: this workspace's callback, at its public address."""
-    base = _ctx().get("public_url") or request.host_url
+    base = context().get("public_url") or request.host_url
     return base.rstrip("/") + url_for("channel_callback")
 
 
@@ -80,7 +77,7 @@ def channels_page(form: dict | None = None, error: str | None = None, status: in
     from content_queue.models import Delivery, DeliveryState
     from content_queue.timeutil import local, zone
 
-    ctx = _ctx()
+    ctx = context()
     now = ctx["now"]()
     with ctx["sessions"]() as s:
         campaign = ctx["campaign"](s)
@@ -117,7 +114,7 @@ def channels_page(form: dict | None = None, error: str | None = None, status: in
 
 def _go_to_consent(attempt):
     """Keep the attempt for the way back, then send the browser to the platform's consent screen."""
-    ctx = _ctx()
+    ctx = context()
     ctx["attempts"].put(attempt, g.user.id)
     log.info("%s starts connecting %s channel %r", g.user.name, attempt.platform, attempt.name)
     return redirect(attempt.consent_url(ctx["http"]()), code=303)
@@ -127,7 +124,7 @@ def _go_to_consent(attempt):
 def connect():
     from content_queue import connecting
 
-    ctx = _ctx()
+    ctx = context()
     form = {k: request.form.get(k, "") for k in ("platform", "name", "key", "replace")}
     try:
         with ctx["sessions"]() as s:
@@ -144,7 +141,7 @@ def reconnect(channel_id: int):
     from content_queue import connecting
     from content_queue.channels import get_channel
 
-    ctx = _ctx()
+    ctx = context()
     try:
         with ctx["sessions"]() as s:
             campaign = ctx["campaign"](s)
@@ -162,7 +159,7 @@ def callback():
     from connectors import CONNECTORS
     from content_queue import connecting
 
-    ctx = _ctx()
+    ctx = context()
     params = {k: v for k, v in request.args.items()}
     attempt = ctx["attempts"].get(params.get("state", ""), g.user.id)
     try:
@@ -183,7 +180,7 @@ def callback():
 def page_chosen():
     from content_queue import connecting
 
-    ctx = _ctx()
+    ctx = context()
     attempt = ctx["attempts"].get(request.form.get("state", ""), g.user.id)
     if attempt is None or not attempt.pages:
         say_refused(_("This connection attempt is unknown or has expired."))
@@ -199,7 +196,7 @@ def page_chosen():
 def _save(attempt, creds):
     from content_queue import connecting
 
-    ctx = _ctx()
+    ctx = context()
     ctx["attempts"].done(attempt.state)
     try:
         with ctx["sessions"]() as s:
@@ -220,7 +217,7 @@ def retry_failed(channel_id: int):
 
     def act(s, campaign):
         ch = get_channel(s, campaign, channel_id)
-        rows = deliveries.retry(s, campaign, [], all_failed=True, channel=ch.name, now=_ctx()["now"]())
+        rows = deliveries.retry(s, campaign, [], all_failed=True, channel=ch.name, now=context()["now"]())
         for d in rows:
             record(s, g.user.name, "retried", post_id=d.post_id, channel_id=d.channel_id, detail=str(d.id))
         return _("{count} post(s) of {name} will be sent again as soon as the scheduler runs.",

@@ -9,21 +9,18 @@ from __future__ import annotations
 import secrets
 from pathlib import Path
 
-from flask import abort, current_app, g, redirect, render_template, request, send_file, url_for
+from flask import abort, g, redirect, render_template, request, send_file, url_for
 
 from content_queue.errors import UserError
 from content_queue.i18n import _
 from content_queue.users import may, record
 
-from .app import apply_change, requires, say_done, say_refused
+from .common import apply_change, context, file_name, file_suffix, requires, say_done, say_refused, upload_dir
 
 PAGE_SIZE = 48
 VIDEO_TYPES = {"mp4": "video/mp4", "m4v": "video/mp4", "mov": "video/quicktime", "webm": "video/webm",
                "mkv": "video/x-matroska", "3gp": "video/3gpp", "avi": "video/x-msvideo"}
 
-
-def _ctx():
-    return current_app.extensions["loa"]
 
 
 def register(app) -> None:
@@ -56,7 +53,7 @@ def gallery():
     from content_queue.models import Clip, ClipStatus, Consent
     from content_queue.timeutil import local
 
-    ctx = _ctx()
+    ctx = context()
     status = request.args.get("status", "")
     consent_wanted = request.args.get("consent", "")
     school = request.args.get("school", "")
@@ -107,7 +104,7 @@ def _clip(s, campaign, clip_id: int):
 def clip_page(clip_id: int):
     from content_queue.timeutil import local
 
-    ctx = _ctx()
+    ctx = context()
     with ctx["sessions"]() as s:
         campaign = ctx["campaign"](s)
         c = _card(_clip(s, campaign, clip_id), campaign, lambda dt: local(dt, campaign.timezone))
@@ -116,7 +113,7 @@ def clip_page(clip_id: int):
 
 
 def _file(clip_id: int, poster: bool = False) -> tuple[Path, str]:
-    ctx = _ctx()
+    ctx = context()
     with ctx["sessions"]() as s:
         c = _clip(s, ctx["campaign"](s), clip_id)
         rel = c.poster_relpath if poster else (c.media.relpath if c.media is not None else None)
@@ -148,7 +145,7 @@ def approve(clip_id: int):
     from content_queue import clips as C
 
     def act(s, campaign):
-        _c, warning = C.approve(s, campaign, clip_id, _ctx()["now"]())
+        _c, warning = C.approve(s, campaign, clip_id, context()["now"]())
         record(s, g.user.name, "clip_approved", detail=str(clip_id))
         return _("Clip {id} approved.", id=clip_id) + (f" {warning}" if warning else "")
 
@@ -165,7 +162,7 @@ def reject(clip_id: int):
         if not reason:
             raise UserError(_("Say why the clip is rejected."),
                             web_fix=_("Write the reason in the box beside “Reject”: the participant may ask."))
-        C.reject(s, campaign, clip_id, reason, _ctx()["now"]())
+        C.reject(s, campaign, clip_id, reason, context()["now"]())
         record(s, g.user.name, "clip_rejected", detail=f"{clip_id}: {reason}")
         return _("Clip {id} rejected.", id=clip_id)
 
@@ -190,7 +187,7 @@ def withdraw(clip_id: int):
 
     def act(s, campaign):
         w = C.withdraw(s, campaign, clip_id, delete_media=request.form.get("delete_media") == "1",
-                       media_dir=_ctx()["folder"].media_dir)
+                       media_dir=context()["folder"].media_dir)
         record(s, g.user.name, "clip_withdrawn", detail=str(clip_id))
         said = [_("Clip {id} withdrawn: it will be in no later recap.", id=clip_id)]
         if w.deleted:
@@ -211,9 +208,8 @@ def add():
     from content_queue import clips as C
     from content_queue.clips import Sender
 
-    from .composer import _file_name, _suffix, _upload_dir
 
-    ctx = _ctx()
+    ctx = context()
     form = request.form.to_dict() if request.method == "POST" else {}
     if request.method == "GET":
         return render_template("workspace/clip_add.html", form=form, problems=[], nav="clips")
@@ -234,14 +230,14 @@ def add():
         problems.append(_("choose the video file"))
     if problems:
         return render_template("workspace/clip_add.html", form=form, problems=problems, nav="clips"), 400
-    folder = _upload_dir()
+    folder = upload_dir()
     folder.mkdir(parents=True, exist_ok=True)
-    path = folder / f"{secrets.token_hex(16)}.{_suffix(f.filename)}"
+    path = folder / f"{secrets.token_hex(16)}.{file_suffix(f.filename)}"
     f.save(path)
     try:
         with ctx["sessions"]() as s:
             clip = C.add_clip(s, ctx["campaign"](s), path, sender, media_dir=ctx["folder"].media_dir,
-                              original_name=_file_name(f.filename))
+                              original_name=file_name(f.filename))
             record(s, g.user.name, "clip_added", detail=str(clip.id))
             clip_id, status, reason = clip.id, clip.status.value, clip.reason
     except UserError as exc:
@@ -263,9 +259,8 @@ def import_page():
     from content_queue.errors import ValidationFailed
 
     from ..jobs import submit
-    from .composer import _file_name, _upload_dir
 
-    ctx = _ctx()
+    ctx = context()
     if request.method == "GET":
         return render_template("workspace/clips_import.html", problems=[], nav="clips",
                                columns=C.MANIFEST_COLUMNS)
@@ -278,11 +273,11 @@ def import_page():
     if manifest is None or not manifest.filename or not videos:
         return render_template("workspace/clips_import.html", nav="clips", columns=C.MANIFEST_COLUMNS,
                                problems=[_("Choose the manifest (CSV) and the videos it lists.")]), 400
-    folder = _upload_dir() / f"clips-{secrets.token_hex(12)}"
+    folder = upload_dir() / f"clips-{secrets.token_hex(12)}"
     folder.mkdir(parents=True)
     manifest.save(folder / ".manifest.csv")
     for f in videos:
-        own = _file_name(f.filename)
+        own = file_name(f.filename)
         if own and not own.startswith("."):
             f.save(folder / own)
     try:
@@ -290,7 +285,7 @@ def import_page():
             campaign = ctx["campaign"](s)
             rows = C.read_manifest(folder / ".manifest.csv", folder, campaign.guardian_age)
             job = submit(s, campaign, "clips_import", {"folder": str(folder), "manifest": ".manifest.csv",
-                                                       "name": _file_name(manifest.filename)}, by=g.user.name)
+                                                       "name": file_name(manifest.filename)}, by=g.user.name)
             job_id = job.id
     except ValidationFailed as exc:
         shutil.rmtree(folder, ignore_errors=True)

@@ -12,28 +12,21 @@ import re
 import secrets
 from pathlib import Path
 
-from flask import abort, current_app, g, jsonify, redirect, render_template, request, url_for
+from flask import abort, g, jsonify, redirect, render_template, request, url_for
 
 from content_queue.errors import UserError, ValidationFailed
 from content_queue.i18n import N_, _
 from content_queue.users import may, record
 
-from .app import requires, say_done
+from .common import context, file_name, file_suffix, requires, say_done, upload_dir
 
 log = logging.getLogger("loa.workspace")
 UPLOAD_NAME = re.compile(r"[0-9a-f]{32}\.[a-z0-9]{1,5}")
 CHUNK = 1024 * 1024
 
 
-def _ctx():
-    return current_app.extensions["loa"]
-
 
 KEEP_HOURS = 48  # an upload or an import checked and never saved is removed after this
-
-
-def _upload_dir() -> Path:
-    return _ctx()["folder"].root / "uploads" / "workspace"
 
 
 def sweep(folder: Path, *, hours: float = KEEP_HOURS) -> int:
@@ -64,18 +57,13 @@ def register(app) -> None:
     app.add_url_rule("/posts/import", "post_import", import_page, methods=["GET", "POST"])
 
 
-def _suffix(filename: str) -> str:
-    suffix = Path(filename or "").suffix.lower().lstrip(".")[:5]
-    return suffix if suffix.isalnum() else "bin"
-
-
 @requires("change")
 def upload():
     """The file as the request's body (compose.js sends it with a progress bar), streamed to
     disk in 1 MB pieces; answers the name to refer to it by. A full disk removes the piece
     written and says so."""
-    name = f"{secrets.token_hex(16)}.{_suffix(request.args.get('name', ''))}"
-    folder = _upload_dir()
+    name = f"{secrets.token_hex(16)}.{file_suffix(request.args.get('name', ''))}"
+    folder = upload_dir()
     sweep(folder)
     folder.mkdir(parents=True, exist_ok=True)
     target = folder / name
@@ -104,15 +92,15 @@ def _form_input(form, files):
     kept for the next step under a name of ours (sent with the form, or uploaded before)."""
     from content_queue.posts import PostInput
 
-    upload_dir = _upload_dir()
+    folder = upload_dir()
     upload = form.get("upload", "")
-    if not UPLOAD_NAME.fullmatch(upload or "") or not (upload_dir / upload).is_file():
+    if not UPLOAD_NAME.fullmatch(upload or "") or not (folder / upload).is_file():
         upload = ""
     f = files.get("media")
     if f is not None and f.filename:
-        upload_dir.mkdir(parents=True, exist_ok=True)
-        upload = f"{secrets.token_hex(16)}.{_suffix(f.filename)}"
-        f.save(upload_dir / upload)  # streamed to disk by Werkzeug, then moved here
+        folder.mkdir(parents=True, exist_ok=True)
+        upload = f"{secrets.token_hex(16)}.{file_suffix(f.filename)}"
+        f.save(folder / upload)  # streamed to disk by Werkzeug, then moved here
     from content_queue.posts import VARIANT_FIELDS
 
     variants: dict[str, dict[str, str]] = {}
@@ -123,7 +111,7 @@ def _form_input(form, files):
                 variants.setdefault(platform, {})[f] = value
     at = form.get("at", "").replace("T", " ")
     inp = PostInput(text=form.get("text", ""), title=form.get("title", ""), link=form.get("link", ""),
-                    cover_url=form.get("cover_url", ""), media=str(upload_dir / upload) if upload else "",
+                    cover_url=form.get("cover_url", ""), media=str(folder / upload) if upload else "",
                     at=at or None, now=form.get("now") == "1", next_slot=form.get("next_slot") == "1",
                     to=",".join(form.getlist("to")), variants=variants,
                     source="workspace")
@@ -151,12 +139,12 @@ def _checked(s, campaign, inp, post=None, changes=None):
     from content_queue import posts as P
     from content_queue import validation as V
 
-    ctx = _ctx()
+    ctx = context()
     if post is None:
-        prepared, problems = P.prepare(s, campaign, inp, base_dir=_upload_dir(), now=ctx["now"]())
+        prepared, problems = P.prepare(s, campaign, inp, base_dir=upload_dir(), now=ctx["now"]())
     else:
         prepared, problems = P.check_edit(s, campaign, post, changes, media_dir=ctx["folder"].media_dir,
-                                          base_dir=_upload_dir(), now=ctx["now"]())
+                                          base_dir=upload_dir(), now=ctx["now"]())
     previews, warnings = [], []
     if prepared is not None:
         previews = V.preview(prepared.draft, P.targets_of(prepared.channels), campaign.hashtag_list)
@@ -203,7 +191,7 @@ def compose():
     """Write a post (``?from=ID``: starting from a copy of post ID)."""
     from content_queue import posts as P
 
-    ctx = _ctx()
+    ctx = context()
     saved = None
     with ctx["sessions"]() as s:
         campaign = ctx["campaign"](s)
@@ -239,7 +227,7 @@ def compose():
 
 def _saved(upload: str, said: str, post_id: int):
     if upload:
-        (_upload_dir() / upload).unlink(missing_ok=True)
+        (upload_dir() / upload).unlink(missing_ok=True)
     say_done(said)
     return redirect(url_for("post_page", post_id=post_id))
 
@@ -251,9 +239,9 @@ def _keep_copy(path: Path) -> str:
 
     if not path.is_file():
         return ""
-    folder = _upload_dir()
+    folder = upload_dir()
     folder.mkdir(parents=True, exist_ok=True)
-    name = f"{secrets.token_hex(16)}.{_suffix(path.name)}"
+    name = f"{secrets.token_hex(16)}.{file_suffix(path.name)}"
     try:
         os.link(path, folder / name)
     except OSError:
@@ -265,7 +253,7 @@ def edit(post_id: int):
     """Change what a waiting post says or shows (its time moves on its page, its channels stay)."""
     from content_queue import posts as P
 
-    ctx = _ctx()
+    ctx = context()
     saved = False
     with ctx["sessions"]() as s:
         campaign = ctx["campaign"](s)
@@ -287,7 +275,7 @@ def edit(post_id: int):
             prepared, problems, warnings, previews = _checked(s, campaign, inp, post, changes)
             if prepared is not None and request.form.get("action") == "save":
                 P.edit_post(s, campaign, post_id, changes, media_dir=ctx["folder"].media_dir,
-                            base_dir=_upload_dir(), now=ctx["now"]())
+                            base_dir=upload_dir(), now=ctx["now"]())
                 record(s, g.user.name, "edited", post_id=post_id)
                 saved = True
         except ValidationFailed as exc:
@@ -307,7 +295,7 @@ def check():
 
     from .pages import AS_LABELS
 
-    ctx = _ctx()
+    ctx = context()
     editing = request.form.get("editing", type=int)
     with ctx["sessions"]() as s:
         campaign = ctx["campaign"](s)
@@ -327,14 +315,6 @@ def check():
 # --- Nhập từ bảng tính: a CSV checked whole, shown as a table, imported all or nothing ----------
 
 IMPORT_ID = re.compile(r"[0-9a-f]{24}")
-
-
-def _file_name(name: str) -> str:
-    """A sent file's own name, without any folder in it (``..``, ``/`` and ``\\`` cannot climb out)."""
-    from content_queue.text import nfc
-
-    base = nfc(name or "").replace("\\", "/").rsplit("/", 1)[-1].replace("\x00", "").strip()[:200]
-    return "" if base in ("", ".", "..") else base
 
 
 def _import_rows(checked) -> list[dict]:
@@ -357,14 +337,14 @@ def import_page():
 
     from content_queue import posts as P
 
-    ctx = _ctx()
+    ctx = context()
     if request.method == "GET":
         return render_template("workspace/import.html", nav="posts", rows=None, columns=P.CSV_COLUMNS)
     if not may(g.user, "change"):
         abort(403)
     import_id = request.form.get("import", "")
-    if IMPORT_ID.fullmatch(import_id or "") and (_upload_dir() / f"import-{import_id}").is_dir():
-        folder = _upload_dir() / f"import-{import_id}"
+    if IMPORT_ID.fullmatch(import_id or "") and (upload_dir() / f"import-{import_id}").is_dir():
+        folder = upload_dir() / f"import-{import_id}"
         name = (folder / ".name").read_text(encoding="utf-8")
     else:
         sheet = request.files.get("csv")
@@ -372,14 +352,14 @@ def import_page():
             return render_template("workspace/import.html", nav="posts", rows=None, columns=P.CSV_COLUMNS,
                                    refusal=_("Choose the CSV file first.")), 400
         import_id = secrets.token_hex(12)
-        sweep(_upload_dir())
-        folder = _upload_dir() / f"import-{import_id}"
+        sweep(upload_dir())
+        folder = upload_dir() / f"import-{import_id}"
         folder.mkdir(parents=True)
-        name = _file_name(sheet.filename) or "posts.csv"
+        name = file_name(sheet.filename) or "posts.csv"
         (folder / ".name").write_text(name, encoding="utf-8")
         sheet.save(folder / ".posts.csv")
         for f in request.files.getlist("media"):
-            own = _file_name(f.filename)
+            own = file_name(f.filename)
             if own and not own.startswith("."):
                 f.save(folder / own)
     sheet_path = folder / ".posts.csv"

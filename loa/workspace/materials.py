@@ -4,13 +4,12 @@ from __future__ import annotations
 
 import io
 
-from flask import Response, abort, current_app, render_template
+from flask import Response, abort, render_template
 
 from content_queue.errors import UserError
 
+from .common import context
 
-def _ctx():
-    return current_app.extensions["loa"]
 
 
 def register(app) -> None:
@@ -22,7 +21,7 @@ def register(app) -> None:
 def _facts():
     from .. import materials as M
 
-    ctx = _ctx()
+    ctx = context()
     with ctx["sessions"]() as s:
         return M.facts_of(s, ctx["campaign"](s))
 

@@ -5,19 +5,16 @@ from __future__ import annotations
 import logging
 import time
 
-from flask import abort, current_app, g, redirect, render_template, request, session, url_for
+from flask import abort, g, redirect, render_template, request, session, url_for
 
 from content_queue.errors import UserError
 from content_queue.i18n import N_, _
 from content_queue.users import record
 
-from .app import apply_change, requires, safe_next
+from .common import apply_change, context, requires, safe_next
 
 log = logging.getLogger("loa.workspace")
 
-
-def _ctx():
-    return current_app.extensions["loa"]
 
 
 def register(app) -> None:
@@ -51,7 +48,7 @@ def healthz():
 
     from content_queue.models import Worker
 
-    ctx = _ctx()
+    ctx = context()
     now = ctx["now"]()
     body: dict = {"database": "ok", "scheduler": {"running": False, "last_heartbeat": None}}
     try:
@@ -71,7 +68,7 @@ def healthz():
 def sign_in():
     from content_queue.users import check_password, find_user
 
-    ctx = _ctx()
+    ctx = context()
     error = None
     if request.method == "POST":
         name = request.form.get("username", "")[:100]
@@ -114,7 +111,7 @@ def sign_out():
 def overview():
     from content_queue.deliveries import overview as read_overview
 
-    ctx = _ctx()
+    ctx = context()
     now = ctx["now"]()
     with ctx["sessions"]() as s:
         campaign = ctx["campaign"](s)
@@ -131,7 +128,7 @@ def retry(delivery_id: int):
     from content_queue import deliveries
 
     def act(s, campaign):
-        [d] = deliveries.retry(s, campaign, [delivery_id], now=_ctx()["now"]())
+        [d] = deliveries.retry(s, campaign, [delivery_id], now=context()["now"]())
         record(s, g.user.name, "retried", post_id=d.post_id, channel_id=d.channel_id, detail=str(d.id))
         return _("Delivery {id} will be sent again as soon as the scheduler runs.", id=delivery_id)
 
@@ -148,7 +145,7 @@ def resolve(delivery_id: int):
 
     def act(s, campaign):
         d = deliveries.resolve(s, campaign, delivery_id, published_url=url if published else None,
-                               now=_ctx()["now"]())
+                               now=context()["now"]())
         record(s, g.user.name, "resolved", post_id=d.post_id, channel_id=d.channel_id,
                detail=url if published else "not published")
         return (_("Delivery {id} marked published.", id=delivery_id) if published else
@@ -162,7 +159,7 @@ def approve(post_id: int):
     from content_queue import approvals
 
     def act(s, campaign):
-        approvals.approve(s, campaign, post_id, by=g.user.name, now=_ctx()["now"]())
+        approvals.approve(s, campaign, post_id, by=g.user.name, now=context()["now"]())
         return _("Post {id} approved.", id=post_id)
 
     return apply_change(act, _back())
@@ -195,7 +192,7 @@ def posts_list():
 
     from sqlalchemy import func, select
 
-    ctx = _ctx()
+    ctx = context()
     page = max(1, request.args.get("page", 1, type=int))
     with ctx["sessions"]() as s:
         campaign = ctx["campaign"](s)
@@ -235,7 +232,7 @@ def post_page(post_id: int):
     from content_queue.models import Activity
     from content_queue.timeutil import local, zone
 
-    ctx = _ctx()
+    ctx = context()
     with ctx["sessions"]() as s:
         campaign = ctx["campaign"](s)
         try:
@@ -269,7 +266,7 @@ def post_reschedule(post_id: int):
     at = request.form.get("at", "")
 
     def act(s, campaign):
-        post, n = P.reschedule_post(s, campaign, post_id, at.replace("T", " "), now=_ctx()["now"]())
+        post, n = P.reschedule_post(s, campaign, post_id, at.replace("T", " "), now=context()["now"]())
         record(s, g.user.name, "rescheduled", post_id=post_id, detail=local(post.due_at, campaign.timezone))
         return _("Post {id}: {count} delivery(ies) moved.", id=post_id, count=n)
 
@@ -297,7 +294,7 @@ def calendar_page():
     from content_queue.deliveries import WEEKDAYS, days_of, delivery_row
     from content_queue.timeutil import zone
 
-    ctx = _ctx()
+    ctx = context()
     view = request.args.get("view", "month")
     if view not in ("month", "week", "list"):
         view = "month"

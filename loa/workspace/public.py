@@ -4,16 +4,13 @@ sent is kept, and the links to every public page. Through content_queue.pledges 
 content_queue.campaigns, as `loa pledge` and `loa campaign set` do."""
 from __future__ import annotations
 
-from flask import current_app, g, render_template, request
+from flask import g, render_template, request
 
 from content_queue.errors import UserError
 from content_queue.i18n import _
 
-from .app import apply_change, requires
+from .common import apply_change, context, requires, upload_dir
 
-
-def _ctx():
-    return current_app.extensions["loa"]
 
 
 def register(app) -> None:
@@ -29,7 +26,7 @@ def public_page():
     from content_queue.campaigns import portal_link
     from content_queue.timeutil import local
 
-    ctx = _ctx()
+    ctx = context()
     with ctx["sessions"]() as s:
         c = ctx["campaign"](s)
 
@@ -62,7 +59,7 @@ def pledges_decide():
     def act(s, campaign):
         if not ids:
             raise UserError(_("Tick the signatures first."), web_fix=_("Tick the box beside each signature."))
-        P.decide(s, campaign, ids, approve, now=_ctx()["now"]())
+        P.decide(s, campaign, ids, approve, now=context()["now"]())
         record(s, g.user.name, "pledges_approved" if approve else "pledges_rejected", detail=",".join(map(str, ids)))
         return (_("{count} signature(s) put on the wall.", count=len(ids)) if approve else
                 _("{count} signature(s) kept off the wall.", count=len(ids)))
@@ -99,14 +96,13 @@ def frame_set():
     from loa import frame as F
     from content_queue.users import record
 
-    from .composer import _upload_dir
 
-    media_dir = _ctx()["folder"].media_dir
+    media_dir = context()["folder"].media_dir
     f = request.files.get("frame")
     default = request.form.get("default") == "1"
     path = None
     if not default and f is not None and f.filename:
-        folder = _upload_dir()
+        folder = upload_dir()
         folder.mkdir(parents=True, exist_ok=True)
         path = folder / f"frame-{secrets.token_hex(8)}.png"
         f.save(path)
@@ -134,7 +130,7 @@ def frame_image():
 
     from loa.frame import ensure_frame
 
-    ctx = _ctx()
+    ctx = context()
     with ctx["sessions"]() as s:
         c = ctx["campaign"](s)
         name, hashtags = c.name, c.hashtags

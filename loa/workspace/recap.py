@@ -8,22 +8,19 @@ from __future__ import annotations
 
 import secrets
 
-from flask import abort, current_app, g, jsonify, redirect, render_template, request, send_file, url_for
+from flask import abort, g, jsonify, redirect, render_template, request, send_file, url_for
 
 from content_queue.errors import UserError
 from content_queue.i18n import N_, _
 from content_queue.users import may, record
 
-from .app import apply_change, requires, say_done, say_refused
+from .common import apply_change, context, file_name, file_suffix, requires, say_done, say_refused, upload_dir
 
 FORMATS = ("vertical", "feed", "square", "landscape")
 FORMAT_LABELS = {"vertical": N_("vertical 9:16 (TikTok, Reels, Zalo)"), "feed": N_("4:5 (the Facebook Page's feed)"),
                  "square": N_("square"), "landscape": N_("landscape 16:9")}
 DEFAULT_SECONDS = 3.0
 
-
-def _ctx():
-    return current_app.extensions["loa"]
 
 
 def register(app) -> None:
@@ -79,7 +76,7 @@ def builder():
 
     from ..jobs import describe, reap
 
-    ctx = _ctx()
+    ctx = context()
     if request.method == "POST" and not may(g.user, "change"):  # a viewer watches; the strip is the officer's
         abort(403)
     form = request.form if request.method == "POST" else request.args
@@ -156,7 +153,6 @@ def _submit(s, campaign, fmt, ids, seconds, total, look) -> int:
     from recap.plan import choose_clips
 
     from ..jobs import submit
-    from .composer import _file_name, _suffix, _upload_dir
 
     if not ids:
         raise UserError(_("The recap has no clip."), web_fix=_("Add at least one clip to the strip."))
@@ -166,12 +162,12 @@ def _submit(s, campaign, fmt, ids, seconds, total, look) -> int:
     for key in ("music", "logo"):
         f = request.files.get(key)
         if f is not None and f.filename:
-            folder = _upload_dir()
+            folder = upload_dir()
             folder.mkdir(parents=True, exist_ok=True)
-            name = f"{secrets.token_hex(16)}.{_suffix(f.filename)}"
+            name = f"{secrets.token_hex(16)}.{file_suffix(f.filename)}"
             f.save(folder / name)
             params[key] = name
-            params[f"{key}_name"] = _file_name(f.filename)
+            params[f"{key}_name"] = file_name(f.filename)
     job = submit(s, campaign, "recap", params, by=g.user.name)
     record(s, g.user.name, "recap_started", detail=f"job {job.id}: {len(ids)} clips, {fmt}")
     return job.id
@@ -187,7 +183,7 @@ def _recap(s, campaign, recap_id: int):
 
 
 def recap_video(recap_id: int):
-    ctx = _ctx()
+    ctx = context()
     with ctx["sessions"]() as s:
         r = _recap(s, ctx["campaign"](s), recap_id)
         rel = r.media.relpath if r.media is not None else None
@@ -206,7 +202,7 @@ def recap_feed(recap_id: int):
     """The same clips and seconds again, as the 4:5 cut for the Facebook Page's feed."""
     from ..jobs import submit
 
-    ctx = _ctx()
+    ctx = context()
     with ctx["sessions"]() as s:
         campaign = ctx["campaign"](s)
         r = _recap(s, campaign, recap_id)
@@ -226,7 +222,7 @@ def recap_publish(recap_id: int):
     from content_queue.models import Recap
     from recap.service import publish_recap
 
-    ctx = _ctx()
+    ctx = context()
     f = request.form
     try:
         with ctx["sessions"]() as s:
@@ -260,7 +256,7 @@ def job_state(job_id: int):
 
     from ..jobs import describe, reap
 
-    ctx = _ctx()
+    ctx = context()
     with ctx["sessions"]() as s:
         campaign = ctx["campaign"](s)
         reap(s)

@@ -2,13 +2,12 @@
 and its downloads as HTML (one self-contained file), CSV or JSON."""
 from __future__ import annotations
 
-from flask import Response, abort, current_app, render_template
+from flask import Response, abort, render_template
+
+from .common import context
 
 TYPES = {"html": "text/html", "csv": "text/csv", "json": "application/json"}
 
-
-def _ctx():
-    return current_app.extensions["loa"]
 
 
 def register(app) -> None:
@@ -22,7 +21,7 @@ def _data(*, for_the_page: bool = False):
     from content_queue.report import collect
     from content_queue.timeutil import local, show
 
-    ctx = _ctx()
+    ctx = context()
     with ctx["sessions"]() as s:
         campaign = ctx["campaign"](s)
         tz = campaign.timezone
@@ -34,7 +33,7 @@ def report_page():
     from ..report import html_context
 
     return render_template("workspace/report.html", nav="report",
-                           **html_context(_data(for_the_page=True), _ctx()["folder"].media_dir))
+                           **html_context(_data(for_the_page=True), context()["folder"].media_dir))
 
 
 def report_file(fmt: str):
@@ -42,6 +41,6 @@ def report_file(fmt: str):
 
     if fmt not in TYPES:
         abort(404)
-    text = render_report(_data(), fmt, _ctx()["folder"].media_dir)
+    text = render_report(_data(), fmt, context()["folder"].media_dir)
     return Response(text, mimetype=TYPES[fmt], headers={
         "Content-Disposition": f'attachment; filename="bao-cao.{fmt}"', "Content-Type": f"{TYPES[fmt]}; charset=utf-8"})

@@ -5,18 +5,15 @@ from __future__ import annotations
 
 from datetime import date
 
-from flask import current_app, g, render_template, request
+from flask import g, render_template, request
 
 from content_queue.errors import UserError
 from content_queue.i18n import _
 
-from .app import apply_change, requires
+from .common import apply_change, context, requires
 
 PAGE_SIZE = 20
 
-
-def _ctx():
-    return current_app.extensions["loa"]
 
 
 def register(app) -> None:
@@ -33,7 +30,7 @@ def approvals_page():
 
     from .pages import AS_LABELS
 
-    ctx = _ctx()
+    ctx = context()
     page = max(1, request.args.get("page", 1, type=int))
     with ctx["sessions"]() as s:
         campaign = ctx["campaign"](s)
@@ -53,7 +50,7 @@ def approvals_page():
 def campaign_page():
     from content_queue.users import list_users
 
-    ctx = _ctx()
+    ctx = context()
     with ctx["sessions"]() as s:
         c = ctx["campaign"](s)
         data = {"name": c.name, "message": c.message, "hashtags": c.hashtags, "timezone": c.timezone,
