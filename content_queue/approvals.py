@@ -69,7 +69,8 @@ def state_label(code: str) -> str:
 
 
 def approve(s: Session, campaign: Campaign, post_id: int, *, by: str, now: datetime | None = None) -> Post:
-    from .posts import get_post, waiting_deliveries
+    from .lifecycle import waiting_deliveries
+    from .lookups import get_post
     from .users import record
 
     post = get_post(s, campaign, post_id)
@@ -86,7 +87,7 @@ def approve(s: Session, campaign: Campaign, post_id: int, *, by: str, now: datet
 
 
 def send_back(s: Session, campaign: Campaign, post_id: int, *, by: str, comment: str) -> Post:
-    from .posts import get_post
+    from .lookups import get_post
     from .users import record
 
     post = get_post(s, campaign, post_id)

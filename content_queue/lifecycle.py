@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import enum
 from datetime import datetime, timezone
+from typing import Callable
 
 from sqlalchemy.orm import Session
 
@@ -112,6 +113,20 @@ TRANSITIONS: dict[DeliveryState, frozenset[DeliveryState]] = {
 }
 
 
+# What happens when a delivery goes out, decided by rules above this file (a quiz's answer follows
+# its quiz: content_queue/answers.py). They register here; the package's __init__ imports them, so
+# they are in force wherever a delivery moves. The lifecycle itself calls no rule above it.
+AFTER_PUBLISHED: list[Callable[[Session, Delivery, datetime], None]] = []
+
+
+def after_published(rule: Callable[[Session, Delivery, datetime], None]):
+    """Register ``rule(session, delivery, now)`` to run in the same transaction as every move to
+    published (once, however often its module is imported)."""
+    if rule not in AFTER_PUBLISHED:
+        AFTER_PUBLISHED.append(rule)
+    return rule
+
+
 class IllegalMove(RuntimeError):
     """A move the table does not allow: a bug, never the officer's doing."""
 
@@ -147,10 +162,9 @@ def move(s: Session, d: Delivery, to: DeliveryState, *, action: Action, outcome:
     attempt.outcome = outcome.value
     attempt.detail = _scrub(detail)[:2000]
     attempt.finished_at = now
-    if to is S.published:  # a quiz's answer waits for its quiz, and moves with it if it was late
-        from .answers import follow_quiz
-
-        follow_quiz(s, d, now)
+    if to is S.published:
+        for rule in AFTER_PUBLISHED:
+            rule(s, d, now)
     return attempt
 
 
@@ -166,3 +180,8 @@ def _scrub(text: str) -> str:
     from connectors.credentials import scrub
 
     return scrub(text or "")
+
+
+def waiting_deliveries(post) -> list[Delivery]:
+    """The deliveries of ``post`` that have not gone out and can still be moved or cancelled."""
+    return [d for d in post.deliveries if d.state in RESCHEDULABLE]

@@ -21,7 +21,7 @@ from sqlalchemy.orm import Session, selectinload
 from connectors import CONNECTORS, PLATFORMS
 
 from .channels import list_channels
-from .errors import NotFound, UserError, ValidationFailed
+from .errors import UserError, ValidationFailed
 from .i18n import _
 from .media import MediaFacts, probe, store_file
 from .models import (
@@ -33,7 +33,8 @@ from .models import (
     Post,
 )
 from . import lifecycle
-from .lifecycle import Action, ErrorKind, Outcome, move
+from .lifecycle import Action, ErrorKind, Outcome, move, waiting_deliveries
+from .lookups import get_post
 from .text import nfc, with_hashtags
 from .timeutil import parse_when, zone
 from .validation import NOWHERE, PAST, PAST_TOLERANCE, Draft, Problem, Target, check
@@ -383,14 +384,6 @@ def import_csv(session: Session, campaign: Campaign, path: Path, *, media_dir: P
 
 # --- reading and changing -------------------------------------------------------------------
 
-def get_post(session: Session, campaign: Campaign, post_id: int) -> Post:
-    post = session.scalar(select(Post).options(selectinload(Post.deliveries).selectinload(Delivery.channel))
-                          .where(Post.id == post_id, Post.campaign_id == campaign.id))
-    if post is None:
-        raise NotFound(_("No post {id}.", id=post_id), fix=_("See `loa post list`."))
-    return post
-
-
 AWAITING_APPROVAL = "awaiting-approval"  # `loa post list --status awaiting-approval`
 
 
@@ -428,11 +421,6 @@ def states_said(post: Post) -> str:
     """``chờ đăng 2, đã đăng 1``: the same, in the officer's language."""
     counts = Counter(d.state.value for d in post.deliveries)
     return ", ".join(f"{lifecycle.label(k).lower()} {v}" for k, v in sorted(counts.items())) or _("no deliveries")
-
-
-def waiting_deliveries(post: Post) -> list[Delivery]:
-    """The deliveries of ``post`` that have not gone out and can still be moved or cancelled."""
-    return [d for d in post.deliveries if d.state in lifecycle.RESCHEDULABLE]
 
 
 def _waiting(post: Post) -> list[Delivery]:

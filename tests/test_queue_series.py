@@ -198,7 +198,7 @@ def test_the_queue_keeps_its_slots_filled_when_reordered_and_when_a_post_is_canc
 
 
 def test_a_quiz_s_answer_never_goes_out_before_it_and_moves_with_it_when_it_is_late(world, clock):
-    from content_queue import answers as QA
+    from content_queue import quiz as QA
     from content_queue import posts as P
 
     set_campaign(world, grace_minutes=3000)

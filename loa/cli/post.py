@@ -138,11 +138,12 @@ def add(app: App, text, text_file, title, media, at, now, next_slot, to, quiz_te
     with app.session() as s:
         campaign = app.campaign(s)
         if quiz_text is not None:
-            from content_queue import answers as QA
+            from content_queue import quiz as Q
+            from content_queue.answers import parse_after
 
-            new, answer, warnings = QA.add_quiz(s, campaign, inp, answer_text or "",
-                                                after=QA.parse_after(answer_after) if answer_after else None,
-                                                answer_at=answer_at, media_dir=app.folder.media_dir, now=app.now())
+            new, answer, warnings = Q.add_quiz(s, campaign, inp, answer_text or "",
+                                               after=parse_after(answer_after) if answer_after else None,
+                                               answer_at=answer_at, media_dir=app.folder.media_dir, now=app.now())
         else:
             new, warnings = P.add_post(s, campaign, inp, media_dir=app.folder.media_dir, now=app.now())
         new = P.get_post(s, campaign, new.id)
