@@ -123,3 +123,141 @@ def test_every_package_and_page_file_is_in_what_pip_installs():
             pkg = str(pkg_dir.relative_to(ROOT)).replace("/", ".")
             rel = f.relative_to(pkg_dir)
             assert any(rel.match(p) for p in data.get(pkg, [])), f"{f.relative_to(ROOT)} is not package data"
+
+
+# --- no circles ----------------------------------------------------------------------------------
+# Every module of ours imports only modules "below" it: the import graph, with a package's
+# __init__ as one more module, has no loop. A loop is a place where no file can be read, tested or
+# changed alone; this test names the modules of any new one.
+PACKAGES = ("connectors", "sandbox", "content_queue", "scheduler", "recap", "loa", "migrations")
+
+
+def _module_name(path: Path) -> str:
+    parts = list(path.relative_to(ROOT).with_suffix("").parts)
+    if parts[-1] == "__init__":
+        parts.pop()
+    return ".".join(parts)
+
+
+def _our_modules() -> dict[str, Path]:
+    return {_module_name(f): f for top in PACKAGES for f in (ROOT / top).rglob("*.py")
+            if "versions" not in f.parts}
+
+
+def _edges(modules: dict[str, Path]) -> dict[str, set[str]]:
+    """Module -> the modules of ours it imports, at any depth of the file (an import inside a
+    function is still a dependency), resolving relative imports and `from pkg import module`."""
+    graph: dict[str, set[str]] = {}
+    for name, f in modules.items():
+        is_pkg = f.name == "__init__.py"
+        here = name.split(".") if is_pkg else name.split(".")[:-1]
+        out: set[str] = set()
+
+        def add(target: str) -> None:
+            # the deepest of our modules the dotted name reaches (a.b.c -> a.b.c, else a.b, else a)
+            parts = target.split(".")
+            while parts:
+                cand = ".".join(parts)
+                if cand in modules:
+                    out.add(cand)
+                    return
+                parts.pop()
+
+        for node in ast.walk(ast.parse(f.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.Import):
+                for a in node.names:
+                    add(a.name)
+            elif isinstance(node, ast.ImportFrom):
+                if node.level:
+                    base = here[: len(here) - (node.level - 1)] if node.level > 1 else here
+                    mod = ".".join([*base, *([node.module] if node.module else [])])
+                else:
+                    mod = node.module or ""
+                for a in node.names:
+                    full = f"{mod}.{a.name}"
+                    if full in modules:
+                        out.add(full)
+                    else:
+                        add(mod)
+        out.discard(name)
+        graph[name] = out
+    return graph
+
+
+def _circles(graph: dict[str, set[str]]) -> list[list[str]]:
+    """The strongly connected components of more than one module (Tarjan's algorithm)."""
+    index: dict[str, int] = {}
+    low: dict[str, int] = {}
+    stack: list[str] = []
+    on: set[str] = set()
+    found: list[list[str]] = []
+    counter = [0]
+
+    def visit(v: str) -> None:
+        index[v] = low[v] = counter[0]
+        counter[0] += 1
+        stack.append(v)
+        on.add(v)
+        for w in graph.get(v, ()):
+            if w not in index:
+                visit(w)
+                low[v] = min(low[v], low[w])
+            elif w in on:
+                low[v] = min(low[v], index[w])
+        if low[v] == index[v]:
+            comp = []
+            while True:
+                w = stack.pop()
+                on.discard(w)
+                comp.append(w)
+                if w == v:
+                    break
+            if len(comp) > 1:
+                found.append(sorted(comp))
+
+    import sys as _sys
+
+    _sys.setrecursionlimit(max(_sys.getrecursionlimit(), 10000))
+    for v in sorted(graph):
+        if v not in index:
+            visit(v)
+    return found
+
+
+def layers(graph: dict[str, set[str]]) -> list[list[str]]:
+    """The modules in layers: layer 0 imports none of ours, layer n only modules below n."""
+    level: dict[str, int] = {}
+
+    def depth(v: str, seen: tuple = ()) -> int:
+        if v not in level:
+            level[v] = 1 + max((depth(w, (*seen, v)) for w in graph[v]), default=-1)
+        return level[v]
+
+    for v in graph:
+        depth(v)
+    out: list[list[str]] = [[] for _ in range(max(level.values()) + 1)]
+    for v, n in level.items():
+        out[n].append(v)
+    return [sorted(layer) for layer in out]
+
+
+def test_the_circle_finder_finds_a_circle():
+    assert _circles({"a": {"b"}, "b": {"c"}, "c": {"a"}, "d": {"a"}}) == [["a", "b", "c"]]
+    assert _circles({"a": {"b"}, "b": set()}) == []
+
+
+def test_no_module_imports_itself_through_others():
+    assert _circles(_edges(_our_modules())) == []
+
+
+def test_the_rules_a_move_runs_are_in_force_whoever_imports_the_lifecycle():
+    """The lifecycle calls no rule above it; the answer-follows-its-quiz rule registers itself,
+    and importing only the lifecycle (as the scheduler does) is enough for it to hold."""
+    code = "import content_queue.lifecycle as L; print([f'{f.__module__}.{f.__name__}' for f in L.AFTER_PUBLISHED])"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT)
+    assert out.stdout.strip() == "['content_queue.answers.follow_quiz']", out.stderr[-2000:]
+
+
+if __name__ == "__main__":  # python tests/test_architecture.py: the import graph's layers
+    for n, layer in enumerate(layers(_edges(_our_modules()))):
+        print(f"{n:2d}: {' '.join(layer)}")
