@@ -112,20 +112,20 @@ def test_an_attempt_never_shows_its_secret():
 
 def test_sandbox_commands_against_a_served_sandbox(tmp_path):
     import os
+    import re
     import signal
-    import socket
     import subprocess
     import sys
     import time
 
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
-    env = {**os.environ, "LOA_API_BASE": f"http://127.0.0.1:{port}"}
     loa = [sys.executable, "-m", "loa"]
-    proc = subprocess.Popen(loa + ["sandbox", "serve", "--port", str(port)], env=env, stdout=subprocess.PIPE, text=True)
+    # --port 0: the system gives a free port and the first line says which (no race between a port
+    # picked here and another test's server taking it before the sandbox binds it)
+    proc = subprocess.Popen(loa + ["sandbox", "serve", "--port", "0"], stdout=subprocess.PIPE, text=True)
     try:
-        assert "Sandbox platforms on" in proc.stdout.readline()
+        first = proc.stdout.readline()
+        assert "Sandbox platforms on" in first, first
+        env = {**os.environ, "LOA_API_BASE": re.search(r"http://127\.0\.0\.1:\d+", first).group(0)}
         for _ in range(50):
             out = subprocess.run(loa + ["sandbox", "account", "tiktok"], env=env, capture_output=True, text=True)
             if out.returncode == 0:
@@ -136,8 +136,14 @@ def test_sandbox_commands_against_a_served_sandbox(tmp_path):
         ledger = subprocess.run(loa + ["sandbox", "ledger"], env=env, capture_output=True, text=True)
         assert "0 published, 0 published more than once." in ledger.stdout
     finally:
-        proc.send_signal(signal.SIGINT)
-        proc.wait(timeout=10)
+        proc.send_signal(signal.SIGINT)  # Ctrl-C stops it and says so
+        try:
+            proc.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            raise
+    rest = proc.stdout.read()
+    assert proc.returncode == 0 and "Sandbox stopped" in rest, rest
 
 
 def test_sandbox_commands_say_when_no_sandbox_runs(runner, monkeypatch):

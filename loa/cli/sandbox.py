@@ -46,9 +46,10 @@ def serve(host: str, port: int, faults: str, seed: int, processing_seconds: floa
     click.echo(_("Use it with:  export LOA_API_BASE={base}", base=server.base))
     click.echo(_("Ledger of what was published:  loa sandbox ledger"))
     try:
-        server.serve_forever()
+        server.serve_forever()  # werkzeug's server returns on Ctrl-C itself; older ones raise
     except KeyboardInterrupt:
-        click.echo(_("\nSandbox stopped."))
+        pass
+    click.echo(_("\nSandbox stopped."))
 
 
 def _base(base: str | None) -> str:
