@@ -44,6 +44,7 @@ def test_run_once_publishes_and_status_shows_links(loa, sandbox_env, tmp_path):
     assert "Due next (1)" in text and "fanpage" in text
 
 
+@pytest.mark.slow
 def test_failed_delivery_shown_with_reason_then_retried(loa, sandbox_env, tmp_path):
     add_channel(loa, sandbox_env, "tiktok", "tiktok", tmp_path, privacy_options=["SELF_ONLY"])
     from tests.conftest import make_video

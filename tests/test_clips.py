@@ -256,6 +256,7 @@ def test_no_database_write_is_held_while_frames_are_decoded(loa, tmp_path, monke
     assert len(probed) == 10 and locked == []
 
 
+@pytest.mark.slow
 def test_loa_run_publishes_while_clips_are_imported(loa, tmp_path):
     """`loa run` publishing while `loa clips import` takes ten clips: no "database is locked",
     every delivery published on its first attempt."""

@@ -149,14 +149,11 @@ def test_content_is_probed_not_trusted_and_names_never_paths(portal, loa):
 
 @pytest.mark.slow
 def test_phone_browser_sends_a_clip(portal, clip, loa):
-    import socket
 
     from waitress.server import create_server
 
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    server = create_server(portal, host="127.0.0.1", port=port, threads=2)
+    server = create_server(portal, host="127.0.0.1", port=0, threads=2)  # a port the system gives
+    port = server.effective_port
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
     errors: list[str] = []

@@ -8,7 +8,6 @@ artifacts/public-page-weights.json."""
 from __future__ import annotations
 
 import json
-import socket
 import threading
 
 import pytest
@@ -25,10 +24,8 @@ WEIGHT_LIMIT = 100 * 1024
 def served(portal):
     from waitress.server import create_server
 
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    server = create_server(portal, host="127.0.0.1", port=port, threads=4)
+    server = create_server(portal, host="127.0.0.1", port=0, threads=4)  # a port the system gives
+    port = server.effective_port
     threading.Thread(target=server.run, daemon=True).start()
     try:
         yield f"http://127.0.0.1:{port}/c/{portal.token}"
@@ -172,6 +169,7 @@ def test_a_14_year_old_signs_the_wall_and_only_the_first_name_shows(served, port
     assert [e for e in errors if "status of 400" not in e] == [] and len(errors) <= 1
 
 
+@pytest.mark.slow
 def test_a_participant_uploads_a_clip_and_withdraws_it_with_the_code(served, portal, clip, loa):
     from content_queue.errors import UserError
     from content_queue.models import Campaign, Clip

@@ -31,10 +31,9 @@ def serve_wsgi(app, trusted_proxy: str = "") -> tuple[int, object]:
 
     from loa.proxy import waitress_options
 
-    port = free_port()
-    srv = create_server(app, host="127.0.0.1", port=port, threads=4, **waitress_options(trusted_proxy))
+    srv = create_server(app, host="127.0.0.1", port=0, threads=4, **waitress_options(trusted_proxy))
     threading.Thread(target=srv.run, daemon=True).start()
-    return port, srv
+    return srv.effective_port, srv
 
 
 def meta(**form) -> str:

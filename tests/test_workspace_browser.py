@@ -2,7 +2,6 @@
 overview, send a failed post again. Screenshots are written under artifacts/ to be looked at."""
 from __future__ import annotations
 
-import socket
 import threading
 
 import pytest
@@ -11,17 +10,11 @@ from tests.browser import artifact, browser
 from tests.test_workspace import PASSWORDS, a_failed_delivery, ws  # noqa: F401 (fixture)
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @pytest.fixture
 def served(ws):  # noqa: F811
     from waitress.server import create_server
 
-    server = create_server(ws, host="127.0.0.1", port=_free_port(), threads=4)
+    server = create_server(ws, host="127.0.0.1", port=0, threads=4)  # a port the system gives
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
     yield ws, f"http://127.0.0.1:{server.effective_port}"

@@ -6,7 +6,6 @@ on the report page. No console error; screenshots under artifacts/."""
 from __future__ import annotations
 
 import json
-import threading
 import time
 
 import pytest
@@ -16,7 +15,7 @@ from sandbox import Sandbox, SandboxServer
 from tests.browser import artifact, browser
 from tests.conftest import make_video
 from tests.test_workspace import PASSWORDS
-from tests.test_workspace_journey import REHEARSAL, _fits, _free_port, _sign_in
+from tests.test_workspace_journey import REHEARSAL, _fits, _sign_in, serve_at_its_own_address
 
 PEOPLE = [("Nguyễn Thị Hoa", "THCS Kon Chiêng", 17), ("Lê Văn Tám", "THPT Ia Grai", 18),
           ("Rơ Châm Hiếu", "THCS Kon Chiêng", 19), ("Đinh Thị Mai", "THPT Ia Grai", 20),
@@ -27,7 +26,6 @@ PEOPLE = [("Nguyễn Thị Hoa", "THCS Kon Chiêng", 17), ("Lê Văn Tám", "THP
 def studio(loa, monkeypatch, tmp_path):
     """A campaign with its three sandbox channels, six clips sent in (none reviewed), the workspace
     served with its job runner."""
-    from waitress.server import create_server
 
     from content_queue import users
     from content_queue.store import transaction
@@ -54,10 +52,7 @@ def studio(loa, monkeypatch, tmp_path):
         folder = settings.find(loa.folder)
         with transaction(folder.sessions) as s:
             users.add_user(s, "can-bo", "officer", PASSWORDS["can-bo"])
-        port = _free_port()
-        base = f"http://127.0.0.1:{port}"
-        server = create_server(create_app(folder, public_url=base), host="127.0.0.1", port=port, threads=4)
-        threading.Thread(target=server.run, daemon=True).start()
+        server, base = serve_at_its_own_address(lambda base: create_app(folder, public_url=base))
         jobs = JobRunner(folder, poll=0.3).start()
         try:
             yield folder, base, sandbox
@@ -74,6 +69,7 @@ def _playing(page, selector: str) -> float:
     return video.evaluate("v => v.currentTime")
 
 
+@pytest.mark.slow
 def test_review_clips_build_render_and_publish_a_recap_in_the_browser(studio):
     from content_queue.models import Clip, ClipStatus, Delivery, DeliveryState, Post
     from loa import settings

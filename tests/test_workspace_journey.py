@@ -6,7 +6,6 @@ let the scheduler publish it, and see its links. No console error on any page; t
 are written under artifacts/."""
 from __future__ import annotations
 
-import socket
 import threading
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
@@ -23,17 +22,22 @@ REHEARSAL = {"LOA_FOLLOW_EVERY": "1", "LOA_RECONCILE_EVERY": "1", "LOA_PROCESSIN
              "LOA_BACKOFF_BASE": "1", "LOA_HTTP_READ_TIMEOUT": "10"}
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+def serve_at_its_own_address(make_app):
+    """Waitress listening on a port the system gives, then serving ``make_app(base)``: the
+    workspace has to know its own address (the platforms send the browser back there)."""
+    from waitress.server import create_server
+
+    server = create_server(lambda environ, start_response: [], host="127.0.0.1", port=0, threads=4)
+    base = f"http://127.0.0.1:{server.effective_port}"
+    server.application = make_app(base)
+    threading.Thread(target=server.run, daemon=True).start()
+    return server, base
 
 
 @pytest.fixture
 def journey(loa, monkeypatch):
     """A fresh campaign that asks for approvals, no channel yet, its workspace served at a known
     address (the platforms send the browser back there), every platform call to the sandbox."""
-    from waitress.server import create_server
 
     from content_queue import users
     from content_queue.store import transaction
@@ -50,12 +54,7 @@ def journey(loa, monkeypatch):
         with transaction(folder.sessions) as s:
             users.add_user(s, "can-bo", "officer", PASSWORDS["can-bo"])
             users.add_user(s, "lanh-dao", "approver", PASSWORDS["lanh-dao"])
-        port = _free_port()
-        base = f"http://127.0.0.1:{port}"
-        app = create_app(folder, public_url=base)
-        server = create_server(app, host="127.0.0.1", port=port, threads=4)
-        thread = threading.Thread(target=server.run, daemon=True)
-        thread.start()
+        server, base = serve_at_its_own_address(lambda base: create_app(folder, public_url=base))
         try:
             yield folder, base, sandbox
         finally:
@@ -90,6 +89,7 @@ def _fits(page, width: int) -> None:
     assert scroll <= width + 1, f"{page.url} is {scroll} px wide at {width} px"
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("size", [(1280, 900), (390, 844)], ids=["desktop", "phone"])
 def test_the_officer_s_whole_path_in_the_browser(journey, size, tmp_path):
     from content_queue.models import Delivery, DeliveryState, Post

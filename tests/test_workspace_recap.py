@@ -60,6 +60,7 @@ def test_the_strip_starts_from_the_planner_and_changes_without_a_script(ws, read
     assert _strip(body) == first[1:] + [first[0]] and f'name="sec_{first[1]}" value="2.5"' in body
 
 
+@pytest.mark.slow
 def test_a_render_is_a_job_run_in_its_own_process_and_its_recap_is_published(ws, ready):  # noqa: F811
     from content_queue.models import Job, Post, Recap
     from loa.jobs import JobRunner
