@@ -121,7 +121,10 @@ def test_sandbox_commands_against_a_served_sandbox(tmp_path):
     loa = [sys.executable, "-m", "loa"]
     # --port 0: the system gives a free port and the first line says which (no race between a port
     # picked here and another test's server taking it before the sandbox binds it)
-    proc = subprocess.Popen(loa + ["sandbox", "serve", "--port", "0"], stdout=subprocess.PIPE, text=True)
+    # Ctrl-C as a terminal delivers it: a suite started in the background inherits SIGINT ignored,
+    # and a Python started with SIGINT ignored keeps ignoring it, so give the child the default back
+    proc = subprocess.Popen(loa + ["sandbox", "serve", "--port", "0"], stdout=subprocess.PIPE, text=True,
+                            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
     try:
         first = proc.stdout.readline()
         assert "Sandbox platforms on" in first, first
