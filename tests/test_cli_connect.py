@@ -123,7 +123,9 @@ def test_sandbox_commands_against_a_served_sandbox(tmp_path):
     # picked here and another test's server taking it before the sandbox binds it)
     # Ctrl-C as a terminal delivers it: a suite started in the background inherits SIGINT ignored,
     # and a Python started with SIGINT ignored keeps ignoring it, so give the child the default back
-    proc = subprocess.Popen(loa + ["sandbox", "serve", "--port", "0"], stdout=subprocess.PIPE, text=True,
+    # -X faulthandler: should Ctrl-C ever not stop it, SIGABRT makes it print where each thread is
+    proc = subprocess.Popen([sys.executable, "-X", "faulthandler", *loa[1:], "sandbox", "serve", "--port", "0"],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
                             preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
     try:
         first = proc.stdout.readline()
@@ -143,8 +145,9 @@ def test_sandbox_commands_against_a_served_sandbox(tmp_path):
         try:
             proc.wait(timeout=30)
         except subprocess.TimeoutExpired:
-            proc.kill()
-            raise
+            proc.send_signal(signal.SIGABRT)
+            _, stacks = proc.communicate(timeout=10)
+            pytest.fail("loa sandbox serve did not stop on Ctrl-C; its threads:\n" + stacks[-6000:])
     rest = proc.stdout.read()
     assert proc.returncode == 0 and "Sandbox stopped" in rest, rest
 
