@@ -49,8 +49,9 @@ REFUSALS = {
 }
 # Insights, by loa's metric: the platform's names, the replacement first and the deprecated one as a
 # fallback (one unknown or retired metric fails a whole request with code 100, so each is asked alone).
-POST_INSIGHTS = {"views": ("post_media_view", "post_impressions"),
-                 "reach": ("post_total_media_view_unique", "post_impressions_unique")}
+# post_impressions* were removed on 15 June 2026 ("invalid metric"; Meta's Page Insights changelog,
+# via Postiz): no fallback to them.
+POST_INSIGHTS = {"views": ("post_media_view",), "reach": ("post_total_media_view_unique",)}
 VIDEO_INSIGHTS = {"plays": ("total_video_views",), "reach": ("total_video_views_unique",),
                   "avg_watch_seconds": ("total_video_avg_time_watched",)}  # milliseconds
 REEL_INSIGHTS = {"plays": ("blue_reels_play_count",), "reach": ("post_impressions_unique",),
@@ -385,8 +386,26 @@ class FacebookConnector(Connector):
                 n.lack("views", n.readings["plays"].reason, n.readings["plays"].source)
         else:
             self._insights(n, f"{post_id}/insights", POST_INSIGHTS)
+        if route in ("reel", "video") and not state.get("post_id"):
+            # a Video node has no shares field (asking for it loses reactions and comments too):
+            # the counts are read on the video's own post
+            post_id = self._video_post(state.get("video_id") or remote_id)
+            if post_id is None:
+                for m in ("reactions", "comments", "shares"):
+                    n.lack(m, "not_read")
+                return n.complete()
         self._counts(n, post_id)
         return n.complete()
+
+    def _video_post(self, video_id: str) -> str | None:
+        """The Page post a published video went out as (the Video node's ``post_id``)."""
+        try:
+            body = self._call("GET", video_id, params={"fields": "post_id"})
+        except (Rejected, RetryLater, CredentialsDead) as exc:
+            if isinstance(exc, RetryLater) and exc.limited:
+                raise
+            return None
+        return str(body["post_id"]) if body.get("post_id") else None
 
     def _why(self, exc: Exception) -> str:
         code = getattr(exc, "code", None)

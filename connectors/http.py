@@ -36,7 +36,7 @@ DEFAULT_TIMEOUT = (10.0, 120.0)  # connect, read (seconds): a slow rural line ge
 
 
 def redirect(url: str, base: str | None) -> str:
-    """``https://graph.facebook.com/v21.0/1/feed`` → ``{base}/graph.facebook.com/v21.0/1/feed``."""
+    """``https://graph.facebook.com/v26.0/1/feed`` → ``{base}/graph.facebook.com/v26.0/1/feed``."""
     if not base:
         return url
     parts = urlsplit(url)

@@ -31,7 +31,12 @@ class VideoRules:
 
 
 # --- Facebook Pages -----------------------------------------------------------------------
-FACEBOOK_GRAPH_VERSION = "v21.0"
+# Meta's version table (developers.facebook.com/docs/graph-api/changelog/versions): v21.0, which
+# loa used until December 2026, is available until 21 January 2027; v26.0 is the current version
+# and its end is not announced yet (UNVERIFIED: the date it ends; `loa channel check` says what is
+# known). One version for every call; the table below is what the go-live check reads.
+FACEBOOK_GRAPH_VERSION = "v26.0"
+FACEBOOK_GRAPH_VERSION_ENDS = {"v21.0": "2027-01-21", "v26.0": None}
 FACEBOOK_MESSAGE_MAX_CHARS = 63_206
 FACEBOOK_PHOTO_MAX_BYTES = 4 * MB  # larger photos: error subcode 1366046
 FACEBOOK_PHOTO_SUFFIXES = (".jpg", ".jpeg", ".png", ".gif", ".bmp", ".tiff", ".tif", ".webp")
@@ -61,10 +66,17 @@ FACEBOOK_VIDEO = VideoRules(
 )
 
 # --- Zalo Official Account --------------------------------------------------------------------
-ZALO_TITLE_MAX_CHARS = 150  # UNVERIFIED officially (integrators' figure)
-ZALO_AUTHOR_MAX_CHARS = 50  # UNVERIFIED
-ZALO_DESCRIPTION_MAX_CHARS = 300  # UNVERIFIED
-ZALO_IMAGE_MAX_BYTES = 1 * MB  # UNVERIFIED
+# Title and description: Zalo's article form says 150 and 300, but a production client logged
+# "title allow 1 to 150 characters" for a title of exactly 150 and sends at most 140/250, which
+# work (a ward's OA client, zalo/articleClient.js). loa checks at queue time against 140/250.
+ZALO_TITLE_MAX_CHARS = 140
+ZALO_DESCRIPTION_MAX_CHARS = 250
+# A normal article's author is required, at most 50 characters (redai-zalo-sdk 1.32.17,
+# services/article.service.js); loa sends the channel's author setting, else the OA's own name.
+ZALO_AUTHOR_MAX_CHARS = 50
+ZALO_IMAGE_MAX_BYTES = 1 * MB  # UNVERIFIED: "about 1 MB" and more fails at verify (-200)
+# getslice: "Article list: max 10 items per request" (redai-zalo-sdk); more is answered -201.
+ZALO_LIST_MAX = 10
 ZALO_VIDEO = VideoRules(containers=(".mp4", ".avi"), max_bytes=50 * MB)
 
 # --- TikTok -----------------------------------------------------------------------------

@@ -20,7 +20,10 @@ from .errors import CredentialsDead, Rejected
 from .http import Http, json_body
 from .text import _
 
-FACEBOOK_SCOPES = "pages_manage_posts,pages_read_engagement,pages_show_list,publish_video"
+# Publishing (pages_manage_posts, publish_video), finding the Page (pages_show_list), reading its
+# posts and their numbers (pages_read_engagement, and read_insights for /insights: Meta's Page
+# Insights docs; without it every post's views and reach are refused).
+FACEBOOK_SCOPES = "pages_manage_posts,pages_read_engagement,pages_show_list,publish_video,read_insights"
 TIKTOK_SCOPES = "user.info.basic,video.publish,video.upload,video.list"  # video.list: the videos' counts
 
 

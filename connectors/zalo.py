@@ -4,6 +4,23 @@ Docs: https://developers.zalo.me/docs/official-account/bat-dau/xac-thuc-va-uy-qu
 https://developers.zalo.me/docs/official-account/bai-viet/tao-bai-viet ,
 https://developers.zalo.me/docs/official-account/bai-viet/upload-video .
 
+Which source each call follows, where Zalo's pages are silent (see shared/design/platform-apis.md,
+"Corrections found by a review"):
+
+- ``article/create`` / ``update``: a normal article always carries an ``author`` (required, at most
+  50 characters: redai-zalo-sdk 1.32.17, services/article.service.js); the channel's ``author``
+  setting, else the OA's name read once from ``GET /v2.0/oa/getoa``. Title and description are sent
+  as checked at queue time (140/250, the lengths a ward's OA client in production sends; exactly
+  150 was refused there). The cover address is sent percent-encoded (a space or a Vietnamese letter
+  is "photo_url ... is invalid" to Zalo, per the same client).
+- ``article/verify``: -214 is "still processing", -32 a rate limit, the token codes a refresh; any
+  other error is final, with Zalo's own words (a cover Zalo cannot fetch fails here, -200 "Upload
+  media failed").
+- ``article/getslice``: pages of at most 10 (``limit`` over 10 is answered -201 "maximum limit is
+  10": redai-zalo-sdk; the ward's client), used only to find an article whose create went
+  unanswered.
+- ``article/getdetail?id=``: one article, with its public ``link_view`` and its counts.
+
 Every reply is ``{"error": int, "message": str, "data": {...}}`` and errors usually come with
 HTTP 200. The access token travels in an ``access_token`` header. Refresh tokens are single-use:
 the new pair is handed to ``on_credentials`` (which stores it) before the new token is used.
@@ -34,6 +51,8 @@ TOKEN_ERRORS = {-216, -220, -124}
 RETRY_ERRORS = {-32: 60.0, -211: 3600.0}
 PROCESSING_ERROR = -214
 REJECT_HINTS = {
+    -200: _("Zalo could not fetch the cover picture, or it is 1 MB or larger; give a smaller picture at an "
+            "address anyone can open"),
     -201: _("a parameter is not valid"),
     -209: _("this API is not available to the OA"),
     -210: _("a parameter is over Zalo's limit"),
@@ -43,6 +62,14 @@ REJECT_HINTS = {
 }
 VIDEO_READY, VIDEO_LOCKED, VIDEO_PROCESSING, VIDEO_FAILED, VIDEO_DELETED = 1, 2, 3, 4, 5
 VERIFY_WAITS = (1.0, 2.0, 3.0, 5.0)  # backoff while Zalo answers -214 inside one publish call
+
+
+def web_address(url: str) -> str:
+    """``url`` with spaces and non-ASCII letters percent-encoded (``%XX`` already there kept), as
+    Zalo accepts a cover's address."""
+    from urllib.parse import quote
+
+    return quote(url.strip(), safe=":/?#[]@!$&'()*+,;=%~")
 
 
 def text_to_html(text: str, link: str = "") -> str:
@@ -74,6 +101,10 @@ class ZaloConnector(Connector):
         url = settings.get("cover_url")
         if url and not str(url).startswith(("http://", "https://")):
             problems.append((_("Cover {url!r} is not a web address.", url=url), _("Give an http(s):// address.")))
+        author = str(settings.get("author") or "")
+        if len(author) > L.ZALO_AUTHOR_MAX_CHARS:
+            problems.append((_("The author has {count} characters, over Zalo's {limit}.", count=len(author),
+                               limit=L.ZALO_AUTHOR_MAX_CHARS), _("Give a shorter --author.")))
         return problems
     # An article Zalo received is listed by getslice only once Zalo has processed it (verify
     # answers -214 meanwhile), so its absence proves nothing until this long after the create.
@@ -82,6 +113,25 @@ class ZaloConnector(Connector):
     @property
     def account_id(self) -> str:
         return str(self.credentials.get("oa_id", ""))
+
+    def oa_info(self) -> dict[str, Any]:
+        """The OA as Zalo describes it (``GET /v2.0/oa/getoa``): its name, and (UNVERIFIED field
+        names) whether it is verified and its package."""
+        return dict(self._call("GET", "/v2.0/oa/getoa").get("data") or {})
+
+    def _author(self, state: dict) -> str:
+        """Who signs a normal article: the channel's setting, else the OA's own name (read once and
+        kept in the delivery's state, so a resumed publish signs it the same)."""
+        if not state.get("author"):
+            import unicodedata
+
+            name = (self.settings.get("author") or "").strip() or str(self.oa_info().get("name") or "").strip()
+            name = unicodedata.normalize("NFC", name)
+            if not name:
+                raise Rejected(_("zalo: a Zalo article needs an author and the OA has no name to use; set one with "
+                                 "`loa channel set NAME --author \"...\"`."), platform=self.platform)
+            state["author"] = name[: L.ZALO_AUTHOR_MAX_CHARS]
+        return state["author"]
 
     # --- mechanics ------------------------------------------------------------------------
     def _call(self, method: str, path: str, *, can_publish: bool = False, json: Any = None,
@@ -128,19 +178,14 @@ class ZaloConnector(Connector):
         if not cover:
             raise Rejected(_("zalo: a Zalo article needs a cover photo at a public web address; give --cover-url "
                              "or `loa channel set NAME --cover-url URL`."), platform=self.platform)
-        title = item.title[: L.ZALO_TITLE_MAX_CHARS]
-        description = item.description[: L.ZALO_DESCRIPTION_MAX_CHARS]
+        cover = web_address(cover)
         if state["route"] == "video":
-            return {"type": "video", "title": title, "description": description, "video_id": state["video_id"],
-                    "avatar": cover, "status": status, "comment": "show"}
-        body = {"type": "normal", "title": title, "description": description,
-                "author": (self.settings.get("author") or "")[: L.ZALO_AUTHOR_MAX_CHARS],
+            return {"type": "video", "title": item.title, "description": item.description,
+                    "video_id": state["video_id"], "avatar": cover, "status": status, "comment": "show"}
+        return {"type": "normal", "title": item.title, "description": item.description, "author": self._author(state),
                 "cover": {"cover_type": "photo", "photo_url": cover, "status": "show"},
                 "body": [{"type": "text", "content": text_to_html(item.text, item.link)}],
                 "status": status, "comment": "show"}
-        if not body["author"]:
-            del body["author"]
-        return body
 
     def _advance(self, item: Item, state: dict, checkpoint) -> Result:
         """Run the remaining steps; each step's result is checkpointed before the next."""
@@ -158,16 +203,16 @@ class ZaloConnector(Connector):
                 raise OutcomeUnknown(_("zalo: an earlier create got no answer; it must be reconciled first."),
                                      platform=self.platform)
             if not state.get("create_token"):
+                article = self._article_body(item, state, "hide")  # reads the OA's name first, if needed
                 state.update(creating=True, sent_at=self.clock().isoformat())
                 checkpoint(state)
-                body = self._answered(lambda: self._call("POST", "/v2.0/article/create",
-                                                         json=self._article_body(item, state, "hide"),
+                body = self._answered(lambda: self._call("POST", "/v2.0/article/create", json=article,
                                                          can_publish=True), state, "creating", checkpoint)
                 state["create_token"] = body["data"]["token"]
                 checkpoint(state)
             try:
                 article_id = self._verify(state["create_token"])
-            except (RetryLater, Rejected, CredentialsDead) as exc:  # Zalo has the article: read again later
+            except (RetryLater, CredentialsDead) as exc:  # Zalo has the article: read again later
                 return Result(PROCESSING, "", "", state, detail=_("status not readable yet ({exc})", exc=exc))
             if article_id is None:
                 return Result(PROCESSING, "", "", state, detail=_("Zalo is processing the article"))
@@ -188,7 +233,8 @@ class ZaloConnector(Connector):
                 checkpoint(state)
             try:
                 shown = self._verify(state["show_token"])
-            except (RetryLater, Rejected, CredentialsDead) as exc:  # the update was accepted: read again later
+            except (RetryLater, Rejected, CredentialsDead) as exc:  # the update was accepted: it may be public,
+                # so never failed (a retry would leave a second article): read again later
                 return Result(PROCESSING, state["article_id"], "", state, detail=_("status not readable yet "
                                                                                    "({exc})", exc=exc))
             if shown is None:
@@ -247,11 +293,11 @@ class ZaloConnector(Connector):
         return None
 
     # --- numbers (insights) ----------------------------------------------------------------
-    # What the article listing reports per item (unverified: Zalo's SDK and community code).
+    # What getdetail reports of an article (UNVERIFIED field names: Zalo's SDK and community code).
     LISTING_FIELDS = {"views": "total_view", "shares": "total_share"}
 
     def numbers(self, remote_id: str, state: dict[str, Any]):
-        """An article's views and shares, where Zalo's listing gives them; a missing field is
+        """An article's views and shares, as getdetail gives them; a missing field is
         unavailable, never an error."""
         from .insights import Numbers, number
 
@@ -271,14 +317,14 @@ class ZaloConnector(Connector):
                 metric, "not_found" if found is None else "field_missing", name)
         return n.complete()
 
-    def _slice(self, kind: str, limit: int = 20, offset: int = 0) -> list[dict[str, Any]]:
+    def _slice(self, kind: str, limit: int = L.ZALO_LIST_MAX, offset: int = 0) -> list[dict[str, Any]]:
         body = self._call("GET", "/v2.0/article/getslice", params={"offset": offset, "limit": limit, "type": kind})
         return list((body.get("data") or {}).get("medias") or [])
 
     def _articles(self, kind: str, since_ms: float | None = None, max_items: int = 2000):
-        """The OA's articles, newest first, page after page (a busy OA has more than one page),
+        """The OA's articles, newest first, page after page of ten (Zalo's largest page),
         stopping at articles older than ``since_ms``."""
-        offset, page = 0, 50
+        offset, page = 0, L.ZALO_LIST_MAX
         while offset < max_items:
             batch = self._slice(kind, limit=page, offset=offset)
             for media in batch:
@@ -291,7 +337,13 @@ class ZaloConnector(Connector):
             offset += page
 
     def _article(self, kind: str, article_id: str) -> dict[str, Any] | None:
-        return next((m for m in self._articles(kind) if str(m.get("id")) == str(article_id)), None)
+        """One article by its id (``getdetail``), or None where Zalo has none by that id. UNVERIFIED:
+        which code Zalo gives an unknown or removed id; -201 ("not valid") is taken as none."""
+        body = self._call("GET", "/v2.0/article/getdetail", params={"id": article_id}, accept=(-201,))
+        if body.get("error") == -201:
+            return None
+        data = dict(body.get("data") or {})
+        return data if str(data.get("id", article_id)) == str(article_id) else None
 
     def _link(self, state: dict) -> str:
         media = self._article(state["route"], state["article_id"])
@@ -327,7 +379,7 @@ class ZaloConnector(Connector):
                     created_ms = float(created)
                 except (TypeError, ValueError):
                     created_ms = since_ms
-                if media.get("title") == item.title[: L.ZALO_TITLE_MAX_CHARS] and created_ms >= since_ms:
+                if media.get("title") == item.title and created_ms >= since_ms:
                     found = {**state, "article_id": str(media["id"])}
                     if media.get("status") == "show":
                         found.update(shown=True, show_token="listed")

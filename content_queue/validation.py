@@ -217,8 +217,10 @@ def check_zalo(draft: Draft, target: Target, hashtags: list[str], now: datetime)
     warnings: list[str] = []
     title, given = zalo_title(draft)
     if not title:
-        problems.append(Problem(_("a Zalo article needs a title."), _("Give --title (at most 150 characters)."),
-                                L.ZALO, web_fix=_("Fill in the title (at most 150 characters).")))
+        problems.append(Problem(_("a Zalo article needs a title."),
+                                _("Give --title (at most {limit} characters).", limit=L.ZALO_TITLE_MAX_CHARS),
+                                L.ZALO, web_fix=_("Fill in the title (at most {limit} characters).",
+                                                  limit=L.ZALO_TITLE_MAX_CHARS)))
     elif len(title) > L.ZALO_TITLE_MAX_CHARS:
         rule = (_("the title has {count} characters, over Zalo's {limit}.", count=len(title),
                   limit=L.ZALO_TITLE_MAX_CHARS) if given else

@@ -23,6 +23,11 @@ def route(sb: State, method: str, host: str, rest: str):
         return lambda r: consent(sb, r)
     if host not in GRAPH_HOSTS:
         return None
+    ended = _version_ended(sb, rest)
+    if ended:
+        return lambda r: fb_error(*ended, status=400)
+    if method == "GET" and path_match(r"/{ver}/me/permissions", rest):
+        return lambda r: permissions(sb, r)
     if method == "GET" and path_match(r"/{ver}/me/accounts", rest):
         return lambda r: me_accounts(sb, r)
     if method == "GET" and path_match(r"/{ver}/oauth/access_token", rest):
@@ -41,6 +46,16 @@ def route(sb: State, method: str, host: str, rest: str):
     m = path_match(r"/{ver}/([0-9_]+)", rest)
     if m and method == "GET":
         return lambda r: get_object(sb, r, m.group(1))
+    return None
+
+
+def _version_ended(sb: State, rest: str) -> tuple[int, str] | None:
+    from datetime import datetime, timezone
+
+    version = rest.lstrip("/").split("/", 1)[0]
+    end = R.FB_VERSION_ENDS.get(version)
+    if end and datetime.fromtimestamp(sb.clock(), timezone.utc).date().isoformat() >= end:
+        return R.FB_VERSION_ENDED
     return None
 
 
@@ -87,9 +102,23 @@ def _publish_post(sb: State, obj: dict[str, Any]) -> None:
     sb.record("facebook", obj["page"], obj["id"], obj["kind"], obj.get("message", ""), sha256=obj.get("sha256"))
 
 
+def _video_published(sb: State, obj: dict[str, Any], now: float) -> None:
+    """A video goes out as a Page post of its own: the Video node's post_id."""
+    obj["publish"] = "published"
+    obj["created"] = now
+    post_id = f"{obj['page']}_{new_id()}"
+    obj["post_id"] = post_id
+    sb.fb_objects[post_id] = {"type": "post", "kind": "video_post", "id": post_id, "page": obj["page"],
+                              "message": obj.get("description", ""), "is_published": True, "created": now,
+                              "permalink": obj["permalink"], "counts_of": obj["id"]}
+    sb.record("facebook", obj["page"], obj["id"], "reel" if obj["reel"] else "video",
+              obj.get("description", ""), sha256=obj.get("sha256"), size=obj.get("size"))
+
+
 def settle(sb: State) -> None:
     """Scheduled posts whose time has come are published; finished videos become ready."""
     now = sb.clock()
+    published: list[dict[str, Any]] = []
     with sb.lock:
         for obj in sb.fb_objects.values():
             if obj["type"] == "post" and not obj["is_published"] and obj.get("scheduled") and obj["scheduled"] <= now:
@@ -100,15 +129,11 @@ def settle(sb: State) -> None:
                 if obj.get("scheduled") and obj["scheduled"] > now:
                     obj["publish"] = "scheduled"
                 elif obj.get("video_state", "PUBLISHED") == "PUBLISHED" or obj.get("scheduled"):
-                    obj["publish"] = "published"
-                    obj["created"] = now
-                    sb.record("facebook", obj["page"], obj["id"], "reel" if obj["reel"] else "video",
-                              obj.get("description", ""), sha256=obj.get("sha256"), size=obj.get("size"))
+                    published.append(obj)
             if obj["type"] == "video" and obj.get("publish") == "scheduled" and obj["scheduled"] <= now:
-                obj["publish"] = "published"
-                obj["created"] = now
-                sb.record("facebook", obj["page"], obj["id"], "reel" if obj["reel"] else "video",
-                          obj.get("description", ""), sha256=obj.get("sha256"), size=obj.get("size"))
+                published.append(obj)
+        for obj in published:  # new post objects: not while the loop above reads the dict
+            _video_published(sb, obj, now)
 
 
 def _schedule(sb: State, r: Request, reel: bool = False) -> tuple[float | None, Response | None]:
@@ -181,8 +206,10 @@ def listing(sb: State, r: Request, page: str, edge: str) -> Response:
     limit = min(int(r.args.get("limit", 25)), 100)
     start = int(base64.urlsafe_b64decode(r.args["after"]).decode()) if r.args.get("after") else 0
     with sb.lock:
+        # a video's own post is not listed here (a simplification: Facebook lists it too)
         rows = [o for o in sb.fb_objects.values() if o["type"] == "post" and o["page"] == page
-                and "alias_of" not in o and o["is_published"] == want_published and o["created"] >= since]
+                and "alias_of" not in o and "counts_of" not in o and o["is_published"] == want_published
+                and o["created"] >= since]
         rows.sort(key=lambda o: o["created"], reverse=True)
         data = [{"id": o["id"], "message": o["message"], "created_time": _iso(o["created"]),
                  "permalink_url": o["permalink"]} for o in rows[start: start + limit]]
@@ -334,6 +361,8 @@ def insights(sb: State, r: Request, object_id: str, edge: str) -> Response:
         return fb_error(100, f"(#100) Object with ID '{object_id}' does not exist", status=400, subcode=33)
     if (err := _auth(sb, r, obj["page"])):
         return err
+    if R.FB_INSIGHTS_PERMISSION not in _scopes(sb, r):
+        return fb_error(*R.FB_NO_PERMISSION, status=403)
     name = r.args.get("metric", "")
     table = POST_METRICS if edge == "insights" else VIDEO_METRICS
     if name in RETIRED and edge == "insights" or name not in table:
@@ -364,22 +393,27 @@ def get_object(sb: State, r: Request, object_id: str) -> Response:
     if (err := _auth(sb, r, obj["page"])):
         return err
     fields = set((r.args.get("fields") or "id").split(","))
+    if obj["type"] == "video" and "shares" in fields:
+        return fb_error(*R.FB_VIDEO_NO_SHARES, status=400)
     out: dict[str, Any] = {"id": object_id}
     if "permalink_url" in fields:
         out["permalink_url"] = obj["permalink"]
+    if obj["type"] == "video" and "post_id" in fields and obj.get("post_id"):
+        out["post_id"] = obj["post_id"]
     if any(f.startswith(("reactions", "comments", "shares")) for f in fields):
+        key = obj.get("counts_of") or object_id  # a video's post counts as the video (the ledger's id)
         with sb.lock:
-            counts = sb.numbers(object_id)
+            counts = sb.numbers(key)
         if counts is not None:
             if any(f.startswith("reactions") for f in fields):
                 out["reactions"] = {"data": [], "summary": {"total_count": counts["reactions"]}}
-                sb.gave(object_id, reactions=counts["reactions"])
+                sb.gave(key, reactions=counts["reactions"])
             if any(f.startswith("comments") for f in fields):
                 out["comments"] = {"data": [], "summary": {"total_count": counts["comments"]}}
-                sb.gave(object_id, comments=counts["comments"])
+                sb.gave(key, comments=counts["comments"])
             if "shares" in fields and counts["shares"]:
                 out["shares"] = {"count": counts["shares"]}
-                sb.gave(object_id, shares=counts["shares"])
+                sb.gave(key, shares=counts["shares"])
     if obj["type"] == "post":
         if "is_published" in fields:
             out["is_published"] = obj["is_published"]
@@ -399,6 +433,24 @@ def get_object(sb: State, r: Request, object_id: str) -> Response:
     return _usage(sb, obj["page"], json_response(out))
 
 
+def _scopes(sb: State, r: Request) -> tuple[str, ...]:
+    with sb.lock:
+        token = sb.tokens.get(_token_value(r))
+        scopes = sb.fb_scopes.get(token.account) if token else None
+    return tuple(R.FB_SCOPES_GRANTED if scopes is None else scopes)
+
+
+def permissions(sb: State, r: Request) -> Response:
+    """``GET /me/permissions``: what the person granted, each ``granted`` (Meta's Graph API
+    reference, User permissions); a Page token answers for the person who gave it."""
+    value = _token_value(r)
+    with sb.lock:
+        token = sb.tokens.get(value)
+    if token is None or token.expires < sb.clock():
+        return fb_error(190, "Invalid OAuth access token - Cannot parse access token", status=400)
+    return json_response({"data": [{"permission": p, "status": "granted"} for p in _scopes(sb, r)]})
+
+
 def me_accounts(sb: State, r: Request) -> Response:
     if (err := _auth(sb, r, None, kind="user")):
         return err
@@ -413,7 +465,8 @@ def me_accounts(sb: State, r: Request) -> Response:
 def consent(sb: State, r: Request) -> Response:
     """The Login dialog: the user approves and is sent back with a code for a new Page."""
     def allow() -> Response:
-        creds = sb.new_account("facebook", name="Công an xã (sandbox)")
+        creds = sb.new_account("facebook", name="Công an xã (sandbox)",
+                               scopes=[x for x in r.args.get("scope", "").replace(" ", ",").split(",") if x])
         code = "fbcode-" + new_id()
         with sb.lock:
             sb.codes[code] = {"platform": "facebook", "user_token": creds["user_token"]}

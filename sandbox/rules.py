@@ -7,7 +7,24 @@ MB = 1024 * 1024
 GB = 1024 * MB
 
 # Facebook Graph API (Pages)
-GRAPH_VERSION = "v21.0"
+GRAPH_VERSION = "v26.0"  # the current version, as the sandbox answers it (upload URLs)
+# Meta's version table (developers.facebook.com/docs/graph-api/changelog/versions): v21.0 is
+# available until 21 January 2027; v26.0 is the current version (December 2026), its end not yet
+# announced. The sandbox refuses a version on and after its end (Meta would serve the oldest
+# version still available instead: a stale version constant is caught here, not silently upgraded).
+FB_VERSION_ENDS = {"v21.0": "2027-01-21"}
+FB_VERSION_ENDED = (12, "(#12) This Graph API version is no longer available")  # UNVERIFIED: code and words
+# Page and post insights need read_insights (Meta's Page Insights docs: read_insights with
+# pages_read_engagement and pages_show_list). A token without it is refused on /insights and
+# /video_insights. UNVERIFIED: the code and words (Meta's permission errors are #10 or #200).
+FB_INSIGHTS_PERMISSION = "read_insights"
+FB_NO_PERMISSION = (10, "(#10) Requires read_insights permission for this action")
+FB_SCOPES_GRANTED = ("pages_manage_posts", "pages_read_engagement", "pages_show_list", "publish_video",
+                     "read_insights")  # what a sandbox account grants unless told otherwise
+# A Video node has no shares field: "(#100) Tried accessing nonexisting field (shares) on node type
+# (Video)", which loses reactions and comments asked in the same call; a video's counts are read on
+# its post_id (the Video node's post_id field: Meta's Graph API reference, Video).
+FB_VIDEO_NO_SHARES = (100, "(#100) Tried accessing nonexisting field (shares) on node type (Video)")
 FB_POST_MESSAGE_MAX = 63_206  # characters of a Page post's message
 FB_PHOTO_MAX = 4 * MB  # larger photos are refused with subcode 1366046
 FB_SCHEDULE_EARLIEST = 10 * 60  # scheduled_publish_time: at least 10 minutes ahead...
@@ -15,10 +32,29 @@ FB_SCHEDULE_LATEST = 30 * 24 * 3600  # ...and at most 30 days
 FB_REEL_SCHEDULE_LATEST = 29 * 24 * 3600  # Reels: at most 29 days ahead
 FB_REELS_A_DAY = 30  # Reels published through the API per Page in 24 hours
 
-# Zalo OA Open API (articles). Zalo documents these through its article form, not its API pages.
-ZALO_TITLE_MAX = 150
-ZALO_DESCRIPTION_MAX = 300
+# Zalo OA Open API (articles). Zalo documents these through its article form, not its API pages;
+# the sources below are integrations that run against it.
+# Title and description: 150 and 300 are the documented maxima, but a production client logged
+# "title allow 1 to 150 characters" for a title of exactly 150 and backs off to 140/250 (a ward's OA
+# client, zalo/articleClient.js, 2026). The sandbox refuses a title of 150 characters or more and a
+# description of 300 or more. UNVERIFIED: how Zalo counts (characters, bytes or UTF-16 units).
+ZALO_TITLE_MAX = 150  # refused from this length on
+ZALO_DESCRIPTION_MAX = 300  # refused from this length on
+# A normal article's author is required, at most 50 characters (redai-zalo-sdk 1.32.17,
+# dist/services/article.service.js: "Author: required for normal articles, max 50 characters").
 ZALO_AUTHOR_MAX = 50
+ZALO_AUTHOR_MISSING = (-201, "author is required")  # UNVERIFIED: the code and words Zalo uses
+# getslice pages: "Article list: max 10 items per request" (redai-zalo-sdk, same file); a larger
+# limit is answered -201 "maximum limit is 10" (a ward's OA client, comment on listRecentTitles).
+ZALO_LIST_MAX = 10
+ZALO_LIST_TOO_MANY = (-201, "maximum limit is 10")
+# The cover: Zalo fetches photo_url itself, at verify time. An image it cannot fetch, or of about
+# 1 MB and more, fails only then with -200 "Upload media failed"; spaces or Vietnamese letters in the
+# URL give "photo_url ... is invalid" (the ward's client: COVER_ERROR_RE and encodeImageUrl;
+# redai-zalo-sdk: "Image size: max 1MB per image").
+ZALO_COVER_MAX = 1 * MB  # refused from this size on (UNVERIFIED: "about 1 MB")
+ZALO_COVER_FAILED = (-200, "Upload media failed")
+ZALO_COVER_INVALID = (-201, "photo_url is invalid")  # UNVERIFIED: the code
 ZALO_VIDEO_MAX = 50 * MB  # upload_video/preparevideo: mp4 or avi
 
 # TikTok Content Posting API

@@ -57,6 +57,7 @@ class State:
         self.calls: list[dict[str, Any]] = []
         self.fb_pages: dict[str, dict[str, Any]] = {}
         self.fb_objects: dict[str, dict[str, Any]] = {}
+        self.fb_scopes: dict[str, list[str]] = {}  # page -> what its person granted (default: everything)
         self.zalo_oas: dict[str, dict[str, Any]] = {}
         self.zalo_articles: dict[str, dict[str, Any]] = {}
         self.zalo_jobs: dict[str, dict[str, Any]] = {}
@@ -74,7 +75,7 @@ class State:
         return value
 
     def new_account(self, platform: str, *, expired: bool = False, privacy_options: list[str] | None = None,
-                    name: str = "") -> dict[str, str]:
+                    name: str = "", scopes: list[str] | None = None) -> dict[str, str]:
         """Make an account and return its credentials, by the platform's own key names."""
         with self.lock:
             n = len(self.fb_pages) + len(self.zalo_oas) + len(self.tiktok_users) + 1
@@ -82,6 +83,8 @@ class State:
             if platform == "facebook":
                 page_id = str(100000000 + n)
                 self.fb_pages[page_id] = {"name": name or f"Trang {n}", "posts": [], "reels": []}
+                if scopes is not None:  # a Facebook Page connected with only these permissions
+                    self.fb_scopes[page_id] = list(scopes)
                 user = self._token(page_id, "user", 60 * 86400, "EAAU")
                 page = self._token(page_id, "page", life if expired else 0, "EAAP")
                 return {"page_id": page_id, "access_token": page, "user_token": user}

@@ -29,6 +29,8 @@ def route(sb: State, method: str, host: str, rest: str):
         ("POST", "/v2.0/article/update"): update,
         ("POST", "/v2.0/article/remove"): remove,
         ("GET", "/v2.0/article/getslice"): getslice,
+        ("GET", "/v2.0/article/getdetail"): getdetail,
+        ("GET", "/v2.0/oa/getoa"): getoa,
         ("POST", "/v2.0/article/upload_video/preparevideo"): prepare_video,
         ("GET", "/v2.0/article/upload_video/verify"): verify_video,
     }
@@ -110,18 +112,22 @@ def _check_article(body: dict[str, Any], oa: str, sb: State) -> Response | None:
         return err(-201, "type must be normal or video")
     if not title:
         return err(-201, "title is required")
-    if len(title) > R.ZALO_TITLE_MAX:
-        return err(-210, "title is over 150 characters")
-    if len(body.get("description") or "") > R.ZALO_DESCRIPTION_MAX:
-        return err(-210, "description is over 300 characters")
+    if len(title) >= R.ZALO_TITLE_MAX:
+        return err(-210, f"title allow 1 to {R.ZALO_TITLE_MAX} characters")
+    if len(body.get("description") or "") >= R.ZALO_DESCRIPTION_MAX:
+        return err(-210, f"description allow 1 to {R.ZALO_DESCRIPTION_MAX} characters")
     if len(body.get("author") or "") > R.ZALO_AUTHOR_MAX:
         return err(-210, "author is over 50 characters")
+    if kind == "normal" and not (body.get("author") or "").strip():
+        return err(*R.ZALO_AUTHOR_MISSING)
     if body.get("status", "show") not in ("show", "hide"):
         return err(-201, "status must be show or hide")
     if kind == "normal":
         cover = body.get("cover") or {}
         if not re.match(r"https?://", cover.get("photo_url") or ""):
             return err(-201, "cover.photo_url must be a public URL")
+        if not _url_form_ok(cover["photo_url"]):
+            return err(*R.ZALO_COVER_INVALID)
         if not body.get("body"):
             return err(-201, "body is required")
     else:
@@ -130,6 +136,31 @@ def _check_article(body: dict[str, Any], oa: str, sb: State) -> Response | None:
             return err(-201, "video_id is not valid")
         if not re.match(r"https?://", body.get("avatar") or ""):
             return err(-201, "avatar must be a public URL")
+    return None
+
+
+def _url_form_ok(url: str) -> bool:
+    """Only printable ASCII without spaces: a space or a Vietnamese letter is "invalid" to Zalo."""
+    return all(33 <= ord(c) < 127 for c in url)
+
+
+def _cover_fault(url: str) -> tuple[int, str] | None:
+    """What Zalo finds when it fetches the cover at verify time. The sandbox really fetches an
+    address on this machine (the campaign's own public pages in a rehearsal), refusing one it
+    cannot read or of ZALO_COVER_MAX bytes and more; an address elsewhere is taken as a picture
+    Zalo can read (the sandbox has no internet)."""
+    import urllib.request
+    from urllib.parse import urlsplit
+
+    if urlsplit(url).hostname not in ("127.0.0.1", "localhost", "::1"):
+        return None
+    try:
+        with urllib.request.urlopen(url, timeout=5) as resp:  # noqa: S310 (loopback only, above)
+            data = resp.read(R.ZALO_COVER_MAX)
+            if resp.status != 200 or not data or len(data) >= R.ZALO_COVER_MAX:
+                return R.ZALO_COVER_FAILED
+    except OSError:
+        return R.ZALO_COVER_FAILED
     return None
 
 
@@ -194,6 +225,16 @@ def verify(sb: State, r: Request) -> Response:
         article = sb.zalo_articles.get(job["id"], {})
         if job["verifies"] <= VERIFY_PROCESSING_TIMES and not _processed(sb, article):
             return err(-214, "Article is being processed")
+        url = (article.get("cover") or {}).get("photo_url", "") if article.get("type") == "normal" else ""
+    fault = job.get("cover_fault", "unread")
+    if fault == "unread":  # Zalo fetches the cover once, when it processes the article
+        fault = _cover_fault(url) if url else None
+    with sb.lock:
+        job["cover_fault"] = fault
+        if fault:  # never published with a cover Zalo could not read
+            article["status"] = "hide"
+            sb.ledger[:] = [x for x in sb.ledger if not (x["platform"] == "zalo" and x["remote_id"] == job["id"])]
+            return err(*fault)
         article["processed_at"] = min(article.get("processed_at", 0), sb.clock())
     return ok({"id": job["id"]})
 
@@ -215,26 +256,56 @@ def remove(sb: State, r: Request) -> Response:
     return ok({"id": article_id})
 
 
+def _listed(sb: State, a: dict[str, Any], *, asked: bool) -> dict[str, Any]:
+    """An article as Zalo gives it, with a shown article's numbers; remembered as given to loa
+    only when loa asked for this one article (getdetail), not when it came in a listing."""
+    counts = sb.numbers(a["id"]) if a["status"] == "show" else None
+    if counts and asked:
+        sb.gave(a["id"], views=counts["views"], shares=counts["shares"])
+    return {"id": a["id"], "title": a["title"], "status": a["status"], "create_date": a["create_date"],
+            "link_view": a["link_view"], "type": a["type"],
+            "total_view": counts["views"] if counts else a["total_view"],
+            **({"total_share": counts["shares"]} if counts else {})}
+
+
 def getslice(sb: State, r: Request) -> Response:
     oa, e = _oa(sb, r)
     if e:
         return e
     kind = r.args.get("type", "normal")
-    offset, limit = int(r.args.get("offset", 0)), min(int(r.args.get("limit", 10)), 50)
+    offset, limit = int(r.args.get("offset", 0)), int(r.args.get("limit", R.ZALO_LIST_MAX))
+    if limit > R.ZALO_LIST_MAX:
+        return err(*R.ZALO_LIST_TOO_MANY)
     with sb.lock:
         rows = [a for a in sb.zalo_articles.values() if a["oa"] == oa and a["type"] == kind and a["status"] != "removed"
                 and _processed(sb, a)]
         rows.sort(key=lambda a: a["create_date"], reverse=True)
-        medias = []
-        for a in rows[offset: offset + limit]:
-            counts = sb.numbers(a["id"]) if a["status"] == "show" else None  # a shown article is read
-            if counts:
-                sb.gave(a["id"], views=counts["views"], shares=counts["shares"])
-            medias.append({"id": a["id"], "title": a["title"], "status": a["status"], "create_date": a["create_date"],
-                           "link_view": a["link_view"], "type": a["type"],
-                           "total_view": counts["views"] if counts else a["total_view"],
-                           **({"total_share": counts["shares"]} if counts else {})})
+        medias = [_listed(sb, a, asked=False) for a in rows[offset: offset + limit]]
     return ok({"medias": medias, "total": len(rows)})
+
+
+def getoa(sb: State, r: Request) -> Response:
+    """The OA's own description (``GET /v2.0/oa/getoa``). UNVERIFIED: the field names beyond
+    ``oa_id`` and ``name``."""
+    oa, e = _oa(sb, r)
+    if e:
+        return e
+    with sb.lock:
+        info = sb.zalo_oas[oa]
+        return ok({"oa_id": oa, "name": info["name"], "description": "", "is_verified": True,
+                   "package_name": info.get("package", "Nâng cao")})
+
+
+def getdetail(sb: State, r: Request) -> Response:
+    """One article by its id, with its public link and numbers (``GET /v2.0/article/getdetail?id=``)."""
+    oa, e = _oa(sb, r)
+    if e:
+        return e
+    with sb.lock:
+        a = sb.zalo_articles.get(r.args.get("id", ""))
+        if a is None or a["oa"] != oa or a["status"] == "removed" or not _processed(sb, a):
+            return err(-201, "id is not valid")
+        return ok(_listed(sb, a, asked=True))
 
 
 def prepare_video(sb: State, r: Request) -> Response:

@@ -282,8 +282,8 @@ def test_edit_reschedule_cancel(loa, channels):
     shown = json.loads(loa("post", "show", str(pid), "--json").output)
     assert shown["text"] == "Mới"
     assert shown["variants"] == {"zalo": {"description": "Tóm tắt"}}
-    r = loa("post", "edit", str(pid), "--zalo-description", "d" * 301)
-    assert r.exit_code == 1 and "over Zalo's 300" in r.output
+    r = loa("post", "edit", str(pid), "--zalo-description", "d" * 251)
+    assert r.exit_code == 1 and "over Zalo's 250" in r.output
     assert loa("post", "reschedule", str(pid), "--at", "21/10/2031 19:30").exit_code == 0
     shown = json.loads(loa("post", "show", str(pid), "--json").output)
     assert shown["due"] == "2031-10-21 19:30"

@@ -13,8 +13,8 @@ from connectors import Answer, CredentialsDead, Item, Media, OutcomeUnknown, Rej
 from connectors.facebook import FacebookConnector
 from tests.connector_helpers import assert_no_secret, body_of, http, write_file
 
-G = "https://graph.facebook.com/v21.0"
-GV = "https://graph-video.facebook.com/v21.0"
+G = "https://graph.facebook.com/v26.0"
+GV = "https://graph-video.facebook.com/v26.0"
 PAGE = "1001"
 TOKEN = "EAAB-page-token-very-secret"
 USER = "EAAU-user-token-very-secret"
@@ -187,9 +187,9 @@ def test_photo_streams_multipart(rsps, tmp_path):
 def test_reel_start_upload_finish_then_processing(rsps, tmp_path):
     p = write_file(tmp_path / "reel.mp4", 2_000_000)
     media = Media(p, "video", p.stat().st_size, 1080, 1920, 20.0)
-    rsps.post(f"{G}/{PAGE}/video_reels", json={"video_id": "v1", "upload_url": "https://rupload.facebook.com/video-upload/v21.0/v1"},
+    rsps.post(f"{G}/{PAGE}/video_reels", json={"video_id": "v1", "upload_url": "https://rupload.facebook.com/video-upload/v26.0/v1"},
               match=[matchers.urlencoded_params_matcher({"upload_phase": "start"})])
-    rsps.post("https://rupload.facebook.com/video-upload/v21.0/v1", json={"success": True},
+    rsps.post("https://rupload.facebook.com/video-upload/v26.0/v1", json={"success": True},
               match=[matchers.header_matcher({"Authorization": f"OAuth {TOKEN}", "offset": "0", "file_size": "2000000"})])
     rsps.post(f"{G}/{PAGE}/video_reels", json={"success": True},
               match=[matchers.urlencoded_params_matcher({"video_id": "v1", "upload_phase": "finish",
@@ -199,7 +199,7 @@ def test_reel_start_upload_finish_then_processing(rsps, tmp_path):
     c = fb(progress=lambda done, total: seen.append(done))
     r = c.publish(Item(text="Trailer", media=media, route="reel"), checkpoint=lambda s: states.append(dict(s)))
     assert r.status == "processing" and r.state["video_id"] == "v1"
-    assert states[0] == {"route": "reel", "video_id": "v1", "upload_url": "https://rupload.facebook.com/video-upload/v21.0/v1"}
+    assert states[0] == {"route": "reel", "video_id": "v1", "upload_url": "https://rupload.facebook.com/video-upload/v26.0/v1"}
     assert any(s.get("finishing") for s in states)
     assert seen[-1] == 2_000_000
     assert rsps.calls[1].request.headers["Content-Length"] == "2000000"
@@ -214,10 +214,10 @@ def test_reel_resumes_from_bytes_transfered(rsps, tmp_path):
     media = Media(p, "video", p.stat().st_size)
     rsps.get(f"{G}/v1", json={"status": {"video_status": "uploading",
                                           "uploading_phase": {"status": "in_progress", "bytes_transfered": 400_000}}})
-    rsps.post("https://rupload.facebook.com/video-upload/v21.0/v1", json={"success": True},
+    rsps.post("https://rupload.facebook.com/video-upload/v26.0/v1", json={"success": True},
               match=[matchers.header_matcher({"offset": "400000", "file_size": "1000000"})])
     rsps.post(f"{G}/{PAGE}/video_reels", json={"success": True})
-    state = {"route": "reel", "video_id": "v1", "upload_url": "https://rupload.facebook.com/video-upload/v21.0/v1",
+    state = {"route": "reel", "video_id": "v1", "upload_url": "https://rupload.facebook.com/video-upload/v26.0/v1",
              "uploading": True}
     fb().publish(Item(text="x", media=media, route="reel"), state=state)
     assert rsps.calls[1].request.headers["Content-Length"] == "600000"
@@ -225,8 +225,8 @@ def test_reel_resumes_from_bytes_transfered(rsps, tmp_path):
 
 def test_reel_rejection_by_subcode(rsps, tmp_path):
     p = write_file(tmp_path / "reel.mp4", 1000)
-    rsps.post(f"{G}/{PAGE}/video_reels", json={"video_id": "v1", "upload_url": "https://rupload.facebook.com/video-upload/v21.0/v1"})
-    rsps.post("https://rupload.facebook.com/video-upload/v21.0/v1", json={"success": True})
+    rsps.post(f"{G}/{PAGE}/video_reels", json={"video_id": "v1", "upload_url": "https://rupload.facebook.com/video-upload/v26.0/v1"})
+    rsps.post("https://rupload.facebook.com/video-upload/v26.0/v1", json={"success": True})
     rsps.post(f"{G}/{PAGE}/video_reels", **err(100, "Video duration is not supported", sub=1363128))
     with pytest.raises(Rejected, match="1363128"):
         fb().publish(Item(text="x", media=Media(p, "video", 1000), route="reel"))
@@ -282,9 +282,9 @@ def test_status_unreadable_after_finish_is_processing_never_a_second_finish(rsps
     was published', the next try finished again, and Facebook refused a reel that was already out."""
     p = write_file(tmp_path / "reel.mp4", 1000)
     media = Media(p, "video", 1000, 1080, 1920, 10.0)
-    rsps.post(f"{G}/{PAGE}/video_reels", json={"video_id": "v1", "upload_url": "https://rupload.facebook.com/video-upload/v21.0/v1"},
+    rsps.post(f"{G}/{PAGE}/video_reels", json={"video_id": "v1", "upload_url": "https://rupload.facebook.com/video-upload/v26.0/v1"},
               match=[matchers.urlencoded_params_matcher({"upload_phase": "start"})])
-    rsps.post("https://rupload.facebook.com/video-upload/v21.0/v1", json={"success": True})
+    rsps.post("https://rupload.facebook.com/video-upload/v26.0/v1", json={"success": True})
     finish = rsps.post(f"{G}/{PAGE}/video_reels", json={"success": True})
     rsps.get(f"{G}/v1", **err(4, "Application request limit reached"))
     states = []
@@ -298,9 +298,9 @@ def test_status_unreadable_after_finish_is_processing_never_a_second_finish(rsps
 def test_error_answer_to_finish_allows_finishing_again(rsps, tmp_path):
     p = write_file(tmp_path / "reel.mp4", 1000)
     media = Media(p, "video", 1000, 1080, 1920, 10.0)
-    rsps.post(f"{G}/{PAGE}/video_reels", json={"video_id": "v1", "upload_url": "https://rupload.facebook.com/video-upload/v21.0/v1"},
+    rsps.post(f"{G}/{PAGE}/video_reels", json={"video_id": "v1", "upload_url": "https://rupload.facebook.com/video-upload/v26.0/v1"},
               match=[matchers.urlencoded_params_matcher({"upload_phase": "start"})])
-    rsps.post("https://rupload.facebook.com/video-upload/v21.0/v1", json={"success": True})
+    rsps.post("https://rupload.facebook.com/video-upload/v26.0/v1", json={"success": True})
     rsps.post(f"{G}/{PAGE}/video_reels", **err(2, "temporary", status=500, is_transient=True))
     states = []
     with pytest.raises(RetryLater):

@@ -12,8 +12,8 @@ from connectors.http import FileSlice, Http, MultipartStream, parse_usage, redir
 
 
 @pytest.mark.parametrize("url,expected", [
-    ("https://graph.facebook.com/v21.0/123/feed", "http://127.0.0.1:8700/graph.facebook.com/v21.0/123/feed"),
-    ("https://graph-video.facebook.com/v21.0/1/videos?x=1", "http://127.0.0.1:8700/graph-video.facebook.com/v21.0/1/videos?x=1"),
+    ("https://graph.facebook.com/v26.0/123/feed", "http://127.0.0.1:8700/graph.facebook.com/v26.0/123/feed"),
+    ("https://graph-video.facebook.com/v26.0/1/videos?x=1", "http://127.0.0.1:8700/graph-video.facebook.com/v26.0/1/videos?x=1"),
     ("https://openapi.zalo.me/v2.0/article/create", "http://127.0.0.1:8700/openapi.zalo.me/v2.0/article/create"),
     ("https://oauth.zaloapp.com/v4/oa/access_token", "http://127.0.0.1:8700/oauth.zaloapp.com/v4/oa/access_token"),
     ("https://open.tiktokapis.com/v2/post/publish/video/init/", "http://127.0.0.1:8700/open.tiktokapis.com/v2/post/publish/video/init/"),
@@ -34,8 +34,8 @@ def test_loa_api_base_from_environment(monkeypatch):
 
     monkeypatch.setenv("LOA_API_BASE", "http://127.0.0.1:8700/")
     http = Settings.read().http()  # the environment is read by loa's settings, once, not by the connectors
-    assert http.url("https://graph.facebook.com/v21.0/me") == "http://127.0.0.1:8700/graph.facebook.com/v21.0/me"
-    assert Http().url("https://graph.facebook.com/v21.0/me") == "https://graph.facebook.com/v21.0/me"
+    assert http.url("https://graph.facebook.com/v26.0/me") == "http://127.0.0.1:8700/graph.facebook.com/v26.0/me"
+    assert Http().url("https://graph.facebook.com/v26.0/me") == "https://graph.facebook.com/v26.0/me"
 
 
 def test_settings_read_every_loa_variable_in_one_place():

@@ -18,7 +18,7 @@ from connectors.tiktok import TikTokConnector
 from connectors.zalo import ZaloConnector
 from tests.connector_helpers import http
 
-G = "https://graph.facebook.com/v21.0"
+G = "https://graph.facebook.com/v26.0"
 PAGE, POST, TOKEN = "1001", "1001_77", "EAAB-page-token-very-secret"
 
 
@@ -52,24 +52,36 @@ def counts(rsps, reactions=12, comments=3, shares=None):
     rsps.get(f"{G}/{POST}", json=body)
 
 
-def test_facebook_asks_the_new_metric_first_and_falls_back_on_code_100(rsps):
-    rsps.get(f"{G}/{POST}/insights", **code(100), match=metric("post_media_view"))  # not yet on this Page
-    rsps.get(f"{G}/{POST}/insights", **insight("post_impressions", 540), match=metric("post_impressions"))
+def test_facebook_asks_only_the_metrics_meta_still_has(rsps):
+    """post_impressions* were removed on 15 June 2026: no fallback to them, one call per metric."""
+    rsps.get(f"{G}/{POST}/insights", **insight("post_media_view", 540), match=metric("post_media_view"))
     rsps.get(f"{G}/{POST}/insights", **insight("post_total_media_view_unique", 410),
              match=metric("post_total_media_view_unique"))
     counts(rsps, shares=4)
     n = fb().numbers(POST, {"route": "feed", "post_id": POST})
-    assert n.value("views") == 540 and n.readings["views"].source == "post_impressions"
+    assert n.value("views") == 540 and n.readings["views"].source == "post_media_view"
     assert n.value("reach") == 410 and n.readings["reach"].source == "post_total_media_view_unique"
     assert (n.value("reactions"), n.value("comments"), n.value("shares")) == (12, 3, 4)
     assert n.value("plays") is None and n.readings["plays"].reason == "not_offered"
     asked = [c.request.params.get("metric") for c in rsps.calls if "/insights" in c.request.url]
-    assert asked == ["post_media_view", "post_impressions", "post_total_media_view_unique"]  # one each
+    assert asked == ["post_media_view", "post_total_media_view_unique"]
+
+
+def test_a_video_s_counts_are_read_on_its_post_never_with_shares_on_the_video(rsps):
+    """A Video node has no shares field: the counts are asked on the video's post_id."""
+    video = "777"
+    rsps.get(f"{G}/{video}", json={"id": video, "post_id": POST},
+             match=[matchers.query_param_matcher({"fields": "post_id"}, strict_match=False)])
+    rsps.get(f"{G}/{video}/video_insights", json={"data": []})
+    counts(rsps, shares=6)
+    n = fb().numbers(video, {"route": "video", "video_id": video})
+    assert (n.value("reactions"), n.value("comments"), n.value("shares")) == (12, 3, 6)
+    on_video = [c.request for c in rsps.calls if c.request.url.split("?")[0].endswith(f"/{video}")]
+    assert all("shares" not in (r.params.get("fields") or "") for r in on_video)
 
 
 def test_facebook_says_retired_permission_and_no_numbers_never_zero(rsps):
     rsps.get(f"{G}/{POST}/insights", **code(100), match=metric("post_media_view"))
-    rsps.get(f"{G}/{POST}/insights", **code(100), match=metric("post_impressions"))
     rsps.get(f"{G}/{POST}/insights", json={"data": []}, match=metric("post_total_media_view_unique"))
     counts(rsps)  # no "shares": Facebook's answer did not say
     n = fb().numbers(POST, {"route": "feed", "post_id": POST})
@@ -92,7 +104,9 @@ def test_facebook_reel_and_page_video_numbers_come_from_video_insights(rsps):
              match=metric("post_impressions_unique"))
     rsps.get(f"{G}/555/video_insights", **insight("post_video_avg_time_watched", 6400),
              match=metric("post_video_avg_time_watched"))
-    rsps.get(f"{G}/555", json={"id": "555", "comments": {"summary": {"total_count": 2}}})
+    rsps.get(f"{G}/555", json={"id": "555", "post_id": "1001_555"},
+             match=[matchers.query_param_matcher({"fields": "post_id"}, strict_match=False)])
+    rsps.get(f"{G}/1001_555", json={"id": "1001_555", "comments": {"summary": {"total_count": 2}}})
     n = fb().numbers("555", {"route": "reel", "video_id": "555"})
     assert (n.value("plays"), n.value("reach"), n.value("avg_watch_seconds")) == (900, 700, 6.4)
     assert n.value("views") == 900 and n.readings["views"].source == "blue_reels_play_count"
@@ -153,10 +167,15 @@ def zl() -> ZaloConnector:
                          {"cover_url": "https://example.org/bia.jpg"}, http=http(), sleep=lambda s: None)
 
 
-def test_zalo_gives_views_and_shares_where_its_listing_has_them(rsps):
-    rsps.get("https://openapi.zalo.me/v2.0/article/getslice", json={"error": 0, "message": "Success", "data": {
-        "medias": [{"id": "a1", "title": "Không một mình", "total_view": 320, "total_share": 5},
-                   {"id": "a2", "title": "Bài khác"}], "total": 2}})
+def test_zalo_gives_views_and_shares_where_the_article_s_page_has_them(rsps):
+    """Read on one article (getdetail), not from a listing: a listing page holds only ten."""
+    detail = "https://openapi.zalo.me/v2.0/article/getdetail"
+    rsps.get(detail, json={"error": 0, "message": "Success", "data": {
+        "id": "a1", "title": "Không một mình", "total_view": 320, "total_share": 5}},
+        match=[matchers.query_param_matcher({"id": "a1"})])
+    rsps.get(detail, json={"error": 0, "message": "Success", "data": {"id": "a2", "title": "Bài khác"}},
+             match=[matchers.query_param_matcher({"id": "a2"})])
+    rsps.get(detail, json={"error": -201, "message": "id is not valid"}, match=[matchers.query_param_matcher({"id": "a9"})])
     n = zl().numbers("a1", {"route": "normal"})
     assert (n.value("views"), n.value("shares")) == (320, 5)
     assert n.readings["reach"].reason == "not_offered" and n.readings["reactions"].reason == "not_offered"
@@ -207,7 +226,7 @@ def test_the_engine_stores_each_reading_and_a_failed_read_never_touches_the_deli
     rsps.get(f"{G}/{POST}/insights", json={"data": []}, match=[
         matchers.query_param_matcher({"metric": "post_total_media_view_unique"}, strict_match=False)])
     counts(rsps, shares=2)
-    rsps.get("https://openapi.zalo.me/v2.0/article/getslice", status=500, json={"error": -1, "message": "busy"})
+    rsps.get("https://openapi.zalo.me/v2.0/article/getdetail", status=500, json={"error": -1, "message": "busy"})
     engine = Engine(folder.sessions, media_dir=folder.media_dir, http=http())
     got = engine.read_numbers()
     assert got["read"] >= 4 and got["unavailable"] >= 1
@@ -253,8 +272,8 @@ def published_posts(loa, n_facebook: int):
 
 
 def zalo_listing(rsps):
-    rsps.get("https://openapi.zalo.me/v2.0/article/getslice",
-             json={"error": 0, "data": {"medias": [{"id": "a1", "total_view": 88, "total_share": 5}]}})
+    rsps.get("https://openapi.zalo.me/v2.0/article/getdetail",
+             json={"error": 0, "data": {"id": "a1", "total_view": 88, "total_share": 5}})
 
 
 def test_a_rate_limit_postpones_that_platform_for_as_long_as_it_said_and_stores_nothing(loa, channels, rsps):

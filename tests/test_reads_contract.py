@@ -24,16 +24,18 @@ S = DeliveryState
 # case: (platform, the call that publishes and its method, the reads used once its answer is lost,
 # each with its method). "{page}" is the Facebook Page's id.
 CASES = {
-    "facebook-feed": ("facebook", ("graph.facebook.com/v21.0/{page}/feed", "POST"),
+    "facebook-feed": ("facebook", ("graph.facebook.com/v26.0/{page}/feed", "POST"),
                       [("published_posts", "GET")]),
-    "facebook-reel": ("facebook", ("graph.facebook.com/v21.0/{page}/video_reels", "POST"),
-                      [("graph.facebook.com/v21.0/", "GET")]),  # the video's status (its id is not known yet)
-    "facebook-handoff": ("facebook", ("graph.facebook.com/v21.0/{page}/feed", "POST"),
+    "facebook-reel": ("facebook", ("graph.facebook.com/v26.0/{page}/video_reels", "POST"),
+                      [("graph.facebook.com/v26.0/", "GET")]),  # the video's status (its id is not known yet)
+    "facebook-handoff": ("facebook", ("graph.facebook.com/v26.0/{page}/feed", "POST"),
                          [("published_posts", "GET"), ("scheduled_posts", "GET"),
-                          ("graph.facebook.com/v21.0/{page}_", "GET")]),  # the scheduled post, followed
-    "zalo-article": ("zalo", ("article/create", "POST"), [("article/getslice", "GET"), ("article/verify", "POST")]),
-    "zalo-video": ("zalo", ("article/create", "POST"), [("article/getslice", "GET"), ("article/verify", "POST"),
-                                                        ("upload_video/verify", "GET")]),
+                          ("graph.facebook.com/v26.0/{page}_", "GET")]),  # the scheduled post, followed
+    # the lost create is looked for in getslice, the article's link read on getdetail
+    "zalo-article": ("zalo", ("article/create", "POST"), [("article/getslice", "GET"), ("article/getdetail", "GET"),
+                                                          ("article/verify", "POST")]),
+    "zalo-video": ("zalo", ("article/create", "POST"), [("article/getslice", "GET"), ("article/getdetail", "GET"),
+                                                        ("article/verify", "POST"), ("upload_video/verify", "GET")]),
     "tiktok-video": ("tiktok", ("open-upload", "PUT"), [("status/fetch", "POST")]),
 }
 READ_FAULTS = ["5xx", "429", "timeout_after", "drop_after"]
@@ -44,7 +46,7 @@ PUBLISHING = {"facebook-feed": "/feed", "facebook-handoff": "/feed", "facebook-r
 def _params():
     for case, (_, _, reads) in CASES.items():
         for read, method in reads:
-            name = read.replace("graph.facebook.com/v21.0/", "").replace("{page}_", "post").strip("/") or "video"
+            name = read.replace("graph.facebook.com/v26.0/", "").replace("{page}_", "post").strip("/") or "video"
             name = name.replace("/", "-")
             for fault in READ_FAULTS:
                 yield pytest.param(case, read, method, fault, id=f"{case}-{name}-{fault}")

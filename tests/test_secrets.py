@@ -21,7 +21,7 @@ def test_secret_hides_its_value_everywhere():
 
 def test_scrub_masks_known_secrets_and_token_parameters():
     Secret("zalo-refresh-9999")
-    text = ("GET https://graph.facebook.com/v21.0/1/feed?access_token=EAABunknown123&fields=id "
+    text = ("GET https://graph.facebook.com/v26.0/1/feed?access_token=EAABunknown123&fields=id "
             "refresh zalo-refresh-9999 Authorization: Bearer act.abc.def {\"client_secret\": \"xyz123\"}")
     out = scrub(text)
     for leaked in ("EAABunknown123", "zalo-refresh-9999", "act.abc.def", "xyz123"):

@@ -47,10 +47,10 @@ CASES = [
     ("fb landscape video ok", Draft(text="x", media=video(width=1920, height=1080), due_at=LATER), [FB], None),
     ("fb video too big", Draft(text="x", media=video(width=1920, height=1080, size=11 * 1024 * MB), due_at=LATER), [FB], "over the 10240.0 MB limit"),
     ("zalo ok", Draft(text="Tiêu đề\n\nNội dung", due_at=LATER), [ZALO], None),
-    ("zalo title too long", Draft(text="x", title="t" * 151, due_at=LATER), [ZALO], "zalo: the title has 151 characters, over Zalo's 150"),
+    ("zalo title too long", Draft(text="x", title="t" * 141, due_at=LATER), [ZALO], "zalo: the title has 141 characters, over Zalo's 140"),
     ("zalo derived title too long", Draft(text="t" * 151, due_at=LATER), [ZALO], "taken from the first line"),
-    ("zalo title exactly 150", Draft(text="x", title="t" * 150, due_at=LATER), [ZALO], None),
-    ("zalo description too long", Draft(text="x", variants={"zalo": {"description": "d" * 301}}, due_at=LATER), [ZALO], "over Zalo's 300"),
+    ("zalo title exactly 140 (150 is refused by Zalo in production)", Draft(text="x", title="t" * 140, due_at=LATER), [ZALO], None),
+    ("zalo description too long", Draft(text="x", variants={"zalo": {"description": "d" * 251}}, due_at=LATER), [ZALO], "over Zalo's 250"),
     ("zalo no cover", Draft(text="x", due_at=LATER), [Target("zalo", "z")], "needs a cover photo given as a public web address"),
     ("zalo cover not a url", Draft(text="x", cover_url="bia.jpg", due_at=LATER), [Target("zalo", "z")], "is not a web address"),
     ("zalo video over 50 MB", Draft(text="x", media=video(size=51 * MB), due_at=LATER), [ZALO], "over the 50.0 MB limit"),
@@ -118,7 +118,7 @@ def test_handoff_outside_facebook_window_warns():
 
 def test_zalo_description_derived_and_trimmed_at_a_word():
     desc, given = zalo_description(Draft(text=("từ " * 200).strip()))
-    assert not given and len(desc) <= 300 and desc.endswith("…") and not desc.endswith(" …")
+    assert not given and len(desc) <= 250 and desc.endswith("…") and not desc.endswith(" …")
 
 
 @pytest.mark.parametrize("text,expected", [

@@ -205,7 +205,7 @@ def test_the_live_check_answers_the_problems_and_the_previews_and_saves_nothing(
                                           "to": [ids["zalo-oa"]], "at": _soon(), "title": "x" * 160})
     body = r.get_data(as_text=True)
     assert r.status_code == 200 and "<html" not in body  # the part of the page, not a page
-    assert "vượt giới hạn 150 của Zalo" in body and "Hãy rút gọn tiêu đề" in body and "--title" not in body
+    assert "vượt giới hạn 140 của Zalo" in body and "Hãy rút gọn tiêu đề" in body and "--title" not in body
     r = client.post("/posts/check", data={"csrf_token": token(page), "text": f"Đi học an toàn {MARKUP}",
                                           "to": [ids["fanpage"]], "at": _soon()})
     body = r.get_data(as_text=True)

@@ -28,7 +28,8 @@ KEY_MEANING = {
 }
 # The channel settings the command line offers (each platform's full list is on its connector).
 SETTING_HELP = {"privacy_level": N_("who may see the posts"), "mode": N_("direct: publish; inbox: finish in the app"),
-                "cover_url": N_("default cover photo (a public web address) for articles")}
+                "cover_url": N_("default cover photo (a public web address) for articles"),
+                "author": N_("who signs the articles (Zalo requires one; the OA's name when not set)")}
 
 
 def _keys() -> list[str]:
@@ -97,8 +98,8 @@ def _credential_options(f):
 @_setting_options
 @click.option("--replace", is_flag=True, help="Reconnect an existing channel of this name with new credentials.")
 @pass_app
-def add(app: App, platform: str, name: str, credentials_file: Path | None, privacy_level, mode, cover_url, replace,
-        **options) -> None:
+def add(app: App, platform: str, name: str, credentials_file: Path | None, privacy_level, mode, cover_url, author,
+        replace, **options) -> None:
     """Add an account. Credentials come from --credentials FILE.json, from options, or,
     when typed at a terminal, from hidden prompts for what is missing.
 
@@ -120,7 +121,8 @@ def add(app: App, platform: str, name: str, credentials_file: Path | None, priva
     if missing and is_interactive():
         for key in missing:
             creds[key] = click.prompt(key, hide_input=key in SECRET_KEYS)
-    settings = {k: v for k, v in {"privacy_level": privacy_level, "mode": mode, "cover_url": cover_url}.items() if v}
+    settings = {k: v for k, v in {"privacy_level": privacy_level, "mode": mode, "cover_url": cover_url,
+                                  "author": author}.items() if v}
     irrelevant = set(settings) - CONNECTORS[platform].settings_keys
     if irrelevant:
         raise UserError(_("--{replace} does not apply to {platform}.", replace=sorted(irrelevant)[0].replace('_', '-'), platform=platform))
@@ -174,16 +176,18 @@ def list_(app: App, as_json: bool) -> None:
 @click.argument("name")
 @_setting_options
 @pass_app
-def set_(app: App, name: str, cover_url, privacy_level, mode) -> None:
+def set_(app: App, name: str, cover_url, privacy_level, mode, author) -> None:
     """Change a channel's settings.
 
     \b
-    Example:
+    Examples:
       loa channel set zalo-oa --cover-url https://example.org/bia.jpg
+      loa channel set zalo-oa --author "Công an xã Kon Chiêng"
     """
     with app.session() as s:
         c = ch.update_settings(s, app.campaign(s), name,
-                               {"cover_url": cover_url, "privacy_level": privacy_level, "mode": mode})
+                               {"cover_url": cover_url, "privacy_level": privacy_level, "mode": mode,
+                                "author": author})
         click.echo(_("Channel {name!r}: {dumps}", name=c.name, dumps=json.dumps(c.settings, ensure_ascii=False)))
 
 
