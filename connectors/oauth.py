@@ -27,11 +27,40 @@ FACEBOOK_SCOPES = "pages_manage_posts,pages_read_engagement,pages_show_list,publ
 TIKTOK_SCOPES = "user.info.basic,video.publish,video.upload,video.list"  # video.list: the videos' counts
 
 
-def pkce() -> tuple[str, str]:
-    """(code_verifier, code_challenge) with S256."""
+def pkce(encoding: str = "base64url") -> tuple[str, str]:
+    """(code_verifier, code_challenge) with S256: the digest base64url-encoded (RFC 7636), or
+    hex-encoded where the platform asks for it (TikTok's desktop Login Kit)."""
     verifier = secrets.token_urlsafe(48)
-    challenge = base64.urlsafe_b64encode(hashlib.sha256(verifier.encode()).digest()).rstrip(b"=").decode()
+    digest = hashlib.sha256(verifier.encode())
+    challenge = digest.hexdigest() if encoding == "hex" else base64.urlsafe_b64encode(digest.digest()).rstrip(
+        b"=").decode()
     return verifier, challenge
+
+
+LOOPBACK = ("127.0.0.1", "localhost", "::1")
+DEFAULT_REDIRECT = "https://localhost/loa-callback"  # Facebook and Zalo: the address the app registers
+
+
+def app_kind(redirect_uri: str) -> str:
+    """``desktop`` when the redirect is this computer (a loopback address), else ``web``."""
+    from urllib.parse import urlsplit
+
+    return "desktop" if (urlsplit(redirect_uri).hostname or "") in LOOPBACK else "web"
+
+
+class _Auth:
+    """What every platform's connection flow shares, and its defaults."""
+
+    default_redirect = DEFAULT_REDIRECT
+
+    @staticmethod
+    def challenge_encoding(redirect_uri: str) -> str:
+        return "base64url"
+
+    @staticmethod
+    def redirect_problem(redirect_uri: str) -> tuple[str, str] | None:
+        """What is wrong with ``redirect_uri`` for this platform, and what to give instead."""
+        return None
 
 
 def code_from(pasted: str) -> dict[str, str]:
@@ -51,7 +80,7 @@ def _expires(seconds: Any) -> str | None:
 
 
 @dataclass
-class FacebookAuth:
+class FacebookAuth(_Auth):
     app_id: str
     app_secret: str
     redirect_uri: str
@@ -91,7 +120,7 @@ class FacebookAuth:
 
 
 @dataclass
-class ZaloAuth:
+class ZaloAuth(_Auth):
     app_id: str
     app_secret: str
     redirect_uri: str
@@ -122,13 +151,40 @@ class ZaloAuth:
 
 
 @dataclass
-class TikTokAuth:
+class TikTokAuth(_Auth):
+    """TikTok's Login Kit, by the kind of app registered in TikTok's developer portal: a desktop
+    app redirects to this computer (a loopback address with a port) and its PKCE challenge is the
+    hex SHA-256 of the verifier ("You must use hex encoding of SHA256", Login Kit for Desktop; TikTok's
+    Android SDK, PKCEUtils.kt); a web app redirects to the server's https address and its challenge
+    is RFC 7636's base64url (UNVERIFIED: TikTok's web page does not say)."""
+
     client_key: str
     client_secret: str
     redirect_uri: str
     http: Http
     pkce = True
     picks_a_page = False
+    default_redirect = "http://127.0.0.1:8765/loa-callback"  # a desktop app: loopback, with a port
+
+    @staticmethod
+    def challenge_encoding(redirect_uri: str) -> str:
+        return "hex" if app_kind(redirect_uri) == "desktop" else "base64url"
+
+    @staticmethod
+    def redirect_problem(redirect_uri: str) -> tuple[str, str] | None:
+        from urllib.parse import urlsplit
+
+        parts = urlsplit(redirect_uri)
+        if app_kind(redirect_uri) == "desktop" and parts.port is None:
+            return (_("tiktok: a desktop app's redirect address is this computer with a port, e.g. "
+                      "http://127.0.0.1:8765/loa-callback."),
+                    _("Register that address for the app in TikTok's developer portal and give it with "
+                      "--redirect-uri."))
+        if app_kind(redirect_uri) == "web" and parts.scheme != "https":
+            return (_("tiktok: a web app's redirect address must be https."),
+                    _("Serve the workspace at an https address (see \"On a server, behind HTTPS\") and register "
+                      "its address for the app."))
+        return None
 
     def consent_url(self, state: str, challenge: str) -> str:
         return "https://www.tiktok.com/v2/auth/authorize/?" + urlencode({

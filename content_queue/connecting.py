@@ -50,8 +50,9 @@ class Attempt:
     pages: list[dict[str, Any]] = field(default_factory=list)
 
     def __post_init__(self) -> None:
-        if oauth.AUTH[self.platform].pkce and not self.verifier:
-            self.verifier, self.challenge = oauth.pkce()
+        auth = oauth.AUTH[self.platform]
+        if auth.pkce and not self.verifier:
+            self.verifier, self.challenge = oauth.pkce(auth.challenge_encoding(self.redirect_uri))
 
     def __repr__(self) -> str:
         return f"Attempt({self.platform!r}, {self.name!r}, state={self.state[:4]}…)"
@@ -84,6 +85,9 @@ def start(s: Session, campaign: Campaign, *, platform: str, name: str, key: str,
     if not secret:
         raise UserError(_("The {platform} app's {what} is missing.", platform=label, what=secret_name),
                         fix=_("Copy it from the app's page in the platform's developer portal."))
+    problem = oauth.AUTH[platform].redirect_problem(redirect_uri)
+    if problem:
+        raise UserError(problem[0], fix=problem[1])
     return Attempt(platform, name, key, secret, redirect_uri, replace=replace)
 
 

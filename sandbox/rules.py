@@ -57,6 +57,19 @@ ZALO_COVER_FAILED = (-200, "Upload media failed")
 ZALO_COVER_INVALID = (-201, "photo_url is invalid")  # UNVERIFIED: the code
 ZALO_VIDEO_MAX = 50 * MB  # upload_video/preparevideo: mp4 or avi
 
+# TikTok Login Kit. Desktop apps: "You must use hex encoding of SHA256 to generate the code
+# challenge" (Login Kit for Desktop; TikTok's own Android SDK, PKCEUtils.kt, uses hex too), and
+# their redirect URIs are loopback addresses with a port. Web apps redirect to an https address;
+# their challenge is taken as RFC 7636's base64url (UNVERIFIED: TikTok's web page does not say).
+TT_LOOPBACK_HOSTS = ("127.0.0.1", "localhost", "[::1]", "::1")
+
+
+def tt_app_kind(redirect_uri: str) -> str:
+    from urllib.parse import urlsplit
+
+    return "desktop" if (urlsplit(redirect_uri).hostname or "") in TT_LOOPBACK_HOSTS else "web"
+
+
 # TikTok Content Posting API
 TT_CAPTION_MAX_UTF16 = 2200  # post_info.title, in UTF-16 code units
 TT_VIDEO_MAX = 4 * GB

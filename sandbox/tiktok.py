@@ -57,7 +57,20 @@ def _user(sb: State, r: Request) -> tuple[str | None, Response | None]:
     return t.account, None
 
 
+def _challenge_of(verifier: str, kind: str) -> str:
+    """The challenge TikTok expects of this verifier: hex SHA-256 for a desktop app."""
+    return hashlib.sha256(verifier.encode()).hexdigest() if kind == "desktop" else s256(verifier)
+
+
 def authorize(sb: State, r: Request) -> Response:
+    from urllib.parse import urlsplit
+
+    redirect = r.args.get("redirect_uri", "")
+    parts = urlsplit(redirect)
+    if R.tt_app_kind(redirect) == "desktop" and parts.port is None:
+        return Response("redirect_uri: a desktop app's redirect is a loopback address with a port", status=400)
+    if R.tt_app_kind(redirect) == "web" and parts.scheme != "https":
+        return Response("redirect_uri: a web app's redirect is an https address", status=400)
     key = r.args.get("client_key", "")
     with sb.lock:
         user = next((k for k, v in sb.tiktok_users.items() if v["client_key"] == key), None)
@@ -93,7 +106,8 @@ def oauth_token(sb: State, r: Request) -> Response:
         if r.form.get("grant_type") == "authorization_code":
             grant = sb.codes.pop(r.form.get("code", ""), None)
             if (grant is None or grant["user"] != user or grant["redirect_uri"] != r.form.get("redirect_uri")
-                    or grant["challenge"] != s256(r.form.get("code_verifier", ""))):
+                    or grant["challenge"] != _challenge_of(r.form.get("code_verifier", ""),
+                                                           R.tt_app_kind(grant["redirect_uri"]))):
                 return json_response({"error": "invalid_grant", "error_description": "Authorization code is invalid.",
                                       "log_id": log_id()}, 400)
             return _tokens(sb, user, grant["scope"])

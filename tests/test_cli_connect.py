@@ -21,9 +21,13 @@ def server():
 def fixed(monkeypatch):
     """A known state and PKCE pair, so the test can play the browser's part."""
     monkeypatch.setattr(oauth, "new_state", lambda: "st8")
-    pair = oauth.pkce()
-    monkeypatch.setattr(oauth, "pkce", lambda: pair)
-    return pair
+    pairs = {"base64url": oauth.pkce("base64url"), "hex": oauth.pkce("hex")}
+    monkeypatch.setattr(oauth, "pkce", lambda encoding="base64url": pairs[encoding])
+
+    class Pair(tuple):
+        hex = pairs["hex"]  # TikTok's desktop app: the hex challenge
+
+    return Pair(pairs["base64url"])
 
 
 def landing(server, url: str) -> str:
@@ -53,12 +57,22 @@ def test_connect_zalo(loa, server, fixed, monkeypatch):
 def test_connect_tiktok(loa, server, fixed, monkeypatch):
     monkeypatch.setenv("LOA_API_BASE", server.base)
     creds = server.sandbox.new_account("tiktok")
-    auth = oauth.TikTokAuth(creds["client_key"], creds["client_secret"], "https://localhost/loa-callback", Http())
-    back = landing(server, auth.consent_url("st8", fixed[1]))
+    # the default: a desktop app, redirected to this computer with a port, its challenge in hex
+    auth = oauth.TikTokAuth(creds["client_key"], creds["client_secret"], oauth.TikTokAuth.default_redirect, Http())
+    back = landing(server, auth.consent_url("st8", fixed.hex[1]))
     r = loa("channel", "connect", "tiktok", "--name", "tt", "--client-key", creds["client_key"],
             "--client-secret", creds["client_secret"], input=f"{back}\n")
     assert r.exit_code == 0, r.output
     assert json.loads(loa("channel", "list", "--json").output)[0]["account_id"] == creds["open_id"]
+
+
+def test_a_tiktok_redirect_that_fits_no_kind_of_app_is_refused_before_the_consent(loa):
+    """A loopback address without a port fits no desktop app; an http address fits no web app."""
+    for uri in ("https://localhost/loa-callback", "http://loa.example/cb"):
+        r = loa("channel", "connect", "tiktok", "--name", "tt", "--client-key", "ck", "--client-secret", "cs",
+                "--redirect-uri", uri)
+        assert r.exit_code == 1 and "Traceback" not in r.output
+        assert ("with a port" in r.output) if "localhost" in uri else ("must be https" in r.output)
 
 
 def test_connect_facebook_picks_the_page(loa, server, fixed, monkeypatch):
@@ -76,7 +90,7 @@ def test_wrong_state_is_refused(loa, server, fixed, monkeypatch):
     monkeypatch.setenv("LOA_API_BASE", server.base)
     creds = server.sandbox.new_account("tiktok")
     r = loa("channel", "connect", "tiktok", "--name", "tt", "--client-key", creds["client_key"],
-            "--client-secret", creds["client_secret"], input="https://localhost/loa-callback?code=x&state=other\n")
+            "--client-secret", creds["client_secret"], input="http://127.0.0.1:8765/loa-callback?code=x&state=other\n")
     assert r.exit_code == 1 and "another connection attempt" in r.output
 
 
@@ -91,8 +105,8 @@ def test_refused_code_is_a_clear_error(loa, server, fixed, monkeypatch):
 def test_a_refusal_on_the_consent_screen_is_a_clear_error(loa, server, fixed, monkeypatch):
     monkeypatch.setenv("LOA_API_BASE", server.base)
     creds = server.sandbox.new_account("tiktok")
-    auth = oauth.TikTokAuth(creds["client_key"], creds["client_secret"], "https://localhost/loa-callback", Http())
-    denied = requests.get(Http(base=server.base).url(auth.consent_url("st8", fixed[1])),
+    auth = oauth.TikTokAuth(creds["client_key"], creds["client_secret"], oauth.TikTokAuth.default_redirect, Http())
+    denied = requests.get(Http(base=server.base).url(auth.consent_url("st8", fixed.hex[1])),
                           params={"decision": "deny"}, allow_redirects=False, timeout=5).headers["Location"]
     assert "error=access_denied" in denied
     r = loa("channel", "connect", "tiktok", "--name", "tt", "--client-key", creds["client_key"],

@@ -13,7 +13,7 @@ from sqlalchemy import select
 from sandbox import Sandbox, SandboxServer
 from tests.test_workspace import MARKUP, a_failed_delivery, sign_in, token, ws  # noqa: F401 (fixture)
 
-PUBLIC = "http://loa.test"
+PUBLIC = "https://loa.test"  # a web app registers an https redirect (TikTok refuses http)
 
 
 @pytest.fixture(scope="module")

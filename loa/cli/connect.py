@@ -9,7 +9,6 @@ from content_queue.i18n import _
 from .app import App, pass_app
 from .language import LoaCommand
 
-DEFAULT_REDIRECT = "https://localhost/loa-callback"
 
 
 def _ask(value: str | None, prompt: str, secret: bool = False) -> str:
@@ -27,8 +26,8 @@ def _paste() -> dict[str, str]:
 @click.option("--app-secret", help="Facebook or Zalo: the app's secret (asked for, hidden, if not given).")
 @click.option("--client-key", help="TikTok: the app's client key.")
 @click.option("--client-secret", help="TikTok: the app's client secret (asked for, hidden, if not given).")
-@click.option("--redirect-uri", default=DEFAULT_REDIRECT, show_default=True,
-              help="The redirect address registered for the app.")
+@click.option("--redirect-uri", help="The redirect address registered for the app (default: "
+              "https://localhost/loa-callback; TikTok, a desktop app: http://127.0.0.1:8765/loa-callback).")
 @click.option("--page", "page_choice", help="Facebook: the Page's id or name, if the account manages several.")
 @click.option("--replace", is_flag=True, help="Reconnect the existing channel of this name.")
 @pass_app
@@ -49,6 +48,7 @@ def connect(app: App, platform: str, name: str, app_id, app_secret, client_key, 
     """
     from content_queue import connecting
 
+    redirect_uri = redirect_uri or oauth.AUTH[platform].default_redirect
     http = app.settings.http()
     label = CONNECTORS[platform].label
     key_name, secret_name = connecting.key_label(platform)
