@@ -78,6 +78,17 @@ class Item:
 
 
 @dataclass
+class Check:
+    """One condition for going live, read from the platform with a harmless call: met (True),
+    not met (False) or not readable now (None), what was found, and what to do when not met."""
+
+    key: str  # a stable code (for --json)
+    met: bool | None
+    found: str
+    fix: str = ""
+
+
+@dataclass
 class Result:
     status: str  # published | processing | scheduled
     remote_id: str = ""
@@ -277,6 +288,10 @@ class Connector(ABC):
             state[flag] = False
             checkpoint(state)
             raise
+
+    def golive(self) -> list[Check]:
+        """What this account needs to publish for real, each read with a harmless call (no post)."""
+        return []
 
     def _with_refresh(self, call: Callable[[], Any]) -> Any:
         """Run ``call``; if the access token has expired, refresh once and run it again.

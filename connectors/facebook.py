@@ -58,6 +58,9 @@ REEL_INSIGHTS = {"plays": ("blue_reels_play_count",), "reach": ("post_impression
                  "avg_watch_seconds": ("post_video_avg_time_watched",)}  # milliseconds
 MILLISECONDS = {"total_video_avg_time_watched", "post_video_avg_time_watched"}
 PERMISSION_CODES = {10, 200}
+# What publishing and reading the numbers need (Meta's Pages API and Page Insights docs).
+NEEDED_PERMISSIONS = ("pages_manage_posts", "pages_read_engagement", "read_insights", "publish_video")
+VERSION_WARNING_DAYS = 90  # the go-live check warns this long before the Graph version ends
 RESEND_FROM_OFFSET = 1363037
 MAX_RESENDS = 5
 
@@ -365,6 +368,37 @@ class FacebookConnector(Connector):
         if left:  # the listing may not show a post made seconds ago yet
             return Finding.cannot_tell(_("not in the Page's listings yet (for up to {left:.0f} s more)", left=left))
         return Finding.not_published(_("not in the Page's published or scheduled posts"))
+
+    # --- go-live check ---------------------------------------------------------------------
+    def golive(self):
+        from datetime import date
+
+        from .base import Check
+
+        checks = []
+        try:
+            body = self._call("GET", "me/permissions")
+            granted = {p.get("permission") for p in body.get("data") or [] if p.get("status") == "granted"}
+            missing = [p for p in NEEDED_PERMISSIONS if p not in granted]
+            checks.append(Check("permissions", not missing,
+                                _("granted: {names}", names=", ".join(p for p in NEEDED_PERMISSIONS if p in granted)
+                                  or "-") if not missing else _("missing: {names}", names=", ".join(missing)),
+                                _("Connect the Page again (`loa channel connect facebook --replace`) and allow every "
+                                  "permission asked.")))
+        except (Rejected, RetryLater, CredentialsDead) as exc:
+            checks.append(Check("permissions", None, _("could not be read: {exc}", exc=exc),
+                                _("Check the connection (`loa channel list`) and try again.")))
+        ends = L.FACEBOOK_GRAPH_VERSION_ENDS.get(VERSION)
+        if ends is None:
+            checks.append(Check("graph_version", True, _("Graph API {version}: no end date announced yet",
+                                                         version=VERSION)))
+        else:
+            left = (date.fromisoformat(ends) - self.clock().date()).days
+            checks.append(Check("graph_version", left > VERSION_WARNING_DAYS,
+                                _("Graph API {version} ends on {date} ({days} days left)", version=VERSION,
+                                  date=ends, days=left),
+                                _("Update loa before then: a newer loa speaks a newer Graph API version.")))
+        return checks
 
     # --- numbers (insights) ----------------------------------------------------------------
     def numbers(self, remote_id: str, state: dict[str, Any]):

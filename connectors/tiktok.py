@@ -126,6 +126,36 @@ class TikTokConnector(Connector):
                        _("tiktok: TikTok refused the post. Correct it as TikTok's message says, then send it again "
                          "(`loa retry`)."), **kw)
 
+    # --- go-live check ---------------------------------------------------------------------
+    def golive(self):
+        from .base import Check
+
+        try:
+            info = self.creator_info()
+        except (Rejected, RetryLater, CredentialsDead) as exc:
+            return [Check("creator", None, _("could not be read: {exc}", exc=exc),
+                          _("Check the connection (`loa channel list`) and try again."))]
+        offered = list(info.get("privacy_level_options") or [])
+        nickname = info.get("creator_nickname") or info.get("creator_username") or "?"
+        checks = [Check("creator", True, _("posts as {nickname}", nickname=nickname))]
+        if offered == ["SELF_ONLY"]:
+            checks.append(Check("audited", False, _("TikTok has not audited the app: a direct post can only be "
+                                                    "private (SELF_ONLY)"),
+                                _("Until TikTok audits the app, send videos to the TikTok inbox instead "
+                                  "(`loa channel set NAME --mode inbox`): the person posts the draft in the app and "
+                                  "chooses who sees it there.")))
+        else:
+            checks.append(Check("audited", bool(offered), _("privacy levels offered: {value}",
+                                                            value=", ".join(offered) or "-")))
+        wanted = self.settings.get("privacy_level")
+        if wanted and self.settings.get("mode") != "inbox":
+            checks.append(Check("privacy_level", wanted in offered, _("the channel posts as {wanted}", wanted=wanted),
+                                _("Choose one of the levels offered: `loa channel set NAME --privacy-level ...`.")))
+        if info.get("max_video_post_duration_sec"):
+            checks.append(Check("duration", True, _("videos of at most {limit} s",
+                                                    limit=info["max_video_post_duration_sec"])))
+        return checks
+
     # --- publish --------------------------------------------------------------------------
     def creator_info(self) -> dict[str, Any]:
         return self._call("/v2/post/publish/creator_info/query/")

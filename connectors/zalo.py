@@ -119,6 +119,31 @@ class ZaloConnector(Connector):
         names) whether it is verified and its package."""
         return dict(self._call("GET", "/v2.0/oa/getoa").get("data") or {})
 
+    def golive(self):
+        from .base import Check
+
+        try:
+            info = self.oa_info()
+        except (Rejected, RetryLater, CredentialsDead) as exc:
+            if getattr(exc, "code", None) == -224:
+                return [Check("package", False, _("the OA's package does not allow posting through the API"),
+                              _("Upgrade the OA's package in Zalo OA Manager."))]
+            return [Check("oa", None, _("could not be read: {exc}", exc=exc),
+                          _("Check the connection (`loa channel list`) and try again."))]
+        checks = [Check("oa", bool(info.get("name")), _("OA {name}", name=info.get("name") or "?"),
+                        _("Connect the OA again (`loa channel connect zalo --replace`)."))]
+        # UNVERIFIED field names (getoa's is_verified and package_name): said only when given
+        if "is_verified" in info:
+            checks.append(Check("verified", bool(info["is_verified"]),
+                                _("verified") if info["is_verified"] else _("not verified"),
+                                _("Verify the OA in Zalo OA Manager: an unverified OA cannot post articles.")))
+        if info.get("package_name"):
+            checks.append(Check("package", True, _("package: {name}", name=info["package_name"])))
+        author = (self.settings.get("author") or "").strip() or str(info.get("name") or "")
+        checks.append(Check("author", bool(author), _("articles signed: {name}", name=author or "-"),
+                            _("Set one with `loa channel set NAME --author \"...\"`.")))
+        return checks
+
     def _author(self, state: dict) -> str:
         """Who signs a normal article: the channel's setting, else the OA's own name (read once and
         kept in the delivery's state, so a resumed publish signs it the same)."""

@@ -18,8 +18,42 @@ S = DeliveryState
 SCHEDULERS = [p for p, c in CONNECTORS.items() if c.native_scheduling]  # platforms that can hold a post
 
 
+REFRESH_WARNING = timedelta(days=14)  # the go-live check warns this long before a refresh token ends
+
+
 class Maintenance:
     """Mixed into :class:`scheduler.engine.Engine`."""
+
+    def check_channel(self, channel_id: int) -> list:
+        """The go-live check of one channel (`loa channel check`): the platform's own conditions,
+        each read with a harmless call (permissions, the API version's life, the OA, the app's
+        audit), then the tokens' life, as the channel holds them. Publishes nothing."""
+        from connectors import ConnectorError
+        from connectors.base import Check
+
+        with self.sessions() as s:
+            ch = s.get(Channel, channel_id)
+            s.expunge(ch)
+        now = self.clock()
+        try:
+            checks = list(self._connector(ch).golive())
+        except ConnectorError as exc:
+            checks = [Check("account", None, _("could not be read: {exc}", exc=exc),
+                            _("Check the connection (`loa channel list`) and try again."))]
+        refreshable = bool(ch.credentials.get("refresh_token") or ch.credentials.get("user_token"))
+        if ch.health is ChannelHealth.reconnect:
+            checks.append(Check("token", False, _("the credentials were refused: {value}",
+                                                  value=ch.health_detail or "-"),
+                                _("Connect the account again (`loa channel connect PLATFORM --replace`).")))
+        elif ch.access_expires_at is not None and ch.access_expires_at <= now and not refreshable:
+            checks.append(Check("token", False, _("the access token has expired and cannot be refreshed"),
+                                _("Connect the account again (`loa channel connect PLATFORM --replace`).")))
+        elif ch.refresh_expires_at is not None and ch.refresh_expires_at - now < REFRESH_WARNING:
+            checks.append(Check("token", False, _("the refresh token ends on {date}", date=ch.refresh_expires_at.date().isoformat()),
+                                _("Connect the account again before then (`loa channel connect PLATFORM --replace`).")))
+        else:
+            checks.append(Check("token", True, _("the access token is valid or can be refreshed")))
+        return checks
 
     def refresh_tokens(self, report=None) -> int:
         """Refresh access tokens well before they expire."""

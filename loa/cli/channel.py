@@ -143,6 +143,42 @@ def add(app: App, platform: str, name: str, credentials_file: Path | None, priva
                          "--channel {name}", name=c.name))
 
 
+@channel.command("check")
+@click.argument("name")
+@click.option("--json", "as_json", is_flag=True, help="Print the checks as JSON.")
+@pass_app
+def check(app: App, name: str, as_json: bool) -> None:
+    """Check that a channel can go live: harmless reads of the platform, nothing posted. Facebook:
+    the permissions granted and the Graph API version's life; Zalo: the OA, its verification and
+    package, who signs the articles; TikTok: whom the app may post to (audited or not), the
+    longest video; every platform: the tokens' life. Exit status 1 when a condition is not met.
+
+    \b
+    Examples:
+      loa channel check fanpage
+      loa channel check tiktok --json
+    """
+    from content_queue.i18n import say
+
+    from .run import make_engine
+
+    with app.session() as s:
+        channel_id = ch.get_channel(s, app.campaign(s), name).id
+    checks = make_engine(app, app.now).check_channel(channel_id)
+    rows = [{"check": c.key, "met": c.met, "found": say(c.found), "fix": say(c.fix) if c.met is not True else ""}
+            for c in checks]
+    if as_json:
+        emit_json(rows)
+    else:
+        marks = {True: _("met"), False: _("NOT MET"), None: _("not readable")}
+        for r in rows:
+            click.echo(f"{marks[r['met']]:>12}  {r['found']}")
+            if r["fix"]:
+                click.echo(f"{'':>12}  → {r['fix']}")
+    if any(r["met"] is not True for r in rows):
+        raise SystemExit(1)
+
+
 @channel.command("list")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
 @pass_app

@@ -1,0 +1,69 @@
+"""`loa channel check NAME`: the go-live check against the sandbox, which states each platform's
+rule (the permissions a Page granted, an unaudited TikTok app, the OA), nothing posted."""
+from __future__ import annotations
+
+import json
+
+from tests.test_cli_run import sandbox_env  # noqa: F401 (fixture)
+
+OLD_SCOPES = ["pages_manage_posts", "pages_read_engagement", "pages_show_list", "publish_video"]
+
+
+def add_channel(loa, server, platform, channel, tmp_path, **account):
+    creds = server.sandbox.new_account(platform, **account)
+    f = tmp_path / f"{channel}.json"
+    f.write_text(json.dumps(creds))
+    extra = ["--cover-url", "https://example.org/bia.jpg"] if platform == "zalo" else []
+    assert loa("channel", "add", platform, "--name", channel, "--credentials", str(f), *extra).exit_code == 0
+
+
+def checks(loa, name: str) -> tuple[int, dict]:
+    r = loa("channel", "check", name, "--json")
+    return r.exit_code, {c["check"]: c for c in json.loads(r.output)}
+
+
+def test_a_page_connected_without_read_insights_is_not_ready_and_says_what_to_do(loa, sandbox_env, tmp_path):  # noqa: F811
+    add_channel(loa, sandbox_env, "facebook", "fanpage", tmp_path, scopes=OLD_SCOPES)
+    code, got = checks(loa, "fanpage")
+    assert code == 1
+    assert got["permissions"]["met"] is False and "read_insights" in got["permissions"]["found"]
+    assert "--replace" in got["permissions"]["fix"]
+    assert got["graph_version"]["met"] is True and "v26.0" in got["graph_version"]["found"]
+    assert got["token"]["met"] is True
+    r = loa("channel", "check", "fanpage")
+    assert r.exit_code == 1 and "NOT MET" in r.output and "→" in r.output and "Traceback" not in r.output
+    assert sandbox_env.sandbox.ledger == []  # nothing was posted
+
+
+def test_a_page_with_every_permission_is_ready(loa, sandbox_env, tmp_path):  # noqa: F811
+    add_channel(loa, sandbox_env, "facebook", "fanpage", tmp_path)
+    code, got = checks(loa, "fanpage")
+    assert code == 0 and all(c["met"] is True and c["fix"] == "" for c in got.values())
+
+
+def test_an_unaudited_tiktok_app_is_said_plainly_with_the_inbox_route(loa, sandbox_env, tmp_path):  # noqa: F811
+    add_channel(loa, sandbox_env, "tiktok", "tiktok", tmp_path, privacy_options=["SELF_ONLY"], name="truong-thcs")
+    code, got = checks(loa, "tiktok")
+    assert code == 1
+    assert got["creator"]["met"] is True and "truong-thcs" in got["creator"]["found"]
+    assert got["audited"]["met"] is False and "SELF_ONLY" in got["audited"]["found"]
+    assert "--mode inbox" in got["audited"]["fix"]
+    assert got["duration"]["met"] is True
+
+
+def test_a_zalo_oa_says_its_name_and_who_signs_the_articles(loa, sandbox_env, tmp_path):  # noqa: F811
+    add_channel(loa, sandbox_env, "zalo", "zalo-oa", tmp_path, name="Công an xã Kon Chiêng")
+    code, got = checks(loa, "zalo-oa")
+    assert code == 0
+    assert "Công an xã Kon Chiêng" in got["oa"]["found"] and "Công an xã Kon Chiêng" in got["author"]["found"]
+    assert got["verified"]["met"] is True
+
+
+def test_the_check_speaks_the_officer_s_language(loa, sandbox_env, tmp_path, monkeypatch):  # noqa: F811
+    from content_queue import i18n
+
+    add_channel(loa, sandbox_env, "tiktok", "tiktok", tmp_path, privacy_options=["SELF_ONLY"])
+    monkeypatch.delenv("LOA_LANG")  # the campaign's own language: Vietnamese
+    i18n.set_language(None)
+    r = loa("channel", "check", "tiktok")
+    assert r.exit_code == 1 and "CHƯA ĐẠT" in r.output and "--mode inbox" in r.output
