@@ -234,3 +234,38 @@ def test_connecting_a_page_through_the_login_dialog_grants_what_insights_need():
         ok = requests.get(f"{server.base}/{GRAPH}/v26.0/{post}/insights",
                           params={"metric": "post_media_view", "access_token": page["access_token"]})
         assert ok.status_code == 200
+
+
+# --- TikTok --------------------------------------------------------------------------------
+def test_a_desktop_app_s_challenge_is_hex_a_base64url_one_is_refused():
+    """TikTok's desktop Login Kit wants the hex SHA-256 of the verifier: the base64url challenge
+    loa sent is refused at the exchange; a loopback redirect without a port is refused at once."""
+    import base64
+    import hashlib
+    from urllib.parse import parse_qs, urlsplit
+
+    sb = Sandbox()
+    with SandboxServer(sb) as server:
+        creds = sb.new_account("tiktok")
+        verifier = "v" * 50
+        digest = hashlib.sha256(verifier.encode())
+        old = base64.urlsafe_b64encode(digest.digest()).rstrip(b"=").decode()
+        redirect = "http://127.0.0.1:8765/loa-callback"
+
+        def exchange(challenge: str, redirect_uri: str = redirect) -> int:
+            consent = requests.get(f"{server.base}/www.tiktok.com/v2/auth/authorize/", params={
+                "client_key": creds["client_key"], "scope": "video.publish,video.upload", "response_type": "code",
+                "redirect_uri": redirect_uri, "state": "s", "code_challenge": challenge,
+                "code_challenge_method": "S256", "decision": "allow"}, allow_redirects=False)
+            if consent.status_code != 302:
+                return consent.status_code
+            code = parse_qs(urlsplit(consent.headers["Location"]).query)["code"][0]
+            return requests.post(f"{server.base}/open.tiktokapis.com/v2/oauth/token/", data={
+                "client_key": creds["client_key"], "client_secret": creds["client_secret"], "code": code,
+                "grant_type": "authorization_code", "redirect_uri": redirect_uri,
+                "code_verifier": verifier}).status_code
+
+        assert exchange(old) == 400
+        assert exchange(digest.hexdigest()) == 200
+        assert exchange(digest.hexdigest(), "http://127.0.0.1/loa-callback") == 400  # no port
+        assert exchange(old, "https://loa.example/cb") == 200  # a web app (base64url: UNVERIFIED)
