@@ -86,6 +86,7 @@ class Check:
     met: bool | None
     found: str
     fix: str = ""
+    web_fix: str = ""  # the same in the workspace's terms, where it differs (a button, not a command)
 
 
 @dataclass

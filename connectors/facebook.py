@@ -384,7 +384,8 @@ class FacebookConnector(Connector):
                                 _("granted: {names}", names=", ".join(p for p in NEEDED_PERMISSIONS if p in granted)
                                   or "-") if not missing else _("missing: {names}", names=", ".join(missing)),
                                 _("Connect the Page again (`loa channel connect facebook --replace`) and allow every "
-                                  "permission asked.")))
+                                  "permission asked."),
+                                _("Press “Reconnect” beside the channel and allow every permission asked.")))
         except (Rejected, RetryLater, CredentialsDead) as exc:
             checks.append(Check("permissions", None, _("could not be read: {exc}", exc=exc),
                                 _("Check the connection (`loa channel list`) and try again.")))

@@ -131,7 +131,8 @@ class ZaloConnector(Connector):
             return [Check("oa", None, _("could not be read: {exc}", exc=exc),
                           _("Check the connection (`loa channel list`) and try again."))]
         checks = [Check("oa", bool(info.get("name")), _("OA {name}", name=info.get("name") or "?"),
-                        _("Connect the OA again (`loa channel connect zalo --replace`)."))]
+                        _("Connect the OA again (`loa channel connect zalo --replace`)."),
+                        _("Press “Reconnect” beside the channel."))]
         # UNVERIFIED field names (getoa's is_verified and package_name): said only when given
         if "is_verified" in info:
             checks.append(Check("verified", bool(info["is_verified"]),

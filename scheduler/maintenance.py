@@ -44,13 +44,16 @@ class Maintenance:
         if ch.health is ChannelHealth.reconnect:
             checks.append(Check("token", False, _("the credentials were refused: {value}",
                                                   value=ch.health_detail or "-"),
-                                _("Connect the account again (`loa channel connect PLATFORM --replace`).")))
+                                _("Connect the account again (`loa channel connect PLATFORM --replace`)."),
+                                _("Press “Reconnect” beside the channel.")))
         elif ch.access_expires_at is not None and ch.access_expires_at <= now and not refreshable:
             checks.append(Check("token", False, _("the access token has expired and cannot be refreshed"),
-                                _("Connect the account again (`loa channel connect PLATFORM --replace`).")))
+                                _("Connect the account again (`loa channel connect PLATFORM --replace`)."),
+                                _("Press “Reconnect” beside the channel.")))
         elif ch.refresh_expires_at is not None and ch.refresh_expires_at - now < REFRESH_WARNING:
             checks.append(Check("token", False, _("the refresh token ends on {date}", date=ch.refresh_expires_at.date().isoformat()),
-                                _("Connect the account again before then (`loa channel connect PLATFORM --replace`).")))
+                                _("Connect the account again before then (`loa channel connect PLATFORM --replace`)."),
+                                _("Press “Reconnect” beside the channel before then.")))
         else:
             checks.append(Check("token", True, _("the access token is valid or can be refreshed")))
         return checks

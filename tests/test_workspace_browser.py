@@ -91,3 +91,52 @@ def test_write_a_post_see_the_refused_caption_then_the_preview_and_save(served, 
         assert width <= size[0] + 1, f"the page is {width} px wide at {size[0]} px"
         page.screenshot(path=str(artifact(f"workspace-post-{name}.png")), full_page=True)
     assert errors == []
+
+
+def test_the_go_live_check_on_a_phone(ws, tmp_path, monkeypatch):  # noqa: F811
+    """The Kênh page's go-live check in chromium at 390x844, against the sandbox in its
+    "no read_insights" and "unaudited TikTok app" modes: each condition said, nothing too wide."""
+    import json
+
+    from waitress.server import create_server
+
+    from sandbox import Sandbox, SandboxServer
+
+    with SandboxServer(Sandbox(processing_seconds=0.1)) as sandbox:
+        monkeypatch.setenv("LOA_API_BASE", sandbox.base)
+        from loa.workspace import create_app
+
+        app = create_app(ws.folder, now=ws.clock)
+        for platform, name, account in (
+                ("facebook", "trang-that", {"scopes": ["pages_manage_posts", "pages_read_engagement",
+                                                       "pages_show_list", "publish_video"]}),
+                ("tiktok", "tiktok-that", {"privacy_options": ["SELF_ONLY"]})):
+            f = tmp_path / f"{name}.json"
+            f.write_text(json.dumps(sandbox.sandbox.new_account(platform, **account)))
+            assert ws.loa("channel", "add", platform, "--name", name, "--credentials", str(f)).exit_code == 0
+        server = create_server(app, host="127.0.0.1", port=0, threads=4)
+        threading.Thread(target=server.run, daemon=True).start()
+        base = f"http://127.0.0.1:{server.effective_port}"
+        errors: list[str] = []
+        try:
+            with browser() as b:
+                page = b.new_page(viewport={"width": 390, "height": 844}, is_mobile=True, has_touch=True)
+                page.on("pageerror", lambda e: errors.append(str(e)))
+                page.goto(base + "/sign-in")
+                page.fill("input[name=username]", "can-bo")
+                page.fill("input[name=password]", PASSWORDS["can-bo"])
+                page.click("button[type=submit]")
+                page.goto(base + "/channels")
+                for name, said in (("trang-that", "read_insights"), ("tiktok-that", "--mode inbox")):
+                    row = page.locator(".chan", has_text=name)
+                    row.get_by_role("button", name="Kiểm tra trước khi đăng thật").click()
+                    page.wait_for_load_state()
+                    result = page.locator(".chan", has_text=name).locator(".golive")
+                    assert "CHƯA ĐẠT" in result.inner_text() and said in result.inner_text()
+                    result.scroll_into_view_if_needed()
+                    page.screenshot(path=str(artifact(f"channels-check-{name}-phone.png")))
+                width = page.evaluate("document.documentElement.scrollWidth")
+                assert width <= 391, f"the page is {width} px wide at 390 px"
+        finally:
+            server.close()
+        assert errors == [] and sandbox.sandbox.ledger == []

@@ -190,3 +190,41 @@ def test_a_channel_added_without_its_app_cannot_be_reconnected_here_and_says_how
     fanpage = channel(app, "fanpage")  # added from a file with the Page token only
     r = client.post(f"/channels/{fanpage.id}/reconnect", data={"csrf_token": token(page)}, follow_redirects=True)
     assert "không thể kết nối lại từ đây" in r.get_data(as_text=True)
+
+
+OLD_SCOPES = ["pages_manage_posts", "pages_read_engagement", "pages_show_list", "publish_video"]
+
+
+def test_the_go_live_check_on_the_kenh_page_says_what_is_missing(app, tmp_path):
+    """The same engine call as `loa channel check`: a Page connected without read_insights and an
+    unaudited TikTok app are each said, with what to do; nothing is posted; a viewer may not."""
+    import json
+
+    from content_queue.channels import get_channel
+    from content_queue.models import Campaign
+
+    ids = {}
+    for platform, name, account in (("facebook", "trang-that", {"scopes": OLD_SCOPES}),
+                                    ("tiktok", "tiktok-that", {"privacy_options": ["SELF_ONLY"]})):
+        f = tmp_path / f"{name}.json"
+        f.write_text(json.dumps(app.server.sandbox.new_account(platform, **account)))
+        assert app.loa("channel", "add", platform, "--name", name, "--credentials", str(f)).exit_code == 0
+        with app.folder.sessions() as s:
+            ids[name] = get_channel(s, s.scalars(select(Campaign)).one(), name).id
+    client = app.test_client()
+    sign_in(client, "can-bo")
+    page = client.get("/channels").get_data(as_text=True)
+    assert "Kiểm tra trước khi đăng thật" in page
+    r = client.post(f"/channels/{ids['trang-that']}/check", data={"csrf_token": token(page)})
+    body = r.get_data(as_text=True)
+    assert r.status_code == 200 and "CHƯA ĐẠT" in body and "read_insights" in body and "“Kết nối lại”" in body
+    assert "--replace" not in body  # the workspace says its own button, not a command
+    assert "Graph API v26.0" in body
+    r = client.post(f"/channels/{ids['tiktok-that']}/check", data={"csrf_token": token(page)})
+    body = r.get_data(as_text=True)
+    assert "TikTok chưa duyệt (audit) ứng dụng" in body and "--mode inbox" in body
+    assert app.server.sandbox.ledger == []
+    viewer = app.test_client()
+    sign_in(viewer, "xem")
+    page = viewer.get("/channels").get_data(as_text=True)
+    assert viewer.post(f"/channels/{ids['tiktok-that']}/check", data={"csrf_token": token(page)}).status_code == 403

@@ -9,7 +9,7 @@ import threading
 import time
 from datetime import timezone
 
-from flask import g, redirect, render_template, request, url_for
+from flask import abort, g, redirect, render_template, request, url_for
 
 from content_queue.errors import UserError
 from content_queue.i18n import _
@@ -65,10 +65,12 @@ def register(app) -> None:
     app.add_url_rule("/channels/<int:channel_id>/retry-failed", "channel_retry", retry_failed, methods=["POST"])
     app.add_url_rule("/channels/callback", "channel_callback", callback)
     app.add_url_rule("/channels/<int:channel_id>/slots", "channel_slots", slots, methods=["POST"])
+    app.add_url_rule("/channels/<int:channel_id>/check", "channel_check", check, methods=["POST"])
     app.add_url_rule("/channels/callback/page", "channel_page_chosen", page_chosen, methods=["POST"])
 
 
-def channels_page(form: dict | None = None, error: str | None = None, status: int = 200):
+def channels_page(form: dict | None = None, error: str | None = None, status: int = 200,
+                  checked: dict[int, list[dict]] | None = None):
     from sqlalchemy import func, select
 
     from connectors import CONNECTORS, PLATFORMS
@@ -109,7 +111,7 @@ def channels_page(form: dict | None = None, error: str | None = None, status: in
     platforms = [{"code": p, "label": CONNECTORS[p].label, "key": connecting.key_label(p)[0],
                   "secret": connecting.key_label(p)[1]} for p in PLATFORMS]
     return render_template("workspace/channels.html", rows=rows, platforms=platforms, form=form or {},
-                           error=error, redirect_uri=redirect_uri(), nav="channels"), status
+                           error=error, redirect_uri=redirect_uri(), nav="channels", checked=checked or {}), status
 
 
 def _go_to_consent(attempt):
@@ -227,6 +229,30 @@ def retry_failed(channel_id: int):
 
 
 @requires("change")
+@requires("change")
+def check(channel_id: int):
+    """The go-live check of one channel, as `loa channel check` makes it (the same engine call):
+    harmless reads of the platform, shown beside the channel. A read may refresh and store a token,
+    so it is a change, for the roles that may change."""
+    from content_queue.channels import get_channel
+    from content_queue.errors import UserError
+    from content_queue.i18n import say
+    from scheduler.engine import Engine
+
+    ctx = context()
+    try:
+        with ctx["sessions"]() as s:
+            channel_id = get_channel(s, ctx["campaign"](s), channel_id).id
+    except UserError:
+        abort(404)
+    folder = ctx["folder"]
+    engine = Engine(folder.sessions, media_dir=folder.media_dir, clock=ctx["now"], policy=folder.settings.policy(),
+                    http=ctx["http"]())
+    rows = [{"met": c.met, "found": say(c.found), "fix": say(c.web_fix or c.fix) if c.met is not True else ""}
+            for c in engine.check_channel(channel_id)]
+    return channels_page(checked={channel_id: rows})
+
+
 def slots(channel_id: int):
     """The channel's posting slots (the queue's), as `loa channel slots` sets them."""
     from content_queue import queue as Q
