@@ -229,7 +229,6 @@ def retry_failed(channel_id: int):
 
 
 @requires("change")
-@requires("change")
 def check(channel_id: int):
     """The go-live check of one channel, as `loa channel check` makes it (the same engine call):
     harmless reads of the platform, shown beside the channel. A read may refresh and store a token,
@@ -253,6 +252,7 @@ def check(channel_id: int):
     return channels_page(checked={channel_id: rows})
 
 
+@requires("change")
 def slots(channel_id: int):
     """The channel's posting slots (the queue's), as `loa channel slots` sets them."""
     from content_queue import queue as Q
