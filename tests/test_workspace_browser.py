@@ -137,6 +137,11 @@ def test_the_go_live_check_on_a_phone(ws, tmp_path, monkeypatch):  # noqa: F811
                     page.screenshot(path=str(artifact(f"channels-check-{name}-phone.png")))
                 width = page.evaluate("document.documentElement.scrollWidth")
                 assert width <= 391, f"the page is {width} px wide at 390 px"
+                page.get_by_role("link", name="TikTok").first.click()  # the setup guide, linked from Kênh
+                assert page.locator("h1").inner_text() == "Hướng dẫn kết nối TikTok"
+                width = page.evaluate("document.documentElement.scrollWidth")
+                assert width <= 391, f"the guide is {width} px wide at 390 px"
+                page.screenshot(path=str(artifact("channels-guide-tiktok-phone.png")), full_page=True)
         finally:
             server.close()
         assert errors == [] and sandbox.sandbox.ledger == []

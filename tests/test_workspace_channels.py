@@ -228,3 +228,31 @@ def test_the_go_live_check_on_the_kenh_page_says_what_is_missing(app, tmp_path):
     sign_in(viewer, "xem")
     page = viewer.get("/channels").get_data(as_text=True)
     assert viewer.post(f"/channels/{ids['tiktok-that']}/check", data={"csrf_token": token(page)}).status_code == 403
+
+
+@pytest.mark.parametrize("platform", ["facebook", "zalo", "tiktok"])
+def test_each_platform_s_setup_guide_says_what_loa_itself_asks_for(app, platform):
+    """The Vietnamese guide, linked from Kênh, takes every fact loa decides from the code: the
+    permissions asked, the redirect address to register, TikTok's desktop address, the limits."""
+    from connectors import limits as L
+    from connectors import oauth
+
+    client = app.test_client()
+    assert client.get(f"/channels/guide/{platform}").status_code == 302  # signed-in users only
+    sign_in(client, "xem")  # a viewer may read it
+    assert client.get(f"/channels/guide/{platform}").status_code == 200
+    sign_in(client, "can-bo")
+    page = client.get("/channels").get_data(as_text=True)
+    assert f'href="/channels/guide/{platform}"' in page
+    body = client.get(f"/channels/guide/{platform}").get_data(as_text=True)
+    assert f"{PUBLIC}/channels/callback" in body and "Cần" in body and "đồng ý" in body
+    if platform == "facebook":
+        assert all(f"<code>{s}</code>" in body for s in oauth.FACEBOOK_SCOPES.split(","))
+        assert L.FACEBOOK_GRAPH_VERSION in body
+    elif platform == "tiktok":
+        assert all(f"<code>{s}</code>" in body for s in oauth.TIKTOK_SCOPES.split(","))
+        assert oauth.TikTokAuth.default_redirect in body and "SELF_ONLY" in body
+        assert "<b>Web</b> (không gian làm việc này" in body  # the workspace at https: a web app
+    else:
+        assert f"tối đa {L.ZALO_TITLE_MAX_CHARS} ký tự" in body and "-224" in body
+    assert client.get("/channels/guide/myspace").status_code == 404

@@ -66,6 +66,7 @@ def register(app) -> None:
     app.add_url_rule("/channels/callback", "channel_callback", callback)
     app.add_url_rule("/channels/<int:channel_id>/slots", "channel_slots", slots, methods=["POST"])
     app.add_url_rule("/channels/<int:channel_id>/check", "channel_check", check, methods=["POST"])
+    app.add_url_rule("/channels/guide/<platform>", "channel_guide", guide)
     app.add_url_rule("/channels/callback/page", "channel_page_chosen", page_chosen, methods=["POST"])
 
 
@@ -226,6 +227,25 @@ def retry_failed(channel_id: int):
                  count=len(rows), name=ch.name)
 
     return apply_change(act, "channels")
+
+
+def guide(platform: str):
+    """How to make the app for ``platform``, in Vietnamese, with what loa asks for taken from the code
+    (the permissions, the redirect addresses, the Graph version, Zalo's limits)."""
+    from connectors import CONNECTORS, PLATFORMS
+    from connectors import limits as L
+    from connectors import oauth
+
+    if platform not in PLATFORMS:
+        abort(404)
+    scopes = {L.FACEBOOK: oauth.FACEBOOK_SCOPES, L.TIKTOK: oauth.TIKTOK_SCOPES}.get(platform, "")
+    return render_template("workspace/setup_guide.html", platform=platform, label=CONNECTORS[platform].label,
+                           others=[(p, CONNECTORS[p].label) for p in PLATFORMS if p != platform],
+                           redirect_uri=redirect_uri(), scopes=[x for x in scopes.split(",") if x],
+                           graph_version=L.FACEBOOK_GRAPH_VERSION, zalo_title=L.ZALO_TITLE_MAX_CHARS,
+                           zalo_description=L.ZALO_DESCRIPTION_MAX_CHARS,
+                           tiktok_desktop=oauth.TikTokAuth.default_redirect,
+                           workspace_kind=oauth.app_kind(redirect_uri()), nav="channels")
 
 
 @requires("change")
