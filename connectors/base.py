@@ -88,6 +88,12 @@ class Check:
     fix: str = ""
     web_fix: str = ""  # the same in the workspace's terms, where it differs (a button, not a command)
 
+    @classmethod
+    def unreadable(cls, key: str, exc: Exception) -> "Check":
+        """``key`` could not be read now (the platform busy, the token refused): said, with what to do."""
+        return cls(key, None, _("could not be read: {exc}", exc=exc),
+                   _("Check the connection (`loa channel list`) and try again."))
+
 
 @dataclass
 class Result:

@@ -387,8 +387,7 @@ class FacebookConnector(Connector):
                                   "permission asked."),
                                 _("Press “Reconnect” beside the channel and allow every permission asked.")))
         except (Rejected, RetryLater, CredentialsDead) as exc:
-            checks.append(Check("permissions", None, _("could not be read: {exc}", exc=exc),
-                                _("Check the connection (`loa channel list`) and try again.")))
+            checks.append(Check.unreadable("permissions", exc))
         ends = L.FACEBOOK_GRAPH_VERSION_ENDS.get(VERSION)
         if ends is None:
             checks.append(Check("graph_version", True, _("Graph API {version}: no end date announced yet",

@@ -133,8 +133,7 @@ class TikTokConnector(Connector):
         try:
             info = self.creator_info()
         except (Rejected, RetryLater, CredentialsDead) as exc:
-            return [Check("creator", None, _("could not be read: {exc}", exc=exc),
-                          _("Check the connection (`loa channel list`) and try again."))]
+            return [Check.unreadable("creator", exc)]
         offered = list(info.get("privacy_level_options") or [])
         nickname = info.get("creator_nickname") or info.get("creator_username") or "?"
         checks = [Check("creator", True, _("posts as {nickname}", nickname=nickname))]

@@ -128,8 +128,7 @@ class ZaloConnector(Connector):
             if getattr(exc, "code", None) == -224:
                 return [Check("package", False, _("the OA's package does not allow posting through the API"),
                               _("Upgrade the OA's package in Zalo OA Manager."))]
-            return [Check("oa", None, _("could not be read: {exc}", exc=exc),
-                          _("Check the connection (`loa channel list`) and try again."))]
+            return [Check.unreadable("oa", exc)]
         checks = [Check("oa", bool(info.get("name")), _("OA {name}", name=info.get("name") or "?"),
                         _("Connect the OA again (`loa channel connect zalo --replace`)."),
                         _("Press “Reconnect” beside the channel."))]
@@ -320,7 +319,7 @@ class ZaloConnector(Connector):
 
     # --- numbers (insights) ----------------------------------------------------------------
     # What getdetail reports of an article (UNVERIFIED field names: Zalo's SDK and community code).
-    LISTING_FIELDS = {"views": "total_view", "shares": "total_share"}
+    DETAIL_FIELDS = {"views": "total_view", "shares": "total_share"}
 
     def numbers(self, remote_id: str, state: dict[str, Any]):
         """An article's views and shares, as getdetail gives them; a missing field is
@@ -329,15 +328,15 @@ class ZaloConnector(Connector):
 
         n = Numbers()
         try:
-            found = self._article(state.get("route") or "normal", remote_id)
+            found = self._article(remote_id)
         except (CredentialsDead, Rejected, RetryLater) as exc:
             if isinstance(exc, RetryLater) and exc.limited:
                 raise  # a rate limit: the whole reading waits (scheduler.insights)
             why = "permission" if isinstance(exc, CredentialsDead) else "not_read"
-            for m in self.LISTING_FIELDS:
+            for m in self.DETAIL_FIELDS:
                 n.lack(m, why)
             return n.complete()
-        for metric, name in self.LISTING_FIELDS.items():
+        for metric, name in self.DETAIL_FIELDS.items():
             value = number((found or {}).get(name))
             n.give(metric, value, name) if value is not None else n.lack(
                 metric, "not_found" if found is None else "field_missing", name)
@@ -362,7 +361,7 @@ class ZaloConnector(Connector):
                 return
             offset += page
 
-    def _article(self, kind: str, article_id: str) -> dict[str, Any] | None:
+    def _article(self, article_id: str) -> dict[str, Any] | None:
         """One article by its id (``getdetail``), or None where Zalo has none by that id. UNVERIFIED:
         which code Zalo gives an unknown or removed id; -201 ("not valid") is taken as none."""
         body = self._call("GET", "/v2.0/article/getdetail", params={"id": article_id}, accept=(-201,))
@@ -372,7 +371,7 @@ class ZaloConnector(Connector):
         return data if str(data.get("id", article_id)) == str(article_id) else None
 
     def _link(self, state: dict) -> str:
-        media = self._article(state["route"], state["article_id"])
+        media = self._article(state["article_id"])
         return media.get("link_view", "") if media else ""
 
     # --- follow up ------------------------------------------------------------------------
@@ -388,7 +387,7 @@ class ZaloConnector(Connector):
         """Which step went unanswered decides where to look. A failed read propagates (cannot tell)."""
         if state.get("showing") and not state.get("show_token"):
             # The update to shown may or may not have landed: the listing says.
-            media = self._article(state["route"], state["article_id"])
+            media = self._article(state["article_id"])
             if media is None:  # we hold its id, so it existed: removed on Zalo, or not listed yet
                 return Finding.cannot_tell(_("article {article_id} is not in the OA's listing", article_id=state['article_id']))
             if media.get("status") == "show":

@@ -214,6 +214,12 @@ class Channel(Base):
         """The credentials, secret values wrapped in :class:`Secret`."""
         return split_credentials(json.loads(self.credentials_json or "{}"))
 
+    @property
+    def refreshable(self) -> bool:
+        """Whether loa can get a new access token by itself (a refresh token, or Facebook's user token)."""
+        creds = self.credentials
+        return bool(creds.get("refresh_token") or creds.get("user_token"))
+
     def set_credentials(self, data: dict[str, Any]) -> None:
         plain = {k: (v.reveal() if isinstance(v, Secret) else v) for k, v in data.items()}
         self.credentials_json = json.dumps(plain, ensure_ascii=False, sort_keys=True)

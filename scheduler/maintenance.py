@@ -12,13 +12,25 @@ from content_queue.lifecycle import WAITING, Action
 from content_queue.models import Campaign, Channel, ChannelHealth, Delivery, DeliveryState, Post
 
 from .items import handoff_wanted
-from content_queue.i18n import _, say
+from content_queue.i18n import N_, _, say
 
 S = DeliveryState
 SCHEDULERS = [p for p, c in CONNECTORS.items() if c.native_scheduling]  # platforms that can hold a post
 
 
 REFRESH_WARNING = timedelta(days=14)  # the go-live check warns this long before a refresh token ends
+MARKS = {True: N_("met"), False: N_("NOT MET"), None: N_("not readable")}
+
+
+def said(checks, *, web: bool = False) -> list[dict]:
+    """Go-live checks as the officer reads them (the command line, or the workspace with ``web``):
+    what was found and, unless met, what to do, in the officer's language."""
+    return [{"check": c.key, "met": c.met, "found": say(c.found),
+             "fix": say((c.web_fix if web else "") or c.fix) if c.met is not True else ""} for c in checks]
+
+
+def mark(met: bool | None) -> str:
+    return _(MARKS[met])
 
 
 class Maintenance:
@@ -38,15 +50,13 @@ class Maintenance:
         try:
             checks = list(self._connector(ch).golive())
         except ConnectorError as exc:
-            checks = [Check("account", None, _("could not be read: {exc}", exc=exc),
-                            _("Check the connection (`loa channel list`) and try again."))]
-        refreshable = bool(ch.credentials.get("refresh_token") or ch.credentials.get("user_token"))
+            checks = [Check.unreadable("account", exc)]
         if ch.health is ChannelHealth.reconnect:
             checks.append(Check("token", False, _("the credentials were refused: {value}",
                                                   value=ch.health_detail or "-"),
                                 _("Connect the account again (`loa channel connect PLATFORM --replace`)."),
                                 _("Press “Reconnect” beside the channel.")))
-        elif ch.access_expires_at is not None and ch.access_expires_at <= now and not refreshable:
+        elif ch.access_expires_at is not None and ch.access_expires_at <= now and not ch.refreshable:
             checks.append(Check("token", False, _("the access token has expired and cannot be refreshed"),
                                 _("Connect the account again (`loa channel connect PLATFORM --replace`)."),
                                 _("Press “Reconnect” beside the channel.")))

@@ -16,9 +16,7 @@ def check_delivery(d: Delivery, media_dir: Path, now: datetime) -> list[str]:
         warnings.append(_("channel {name} was removed", name=ch.name))
     if ch.health is ChannelHealth.reconnect:
         warnings.append(_("channel {name} must be connected again: {value}", name=ch.name, value=ch.health_detail or 'credentials refused'))
-    creds = ch.credentials
-    refreshable = bool(creds.get("refresh_token") or creds.get("user_token"))
-    if ch.access_expires_at is not None and ch.access_expires_at <= d.due_at and not refreshable:
+    if ch.access_expires_at is not None and ch.access_expires_at <= d.due_at and not ch.refreshable:
         warnings.append(_("channel {name}: the access token expires before this post is due and cannot be "
                           "refreshed", name=ch.name))
     if ch.refresh_expires_at is not None and ch.refresh_expires_at <= d.due_at:

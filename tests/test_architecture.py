@@ -228,9 +228,9 @@ def layers(graph: dict[str, set[str]]) -> list[list[str]]:
     """The modules in layers: layer 0 imports none of ours, layer n only modules below n."""
     level: dict[str, int] = {}
 
-    def depth(v: str, seen: tuple = ()) -> int:
+    def depth(v: str) -> int:
         if v not in level:
-            level[v] = 1 + max((depth(w, (*seen, v)) for w in graph[v]), default=-1)
+            level[v] = 1 + max((depth(w) for w in graph[v]), default=-1)
         return level[v]
 
     for v in graph:

@@ -158,21 +158,18 @@ def check(app: App, name: str, as_json: bool) -> None:
       loa channel check fanpage
       loa channel check tiktok --json
     """
-    from content_queue.i18n import say
+    from scheduler.maintenance import mark, said
 
     from .run import make_engine
 
     with app.session() as s:
         channel_id = ch.get_channel(s, app.campaign(s), name).id
-    checks = make_engine(app, app.now).check_channel(channel_id)
-    rows = [{"check": c.key, "met": c.met, "found": say(c.found), "fix": say(c.fix) if c.met is not True else ""}
-            for c in checks]
+    rows = said(make_engine(app, app.now).check_channel(channel_id))
     if as_json:
         emit_json(rows)
     else:
-        marks = {True: _("met"), False: _("NOT MET"), None: _("not readable")}
         for r in rows:
-            click.echo(f"{marks[r['met']]:>12}  {r['found']}")
+            click.echo(f"{mark(r['met']):>12}  {r['found']}")
             if r["fix"]:
                 click.echo(f"{'':>12}  → {r['fix']}")
     if any(r["met"] is not True for r in rows):

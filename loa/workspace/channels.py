@@ -111,8 +111,11 @@ def channels_page(form: dict | None = None, error: str | None = None, status: in
             })
     platforms = [{"code": p, "label": CONNECTORS[p].label, "key": connecting.key_label(p)[0],
                   "secret": connecting.key_label(p)[1]} for p in PLATFORMS]
+    from scheduler.maintenance import mark
+
     return render_template("workspace/channels.html", rows=rows, platforms=platforms, form=form or {},
-                           error=error, redirect_uri=redirect_uri(), nav="channels", checked=checked or {}), status
+                           error=error, redirect_uri=redirect_uri(), nav="channels", checked=checked or {},
+                           mark=mark), status
 
 
 def _go_to_consent(attempt):
@@ -255,8 +258,8 @@ def check(channel_id: int):
     so it is a change, for the roles that may change."""
     from content_queue.channels import get_channel
     from content_queue.errors import UserError
-    from content_queue.i18n import say
     from scheduler.engine import Engine
+    from scheduler.maintenance import said
 
     ctx = context()
     try:
@@ -267,9 +270,7 @@ def check(channel_id: int):
     folder = ctx["folder"]
     engine = Engine(folder.sessions, media_dir=folder.media_dir, clock=ctx["now"], policy=folder.settings.policy(),
                     http=ctx["http"]())
-    rows = [{"met": c.met, "found": say(c.found), "fix": say(c.web_fix or c.fix) if c.met is not True else ""}
-            for c in engine.check_channel(channel_id)]
-    return channels_page(checked={channel_id: rows})
+    return channels_page(checked={channel_id: said(engine.check_channel(channel_id), web=True)})
 
 
 @requires("change")
