@@ -57,7 +57,7 @@ def setup(folder: Path, base: str, deliveries: int, env: dict, rng: random.Rando
     from tests.conftest import make_video
 
     video = make_video(folder / "clip.mp4", size="540x960", seconds=3)
-    rows = ["at,to,title,text,media"]
+    rows = ["at,to,title,text,media,privacy_tiktok,music_tiktok"]
     made = 0
     n = 0
     while made < deliveries:
@@ -68,7 +68,8 @@ def setup(folder: Path, base: str, deliveries: int, env: dict, rng: random.Rando
         else:
             target, media = "facebook0,facebook1,zalo0,zalo1", ""
             made += 4
-        rows.append(f'now,"{target}",Bài [{n}],"Bài [{n}] Không một mình: mẹo an toàn số {n}",{media}')
+        chosen = "PUBLIC_TO_EVERYONE,yes" if media else ","  # TikTok: the person's own choices
+        rows.append(f'now,"{target}",Bài [{n}],"Bài [{n}] Không một mình: mẹo an toàn số {n}",{media},{chosen}')
     (folder / "posts.csv").write_text("\n".join(rows) + "\n", encoding="utf-8")
     out = _loa("post", "import", "posts.csv", "--json", env=env, cwd=folder)
     return len(json.loads(out.stdout)["imported"])

@@ -71,6 +71,7 @@ class Item:
     route: str = ""  # facebook: feed | photo | reel | video; zalo: normal | video; tiktok: video
     schedule_at: datetime | None = None  # hand the post to the platform's own scheduler
     reference: str = ""  # our delivery reference, for logs only
+    choices: dict[str, str] = field(default_factory=dict)  # the person's choices for this post (choice_fields)
 
     def __post_init__(self) -> None:
         for name in ("text", "title", "description"):
@@ -169,6 +170,7 @@ class Connector(ABC):
     setting_choices: dict[str, tuple[str, ...]] = {}  # settings whose value is one of a list
     default_settings: dict[str, Any] = {}  # given to a new channel
     variant_fields: tuple[str, ...] = ("text",)  # what a post may say differently here
+    choice_fields: tuple[str, ...] = ()  # what the person chooses for each post here (TikTok's posting screen)
     videos_only: bool = False  # it publishes nothing but videos
     routes: tuple[str, ...] = ()  # the ways in (Item.route)
     routes_without_media: frozenset[str] = frozenset()  # routes that carry text only
@@ -205,6 +207,16 @@ class Connector(ABC):
     def route_for(cls, kind: str | None, reel: bool = False) -> str:
         """The route a post takes: ``kind`` is its media's ("image", "video") or None."""
         return cls.routes[0] if cls.routes else ""
+
+    def posting_facts(self) -> dict[str, Any] | None:
+        """What the account says about posting, for per-post choices (TikTok's creator_info);
+        None where the platform has no such choices. A harmless read."""
+        return None
+
+    @classmethod
+    def stored_choices(cls, fields: Mapping[str, str]) -> dict[str, str]:
+        """The person's choices for one post (``choice_fields``), as stored."""
+        return {k: str(v) for k, v in fields.items() if k in cls.choice_fields and v}
 
     @classmethod
     def settings_problems(cls, settings: Mapping[str, Any]) -> list[tuple[str, str]]:

@@ -5,7 +5,14 @@ https://developers.tiktok.com/doc/content-posting-api-media-transfer-guide ,
 https://developers.tiktok.com/doc/content-posting-api-reference-get-video-status ,
 https://developers.tiktok.com/doc/oauth-user-access-token-management .
 
-Steps: ``creator_info`` before every post (the channel's privacy level must be one offered);
+The posting screen follows TikTok's Content Sharing Guidelines ("Required UX Implementation",
+https://developers.tiktok.com/doc/content-sharing-guidelines , as quoted in inovector/mixpost#74):
+the person chooses each post's privacy from ``creator_info``'s options with no default, turns on
+comment/duet/stitch (off by default, unavailable where the creator turned them off), says whether
+the video is commercial content, and agrees to the Music Usage Confirmation; those choices travel
+with the post (:class:`Choice`, ``Item.choices``), never as a channel's default.
+
+Steps: ``creator_info`` before every post (the chosen privacy must be one offered);
 ``FILE_UPLOAD`` init (persist ``publish_id`` before the first byte goes up); chunk PUTs with
 ``Content-Range`` streamed from disk; then the status until ``PUBLISH_COMPLETE``. Nothing is
 published before the last chunk arrives, so a failure before it is always safe to redo.
@@ -31,14 +38,104 @@ UNAUDITED = "unaudited_client_can_only_post_to_private_accounts"
 REFRESH_DEAD = ("invalid_grant", "invalid_client", "access_denied", "invalid_request", "unauthorized_client")
 EXPLAIN = {
     UNAUDITED: _("TikTok has not yet audited this app, so it may post only to a private account, and "
-                 "only as SELF_ONLY. Make the TikTok account private and set the channel's privacy to "
-                 "SELF_ONLY (`loa channel set NAME --privacy-level SELF_ONLY`), or ask TikTok to audit the app."),
+                 "only as SELF_ONLY (only me). Choose SELF_ONLY for the post, or send videos to the TikTok inbox "
+                 "instead (`loa channel set NAME --mode inbox`) and post them from the app, or ask TikTok to "
+                 "audit the app."),
     "spam_risk_too_many_posts": _("TikTok's daily post limit for this account is reached; post tomorrow."),
     "spam_risk_user_banned_from_posting": _("TikTok has banned this account from posting."),
     "reached_active_user_cap": _("the app has reached TikTok's daily cap of active users; try tomorrow."),
-    "privacy_level_option_mismatch": _("the channel's privacy level is not one this account offers."),
+    "privacy_level_option_mismatch": _("the post's privacy level is not one this account offers."),
     "scope_not_authorized": _("the account did not grant video.publish/video.upload; connect it again."),
 }
+
+
+# --- the person's choices for one post --------------------------------------------------------
+INTERACTIONS = ("comment", "duet", "stitch")
+DISCLOSURES = ("own", "partner")  # promotes the creator's own brand / a third party's (paid partnership)
+YES = ("yes", "y", "x", "1", "true", "có", "co", "đồng ý", "dong y")
+# TikTok's own sentence, shown before the button (the guideline asks for it word for word); the
+# workspace and the CLI also say it in Vietnamese.
+MUSIC_CONFIRMATION = _("By posting, you agree to TikTok's Music Usage Confirmation.")
+MUSIC_CONFIRMATION_URL = "https://www.tiktok.com/legal/page/global/music-usage-confirmation/en"
+
+
+PRIVACY_LABELS = {"PUBLIC_TO_EVERYONE": _("Everyone"), "MUTUAL_FOLLOW_FRIENDS": _("Friends (who follow each other)"),
+                  "FOLLOWER_OF_CREATOR": _("Followers"), "SELF_ONLY": _("Only me")}
+
+
+def privacy_label(level: str) -> str:
+    """A privacy level as TikTok's own app names it to the person."""
+    return PRIVACY_LABELS.get(level, level or "-")
+
+
+@dataclass(frozen=True)
+class Choice:
+    """What the person chose for one TikTok post, stored with the post as text fields
+    (``privacy``, ``allow``: comment,duet,stitch; ``disclose``: own,partner; ``music``: yes)."""
+
+    privacy: str = ""
+    allow: frozenset[str] = frozenset()
+    disclose: frozenset[str] = frozenset()
+    music: bool = False
+
+    @classmethod
+    def of(cls, fields: dict[str, str] | None) -> "Choice":
+        f = fields or {}
+
+        def words(key: str) -> frozenset[str]:
+            return frozenset(w.strip().lower() for w in str(f.get(key) or "").replace(";", ",").split(",") if w.strip())
+
+        return cls(privacy=str(f.get("privacy") or "").strip().upper(), allow=words("allow"),
+                   disclose=words("disclose"), music=str(f.get("music") or "").strip().lower() in YES)
+
+    def fields(self) -> dict[str, str]:
+        """The stored form (empty values left out)."""
+        def listed(words: frozenset[str], order: tuple[str, ...]) -> str:
+            return ",".join([w for w in order if w in words] + sorted(words - set(order)))
+
+        out = {"privacy": self.privacy, "allow": listed(self.allow, INTERACTIONS),
+               "disclose": listed(self.disclose, DISCLOSURES), "music": "yes" if self.music else ""}
+        return {k: v for k, v in out.items() if v}
+
+
+def choice_problems(choice: Choice, info: dict[str, Any] | None = None,
+                    duration: float | None = None) -> list[tuple[str, str]]:
+    """Every reason this post cannot go to TikTok as chosen, as ``(code, what is wrong)``; with
+    the account's ``creator_info`` when it could be read, the account's own limits too. The one
+    rule for the composer, ``loa post add``, the day-ahead preflight and the publish itself."""
+    out: list[tuple[str, str]] = []
+    offered = list((info or {}).get("privacy_level_options") or []) if info else None
+    if not choice.privacy:
+        out.append(("privacy_missing", _("nobody has chosen who may see this video; TikTok lets no app choose it "
+                                         "for the person.")))
+    elif choice.privacy not in L.TIKTOK_PRIVACY_LEVELS:
+        out.append(("privacy_unknown", _("{value!r} is not a TikTok privacy level.", value=choice.privacy)))
+    elif offered is not None and choice.privacy not in offered:
+        out.append((UNAUDITED if offered == ["SELF_ONLY"] else "privacy_level_option_mismatch",
+                    _("the account does not offer {wanted} (it offers {value}).", wanted=choice.privacy,
+                      value=", ".join(offered) or "-")))
+    unknown = sorted(choice.allow - set(INTERACTIONS))
+    if unknown:
+        out.append(("interaction_unknown", _("{value} is not an interaction TikTok has (comment, duet, stitch).",
+                                             value=", ".join(unknown))))
+    if info:
+        off = sorted(i for i in choice.allow & set(INTERACTIONS) if info.get(f"{i}_disabled"))
+        if off:
+            out.append(("interaction_off", _("the creator has turned off {value} in the TikTok app, so it cannot be "
+                                             "allowed here.", value=", ".join(off))))
+    unknown = sorted(choice.disclose - set(DISCLOSURES))
+    if unknown:
+        out.append(("disclose_unknown", _("{value} is not a disclosure TikTok has (own, partner).",
+                                          value=", ".join(unknown))))
+    if "partner" in choice.disclose and choice.privacy == "SELF_ONLY":
+        out.append(("branded_private", _("branded content (a paid partnership) cannot be private (SELF_ONLY).")))
+    if not choice.music:
+        out.append(("music_missing", _("the Music Usage Confirmation has not been agreed to.")))
+    limit = (info or {}).get("max_video_post_duration_sec")
+    if limit and duration and duration > float(limit):
+        out.append(("duration_check_failed", _("the video lasts {duration:.0f} s; this account may post at most "
+                                               "{limit} s.", duration=duration, limit=limit)))
+    return out
 
 
 @dataclass(frozen=True)
@@ -83,9 +180,14 @@ class TikTokConnector(Connector):
     required = ("client_key", "client_secret", "open_id", "access_token", "refresh_token")
     account_key = "open_id"
     app_keys = ("client_key", "client_secret")
-    settings_keys = frozenset({"privacy_level", "mode", "disable_comment", "disable_duet", "disable_stitch"})
-    setting_choices = {"privacy_level": L.TIKTOK_PRIVACY_LEVELS, "mode": ("direct", "inbox")}
-    default_settings = {"privacy_level": "PUBLIC_TO_EVERYONE", "mode": "direct"}
+    settings_keys = frozenset({"mode"})  # the privacy and the interactions are chosen per post (Choice)
+    setting_choices = {"mode": ("direct", "inbox")}
+    default_settings = {"mode": "direct"}
+    choice_fields = ("privacy", "allow", "disclose", "music")
+
+    @classmethod
+    def stored_choices(cls, fields: dict[str, str]) -> dict[str, str]:
+        return Choice.of(fields).fields()
     videos_only = True
     routes = ("video",)
     uploads_per_minute = L.TIKTOK_INITS_PER_MINUTE
@@ -146,10 +248,10 @@ class TikTokConnector(Connector):
         else:
             checks.append(Check("audited", bool(offered), _("privacy levels offered: {value}",
                                                             value=", ".join(offered) or "-")))
-        wanted = self.settings.get("privacy_level")
-        if wanted and self.settings.get("mode") != "inbox":
-            checks.append(Check("privacy_level", wanted in offered, _("the channel posts as {wanted}", wanted=wanted),
-                                _("Choose one of the levels offered: `loa channel set NAME --privacy-level ...`.")))
+        off = [i for i in INTERACTIONS if info.get(f"{i}_disabled")]
+        if off:
+            checks.append(Check("interactions", True, _("turned off by the creator in the TikTok app: {value}",
+                                                        value=", ".join(off))))
         if info.get("max_video_post_duration_sec"):
             checks.append(Check("duration", True, _("videos of at most {limit} s",
                                                     limit=info["max_video_post_duration_sec"])))
@@ -159,32 +261,45 @@ class TikTokConnector(Connector):
     def creator_info(self) -> dict[str, Any]:
         return self._call("/v2/post/publish/creator_info/query/")
 
+    def posting_facts(self) -> dict[str, Any]:
+        """creator_info as the posting screen shows it: the nickname, the privacy levels offered
+        (only SELF_ONLY: the app is not audited), the interactions turned off, the longest video."""
+        info = self.creator_info()
+        return {"nickname": info.get("creator_nickname") or info.get("creator_username") or "",
+                "username": info.get("creator_username") or "",
+                "privacy_level_options": list(info.get("privacy_level_options") or []),
+                **{f"{i}_disabled": bool(info.get(f"{i}_disabled")) for i in INTERACTIONS},
+                "max_video_post_duration_sec": info.get("max_video_post_duration_sec"),
+                "audited": list(info.get("privacy_level_options") or []) != ["SELF_ONLY"]}
+
     def _post_info(self, item: Item, info: dict[str, Any]) -> dict[str, Any]:
-        wanted = self.settings.get("privacy_level", "PUBLIC_TO_EVERYONE")
-        offered = list(info.get("privacy_level_options") or [])
-        if wanted not in offered:
-            if offered == ["SELF_ONLY"]:
-                raise Rejected("tiktok: " + EXPLAIN[UNAUDITED], platform_message=f"privacy_level_options: {offered}",
-                               platform=self.platform, code=UNAUDITED)
-            raise Rejected(_("tiktok: privacy level {wanted} is not offered by this account (it offers {value}); "
-                             "`loa channel set NAME --privacy-level ...`.",
-                             wanted=wanted, value=', '.join(offered) or 'none'),
-                           platform=self.platform, code="privacy_level_option_mismatch")
-        limit = info.get("max_video_post_duration_sec")
-        if limit and item.media.duration and item.media.duration > float(limit):
-            raise Rejected(_("tiktok: the video lasts {duration:.0f} s; this account may post at most {limit} s.",
-                             duration=item.media.duration, limit=limit), platform=self.platform, code="duration_check_failed")
+        """``post_info`` as the person chose it (``item.choices``), checked against the account's
+        ``creator_info`` read just now: nothing is chosen for them."""
+        choice = Choice.of(item.choices)
+        # An interaction the creator has turned off since the post was queued is sent off (their
+        # own setting wins, as TikTok's would), not a reason to miss the post's time.
+        problems = [p for p in choice_problems(choice, info, item.media.duration if item.media else None)
+                    if p[0] != "interaction_off"]
+        if problems:
+            code, said = problems[0]
+            if code == UNAUDITED:
+                said = EXPLAIN[UNAUDITED]
+            raise Rejected("tiktok: " + said + " " + _("Change the post's TikTok choices, then send it again "
+                                                        "(`loa retry`)."),
+                           platform=self.platform, code=code,
+                           platform_message=f"privacy_level_options: {info.get('privacy_level_options')}")
         if L.utf16_units(item.text) > L.TIKTOK_CAPTION_MAX_UTF16:
             raise Rejected(_("tiktok: the caption is over 2,200 UTF-16 units."), platform=self.platform)
         return {
             "title": item.text,
-            "privacy_level": wanted,
-            "disable_comment": bool(self.settings.get("disable_comment") or info.get("comment_disabled")),
-            "disable_duet": bool(self.settings.get("disable_duet") or info.get("duet_disabled")),
-            "disable_stitch": bool(self.settings.get("disable_stitch") or info.get("stitch_disabled")),
+            "privacy_level": choice.privacy,
+            # off unless the person turned it on; the creator's own "off" in the app always wins
+            "disable_comment": "comment" not in choice.allow or bool(info.get("comment_disabled")),
+            "disable_duet": "duet" not in choice.allow or bool(info.get("duet_disabled")),
+            "disable_stitch": "stitch" not in choice.allow or bool(info.get("stitch_disabled")),
             "video_cover_timestamp_ms": 1000,
-            "brand_content_toggle": False,
-            "brand_organic_toggle": False,
+            "brand_content_toggle": "partner" in choice.disclose,
+            "brand_organic_toggle": "own" in choice.disclose,
         }
 
     def publish(self, item: Item, checkpoint=_noop_checkpoint, state: dict | None = None) -> Result:

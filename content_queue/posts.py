@@ -10,10 +10,12 @@ import csv
 import io
 import re
 from collections import Counter
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
@@ -22,7 +24,7 @@ from connectors import CONNECTORS, PLATFORMS
 
 from .channels import list_channels
 from .errors import UserError, ValidationFailed
-from .i18n import _
+from .i18n import _, say
 from .media import MediaFacts, probe, store_file
 from .models import (
     Campaign,
@@ -39,7 +41,8 @@ from .text import nfc, with_hashtags
 from .timeutil import parse_when, zone
 from .validation import NOWHERE, PAST, PAST_TOLERANCE, Draft, Problem, Target, check
 
-VARIANT_FIELDS = {p: c.variant_fields for p, c in CONNECTORS.items()}  # what a post may say differently
+TEXT_FIELDS = {p: c.variant_fields for p, c in CONNECTORS.items()}  # what a post may say differently
+VARIANT_FIELDS = {p: c.variant_fields + c.choice_fields for p, c in CONNECTORS.items()}  # ...and choose (TikTok)
 IN_FLIGHT = (*lifecycle.IN_FLIGHT, *lifecycle.NEEDS_OFFICER)  # a post with these cannot be edited or moved
 
 # CSV columns, documented in the README. ``at``, ``to`` and one of text/media are required.
@@ -86,9 +89,70 @@ class Prepared:
     slot_times: dict[int, datetime] | None = None  # queued: each channel's slot, as checked
 
 
+# How an account itself says it may post (TikTok's creator_info), read from the platform while a
+# person is queueing: set by the command line for a command and by the workspace for a request
+# (scheduler.maintenance.reading_account_facts), so that every way in holds a post to the account's
+# own options. Unset (tests of the rules alone, the scheduler), the rules use the documented limits.
+ACCOUNT_FACTS: ContextVar[Callable[[Channel], dict[str, Any] | None] | None] = ContextVar(
+    "loa_account_facts", default=None)
+
+
 def targets_of(channels: list[Channel]) -> list[Target]:
-    """Where a post goes, as the rules see each channel: its platform, name and settings."""
-    return [Target(c.platform.value, c.name, dict(c.settings or {})) for c in channels]
+    """Where a post goes, as the rules see each channel: its platform, name, settings and, where
+    the platform has per-post choices and they can be read now, the account's own facts."""
+    read = ACCOUNT_FACTS.get()
+
+    def facts(c: Channel) -> dict[str, Any] | None:
+        wanted = read is not None and CONNECTORS[c.platform.value].choice_fields and (
+            (c.settings or {}).get("mode") != "inbox")
+        return read(c) if wanted else None
+
+    return [Target(c.platform.value, c.name, dict(c.settings or {}), facts(c)) for c in channels]
+
+
+def posting_as(post: Post) -> list[str]:
+    """For each TikTok delivery of ``post``: the account it goes out as (creator_info's nickname)
+    and what was chosen, as TikTok's rules want the person shown before posting."""
+    from connectors.tiktok import Choice, privacy_label
+
+    read = ACCOUNT_FACTS.get()
+    out = []
+    for d in post.deliveries:
+        c = d.channel
+        if not CONNECTORS[c.platform.value].choice_fields:
+            continue
+        if (c.settings or {}).get("mode") == "inbox":
+            out.append(_("{channel}: a draft in the TikTok inbox; who may see it is chosen in the app.", channel=c.name))
+            continue
+        facts = read(c) if read else None
+        who = (facts or {}).get("nickname") or c.account_id
+        choice = Choice.of((post.variants or {}).get(c.platform.value))
+        allowed = ", ".join(sorted(choice.allow)) or _("nothing")
+        out.append(_("{channel}: posts as {nickname}; who may see it: {privacy}; viewers may: {allowed}.",
+                     channel=c.name, nickname=who, privacy=say(privacy_label(choice.privacy)), allowed=allowed))
+    return out
+
+
+@contextmanager
+def reading_account_facts(make_engine: Callable[[], Any]):
+    """While a person queues posts (a command, a workspace request), the rules read each account's
+    own posting facts from its platform (``Engine.account_facts``), once per channel; the engine is
+    made only if a post goes to such a platform."""
+    seen: dict[int, dict[str, Any] | None] = {}
+    engine: list = []
+
+    def read(channel: Channel) -> dict[str, Any] | None:
+        if channel.id not in seen:
+            if not engine:
+                engine.append(make_engine())
+            seen[channel.id] = engine[0].account_facts(channel)
+        return seen[channel.id]
+
+    token = ACCOUNT_FACTS.set(read)
+    try:
+        yield read
+    finally:
+        ACCOUNT_FACTS.reset(token)
 
 
 def resolve_targets(channels: list[Channel], to: str) -> tuple[list[Channel], list[Problem]]:
@@ -175,6 +239,8 @@ def prepare(session: Session, campaign: Campaign, inp: PostInput, *, base_dir: P
     own_tags, add_hashtags, tag_problems = _own_hashtags(inp.hashtags)
     problems.extend(tag_problems)
     variants = {p: {k: nfc(v) for k, v in fields.items() if v} for p, fields in inp.variants.items()}
+    variants = {p: {**{k: v for k, v in f.items() if k not in CONNECTORS[p].choice_fields},
+                    **CONNECTORS[p].stored_choices(f)} if p in CONNECTORS else f for p, f in variants.items()}
     if own_tags:
         variants = {p: {**f, **({"text": with_hashtags(f["text"], own_tags)} if f.get("text") else {})}
                     for p, f in variants.items()}

@@ -13,7 +13,7 @@ from urllib.parse import urlparse
 
 from connectors import limits as L
 
-from .i18n import _
+from .i18n import _, say
 from .media import MediaFacts
 from .text import first_line, first_paragraph, nfc, with_hashtags
 
@@ -53,6 +53,9 @@ class Target:
     platform: str
     name: str
     settings: dict[str, Any] = field(default_factory=dict)
+    # what the account itself says about posting, read just now (TikTok's creator_info), when the
+    # caller could read it: the rules then hold the post to this account's own options and limits
+    facts: dict[str, Any] | None = None
 
 
 @dataclass
@@ -269,7 +272,49 @@ def check_tiktok(draft: Draft, target: Target, hashtags: list[str], now: datetim
                                 web_fix=_("Attach a video, or untick the TikTok channel.")))
     else:
         problems.extend(_video_rules(m, L.TIKTOK_VIDEO, L.TIKTOK))
-    return problems, []
+    warnings: list[str] = []
+    if target.settings.get("mode") == "inbox":
+        if draft.variants.get(L.TIKTOK, {}).get("privacy"):
+            warnings.append("tiktok: " + _("{channel} sends drafts to the TikTok inbox: who may see the video is "
+                                           "chosen in the TikTok app when it is posted there.", channel=target.name))
+    else:
+        problems.extend(tiktok_choice_problems(draft, target))
+    return problems, warnings
+
+
+def tiktok_choice_problems(draft: Draft, target: Target) -> list[Problem]:
+    """What the person must still choose, or chose against the account's own options, before a
+    direct post (TikTok's posting rules; the one rule is connectors.tiktok.choice_problems)."""
+    from connectors.tiktok import DISCLOSURES, INTERACTIONS, MUSIC_CONFIRMATION, Choice, choice_problems
+
+    facts = target.facts if target.facts and not target.facts.get("unreadable") else None
+    offered = ", ".join((facts or {}).get("privacy_level_options") or L.TIKTOK_PRIVACY_LEVELS)
+    choose = (_("Add --tiktok-privacy with one of {levels} (column privacy_tiktok in a spreadsheet).", levels=offered),
+              _("Choose who may see it under TikTok."))
+    fixes = {
+        "privacy_missing": choose, "privacy_unknown": choose, "privacy_level_option_mismatch": choose,
+        "unaudited_client_can_only_post_to_private_accounts": (
+            _("Until TikTok audits the app, choose SELF_ONLY (--tiktok-privacy SELF_ONLY), or send drafts to the "
+              "TikTok inbox (`loa channel set {channel} --mode inbox`).", channel=target.name),
+            _("Until TikTok audits the app, choose “Only me”, or set the channel to send drafts to the TikTok "
+              "inbox on the Channels page.")),
+        "interaction_unknown": (_("--tiktok-allow takes {names}.", names=", ".join(INTERACTIONS)), ""),
+        "interaction_off": (_("Leave it out of --tiktok-allow, or turn it on in the TikTok app first."),
+                            _("Leave it unticked, or turn it on in the TikTok app first.")),
+        "disclose_unknown": (_("--tiktok-disclose takes {names}.", names=", ".join(DISCLOSURES)), ""),
+        "branded_private": (_("Choose another privacy, or leave partner out of --tiktok-disclose."),
+                            _("Choose another privacy, or untick “Paid partnership”.")),
+        "music_missing": (_("Add --tiktok-music-ok (column music_tiktok: yes) to agree: “{sentence}”",
+                            sentence=say(MUSIC_CONFIRMATION)),
+                          _("Tick “{sentence}” under TikTok.", sentence=say(MUSIC_CONFIRMATION))),
+        "duration_check_failed": (_("Cut it shorter."), ""),
+    }
+    duration = draft.media.duration if draft.media is not None else None
+    out = []
+    for code, said in choice_problems(Choice.of(draft.variants.get(L.TIKTOK)), facts, duration):
+        fix, web_fix = fixes.get(code, ("", ""))
+        out.append(Problem(say(said), fix, L.TIKTOK, code=f"tiktok_{code}", web_fix=web_fix))
+    return out
 
 
 CHECKS = {L.FACEBOOK: check_facebook, L.ZALO: check_zalo, L.TIKTOK: check_tiktok}

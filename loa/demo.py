@@ -66,11 +66,14 @@ def posts_csv(path: Path, start: datetime, tz: str, trailer: Path) -> Path:
     local = lambda dt: dt.astimezone(ZoneInfo(tz)).strftime("%Y-%m-%d %H:%M")  # noqa: E731
     rows = [{"at": local(start), "to": "facebook,zalo", "title": "Phát động chiến dịch “Không một mình”", "text": C.LAUNCH},
             {"at": local(start + timedelta(minutes=5)), "to": "all", "title": "Video giới thiệu chiến dịch",
-             "text": C.TRAILER, "media": trailer.name}]
+             "text": C.TRAILER, "media": trailer.name,
+             # TikTok's own choices, made by the person for this post: everyone may see it and comment
+             "privacy_tiktok": "PUBLIC_TO_EVERYONE", "allow_tiktok": "comment", "music_tiktok": "yes"}]
     rows.append({"at": local(start + timedelta(minutes=21)), "to": "facebook,zalo",
                  "title": "Thử thách “Không một mình”", "text": C.CHALLENGE})
     with open(path, "w", encoding="utf-8-sig", newline="") as f:
-        w = csv.DictWriter(f, fieldnames=["at", "to", "title", "text", "media"])
+        w = csv.DictWriter(f, fieldnames=["at", "to", "title", "text", "media", "privacy_tiktok", "allow_tiktok",
+                                          "music_tiktok"])
         w.writeheader()
         w.writerows(rows)
     return path
@@ -294,7 +297,8 @@ def _demo(directory: Path | None, _run) -> tuple[Path, list[dict]]:
                   "--out", str(file)])
         # due in the demo's accelerated time (ahead of the wall clock by now), a minute from its "now"
         recap_at = (clock() + timedelta(minutes=1)).astimezone(ZoneInfo("Asia/Ho_Chi_Minh")).strftime("%Y-%m-%d %H:%M")
-        _run(["recap", "publish", str(recap_file), "--feed", str(feed_file), "--at", recap_at, "--to", "all"])
+        _run(["recap", "publish", str(recap_file), "--feed", str(feed_file), "--at", recap_at, "--to", "all",
+              "--tiktok-privacy", "PUBLIC_TO_EVERYONE", "--tiktok-allow", "comment,duet,stitch", "--tiktok-music-ok"])
         sandbox.set_faults(0.12, delay=2.5, seed=11, reads=True)
         publish_all(root, clock)
         sandbox.set_faults(0.0)

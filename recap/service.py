@@ -85,7 +85,8 @@ def make_recap(sessions, campaign_id: int, media_dir: Path, out: Path, settings:
 
 
 def publish_recap(s: Session, campaign: Campaign, file: Path, *, at: str | datetime | None, now_flag: bool, to: str,
-                  text: str | None, media_dir: Path, now: datetime | None = None, feed: Path | None = None) -> list[int]:
+                  text: str | None, media_dir: Path, now: datetime | None = None, feed: Path | None = None,
+                  variants: dict | None = None) -> list[int]:
     """Queue the recap. Zalo takes videos of at most 50 MB: a size-capped copy is made for it.
     ``feed``: a 4:5 cut also posted to the Facebook channels as a Page video (their feed)."""
     now = now or datetime.now(timezone.utc)
@@ -125,7 +126,8 @@ def publish_recap(s: Session, campaign: Campaign, file: Path, *, at: str | datet
         if not group:
             continue
         inp = P.PostInput(text=body, title=title, media=str(media), at=at, now=now_flag,
-                          to=",".join(str(c.id) for c in group), source=src)
+                          to=",".join(str(c.id) for c in group), source=src,
+                          variants={p: dict(f) for p, f in (variants or {}).items()})
         post, _warnings = P.add_post(s, campaign, inp, media_dir=media_dir, base_dir=Path.cwd(), now=now)
         posts.append(post.id)
     return posts

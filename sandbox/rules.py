@@ -80,6 +80,20 @@ TT_CHUNKS_MAX = 1000
 TT_INITS_A_MINUTE = 6  # video/init per user token
 TT_CREATOR_INFO_A_MINUTE = 20
 TT_STATUS_A_MINUTE = 30
+# The direct post's post_info (Content Posting API reference, Direct Post: privacy_level is
+# required and "must be one of the privacy_level_options" of creator_info; Workato's TikTok
+# connector: "required when Post mode is Direct post"). The posting screen TikTok's audit expects
+# (Content Sharing Guidelines, "Required UX Implementation", as quoted in inovector/mixpost#74 and
+# built in trypostit/trypost#25): the person picks the privacy with no default; comment, duet and
+# stitch are off until the person turns them on, and greyed out where creator_info says the creator
+# turned them off; a commercial-content disclosure; "By posting, you agree to TikTok's Music Usage
+# Confirmation" before the button; the duration within max_video_post_duration_sec.
+TT_PRIVACY_MISSING = ("invalid_param", "privacy_level is required for a direct post")
+# Branded content (a paid partnership, brand_content_toggle) "cannot be posted with privacy
+# SELF_ONLY" (the guideline; Zernio's TikTok reference says the same). UNVERIFIED: the code and words
+# the API answers it with.
+TT_BRANDED_PRIVATE = ("invalid_param", "Branded content visibility cannot be set to private")
+TT_MAX_DURATION = 600  # creator_info's max_video_post_duration_sec of a sandbox account (10 minutes)
 
 
 def utf16_units(text: str) -> int:

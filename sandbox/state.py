@@ -11,6 +11,7 @@ import time
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
+from . import rules as R
 from .web import BLOCK
 
 
@@ -75,7 +76,8 @@ class State:
         return value
 
     def new_account(self, platform: str, *, expired: bool = False, privacy_options: list[str] | None = None,
-                    name: str = "", scopes: list[str] | None = None) -> dict[str, str]:
+                    name: str = "", scopes: list[str] | None = None, tiktok_off: tuple[str, ...] = (),
+                    max_duration: int | None = None) -> dict[str, str]:
         """Make an account and return its credentials, by the platform's own key names."""
         with self.lock:
             n = len(self.fb_pages) + len(self.zalo_oas) + len(self.tiktok_users) + 1
@@ -101,7 +103,9 @@ class State:
                 key, secret = "ck" + secrets.token_hex(6), "cs" + secrets.token_hex(8)
                 self.tiktok_users[open_id] = {
                     "client_key": key, "client_secret": secret, "username": name or f"truong{n}",
-                    "privacy": privacy_options or ["PUBLIC_TO_EVERYONE", "MUTUAL_FOLLOW_FRIENDS", "SELF_ONLY"]}
+                    "privacy": privacy_options or ["PUBLIC_TO_EVERYONE", "MUTUAL_FOLLOW_FRIENDS", "SELF_ONLY"],
+                    "off": tuple(tiktok_off),  # interactions the creator turned off in the app (comment, duet, stitch)
+                    "max_duration": max_duration or R.TT_MAX_DURATION}
                 access = self._token(open_id, "access", life or self.access_lifetime["tiktok"], "act.")
                 refresh = self._token(open_id, "refresh", 365 * 86400, "rft.")
                 return {"client_key": key, "client_secret": secret, "open_id": open_id, "access_token": access,

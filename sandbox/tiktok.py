@@ -157,9 +157,9 @@ def creator_info(sb: State, r: Request) -> Response:
         return fail("rate_limit_exceeded", "creator_info: 20 requests per minute", 429)
     u = sb.tiktok_users[user]
     return ok({"creator_avatar_url": "https://p16.tiktokcdn.com/avatar.jpg", "creator_username": u["username"],
-               "creator_nickname": u["username"], "privacy_level_options": list(u["privacy"]),
-               "comment_disabled": False, "duet_disabled": False, "stitch_disabled": False,
-               "max_video_post_duration_sec": 600})
+               "creator_nickname": u.get("nickname") or u["username"], "privacy_level_options": list(u["privacy"]),
+               "comment_disabled": "comment" in u["off"], "duet_disabled": "duet" in u["off"],
+               "stitch_disabled": "stitch" in u["off"], "max_video_post_duration_sec": u["max_duration"]})
 
 
 def _check_source(info: dict[str, Any]) -> str | None:
@@ -195,6 +195,10 @@ def _init(sb: State, r: Request, inbox: bool) -> Response:
     post = body.get("post_info") or {}
     if not inbox:
         level = post.get("privacy_level")
+        if not level:
+            return fail(*R.TT_PRIVACY_MISSING, 400)
+        if post.get("brand_content_toggle") and level == "SELF_ONLY":
+            return fail(*R.TT_BRANDED_PRIVATE, 400)
         if u["privacy"] == ["SELF_ONLY"] and level != "SELF_ONLY":
             return fail("unaudited_client_can_only_post_to_private_accounts",
                         "Unaudited clients can only post to private accounts.", 403)
@@ -214,9 +218,20 @@ def _init(sb: State, r: Request, inbox: bool) -> Response:
             "chunk": int(src["chunk_size"]), "count": int(src["total_chunk_count"]), "received": 0,
             "hash": hashlib.sha256(), "created": sb.clock(), "complete_at": None, "inbox": inbox,
             "title": post.get("title", ""), "privacy": post.get("privacy_level"), "status": "PROCESSING_UPLOAD",
-            "post_id": None}
+            "post_id": None, "settings": _as_posted(post, u) if not inbox else {}}
     return ok({"publish_id": publish_id,
                "upload_url": f"{sb.upload_base('open-upload.tiktokapis.com')}/video/?upload_id={upload_id}&upload_token={token}"})
+
+
+def _as_posted(post: dict[str, Any], u: dict[str, Any]) -> dict[str, Any]:
+    """What the video goes out with: the person's choices, where the creator's own app settings
+    (creator_info's *_disabled) do not turn an interaction off."""
+    return {"privacy": post.get("privacy_level"),
+            "comment": not post.get("disable_comment") and "comment" not in u["off"],
+            "duet": not post.get("disable_duet") and "duet" not in u["off"],
+            "stitch": not post.get("disable_stitch") and "stitch" not in u["off"],
+            "brand_content": bool(post.get("brand_content_toggle")),
+            "brand_organic": bool(post.get("brand_organic_toggle"))}
 
 
 def init_direct(sb: State, r: Request) -> Response:
@@ -275,7 +290,7 @@ def _settle(sb: State, job: dict[str, Any]) -> None:
     job["post_id"] = int(new_id())
     job["published_at"] = sb.clock()
     sb.record("tiktok", job["user"], str(job["post_id"]), "video", job["title"], sha256=job.get("sha256"),
-              size=job["size"])
+              size=job["size"], settings=job["settings"])
 
 
 def settle_all(sb: State) -> None:

@@ -53,6 +53,7 @@ def build_item(post: Post, channel: Channel, campaign: Campaign, media_dir: Path
     return Item(text=text, title=variant_title(draft, platform) if "title" in variants else post.title,
                 description=variant_description(draft, platform) if "description" in variants else "",
                 link=post.link, media=media, route=route, schedule_at=schedule_at, reference=reference,
+                choices=facts.stored_choices((post.variants or {}).get(platform) or {}),
                 cover_url=(post.cover_url or (channel.settings or {}).get("cover_url", "")) if facts.cover_url else "")
 
 

@@ -68,6 +68,17 @@ class Maintenance:
             checks.append(Check("token", True, _("the access token is valid or can be refreshed")))
         return checks
 
+    def account_facts(self, channel: Channel) -> dict | None:
+        """What the account says about posting now (TikTok's creator_info: its nickname, the
+        privacy levels it offers, the interactions it turned off, its longest video), or
+        ``{"unreadable": why}``; ``None`` for a platform without per-post choices. Publishes nothing."""
+        from connectors import ConnectorError
+
+        try:
+            return self._connector(channel).posting_facts()
+        except ConnectorError as exc:
+            return {"unreadable": say(exc)}
+
     def refresh_tokens(self, report=None) -> int:
         """Refresh access tokens well before they expire."""
         horizon = self.clock() + self.policy.refresh_ahead
@@ -140,3 +151,4 @@ class Maintenance:
                 self._done(delivery_id)
             count += 1
         return count
+

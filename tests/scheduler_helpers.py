@@ -68,6 +68,8 @@ class World:
 
         with self.sessions.begin() as s:
             campaign = s.get(Campaign, self.campaign_id)
+            # a TikTok post carries the person's own choices (TikTok's posting rules): chosen here
+            extra.setdefault("variants", {"tiktok": dict(TIKTOK_CHOSEN)})
             inp = post_service.PostInput(text=text, title=extra.pop("title", text[:60]), to=to,
                                          at=at or self.clock(), media=str(media) if media else "", **extra)
             post, _ = post_service.add_post(s, campaign, inp, media_dir=self.media_dir, now=self.clock() - timedelta(minutes=5))
@@ -83,6 +85,9 @@ class World:
 
     def ledger(self, text: str | None = None) -> list[dict]:
         return [e for e in self.sandbox.ledger if text is None or text[:40] in e["text"]]
+
+
+TIKTOK_CHOSEN = {"privacy": "PUBLIC_TO_EVERYONE", "music": "yes"}
 
 
 def make_world(db_url: str, tmp_path: Path, server: SandboxServer, clock: Clock) -> World:

@@ -68,7 +68,7 @@ def test_channels_listed_with_secrets_masked(loa, channels):
                 assert value not in out_json
     rows = json.loads(out_json)
     assert [c["platform"] for c in rows] == ["facebook", "zalo", "tiktok"]
-    assert rows[2]["settings"]["privacy_level"] == "PUBLIC_TO_EVERYONE"
+    assert "privacy_level" not in rows[2]["settings"]  # no channel default: chosen per post (TikTok's rules)
 
 
 def test_channel_add_missing_credential_is_a_clear_error(loa):
@@ -115,7 +115,8 @@ def test_post_add_shows_in_campaign_time_zone_and_stores_utc(loa, channels):
 
 def test_post_show_gives_each_platform_its_text_with_hashtags_once(loa, channels, media_dir):
     r = loa("post", "add", "--text", "Xem trailer #khongmotminh", "--media", str(media_dir / "reel.mp4"),
-            "--at", "2031-10-20 19:00", "--to", "all", "--tiktok-text", "Trailer ngắn", "--json")
+            "--at", "2031-10-20 19:00", "--to", "all", "--tiktok-text", "Trailer ngắn", "--tiktok-privacy",
+            "PUBLIC_TO_EVERYONE", "--tiktok-music-ok", "--json")
     assert r.exit_code == 0, r.output
     pid = json.loads(r.output)["id"]
     shown = json.loads(loa("post", "show", str(pid), "--json").output)
@@ -242,9 +243,29 @@ def test_csv_media_paths_are_relative_to_the_csv(loa, channels, tmp_path, media_
 
     shutil.copy(media_dir / "reel.mp4", tmp_path / "trailer.mp4")
     csv_path = _write_csv(tmp_path / "m.csv", [{"at": "2031-10-01 08:00", "to": "tiktok", "text": "Trailer",
-                                                "media": "trailer.mp4"}], bom=False)
+                                                "media": "trailer.mp4", "privacy_tiktok": "self_only",
+                                                "allow_tiktok": "duet, comment", "music_tiktok": "có"}], bom=False)
     r = loa("post", "import", str(csv_path))
     assert r.exit_code == 0, r.output
+    [post] = json.loads(loa("post", "list", "--json").output)
+    # the spreadsheet's TikTok choices, as TikTok's words
+    assert post["variants"]["tiktok"] == {"privacy": "SELF_ONLY", "allow": "comment,duet", "music": "yes"}
+
+
+def test_a_tiktok_post_without_the_person_s_choices_is_refused_with_the_fix(loa, channels, media_dir):
+    r = loa("post", "add", "--text", "Trailer", "--media", str(media_dir / "reel.mp4"), "--at", "2031-10-01 08:00",
+            "--to", "tiktok")
+    assert r.exit_code == 1
+    assert "nobody has chosen who may see this video" in r.output and "--tiktok-privacy" in r.output
+    assert "Music Usage Confirmation" in r.output and "--tiktok-music-ok" in r.output
+    assert json.loads(loa("post", "list", "--json").output) == []
+    r = loa("post", "add", "--text", "Trailer", "--media", str(media_dir / "reel.mp4"), "--at", "2031-10-01 08:00",
+            "--to", "tiktok", "--tiktok-privacy", "MUTUAL_FOLLOW_FRIENDS", "--tiktok-allow", "comment",
+            "--tiktok-disclose", "own", "--tiktok-music-ok")
+    assert r.exit_code == 0, r.output
+    [post] = json.loads(loa("post", "list", "--json").output)
+    assert post["variants"]["tiktok"] == {"privacy": "MUTUAL_FOLLOW_FRIENDS", "allow": "comment", "disclose": "own",
+                                          "music": "yes"}
 
 
 def test_csv_unknown_column_is_named(loa, channels, tmp_path):

@@ -50,18 +50,30 @@ def test_failed_delivery_shown_with_reason_then_retried(loa, sandbox_env, tmp_pa
     from tests.conftest import make_video
 
     video = make_video(tmp_path / "v.mp4", size="540x960", seconds=3)
-    loa("post", "add", "--text", "Video", "--media", str(video), "--now", "--to", "tiktok")
+    # the account offers only SELF_ONLY (the app is not audited): said when the post is queued
+    r = loa("post", "add", "--text", "Video", "--media", str(video), "--now", "--to", "tiktok",
+            "--tiktok-privacy", "PUBLIC_TO_EVERYONE", "--tiktok-music-ok")
+    assert r.exit_code == 1 and "does not offer PUBLIC_TO_EVERYONE (it offers SELF_ONLY)" in r.output
+    assert "--mode inbox" in r.output
+    [user] = sandbox_env.sandbox.tiktok_users.values()
+    user["privacy"] = ["PUBLIC_TO_EVERYONE", "SELF_ONLY"]  # audited now
+    r = loa("post", "add", "--text", "Video", "--media", str(video), "--now", "--to", "tiktok",
+            "--tiktok-privacy", "PUBLIC_TO_EVERYONE", "--tiktok-music-ok")
+    assert r.exit_code == 0, r.output
+    assert "posts as" in r.output and "who may see it: Everyone" in r.output
+    user["privacy"] = ["SELF_ONLY"]  # ...and then not, before its time: TikTok refuses it then
     loa("run", "--once")
     status = json.loads(loa("status", "--json").output)
     [failed] = status["failed"]
     assert "has not yet audited this app" in failed["reason"]
     assert "Failed (1)" in loa("status").output
-    r = loa("channel", "set", "tiktok", "--privacy-level", "SELF_ONLY")
-    assert r.exit_code == 0
+    user["privacy"] = ["PUBLIC_TO_EVERYONE", "SELF_ONLY"]
     assert loa("retry", str(failed["id"])).exit_code == 0
     r = loa("run", "--until-idle", "--timeout", "20")
     assert r.exit_code == 0, r.output
     assert json.loads(loa("status", "--json").output)["counts"] == {"published": 1}
+    [posted] = sandbox_env.sandbox.ledger
+    assert posted["settings"]["privacy"] == "PUBLIC_TO_EVERYONE"
 
 
 def test_resolve_unknown_delivery(loa, sandbox_env, tmp_path):

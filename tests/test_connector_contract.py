@@ -81,7 +81,8 @@ class Channel:
 def item_for(platform: str, kind: str, media: Media | None, text: str) -> Item:
     if kind == "video":
         route = "reel" if platform == "facebook" else ""
-        return Item(text=text, title=text[:40], media=media, route=route)
+        choices = {"privacy": "PUBLIC_TO_EVERYONE", "music": "yes"} if platform == "tiktok" else {}
+        return Item(text=text, title=text[:40], media=media, route=route, choices=choices)
     return Item(text=text, title=text[:40], description="Mô tả")
 
 

@@ -72,6 +72,7 @@ def fail(code, status, message=""):
     return {"json": {"data": {}, "error": {"code": code, "message": message, "log_id": "L"}}, "status": status}
 
 
+CHOSEN = {"privacy": "PUBLIC_TO_EVERYONE", "music": "yes"}  # what the person chose for the post
 INFO = {"creator_username": "doanxa", "privacy_level_options": ["PUBLIC_TO_EVERYONE", "SELF_ONLY"],
         "max_video_post_duration_sec": 600, "comment_disabled": False, "duet_disabled": True, "stitch_disabled": False}
 
@@ -95,13 +96,16 @@ def test_direct_post_whole_way(rsps, video):
     happy(rsps)
     states, progress = [], []
     c = tt(progress=lambda done, total: progress.append(done))
-    r = c.publish(Item(text="Trailer #khongmotminh", media=video), checkpoint=lambda s: states.append(dict(s)))
+    r = c.publish(Item(text="Trailer #khongmotminh", media=video, choices={**CHOSEN, "allow": "comment,duet"}), checkpoint=lambda s: states.append(dict(s)))
     assert r.status == "processing" and r.state["publish_id"] == "p1"
     init = json.loads(rsps.calls[1].request.body)
     assert init["source_info"] == {"source": "FILE_UPLOAD", "video_size": 12 * MB, "chunk_size": 5 * MB,
                                    "total_chunk_count": 2}
     assert init["post_info"]["privacy_level"] == "PUBLIC_TO_EVERYONE"
-    assert init["post_info"]["disable_duet"] is True  # the creator's own setting wins
+    assert init["post_info"]["disable_comment"] is False  # turned on by the person
+    assert init["post_info"]["disable_duet"] is True  # turned on, but the creator's own setting wins
+    assert init["post_info"]["disable_stitch"] is True  # off unless turned on
+    assert init["post_info"]["brand_content_toggle"] is False and init["post_info"]["brand_organic_toggle"] is False
     assert states[0]["publish_id"] == "p1" and states[0]["chunks_sent"] == 0  # kept before the first byte
     assert any(s.get("final_sending") and not s.get("final_sent") for s in states)
     assert rsps.calls[2].request.headers["Content-Length"] == str(5 * MB)
@@ -118,7 +122,7 @@ def test_inbox_mode(rsps, video):
     rsps.put(UPLOAD, status=206)
     rsps.put(UPLOAD, status=201)
     rsps.post(f"{API}/post/publish/status/fetch/", **ok({"status": "SEND_TO_USER_INBOX"}))
-    r = tt({"mode": "inbox"}).publish(Item(text="x", media=video))
+    r = tt({"mode": "inbox"}).publish(Item(text="x", media=video, choices=CHOSEN))
     assert r.status == "published" and "inbox" in r.detail
     assert "post_info" not in json.loads(rsps.calls[1].request.body)
 
@@ -126,20 +130,34 @@ def test_inbox_mode(rsps, video):
 def test_unaudited_app_is_explained(rsps, video):
     rsps.post(f"{API}/post/publish/creator_info/query/", **ok({**INFO, "privacy_level_options": ["SELF_ONLY"]}))
     with pytest.raises(Rejected, match="has not yet audited this app") as info:
-        tt().publish(Item(text="x", media=video))
+        tt().publish(Item(text="x", media=video, choices=CHOSEN))
     assert "SELF_ONLY" in info.value.platform_message
 
 
 def test_privacy_not_offered(rsps, video):
     rsps.post(f"{API}/post/publish/creator_info/query/", **ok(INFO))
-    with pytest.raises(Rejected, match="FOLLOWER_OF_CREATOR is not offered"):
-        tt({"privacy_level": "FOLLOWER_OF_CREATOR"}).publish(Item(text="x", media=video))
+    with pytest.raises(Rejected, match="does not offer FOLLOWER_OF_CREATOR"):
+        tt().publish(Item(text="x", media=video, choices={**CHOSEN, "privacy": "FOLLOWER_OF_CREATOR"}))
+    assert len(rsps.calls) == 1  # refused before the init: nothing went up
+
+
+@pytest.mark.parametrize("choices, code", [
+    ({"music": "yes"}, "privacy_missing"),  # nobody chose who may see it: no default is sent
+    ({"privacy": "PUBLIC_TO_EVERYONE"}, "music_missing"),
+    ({"privacy": "SELF_ONLY", "music": "yes", "disclose": "partner"}, "branded_private"),
+])
+def test_a_post_goes_out_only_as_the_person_chose(rsps, video, choices, code):
+    rsps.post(f"{API}/post/publish/creator_info/query/", **ok(INFO))
+    with pytest.raises(Rejected) as info:
+        tt().publish(Item(text="x", media=video, choices=choices))
+    assert info.value.code == code
+    assert [c.request.url for c in rsps.calls] == [f"{API}/post/publish/creator_info/query/"]
 
 
 def test_video_longer_than_creator_may_post(rsps, video):
     rsps.post(f"{API}/post/publish/creator_info/query/", **ok({**INFO, "max_video_post_duration_sec": 15}))
     with pytest.raises(Rejected, match="at most 15 s"):
-        tt().publish(Item(text="x", media=video))
+        tt().publish(Item(text="x", media=video, choices=CHOSEN))
 
 
 CASES = [
@@ -159,7 +177,7 @@ def test_init_errors(rsps, video, answer, expected):
     rsps.post(f"{API}/post/publish/creator_info/query/", **ok(INFO))
     rsps.post(f"{API}/post/publish/video/init/", **answer)
     with pytest.raises(expected) as info:
-        tt().publish(Item(text="x", media=video))
+        tt().publish(Item(text="x", media=video, choices=CHOSEN))
     assert ACCESS not in str(info.value)
     assert not any(c.request.method == "PUT" for c in rsps.calls)
 
@@ -167,7 +185,7 @@ def test_init_errors(rsps, video, answer, expected):
 def test_rate_limit_retry_after(rsps, video):
     rsps.post(f"{API}/post/publish/creator_info/query/", **fail("rate_limit_exceeded", 429), headers={"Retry-After": "42"})
     with pytest.raises(RetryLater) as info:
-        tt().publish(Item(text="x", media=video))
+        tt().publish(Item(text="x", media=video, choices=CHOSEN))
     assert info.value.retry_after == 42
 
 
@@ -186,7 +204,7 @@ def test_expired_token_refreshed_with_rotation(rsps, video):
     rsps.put(UPLOAD, status=206)
     rsps.put(UPLOAD, status=201)
     rsps.post(f"{API}/post/publish/status/fetch/", **ok({"status": "PROCESSING_UPLOAD"}))
-    tt(on_credentials=stored.append).publish(Item(text="x", media=video))
+    tt(on_credentials=stored.append).publish(Item(text="x", media=video, choices=CHOSEN))
     assert stored[0]["refresh_token"].reveal() == "rft.new"
     assert stored[0]["access_token"].reveal() == "act.new"
     assert stored[0]["refresh_expires_at"] is not None
@@ -205,13 +223,13 @@ def test_last_chunk_without_answer_is_unknown_then_reconciled(rsps, video):
     rsps.put(UPLOAD, body=requests.ReadTimeout("timed out"))
     states = []
     with pytest.raises(OutcomeUnknown):
-        tt().publish(Item(text="x", media=video), checkpoint=lambda s: states.append(dict(s)))
+        tt().publish(Item(text="x", media=video, choices=CHOSEN), checkpoint=lambda s: states.append(dict(s)))
     state = states[-1]
     assert state["final_sending"] and not state.get("final_sent")
     with pytest.raises(OutcomeUnknown):  # never re-uploaded blindly
-        tt().publish(Item(text="x", media=video), state=state)
+        tt().publish(Item(text="x", media=video, choices=CHOSEN), state=state)
     rsps.post(f"{API}/post/publish/status/fetch/", **ok({"status": "PUBLISH_COMPLETE", "publicaly_available_post_id": [5]}))
-    found = tt().find(Item(text="x", media=video), datetime.now(timezone.utc), state)
+    found = tt().find(Item(text="x", media=video, choices=CHOSEN), datetime.now(timezone.utc), state)
     assert found.answer is Answer.FOUND and found.result.status == "published" and found.result.remote_id == "5"
 
 
@@ -242,8 +260,8 @@ def test_first_chunk_failure_is_safe_to_redo(rsps, video):
     rsps.put(UPLOAD, body=requests.ReadTimeout("timed out"))
     states = []
     with pytest.raises(RetryLater):
-        tt().publish(Item(text="x", media=video), checkpoint=lambda s: states.append(dict(s)))
-    assert tt().find(Item(text="x", media=video), datetime.now(timezone.utc), states[-1]).answer is Answer.NOT_PUBLISHED
+        tt().publish(Item(text="x", media=video, choices=CHOSEN), checkpoint=lambda s: states.append(dict(s)))
+    assert tt().find(Item(text="x", media=video, choices=CHOSEN), datetime.now(timezone.utc), states[-1]).answer is Answer.NOT_PUBLISHED
 
 
 @pytest.mark.parametrize("status,expected", [(403, "expired"), (416, "does not match")])
@@ -252,7 +270,7 @@ def test_upload_url_problems_start_again(rsps, video, status, expected):
     rsps.post(f"{API}/post/publish/video/init/", **ok({"publish_id": "p1", "upload_url": UPLOAD}))
     rsps.put(UPLOAD, status=status)
     with pytest.raises(RetryLater, match=expected):
-        tt().publish(Item(text="x", media=video))
+        tt().publish(Item(text="x", media=video, choices=CHOSEN))
 
 
 @pytest.mark.parametrize("reason,final", [("spam_risk_too_many_pending_share", True),

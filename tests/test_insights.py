@@ -355,7 +355,8 @@ def test_tiktok_s_public_id_learnt_on_a_later_read_is_kept_on_the_delivery(loa, 
 
     clip = make_video(tmp_path / "meo.mp4", seconds=3)
     soon = (datetime.now(timezone.utc) + timedelta(hours=9)).strftime("%Y-%m-%d %H:%M")
-    r = loa("post", "add", "--text", "Mẹo an toàn #khongmotminh", "--media", str(clip), "--at", soon, "--to", "tiktok")
+    r = loa("post", "add", "--text", "Mẹo an toàn #khongmotminh", "--media", str(clip), "--at", soon, "--to", "tiktok",
+            "--tiktok-privacy", "PUBLIC_TO_EVERYONE", "--tiktok-music-ok")
     assert r.exit_code == 0, r.output
     folder = settings.find(loa.folder)
     with transaction(folder.sessions) as s:

@@ -16,6 +16,9 @@ from tests.conftest import ffmpeg_exe, make_video
 pytestmark = pytest.mark.slow
 
 
+TIKTOK = ("--tiktok-privacy", "PUBLIC_TO_EVERYONE", "--tiktok-music-ok")  # the person's TikTok choices
+
+
 def ff(*args: str) -> subprocess.CompletedProcess:
     return subprocess.run([ffmpeg_exe(), "-hide_banner", *args], check=True, capture_output=True, text=True)
 
@@ -111,7 +114,7 @@ def test_render_probe_and_publish(loa, recap_folder, clips_dir, tmp_path, channe
     assert -16.5 <= integrated <= -11.5, integrated
     assert peak <= -0.5, peak
     # and it passes the connectors' own pre-publish checks on every platform
-    r = loa("recap", "publish", str(out), "--now", "--to", "all")
+    r = loa("recap", "publish", str(out), "--now", "--to", "all", *TIKTOK)
     assert r.exit_code == 0, r.output
     posts = json.loads(loa("post", "list", "--json").output)
     assert sum(len(p["deliveries"]) for p in posts) == 3
@@ -300,13 +303,13 @@ def test_feed_cut_goes_to_the_facebook_feed_beside_the_reel(loa, recap_folder, t
     assert (facts.width, facts.height, facts.fps) == (1080, 1350, 30.0)
     vertical = make_video(tmp_path / "vertical.mp4", size="540x960", seconds=4)
 
-    r = loa("recap", "publish", str(vertical), "--feed", str(feed), "--now", "--to", "tiktok,zalo")
+    r = loa("recap", "publish", str(vertical), "--feed", str(feed), "--now", "--to", "tiktok,zalo", *TIKTOK)
     assert r.exit_code == 1 and "--feed is for Facebook" in r.output
-    r = loa("recap", "publish", str(vertical), "--feed", str(vertical), "--now", "--to", "all")
+    r = loa("recap", "publish", str(vertical), "--feed", str(vertical), "--now", "--to", "all", *TIKTOK)
     assert r.exit_code == 1 and "is a vertical cut" in r.output
     assert json.loads(loa("post", "list", "--json").output) == []  # nothing half-queued
 
-    r = loa("recap", "publish", str(vertical), "--feed", str(feed), "--now", "--to", "all", "--json")
+    r = loa("recap", "publish", str(vertical), "--feed", str(feed), "--now", "--to", "all", "--json", *TIKTOK)
     assert r.exit_code == 0, r.output
     assert len(json.loads(r.stdout)["posts"]) == 3  # the vertical cut, Zalo's, the feed cut
     folder = settings.find()
@@ -393,7 +396,7 @@ def test_zalo_gets_a_copy_under_its_size_limit(loa, channels, tmp_path, monkeypa
        "-c:a", "aac", "-ar", "48000", "-shortest", str(heavy))
     original = heavy.read_bytes()
     assert len(original) > 4_000_000
-    r = loa("recap", "publish", str(heavy), "--now", "--to", "all")
+    r = loa("recap", "publish", str(heavy), "--now", "--to", "all", *TIKTOK)
     assert r.exit_code == 0, r.output
     folder = settings.find()
     with folder.sessions() as s:

@@ -269,3 +269,42 @@ def test_a_desktop_app_s_challenge_is_hex_a_base64url_one_is_refused():
         assert exchange(digest.hexdigest()) == 200
         assert exchange(digest.hexdigest(), "http://127.0.0.1/loa-callback") == 400  # no port
         assert exchange(old, "https://loa.example/cb") == 200  # a web app (base64url: UNVERIFIED)
+
+
+@pytest.fixture
+def tiktok():
+    sb = Sandbox(processing_seconds=0)
+    with SandboxServer(sb) as server:
+        creds = sb.new_account("tiktok", privacy_options=["SELF_ONLY"], tiktok_off=("duet",))
+        session = requests.Session()
+        session.headers["Authorization"] = f"Bearer {creds['access_token']}"
+        session.base = f"{server.base}/open.tiktokapis.com/v2/post/publish"
+        yield session
+
+
+def init(tiktok, **post_info) -> dict:
+    source = {"source": "FILE_UPLOAD", "video_size": 1000, "chunk_size": 1000, "total_chunk_count": 1}
+    return tiktok.post(f"{tiktok.base}/video/init/", json={"post_info": {"title": "x", **post_info},
+                                                           "source_info": source}).json()
+
+
+def test_a_direct_post_needs_the_person_s_privacy_and_the_old_default_is_refused(tiktok):
+    """The connector sent the channel's default, PUBLIC_TO_EVERYONE, with nobody choosing it: an
+    unaudited app's post is refused; with no privacy at all the init is invalid; the level the
+    account offers (and the person chose) goes through."""
+    old = init(tiktok, privacy_level="PUBLIC_TO_EVERYONE")
+    assert old["error"]["code"] == "unaudited_client_can_only_post_to_private_accounts"
+    assert (init(tiktok)["error"]["code"], init(tiktok)["error"]["message"]) == R.TT_PRIVACY_MISSING
+    assert init(tiktok, privacy_level="SELF_ONLY")["error"]["code"] == "ok"
+
+
+def test_branded_content_cannot_be_private(tiktok):
+    got = init(tiktok, privacy_level="SELF_ONLY", brand_content_toggle=True)
+    assert (got["error"]["code"], got["error"]["message"]) == R.TT_BRANDED_PRIVATE
+    assert init(tiktok, privacy_level="SELF_ONLY", brand_organic_toggle=True)["error"]["code"] == "ok"
+
+
+def test_creator_info_says_what_the_creator_turned_off_and_the_longest_video(tiktok):
+    info = tiktok.post(f"{tiktok.base}/creator_info/query/").json()["data"]
+    assert info["duet_disabled"] is True and info["comment_disabled"] is False
+    assert info["privacy_level_options"] == ["SELF_ONLY"] and info["max_video_post_duration_sec"] == R.TT_MAX_DURATION

@@ -126,6 +126,11 @@ def test_populated_database_upgrades_in_place_from_every_version(db_url):
             " settings, health, health_detail, active, created_at, updated_at) VALUES (1, 1, 'facebook', 'fanpage',"
             " '1', '{\"page_id\": \"1\", \"access_token\": \"tok-abcdef\"}', 1, '{}', 'ok', '', true, :now, :now)"),
             {"now": due})
+        conn.execute(sa.text(  # a TikTok channel with the privacy default TikTok's rules no longer allow
+            "INSERT INTO channels (id, campaign_id, platform, name, account_id, credentials_json, credentials_version,"
+            " settings, health, health_detail, active, created_at, updated_at) VALUES (2, 1, 'tiktok', 'tiktok',"
+            " 'o1', '{}', 1, '{\"privacy_level\": \"PUBLIC_TO_EVERYONE\", \"mode\": \"direct\","
+            " \"disable_duet\": true}', 'ok', '', true, :now, :now)"), {"now": due})
         conn.execute(sa.text(
             "INSERT INTO posts (id, campaign_id, title, text, link, cover_url, variants, add_hashtags, due_at,"
             " source, created_at, updated_at) VALUES (1, 1, '', 'Bài đầu tiên', '', '', '{}', true, :due, 'cli',"
@@ -144,6 +149,7 @@ def test_populated_database_upgrades_in_place_from_every_version(db_url):
         assert d.post.text == "Bài đầu tiên"
         assert d.channel.credentials["access_token"].reveal() == "tok-abcdef"
         assert s.scalars(sa.select(Clip)).all() == []  # the new tables exist and work
+        assert s.get(Channel, 2).settings == {"mode": "direct"}  # chosen per post now (0016)
     e.dispose()
 
 

@@ -18,6 +18,7 @@ TAGS = ["#khongmotminh", "#antoantructuyen", "#niemtinso"]
 FB = Target("facebook", "fanpage")
 ZALO = Target("zalo", "zalo-oa", {"cover_url": "https://example.org/bia.jpg"})
 TT = Target("tiktok", "tiktok")
+CHOSEN = {"privacy": "PUBLIC_TO_EVERYONE", "music": "yes"}  # what the person chose for a TikTok post
 MB = 1024 * 1024
 
 
@@ -57,8 +58,33 @@ CASES = [
     ("zalo mov refused", Draft(text="x", media=video(suffix=".mov"), due_at=LATER), [ZALO], ".mov files are not accepted"),
     ("tiktok needs video", Draft(text="x", due_at=LATER), [TT], "TikTok publishes videos only"),
     ("tiktok photo refused", Draft(text="x", media=photo(), due_at=LATER), [TT], "TikTok publishes videos only"),
-    ("tiktok ok", Draft(text="x", media=video(), due_at=LATER), [TT], None),
-    ("tiktok caption 2200 units ok", Draft(text="a" * (2200 - 43), media=video(), due_at=LATER), [TT], None),
+    ("tiktok ok", Draft(text="x", media=video(), due_at=LATER, variants={"tiktok": CHOSEN}), [TT], None),
+    ("tiktok caption 2200 units ok", Draft(text="a" * (2200 - 43), media=video(), due_at=LATER,
+                                           variants={"tiktok": CHOSEN}), [TT], None),
+    # TikTok's posting rules: the person chooses; nothing is chosen for them
+    ("tiktok nobody chose who sees it", Draft(text="x", media=video(), due_at=LATER, variants={"tiktok": {"music": "yes"}}),
+     [TT], "nobody has chosen who may see this video"),
+    ("tiktok no music confirmation", Draft(text="x", media=video(), due_at=LATER,
+                                           variants={"tiktok": {"privacy": "SELF_ONLY"}}),
+     [TT], "Music Usage Confirmation has not been agreed to"),
+    ("tiktok branded content private", Draft(text="x", media=video(), due_at=LATER, variants={
+        "tiktok": {**CHOSEN, "privacy": "SELF_ONLY", "disclose": "partner"}}), [TT], "cannot be private"),
+    ("tiktok unknown level", Draft(text="x", media=video(), due_at=LATER, variants={
+        "tiktok": {**CHOSEN, "privacy": "FRIENDS"}}), [TT], "'FRIENDS' is not a TikTok privacy level"),
+    ("tiktok unknown interaction", Draft(text="x", media=video(), due_at=LATER, variants={
+        "tiktok": {**CHOSEN, "allow": "comment,share"}}), [TT], "share is not an interaction"),
+    ("tiktok inbox needs no choice", Draft(text="x", media=video(), due_at=LATER),
+     [Target("tiktok", "tiktok", {"mode": "inbox"})], None),
+    ("tiktok the account's own levels", Draft(text="x", media=video(), due_at=LATER, variants={"tiktok": CHOSEN}),
+     [Target("tiktok", "tiktok", facts={"privacy_level_options": ["SELF_ONLY"]})], "does not offer PUBLIC_TO_EVERYONE"),
+    ("tiktok the account's own interactions", Draft(text="x", media=video(), due_at=LATER, variants={
+        "tiktok": {**CHOSEN, "allow": "comment,stitch"}}),
+     [Target("tiktok", "tiktok", facts={"privacy_level_options": ["PUBLIC_TO_EVERYONE"], "stitch_disabled": True})],
+     "turned off stitch in the TikTok app"),
+    ("tiktok the account's own longest video", Draft(text="x", media=video(duration=90.0), due_at=LATER,
+                                                     variants={"tiktok": CHOSEN}),
+     [Target("tiktok", "tiktok", facts={"privacy_level_options": ["PUBLIC_TO_EVERYONE"],
+                                        "max_video_post_duration_sec": 60})], "may post at most 60 s"),
     ("tiktok caption over", Draft(text="a" * (2201 - 43), media=video(), due_at=LATER), [TT], "2201 UTF-16 units"),
     ("tiktok emoji count twice", Draft(text="😀" * 1079, media=video(), due_at=LATER), [TT], "2201 UTF-16 units"),
     ("tiktok 120 fps", Draft(text="x", media=video(fps=120.0), due_at=LATER), [TT], "over 60"),

@@ -82,6 +82,11 @@ def test_write_a_post_see_the_refused_caption_then_the_preview_and_save(served, 
         page.screenshot(path=str(artifact(f"workspace-compose-refused-{name}.png")), full_page=True)
         page.fill("textarea[name=variant_tiktok_text]", "Chú thích ngắn cho TikTok 👀")
         page.click("button[value=preview]")
+        # TikTok's own choices are still the person's to make: no default was taken
+        assert "chưa ai chọn ai được xem video này" in page.locator(".problems").inner_text()
+        page.select_option("select[name=variant_tiktok_privacy]", "SELF_ONLY")
+        page.check("input[name=variant_tiktok_music]")
+        page.click("button[value=preview]")
         assert page.locator(".problems").count() == 0
         assert "như TikTok đếm" in page.locator("body").inner_text()
         page.screenshot(path=str(artifact(f"workspace-compose-preview-{name}.png")), full_page=True)
@@ -91,6 +96,82 @@ def test_write_a_post_see_the_refused_caption_then_the_preview_and_save(served, 
         assert width <= size[0] + 1, f"the page is {width} px wide at {size[0]} px"
         page.screenshot(path=str(artifact(f"workspace-post-{name}.png")), full_page=True)
     assert errors == []
+
+
+def test_the_composer_s_tiktok_part_on_a_phone(ws, tmp_path, monkeypatch):  # noqa: F811
+    """The composer's TikTok part in chromium at 390x844 against the sandbox, as TikTok's posting
+    rules want it: the account's nickname read from TikTok, no privacy chosen until the person
+    chooses, an interaction the creator turned off greyed out, the disclosure and the Music Usage
+    Confirmation; then the video goes out on TikTok exactly as chosen."""
+    import json
+
+    from waitress.server import create_server
+
+    from sandbox import Sandbox, SandboxServer
+    from tests.conftest import make_video
+
+    video = make_video(tmp_path / "trailer.mp4", size="540x960", seconds=4)
+    with SandboxServer(Sandbox(processing_seconds=0.1, moderation_seconds=0.1)) as sandbox:
+        monkeypatch.setenv("LOA_API_BASE", sandbox.base)
+        from loa.workspace import create_app
+
+        f = tmp_path / "tt.json"
+        f.write_text(json.dumps(sandbox.sandbox.new_account("tiktok", name="doanthanhnien", tiktok_off=("stitch",),
+                                                            max_duration=60)))
+        assert ws.loa("channel", "add", "tiktok", "--name", "tiktok-doan", "--credentials", str(f)).exit_code == 0
+        app = create_app(ws.folder, now=ws.clock)
+        server = create_server(app, host="127.0.0.1", port=0, threads=4)
+        threading.Thread(target=server.run, daemon=True).start()
+        base = f"http://127.0.0.1:{server.effective_port}"
+        errors: list[str] = []
+        try:
+            with browser() as b:
+                page = b.new_page(viewport={"width": 390, "height": 844}, is_mobile=True, has_touch=True)
+                page.on("pageerror", lambda e: errors.append(str(e)))
+                page.goto(base + "/sign-in")
+                page.fill("input[name=username]", "can-bo")
+                page.fill("input[name=password]", PASSWORDS["can-bo"])
+                page.click("button[type=submit]")
+                page.goto(base + "/posts/new")
+                part = page.locator("#tt-choices")
+                assert "đăng lên TikTok với tên doanthanhnien" in part.inner_text()
+                assert part.locator("select[name=variant_tiktok_privacy]").input_value() == ""  # no default
+                assert part.locator("input[value=stitch]").is_disabled()  # the creator turned it off
+                assert not part.locator("input[value=comment]").is_checked()  # off until turned on
+                assert "tối đa 60 giây" in part.inner_text()
+                page.fill("textarea[name=text]", "Video giới thiệu chiến dịch Không một mình")
+                page.check(f"input[name=to][value='{_channel_id(ws, 'tiktok-doan')}']")
+                page.set_input_files("input[name=media]", str(video))
+                page.check("input[name=now]")
+                page.click("button[value=preview]")
+                assert "chưa ai chọn ai được xem video này" in page.locator(".problems").inner_text()
+                page.screenshot(path=str(artifact("compose-tiktok-unchosen-phone.png")), full_page=True)
+                page.select_option("select[name=variant_tiktok_privacy]", "MUTUAL_FOLLOW_FRIENDS")
+                page.check("#tt-choices input[value=comment]")
+                page.check("#tt-choices input[value=own]")
+                page.check("input[name=variant_tiktok_music]")
+                width = page.evaluate("document.documentElement.scrollWidth")
+                assert width <= 391, f"the composer is {width} px wide at 390 px"
+                page.locator("#tt-choices").screenshot(path=str(artifact("compose-tiktok-chosen-phone.png")))
+                page.click("button[value=save]")
+                assert "Đã lưu bài đăng" in page.locator(".flash.ok").inner_text()
+        finally:
+            server.close()
+        assert errors == []
+        r = ws.loa("run", "--until-idle", "--timeout", "60", "--quiet")
+        assert r.exit_code == 0, r.output
+        [posted] = [e for e in sandbox.sandbox.ledger if e["platform"] == "tiktok"]
+        assert posted["settings"] == {"privacy": "MUTUAL_FOLLOW_FRIENDS", "comment": True, "duet": False,
+                                      "stitch": False, "brand_content": False, "brand_organic": True}
+
+
+def _channel_id(ws, name: str) -> int:
+    from sqlalchemy import select
+
+    from content_queue.models import Channel
+
+    with ws.folder.sessions() as s:
+        return s.scalar(select(Channel.id).where(Channel.name == name))
 
 
 def test_the_go_live_check_on_a_phone(ws, tmp_path, monkeypatch):  # noqa: F811

@@ -143,6 +143,10 @@ def test_review_clips_build_render_and_publish_a_recap_in_the_browser(studio):
         # published through the ordinary queue, sent by the scheduler
         page.locator("#recap-1 summary").click()
         page.check("#recap-1 input[name=now]")
+        page.select_option("#recap-1 select[name=variant_tiktok_privacy]", "PUBLIC_TO_EVERYONE")
+        page.check("#recap-1 input[name=variant_tiktok_allow][value=comment]")
+        page.check("#recap-1 input[name=variant_tiktok_music]")
+        page.locator("#recap-1 .tiktok").screenshot(path=str(artifact("recap-publish-tiktok-desktop.png")))
         page.locator("#recap-1").get_by_role("button", name="Đưa vào lịch đăng").click()
         assert "Đã đưa video tóm tắt 1 vào lịch đăng" in page.locator(".flash.ok").inner_text()
         env = settings.Settings.read()

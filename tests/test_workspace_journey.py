@@ -135,6 +135,9 @@ def test_the_officer_s_whole_path_in_the_browser(journey, size, tmp_path):
         page.screenshot(path=str(artifact(f"journey-compose-refused-{name}.png")), full_page=True)
         page.locator("summary").click()
         page.fill("textarea[name=variant_tiktok_text]", "Không một mình 👀 #khongmotminh")
+        # TikTok's own choices, the person's to make (its posting rules): who sees it, the music
+        page.select_option("select[name=variant_tiktok_privacy]", "PUBLIC_TO_EVERYONE")
+        page.check("input[name=variant_tiktok_music]")
         page.locator("#checked .problems").wait_for(state="detached")
         page.wait_for_selector("#checked .preview")
         preview = page.locator("#checked").inner_text()

@@ -53,6 +53,8 @@ def test_preview_then_save_a_video_post_to_two_platforms(ws, tmp_path):  # noqa:
     video = make_video(tmp_path / "reel.mp4", size="540x960", seconds=4).read_bytes()
     form = {"csrf_token": token(page), "text": "Đừng gửi ảnh riêng tư cho người lạ 🙏", "at": _soon(),
             "to": [ids["fanpage"], ids["tiktok"]], "variant_tiktok_text": "Chú thích TikTok 👀", "action": "preview",
+            "variant_tiktok_privacy": "PUBLIC_TO_EVERYONE", "variant_tiktok_allow": ["comment", "stitch"],
+            "variant_tiktok_music": "yes",
             "media": (io.BytesIO(video), "reel.mp4")}
     r = client.post("/posts/new", data=form, content_type="multipart/form-data")
     body = r.get_data(as_text=True)
@@ -74,6 +76,8 @@ def test_preview_then_save_a_video_post_to_two_platforms(ws, tmp_path):  # noqa:
         post = s.scalars(select(Post)).one()
         assert post.media is not None and post.media.kind == "video" and post.source == "workspace"
         assert {d.channel.name for d in post.deliveries} == {"fanpage", "tiktok"}
+        assert post.variants["tiktok"] == {"text": "Chú thích TikTok 👀", "privacy": "PUBLIC_TO_EVERYONE",
+                                           "allow": "comment,stitch", "music": "yes"}
     assert not list((ws.folder.root / "uploads" / "workspace").glob("*"))  # moved into the media store
 
 
@@ -149,7 +153,8 @@ def test_an_upload_streams_to_a_name_of_ours_and_the_form_refers_to_it(ws, tmp_p
     assert _upload(client, page, b"", "empty.mp4").status_code == 400
     ids = _channel_ids(ws)
     r = client.post("/posts/new", data={"csrf_token": token(page), "text": "Video hưởng ứng", "at": _soon(),
-                                        "to": [ids["tiktok"]], "upload": name, "action": "save"})
+                                        "to": [ids["tiktok"]], "upload": name, "action": "save",
+                                        "variant_tiktok_privacy": "PUBLIC_TO_EVERYONE", "variant_tiktok_music": "yes"})
     assert r.status_code == 302
     from content_queue.models import Post
 
@@ -219,7 +224,8 @@ def test_edit_a_waiting_post_asks_for_approval_again_and_keeps_its_media(ws, tmp
     video = make_video(tmp_path / "v.mp4", size="540x960", seconds=3)
     assert ws.loa("campaign", "set", "--approval", "required").exit_code == 0
     r = ws.loa("post", "add", "--text", "Bản đầu", "--media", str(video), "--at", _soon().replace("T", " "),
-               "--to", "fanpage,tiktok", "--tiktok-text", "TikTok cũ")
+               "--to", "fanpage,tiktok", "--tiktok-text", "TikTok cũ", "--tiktok-privacy", "SELF_ONLY",
+               "--tiktok-music-ok")
     assert r.exit_code == 0, r.output
     assert ws.loa("post", "approve", "1").exit_code == 0
     client = ws.test_client()
@@ -232,13 +238,16 @@ def test_edit_a_waiting_post_asks_for_approval_again_and_keeps_its_media(ws, tmp
     assert r.status_code == 200 and "vấn đề cần sửa" in body  # the caption now too long for TikTok
     with ws.folder.sessions() as s:
         assert s.get(Post, 1).text == "Bản đầu"
+    assert '<option value="SELF_ONLY" selected>' in page  # the person's choice, shown as it was made
     r = client.post("/posts/1/edit", data={"csrf_token": token(page), "text": "Bản sửa", "variant_tiktok_text": "",
+                                           "variant_tiktok_privacy": "SELF_ONLY", "variant_tiktok_music": "yes",
                                            "action": "save"})
     assert r.status_code == 302
     with ws.folder.sessions() as s:
         p = s.get(Post, 1)
         assert p.text == "Bản sửa" and p.approved_at is None and p.media is not None
-        assert "tiktok" not in (p.variants or {})  # emptied: TikTok gets the post's own text again
+        # emptied: TikTok gets the post's own text again; the person's choices stay as they were
+        assert p.variants["tiktok"] == {"privacy": "SELF_ONLY", "music": "yes"}
         assert s.scalar(select(Activity).where(Activity.action == "edited", Activity.who == "can-bo"))
 
 
@@ -246,8 +255,8 @@ def test_duplicate_starts_a_new_post_from_a_copy(ws, tmp_path):  # noqa: F811
     from content_queue.models import Post
 
     video = make_video(tmp_path / "v.mp4", size="540x960", seconds=3)
-    ws.loa("post", "add", "--text", "Bài gốc", "--media", str(video), "--at", _soon().replace("T", " "),
-           "--to", "tiktok")
+    assert ws.loa("post", "add", "--text", "Bài gốc", "--media", str(video), "--at", _soon().replace("T", " "),
+                  "--to", "tiktok", "--tiktok-privacy", "SELF_ONLY", "--tiktok-music-ok").exit_code == 0
     client = ws.test_client()
     sign_in(client, "can-bo")
     page = client.get("/posts/new?from=1").get_data(as_text=True)
@@ -255,8 +264,13 @@ def test_duplicate_starts_a_new_post_from_a_copy(ws, tmp_path):  # noqa: F811
     upload = __import__("re").search(r'name="upload" value="([^"]+)"', page).group(1)
     ids = _channel_ids(ws)
     assert f'value="{ids["tiktok"]}" checked' in page
+    assert '<option value="" selected>' in page  # TikTok's choices are the person's again, not copied
     r = client.post("/posts/new", data={"csrf_token": token(page), "text": "Bài gốc, lần hai", "at": _soon(30),
                                         "to": [ids["tiktok"]], "upload": upload, "action": "save"})
+    assert r.status_code == 200 and "chưa ai chọn ai được xem video này" in r.get_data(as_text=True)
+    r = client.post("/posts/new", data={"csrf_token": token(page), "text": "Bài gốc, lần hai", "at": _soon(30),
+                                        "to": [ids["tiktok"]], "upload": upload, "action": "save",
+                                        "variant_tiktok_privacy": "PUBLIC_TO_EVERYONE", "variant_tiktok_music": "yes"})
     assert r.status_code == 302
     with ws.folder.sessions() as s:
         a, b = s.scalars(select(Post).order_by(Post.id)).all()
@@ -269,11 +283,11 @@ def test_a_csv_is_checked_whole_shown_as_a_table_then_imported_all_or_nothing(ws
 
     video = make_video(tmp_path / "v.mp4", size="540x960", seconds=3).read_bytes()
     when = _soon(6).replace("T", " ")
-    bad = ("at,to,text,media\n"
-           f"{when},fanpage,Bài một {MARKUP},\n"
-           "2020-01-01 08:00,fanpage,Bài đã qua,\n"
-           f"{when},tiktok,Bài TikTok,video clip.mp4\n"
-           f"{when},kenh-la,Bài kênh lạ,\n")
+    bad = ("at,to,text,media,privacy_tiktok,music_tiktok\n"
+           f"{when},fanpage,Bài một {MARKUP},,,\n"
+           "2020-01-01 08:00,fanpage,Bài đã qua,,,\n"
+           f"{when},tiktok,Bài TikTok,video clip.mp4,PUBLIC_TO_EVERYONE,yes\n"
+           f"{when},kenh-la,Bài kênh lạ,,,\n")
     client = ws.test_client()
     sign_in(client, "can-bo")
     page = client.get("/posts/import").get_data(as_text=True)

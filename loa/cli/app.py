@@ -82,10 +82,18 @@ class App:
 
     @contextmanager
     def session(self) -> Iterator[Session]:
+        from content_queue.posts import reading_account_facts
         from content_queue.store import transaction
 
-        with transaction(self.folder.sessions) as s:
+        with reading_account_facts(self.engine), transaction(self.folder.sessions) as s:
             yield s
+
+    def engine(self, clock: Callable[[], datetime] | None = None):
+        """The scheduler's engine on this folder (its reads of the platforms, publishing)."""
+        from scheduler.engine import Engine
+
+        return Engine(self.folder.sessions, media_dir=self.folder.media_dir, clock=clock or self.now,
+                      policy=self.settings.policy(), http=self.settings.http())
 
     def campaign(self, session: Session) -> Campaign:
         from content_queue.campaigns import get_campaign

@@ -27,7 +27,7 @@ KEY_MEANING = {
     "refresh_expires_at": N_("when the refresh token expires, ISO 8601"),
 }
 # The channel settings the command line offers (each platform's full list is on its connector).
-SETTING_HELP = {"privacy_level": N_("who may see the posts"), "mode": N_("direct: publish; inbox: finish in the app"),
+SETTING_HELP = {"mode": N_("direct: publish; inbox: a draft the person posts in the app"),
                 "cover_url": N_("default cover photo (a public web address) for articles"),
                 "author": N_("who signs the articles (Zalo requires one; the OA's name when not set)")}
 
@@ -98,7 +98,7 @@ def _credential_options(f):
 @_setting_options
 @click.option("--replace", is_flag=True, help="Reconnect an existing channel of this name with new credentials.")
 @pass_app
-def add(app: App, platform: str, name: str, credentials_file: Path | None, privacy_level, mode, cover_url, author,
+def add(app: App, platform: str, name: str, credentials_file: Path | None, mode, cover_url, author,
         replace, **options) -> None:
     """Add an account. Credentials come from --credentials FILE.json, from options, or,
     when typed at a terminal, from hidden prompts for what is missing.
@@ -107,7 +107,7 @@ def add(app: App, platform: str, name: str, credentials_file: Path | None, priva
     \b
     Examples:
       loa channel add facebook --name fanpage --credentials fb.json
-      loa channel add tiktok --name tiktok-doan --credentials tt.json --privacy-level SELF_ONLY
+      loa channel add tiktok --name tiktok-doan --credentials tt.json --mode inbox
       loa channel add zalo --name zalo-oa --credentials zalo.json --cover-url https://.../cover.jpg
       loa channel add zalo --name zalo-oa --credentials zalo-new.json --replace   # reconnect
 
@@ -121,7 +121,7 @@ def add(app: App, platform: str, name: str, credentials_file: Path | None, priva
     if missing and is_interactive():
         for key in missing:
             creds[key] = click.prompt(key, hide_input=key in SECRET_KEYS)
-    settings = {k: v for k, v in {"privacy_level": privacy_level, "mode": mode, "cover_url": cover_url,
+    settings = {k: v for k, v in {"mode": mode, "cover_url": cover_url,
                                   "author": author}.items() if v}
     irrelevant = set(settings) - CONNECTORS[platform].settings_keys
     if irrelevant:
@@ -209,17 +209,18 @@ def list_(app: App, as_json: bool) -> None:
 @click.argument("name")
 @_setting_options
 @pass_app
-def set_(app: App, name: str, cover_url, privacy_level, mode, author) -> None:
+def set_(app: App, name: str, cover_url, mode, author) -> None:
     """Change a channel's settings.
 
     \b
     Examples:
       loa channel set zalo-oa --cover-url https://example.org/bia.jpg
       loa channel set zalo-oa --author "Công an xã Kon Chiêng"
+      loa channel set tiktok-doan --mode inbox     # until TikTok audits the app
     """
     with app.session() as s:
         c = ch.update_settings(s, app.campaign(s), name,
-                               {"cover_url": cover_url, "privacy_level": privacy_level, "mode": mode,
+                               {"cover_url": cover_url, "mode": mode,
                                 "author": author})
         click.echo(_("Channel {name!r}: {dumps}", name=c.name, dumps=json.dumps(c.settings, ensure_ascii=False)))
 

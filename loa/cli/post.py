@@ -12,7 +12,7 @@ from content_queue.errors import UserError
 
 from .app import App, emit_json, lazy, pass_app, preview, table, warn
 from .language import Deferred, LoaGroup
-from content_queue.i18n import N_, _
+from content_queue.i18n import N_, _, say
 
 P = lazy("content_queue.posts")
 A = lazy("content_queue.approvals")
@@ -36,6 +36,42 @@ def _variant_options(f):
                              help=Deferred(lambda c=c, field=field: _("{platform}: its own {field} for this post.",
                                                                       platform=c.label, field=_(FIELD_LABELS.get(field, field)))))(f)
     return f
+
+
+def tiktok_options(f):
+    """What the person chooses for a TikTok post (TikTok lets no app choose it): --tiktok-privacy,
+    --tiktok-allow, --tiktok-disclose, --tiktok-music-ok. Shared by `loa post add` and `loa recap publish`."""
+    from connectors.tiktok import DISCLOSURES, INTERACTIONS, MUSIC_CONFIRMATION
+
+    f = click.option("--tiktok-music-ok", "tiktok_music", is_flag=True, default=None,
+                     help=Deferred(lambda: _("TikTok: agree to TikTok's Music Usage Confirmation (“{sentence}”); "
+                                             "needed for a direct post.", sentence=say(MUSIC_CONFIRMATION))))(f)
+    f = click.option("--tiktok-disclose", "tiktok_disclose", metavar=",".join(DISCLOSURES),
+                     help=Deferred(lambda: _("TikTok: the video is commercial content: own (it promotes your own "
+                                             "organisation) and/or partner (a paid partnership).")))(f)
+    f = click.option("--tiktok-allow", "tiktok_allow", metavar=",".join(INTERACTIONS),
+                     help=Deferred(lambda: _("TikTok: what viewers may do (all off unless named here).")))(f)
+    f = click.option("--tiktok-privacy", "tiktok_privacy", metavar="LEVEL",
+                     help=Deferred(lambda: _("TikTok: who may see the video, one of the levels the account offers "
+                                             "(`loa channel check NAME` lists them); no default.")))(f)
+    return f
+
+
+def tiktok_choices(options: dict) -> dict[str, str]:
+    """The --tiktok-* options given, as the post's TikTok choices (removed from ``options``)."""
+    got = {"privacy": options.pop("tiktok_privacy", None), "allow": options.pop("tiktok_allow", None),
+           "disclose": options.pop("tiktok_disclose", None),
+           "music": "yes" if options.pop("tiktok_music", None) else None}
+    return {k: v for k, v in got.items() if v}
+
+
+def with_tiktok(variants: dict, options: dict) -> dict:
+    chosen = tiktok_choices(options)
+    if chosen:
+        from connectors.tiktok import TikTokConnector
+
+        variants.setdefault(TikTokConnector.platform, {}).update(chosen)
+    return variants
 
 
 def _variants(options: dict) -> dict:
@@ -111,6 +147,7 @@ def _post_dict(post, show_time, iso_time, campaign) -> dict:
 @click.option("--facebook-handoff/--no-facebook-handoff", default=None,
               help="Hand this post to Facebook's own scheduler ahead of time.")
 @_variant_options
+@tiktok_options
 @click.option("--json", "as_json", is_flag=True, help="Print the new post as JSON.")
 @pass_app
 def add(app: App, text, text_file, title, media, at, now, next_slot, to, quiz_text, answer_text, answer_after,
@@ -121,10 +158,16 @@ def add(app: App, text, text_file, title, media, at, now, next_slot, to, quiz_te
     Examples:
       loa post add --text "Chiến dịch Không một mình chính thức bắt đầu!" \\
           --at "2025-10-20 08:00" --to facebook,zalo --cover-url https://example.org/bia.jpg
-      loa post add --text-file trailer.txt --media trailer.mp4 --at "20/10/2025 19:00" --to all
       loa post add --text "Mẹo: đừng gửi ảnh riêng tư cho người lạ." --next-slot --to facebook,zalo
       loa post add --quiz "Minigame: kẻ lạ xin mã OTP, em làm gì?" --at "2025-10-24 19:00" --to all \\
           --answer-text "Đáp án: không bao giờ đưa mã OTP cho ai!" --answer-after 3d
+      loa post add --text-file trailer.txt --media trailer.mp4 --at "20/10/2025 19:00" --to tiktok \\
+          --tiktok-privacy PUBLIC_TO_EVERYONE --tiktok-allow comment,duet --tiktok-music-ok
+
+    A TikTok post needs the person's own choices (TikTok lets no app choose them): who may see it
+    (--tiktok-privacy, one of the levels the account offers), what viewers may do (--tiktok-allow),
+    whether it is commercial content (--tiktok-disclose) and the Music Usage Confirmation
+    (--tiktok-music-ok). A channel that sends drafts to the TikTok inbox needs none of them.
     """
     if sum(x is not None for x in (text, text_file, quiz_text)) > 1:
         raise UserError(_("Give --text, --text-file or --quiz, one of them."))
@@ -132,7 +175,8 @@ def add(app: App, text, text_file, title, media, at, now, next_slot, to, quiz_te
         raise UserError(_("--answer-text, --answer-after and --answer-at go with --quiz."))
     body = quiz_text if quiz_text is not None else _read_text_file(text_file) if text_file else (text or "")
     inp = P.PostInput(text=body, title=title, link=link, cover_url=cover_url, media=str(media) if media else "",
-                      at=at, now=now, next_slot=next_slot, to=to, variants=_variants(variant_options),
+                      at=at, now=now, next_slot=next_slot, to=to, variants=with_tiktok(_variants(variant_options),
+                                                                                      variant_options),
                       add_hashtags=add_hashtags, facebook_handoff=facebook_handoff)
     answer = None
     with app.session() as s:
@@ -148,6 +192,7 @@ def add(app: App, text, text_file, title, media, at, now, next_slot, to, quiz_te
             new, warnings = P.add_post(s, campaign, inp, media_dir=app.folder.media_dir, now=app.now())
         new = P.get_post(s, campaign, new.id)
         data = _post_dict(new, app.show_time(campaign), app.iso_time(campaign), campaign)
+        accounts = P.posting_as(new)
         if answer is not None:
             data["answer"] = _post_dict(P.get_post(s, campaign, answer.id), app.show_time(campaign),
                                         app.iso_time(campaign), campaign)
@@ -159,6 +204,8 @@ def add(app: App, text, text_file, title, media, at, now, next_slot, to, quiz_te
     targets = ", ".join(f"{d['channel']} {d['due']}" if next_slot else d["channel"] for d in data["deliveries"])
     click.echo(_("Queued post {id} for {due} ({timezone}) to {targets}.",
                  id=data['id'], due=data['due'], timezone=campaign.timezone, targets=targets))
+    for line in accounts:
+        click.echo("  " + line)
     if answer is not None:
         click.echo(_("Its answer is post {id}, due {due}; it never goes out before the quiz, and moves with it.",
                      id=data["answer"]["id"], due=data["answer"]["due"]))
@@ -175,7 +222,8 @@ def import_(app: App, csv_file: Path, as_json: bool) -> None:
     \b
     Columns (header line required; at and to required, then text and/or media):
       at, to, text, title, link, media, cover_url,
-      text_facebook, text_zalo, text_tiktok, title_zalo, description_zalo
+      text_facebook, text_zalo, text_tiktok, title_zalo, description_zalo,
+      privacy_tiktok, allow_tiktok, disclose_tiktok, music_tiktok (as --tiktok-*; music_tiktok: yes)
     at is a time in the campaign's zone ("2025-10-20 08:00") or "now"; to is like --to;
     media paths are relative to the CSV file. UTF-8 (Excel: "CSV UTF-8"), comma or semicolon.
 

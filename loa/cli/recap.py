@@ -10,6 +10,7 @@ from pathlib import Path
 import click
 
 from .app import App, emit_json, pass_app
+from .post import tiktok_options, with_tiktok
 from .language import LoaGroup
 from content_queue.i18n import _
 
@@ -105,8 +106,9 @@ def render_(app: App, fmt, seconds, per_clip, clip_ids, order, music, logo, fill
 @click.option("--feed", "feed", type=click.Path(dir_okay=False, exists=True, path_type=Path),
               help="Also post this cut (`loa recap render --format feed`) as a video on the Facebook Page's feed, "
                    "besides the vertical Reel.")
+@tiktok_options
 @pass_app
-def publish(app: App, file: Path, at, now, to, text, as_json, feed) -> None:
+def publish(app: App, file: Path, at, now, to, text, as_json, feed, **tiktok) -> None:
     """Queue a recap like any post: the vertical cut goes to TikTok, to Facebook as a Reel and to
     Zalo (as a copy under its 50 MB limit when needed); with --feed, Facebook also gets the 4:5
     cut as a video on the Page's feed.
@@ -114,13 +116,15 @@ def publish(app: App, file: Path, at, now, to, text, as_json, feed) -> None:
     \b
     Examples:
       loa recap publish recaps/recap-20251130-vertical.mp4 --at "2025-11-30 19:00" --to all
-      loa recap publish recaps/recap.mp4 --feed recaps/recap-feed.mp4 --now --to all
+      loa recap publish recaps/recap.mp4 --feed recaps/recap-feed.mp4 --now --to all \\
+          --tiktok-privacy PUBLIC_TO_EVERYONE --tiktok-allow comment --tiktok-music-ok
     """
     from recap.service import publish_recap
 
     with app.session() as s:
         ids = publish_recap(s, app.campaign(s), file, at=at, now_flag=now, to=to, text=text,
-                            media_dir=app.folder.media_dir, now=app.now(), feed=feed)
+                            media_dir=app.folder.media_dir, now=app.now(), feed=feed,
+                            variants=with_tiktok({}, tiktok))
     if as_json:
         emit_json({"posts": ids})
         return

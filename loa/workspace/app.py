@@ -134,6 +134,8 @@ def create_app(folder: loa_settings.Folder, *, public_url: str = "", portal=None
                 select(Campaign.name, Campaign.language, Campaign.approval)
                 .where(Campaign.slug == folder.campaign_slug)).one()
         g.language_token = i18n.enter(i18n.choose(language_set, language))
+        g.account_facts = _reading_account_facts()
+        g.account_facts.__enter__()
         g.user = None
         if request.endpoint in PUBLIC:
             return None
@@ -145,8 +147,24 @@ def create_app(folder: loa_settings.Folder, *, public_url: str = "", portal=None
         g.user = user
         return None
 
+    def _reading_account_facts():
+        """The platforms' own posting facts for the rules, read only if this request queues a post
+        to such a platform (one rule with the command line: content_queue.posts.ACCOUNT_FACTS)."""
+        from content_queue.posts import reading_account_facts
+
+        def engine():
+            from scheduler.engine import Engine
+
+            return Engine(folder.sessions, media_dir=folder.media_dir, clock=now, policy=folder.settings.policy(),
+                          http=settings.http())
+
+        return reading_account_facts(engine)
+
     @app.teardown_request
     def back_to_the_process_language(_exc):
+        facts = g.pop("account_facts", None)
+        if facts is not None:
+            facts.__exit__(None, None, None)
         token = g.pop("language_token", None)
         if token is not None:
             i18n.leave(token)

@@ -76,3 +76,51 @@ def file_name(name: str) -> str:
 
     base = nfc(name or "").replace("\\", "/").rsplit("/", 1)[-1].replace("\x00", "").strip()[:200]
     return "" if base in ("", ".", "..") else base
+
+
+def form_choices(form) -> dict[str, dict[str, str]]:
+    """The per-post choices a form sent (TikTok's privacy, interactions, disclosure, music), as
+    the post's variants: ``variant_<platform>_<field>``, several ticked boxes joined."""
+    from connectors import CONNECTORS
+
+    out: dict[str, dict[str, str]] = {}
+    for platform, c in CONNECTORS.items():
+        for f in c.choice_fields:
+            value = ",".join(v for v in form.getlist(f"variant_{platform}_{f}") if v.strip())
+            if value:
+                out.setdefault(platform, {})[f] = value
+    return out
+
+
+def tiktok_panel(s, campaign, channel_ids=None) -> dict | None:
+    """TikTok's part of the composer, as its posting rules want it: each TikTok account's
+    nickname, read from TikTok now (creator_info, through the same reader the rules use), the
+    privacy levels it offers (none chosen), the interactions it turned off, its longest video,
+    whether the app is audited, and which channels send drafts to the inbox instead."""
+    from connectors.tiktok import PRIVACY_LABELS, TikTokConnector, privacy_label
+    from content_queue.channels import list_channels
+    from content_queue.i18n import say
+    from content_queue.posts import ACCOUNT_FACTS
+
+    channels = [c for c in list_channels(s, campaign) if c.active and c.platform.value == TikTokConnector.platform
+                and (channel_ids is None or c.id in channel_ids)]
+    if not channels:
+        return None
+    read = ACCOUNT_FACTS.get()
+    accounts, offered, off, longest = [], None, set(), None
+    for c in channels:
+        inbox = (c.settings or {}).get("mode") == "inbox"
+        facts = None if inbox or read is None else read(c)
+        unreadable = (facts or {}).get("unreadable")
+        if facts and not unreadable:
+            levels = facts.get("privacy_level_options") or []
+            offered = [x for x in (offered if offered is not None else levels) if x in levels]
+            off |= {i for i in ("comment", "duet", "stitch") if facts.get(f"{i}_disabled")}
+            if facts.get("max_video_post_duration_sec"):
+                longest = min(longest or 10 ** 9, int(facts["max_video_post_duration_sec"]))
+        accounts.append({"name": c.name, "inbox": inbox, "nickname": (facts or {}).get("nickname") or "",
+                         "unreadable": unreadable or "", "audited": (facts or {}).get("audited", True)})
+    levels = offered if offered is not None else list(PRIVACY_LABELS)
+    return {"accounts": accounts, "levels": [(x, say(privacy_label(x))) for x in levels], "off": off,
+            "longest": longest, "direct": any(not a["inbox"] for a in accounts),
+            "unaudited": any(not a["audited"] for a in accounts if not a["inbox"])}

@@ -18,7 +18,7 @@ from content_queue.errors import UserError, ValidationFailed
 from content_queue.i18n import N_, _
 from content_queue.users import may, record
 
-from .common import context, file_name, file_suffix, requires, say_done, upload_dir
+from .common import context, file_name, file_suffix, form_choices, requires, say_done, tiktok_panel, upload_dir
 
 log = logging.getLogger("loa.workspace")
 UPLOAD_NAME = re.compile(r"[0-9a-f]{32}\.[a-z0-9]{1,5}")
@@ -101,10 +101,10 @@ def _form_input(form, files):
         folder.mkdir(parents=True, exist_ok=True)
         upload = f"{secrets.token_hex(16)}.{file_suffix(f.filename)}"
         f.save(folder / upload)  # streamed to disk by Werkzeug, then moved here
-    from content_queue.posts import VARIANT_FIELDS
+    from content_queue.posts import TEXT_FIELDS
 
-    variants: dict[str, dict[str, str]] = {}
-    for platform, fields in VARIANT_FIELDS.items():
+    variants: dict[str, dict[str, str]] = form_choices(form)
+    for platform, fields in TEXT_FIELDS.items():
         for f in fields:
             value = form.get(f"variant_{platform}_{f}", "")
             if value.strip():
@@ -123,8 +123,12 @@ def _values_of(post, tz: str, *, copy: bool) -> dict:
     from content_queue.timeutil import zone
 
     values = {"text": post.text, "title": post.title, "link": post.link, "cover_url": post.cover_url}
+    from connectors import CONNECTORS
+
     for platform, fields in (post.variants or {}).items():
         for field, value in fields.items():
+            if copy and platform in CONNECTORS and field in CONNECTORS[platform].choice_fields:
+                continue  # a copy's TikTok choices are made again by the person (TikTok: no default)
             values[f"variant_{platform}_{field}"] = value
     if copy:
         values["to"] = [str(d.channel_id) for d in post.deliveries if d.channel.active]
@@ -173,7 +177,8 @@ FIELD_LABELS = {"text": N_("text"), "title": N_("title"), "description": N_("des
 
 
 def _page(**kw):
-    from content_queue.posts import VARIANT_FIELDS
+    from connectors.tiktok import MUSIC_CONFIRMATION_URL
+    from content_queue.posts import TEXT_FIELDS
 
     from .pages import AS_LABELS
 
@@ -182,9 +187,10 @@ def _page(**kw):
     kw.setdefault("previews", [])
     values = kw.get("values") or {}
     return render_template("workspace/compose.html", nav="posts", as_labels={k: _(v) for k, v in AS_LABELS.items()},
-                           variant_fields=[(p, f, _(FIELD_LABELS.get(f, f))) for p, fields in VARIANT_FIELDS.items()
-                                           for f in fields],
-                           open_variants=any(k.startswith("variant_") and v for k, v in values.items()), **kw)
+                           variant_fields=[(p, f, _(FIELD_LABELS.get(f, f))) for p, fields in TEXT_FIELDS.items()
+                                           for f in fields], music_url=MUSIC_CONFIRMATION_URL,
+                           open_variants=any(k.startswith("variant_") and v and k.rsplit("_", 1)[-1] in
+                                             ("text", "title", "description") for k, v in values.items()), **kw)
 
 
 def compose():
@@ -208,21 +214,31 @@ def compose():
                 if original.media is not None:
                     keep = _keep_copy(ctx["folder"].media_dir / original.media.relpath)
             return _page(channels=channels, values=values, upload=keep, title=_("Write a post"),
-                         action=url_for("compose"))
+                         action=url_for("compose"), tiktok=tiktok_panel(s, campaign))
         if not may(g.user, "change"):
             abort(403)
         inp, upload = _form_input(request.form, request.files)
-        values = request.form.to_dict()
+        values = _values_sent(request.form, inp)
         values["to"] = request.form.getlist("to")
         prepared, problems, warnings, previews = _checked(s, campaign, inp)
         if prepared is not None and request.form.get("action") == "save":
             post = P.store(s, campaign, prepared, media_dir=ctx["folder"].media_dir)
             record(s, g.user.name, "created", post_id=post.id)
             saved = post.id
+        tiktok = tiktok_panel(s, campaign)
     if saved is not None:  # committed: the upload is the post's media now
         return _saved(upload, _("Post {id} saved.", id=saved), saved)
     return _page(channels=channels, values=values, problems=problems, warnings=warnings, previews=previews,
-                 upload=upload, title=_("Write a post"), action=url_for("compose"))
+                 upload=upload, title=_("Write a post"), action=url_for("compose"), tiktok=tiktok)
+
+
+def _values_sent(form, inp) -> dict:
+    """The form as sent, to show again; a choice of several boxes as the one stored value."""
+    values = form.to_dict()
+    for platform, fields in inp.variants.items():
+        for f, v in fields.items():
+            values[f"variant_{platform}_{f}"] = v
+    return values
 
 
 def _saved(upload: str, said: str, post_id: int):
@@ -262,14 +278,15 @@ def edit(post_id: int):
         except UserError:
             abort(404)
         fixed = [{"name": d.channel.name, "platform": d.channel.platform.value} for d in P.waiting_deliveries(post)]
-        common = {"title": _("Edit post {id}", id=post_id), "action": url_for("post_edit", post_id=post_id),
-                  "editing": post_id, "fixed_channels": fixed, "channels": []}
+        common = dict(title=_("Edit post {id}", id=post_id), action=url_for("post_edit", post_id=post_id),
+                      editing=post_id, fixed_channels=fixed, channels=[],
+                      tiktok=tiktok_panel(s, campaign, {d.channel_id for d in P.waiting_deliveries(post)}))
         if request.method == "GET":
             return _page(values=_values_of(post, campaign.timezone, copy=False), upload="", **common)
         if not may(g.user, "change"):
             abort(403)
         inp, upload = _form_input(request.form, request.files)
-        values = request.form.to_dict()
+        values = _values_sent(request.form, inp)
         changes = _changes(inp, upload)
         try:
             prepared, problems, warnings, previews = _checked(s, campaign, inp, post, changes)

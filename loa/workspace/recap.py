@@ -14,7 +14,10 @@ from content_queue.errors import UserError
 from content_queue.i18n import N_, _
 from content_queue.users import may, record
 
-from .common import apply_change, context, file_name, file_suffix, requires, say_done, say_refused, upload_dir
+from connectors.tiktok import MUSIC_CONFIRMATION_URL as TIKTOK_MUSIC_URL
+
+from .common import (apply_change, context, file_name, file_suffix, form_choices, requires, say_done, say_refused,
+                     tiktok_panel, upload_dir)
 
 FORMATS = ("vertical", "feed", "square", "landscape")
 FORMAT_LABELS = {"vertical": N_("vertical 9:16 (TikTok, Reels, Zalo)"), "feed": N_("4:5 (the Facebook Page's feed)"),
@@ -140,11 +143,13 @@ def builder():
 
         channels = [{"id": c.id, "name": c.name, "platform": c.platform.value} for c in list_channels(s, campaign)
                     if c.active]
+        tiktok = tiktok_panel(s, campaign) if any(r["has_video"] for r in recaps) else None
     if started is not None:  # committed: the runner picks it up
         say_done(_("The recap is being rendered (job {id}); this page shows its progress.", id=started))
         return redirect(url_for("recap"))
     return render_template("workspace/recap.html", strip=strip, others=others, fmt=fmt, formats=FORMATS, look=look,
                            total=total, problem=problem, jobs=jobs, recaps=recaps, channels=channels, nav="recap",
+                           tiktok=tiktok, music_url=TIKTOK_MUSIC_URL,
                            running=any(j["state"] in ("queued", "running") for j in jobs),
                            format_labels={k: _(v) for k, v in FORMAT_LABELS.items()})
 
@@ -240,7 +245,8 @@ def recap_publish(recap_id: int):
             at = f.get("at", "").replace("T", " ") or None
             ids = publish_recap(s, campaign, ctx["folder"].media_dir / r.media.relpath, at=at,
                                 now_flag=f.get("now") == "1", to=to, text=f.get("text") or None,
-                                media_dir=ctx["folder"].media_dir, now=ctx["now"](), feed=feed)
+                                media_dir=ctx["folder"].media_dir, now=ctx["now"](), feed=feed,
+                                variants=form_choices(f))
             for pid in ids:
                 record(s, g.user.name, "created", post_id=pid, detail=f"recap {recap_id}")
     except UserError as exc:
