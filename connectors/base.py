@@ -43,6 +43,7 @@ SEARCH_BACK = timedelta(days=1)  # how much earlier than ``since`` a reconciliat
 PUBLISHED = "published"
 PROCESSING = "processing"
 SCHEDULED = "scheduled"
+IN_INBOX = "in_inbox"  # a draft in the creator's own inbox (TikTok): not public until they post it
 
 
 @dataclass

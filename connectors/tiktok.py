@@ -24,7 +24,7 @@ from datetime import datetime
 from typing import Any
 
 from . import limits as L
-from .base import PROCESSING, PUBLISHED, Connector, Finding, Item, Result, TokenExpired, _noop_checkpoint
+from .base import IN_INBOX, PROCESSING, PUBLISHED, Connector, Finding, Item, Result, TokenExpired, _noop_checkpoint
 from .errors import CredentialsDead, NotPublished, OutcomeUnknown, Rejected, RetryLater
 from .http import FileSlice, json_body, retry_after
 from .text import _
@@ -381,8 +381,10 @@ class TikTokConnector(Connector):
             return Result(PUBLISHED, publish_id, f"https://www.tiktok.com/@{user}" if user else "", state,
                           detail=_("published; TikTok shows no public link for it (private or in review)"))
         if status == "SEND_TO_USER_INBOX":
-            return Result(PUBLISHED, publish_id, "", state,
-                          detail=_("sent to the creator's TikTok inbox: open TikTok to finish posting it"))
+            # A draft: nothing is public until the person posts it in the app (then the status
+            # says PUBLISH_COMPLETE, as above: UNVERIFIED, see sandbox/rules.py). Never "published".
+            return Result(IN_INBOX, publish_id, "", state,
+                          detail=_("sent to the TikTok inbox, waiting for you to post it in the app"))
         if status == "FAILED":  # TikTok's own word: this publish_id did not go out
             reason = data.get("fail_reason", "unknown")
             if any(reason.startswith(p) for p in NEVER_RETRY_FAILS):

@@ -65,7 +65,13 @@ def resolve(s: Session, campaign: Campaign, delivery_id: int, *, published_url: 
     """The officer settles a delivery reconciliation could not: it was published (with its link) or not."""
     now = now or datetime.now(timezone.utc)
     d = get_delivery(s, campaign, delivery_id)
-    if d.state not in RESOLVABLE:
+    if d.state is S.in_inbox and published_url is None:
+        raise UserError(_("Delivery {id} is a draft in the TikTok inbox: nothing was published to send again.",
+                          id=d.id),
+                        fix=_("Post it in the TikTok app, then give its link (--published URL); or dismiss it "
+                              "(`loa resolve {id} --dismiss`).", id=d.id),
+                        web_fix=_("Post it in the TikTok app, then paste its link; or dismiss it."))
+    if d.state not in (*RESOLVABLE, S.in_inbox):
         raise UserError(_("Delivery {id} is {value}; only unknown or needs-attention deliveries are resolved.",
                           id=d.id, value=d.state.value))
     if published_url is not None:
@@ -79,6 +85,21 @@ def resolve(s: Session, campaign: Campaign, delivery_id: int, *, published_url: 
         d.remote_state, d.next_attempt_at, d.attempt_count = {}, now, 0
         move(s, d, S.retry_wait, action=Action.resolve, outcome=Outcome.not_published, now=now, worker="officer",
              kind=ErrorKind.none, reason=_("marked not published by the officer; publishing again"))
+    s.flush()
+    return d
+
+
+def dismiss_draft(s: Session, campaign: Campaign, delivery_id: int, *, now: datetime | None = None) -> Delivery:
+    """The officer will not post this TikTok inbox draft: it is cancelled (never counted as
+    published) and no longer reminded of; the draft itself stays in the TikTok app until deleted there."""
+    now = now or datetime.now(timezone.utc)
+    d = get_delivery(s, campaign, delivery_id)
+    if d.state is not S.in_inbox:
+        raise UserError(_("Delivery {id} is {value}; only a draft in the TikTok inbox is dismissed.",
+                          id=d.id, value=d.state.value))
+    d.next_attempt_at = None
+    move(s, d, S.cancelled, action=Action.resolve, outcome=Outcome.asked, now=now, worker="officer",
+         kind=ErrorKind.none, reason=_("the TikTok draft was dismissed by the officer"))
     s.flush()
     return d
 
@@ -123,6 +144,7 @@ def status(s: Session, campaign: Campaign, now: datetime, show) -> dict[str, Any
         "retrying": by(S.retry_wait),
         "in_flight": by(S.publishing, S.processing),
         "needs_attention": by(S.unknown, S.needs_attention),
+        "in_inbox": by(S.in_inbox),  # waiting for the officer to post them in the TikTok app
         "missed": by(S.missed),
         "failed": by(S.failed),
         "preflight_warnings": [r for r in by(S.scheduled, S.retry_wait) if r["preflight"]],
@@ -156,6 +178,7 @@ def overview(s: Session, campaign: Campaign, now: datetime, *, days: int = 7, li
     counts = dict(s.execute(select(Delivery.state, func.count()).join(Post, Post.id == Delivery.post_id)
                             .where(Post.campaign_id == campaign.id).group_by(Delivery.state)).all())
     needs = [row(d) for d in s.scalars(q.where(Delivery.state.in_(NEEDS)).limit(limit))]
+    inbox = [row(d) for d in s.scalars(q.where(Delivery.state == S.in_inbox).limit(limit))]
     # what the preflight found in what goes out within the next day (`loa status` shows the same)
     warned = [row(d) for d in s.scalars(q.where(Delivery.state.in_((S.scheduled, S.retry_wait)),
                                                Delivery.preflight != "", Delivery.due_at <= now + timedelta(days=1))
@@ -183,6 +206,7 @@ def overview(s: Session, campaign: Campaign, now: datetime, *, days: int = 7, li
         "now": shown(now, tz),
         "counts": sorted(((k.value, v) for k, v in counts.items()), key=lambda kv: order.index(kv[0])),
         "needs": needs,
+        "inbox": inbox,
         "warnings": warned,
         "needs_more": max(0, sum(counts.get(st, 0) for st in NEEDS) - len(needs)),
         "week": week,

@@ -9,6 +9,8 @@
                                 └──▶ unknown (sent, no answer) ──reconcile──▶ published | retry_wait | needs_attention
     scheduled ──(due while nothing ran, past the grace window)──▶ missed
     any waiting state ──▶ cancelled        failed | missed | cancelled | needs_attention ──retry──▶ retry_wait
+    publishing | processing | unknown ──▶ in_inbox (a TikTok draft, never "published") ──▶ published
+        (the person posted it in the app: TikTok says so, or the officer does) | cancelled (dismissed)
 
 Every move but the claims (one conditional UPDATE for many rows, see the scheduler) goes through
 :func:`move`, which refuses a move the table does not hold and appends the delivery's
@@ -52,6 +54,7 @@ class Outcome(str, enum.Enum):
     published = "published"
     processing = "processing"
     scheduled = "scheduled"  # held by the platform's own scheduler
+    in_inbox = "in_inbox"  # a draft in the creator's TikTok inbox
     retry = "retry"
     failed = "failed"
     credentials = "credentials"
@@ -83,13 +86,14 @@ NEEDS_OFFICER = (S.needs_attention,)
 RETRYABLE = (S.failed, S.missed, S.cancelled, S.needs_attention)  # `loa retry`
 RESOLVABLE = (S.unknown, S.needs_attention, S.publishing, S.processing)  # `loa resolve`
 RESCHEDULABLE = (S.scheduled, S.retry_wait, S.missed)  # `loa post reschedule` / `cancel`
+IN_INBOX = (S.in_inbox,)  # waiting for the person to post it in the TikTok app: reminded until then
 
 # What the officer reads for each state (the glossary's words); the codes stay for --json and CSV.
 LABELS = {
     S.scheduled: N_("Scheduled"), S.publishing: N_("Publishing"), S.processing: N_("Processing"),
     S.retry_wait: N_("Waiting to retry"), S.published: N_("Published"), S.failed: N_("Failed"),
     S.unknown: N_("Result unknown"), S.needs_attention: N_("Needs checking"), S.missed: N_("Missed"),
-    S.cancelled: N_("Cancelled"),
+    S.cancelled: N_("Cancelled"), S.in_inbox: N_("In the TikTok inbox"),
 }
 
 
@@ -101,10 +105,15 @@ def label(state: DeliveryState | str) -> str:
 TRANSITIONS: dict[DeliveryState, frozenset[DeliveryState]] = {
     S.scheduled: frozenset({S.publishing, S.missed, S.cancelled, S.scheduled}),
     S.retry_wait: frozenset({S.publishing, S.cancelled, S.scheduled}),
-    S.publishing: frozenset({S.published, S.processing, S.retry_wait, S.failed, S.unknown,
+    S.publishing: frozenset({S.published, S.processing, S.retry_wait, S.failed, S.unknown, S.in_inbox,
                              S.scheduled}),  # scheduled | retry_wait: a claim released untouched
-    S.processing: frozenset({S.published, S.processing, S.retry_wait, S.failed, S.unknown, S.needs_attention}),
-    S.unknown: frozenset({S.published, S.processing, S.retry_wait, S.failed, S.needs_attention, S.unknown}),
+    S.processing: frozenset({S.published, S.processing, S.retry_wait, S.failed, S.unknown, S.needs_attention,
+                             S.in_inbox}),
+    S.unknown: frozenset({S.published, S.processing, S.retry_wait, S.failed, S.needs_attention, S.unknown,
+                          S.in_inbox}),
+    # the person posted it (TikTok says so, or the officer), or the officer dismissed it; a draft
+    # TikTok says failed is sent again or failed, as any refused upload
+    S.in_inbox: frozenset({S.published, S.cancelled, S.in_inbox, S.retry_wait, S.failed, S.needs_attention}),
     S.needs_attention: frozenset({S.published, S.retry_wait}),
     S.missed: frozenset({S.retry_wait, S.scheduled, S.cancelled}),
     S.failed: frozenset({S.retry_wait}),

@@ -99,6 +99,7 @@ class DeliveryState(str, enum.Enum):
     needs_attention = "needs_attention"
     missed = "missed"
     cancelled = "cancelled"
+    in_inbox = "in_inbox"  # a draft in the creator's TikTok inbox: the person posts it in the app
 
 
 

@@ -95,6 +95,8 @@ def collect(s: Session, campaign: Campaign, now: datetime, show: Callable[[datet
         "generated": show(now),
         "totals": {"posts": len({d.post_id for d in deliveries}), "deliveries": len(deliveries),
                    "published": totals.get("published", 0), "failed": totals.get("failed", 0),
+                   # TikTok drafts in the creator's inbox: sent, not published (counted apart, never reach)
+                   "in_inbox": totals.get("in_inbox", 0),
                    "waiting": sum(totals.get(k, 0) for k in ("scheduled", "retry_wait", "processing", "publishing")),
                    "needs_attention": len(attention), "states": dict(totals)},
         "channels": channels,

@@ -25,7 +25,8 @@ EVERY = timedelta(hours=1)
 STOPPED_AFTER = timedelta(minutes=5)
 KINDS = {"failed": N_("Failed or missed posts"), "attention": N_("Deliveries to check"),
          "reconnect": N_("Channels to connect again"), "preflight": N_("Warnings for the next day's posts"),
-         "scheduler": N_("The scheduler has stopped")}
+         "scheduler": N_("The scheduler has stopped"),
+         "inbox": N_("TikTok drafts waiting for you to post them in the app")}
 
 
 def configure(s, campaign: Campaign, *, host: str, port: int = 587, user: str = "", password: str | None = None,
@@ -70,7 +71,7 @@ def troubles(s, campaign: Campaign, now: datetime) -> dict[str, list[tuple[str, 
                           .join(Post, Post.id == Delivery.post_id).join(Channel, Channel.id == Delivery.channel_id)
                           .where(Post.campaign_id == campaign.id,
                                  Delivery.state.in_((S.failed, S.missed, S.unknown, S.needs_attention, S.scheduled,
-                                                     S.retry_wait)))))
+                                                     S.retry_wait, S.in_inbox)))))
     out: dict[str, list[tuple[str, str]]] = {k: [] for k in KINDS}
     tomorrow = now + timedelta(days=1)
     for did, state, due, why, preflight, channel, title, text in rows:
@@ -80,6 +81,10 @@ def troubles(s, campaign: Campaign, now: datetime) -> dict[str, list[tuple[str, 
             out["failed"].append((f"{did}:{state.value}", f"#{did} {when} {channel}: {what} – {why or ''}".rstrip(" –")))
         elif state in (S.unknown, S.needs_attention):
             out["attention"].append((f"{did}:{state.value}", f"#{did} {when} {channel}: {what} – {why or ''}".rstrip(" –")))
+        elif state is S.in_inbox:  # reminded once a day until it is posted in the app or dismissed
+            out["inbox"].append((f"{did}:inbox:{now.date().isoformat()}",
+                                 f"#{did} {channel}: {what} – " + _("sent to the TikTok inbox, waiting for you to post "
+                                                                   "it in the app")))
         elif preflight and due <= tomorrow:
             out["preflight"].append((f"{did}:{preflight[:40]}", f"#{did} {when} {channel}: {what} – {preflight}"))
     for ch in s.scalars(select(Channel).where(Channel.campaign_id == campaign.id, Channel.active.is_(True),

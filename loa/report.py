@@ -15,7 +15,7 @@ from content_queue.report import REACH_METRICS, metric_label
 
 STATE_COLOR = {"published": "#2e7d32", "failed": "#c62828", "missed": "#ef6c00", "needs_attention": "#ad1457",
                "unknown": "#ad1457", "scheduled": "#1565c0", "retry_wait": "#6a1b9a", "processing": "#00838f",
-               "publishing": "#00838f", "cancelled": "#757575"}
+               "publishing": "#00838f", "cancelled": "#757575", "in_inbox": "#9e6a00"}
 PLATFORM_LABEL = {p: c.label for p, c in CONNECTORS.items()}  # the names the officer reads
 FORMAT_LABEL = {"vertical": N_("vertical 9:16"), "feed": N_("4:5 for the Facebook feed"), "square": N_("square"),
                 "landscape": N_("landscape")}
@@ -64,6 +64,8 @@ def as_text(r: dict[str, Any]) -> str:
                "{waiting}, needs checking {needs_attention}.", posts=t["posts"], deliveries=t["deliveries"],
                published=t["published"], failed=t["failed"], waiting=t["waiting"],
                needs_attention=t["needs_attention"]),
+             *([_("TikTok drafts in the inbox, not published until posted in the app: {count}.", count=t["in_inbox"])]
+               if t.get("in_inbox") else []),
              _("Reach: {figures}.", figures="; ".join(f"{metric_label(m)} {_figure(r['reach']['total'][m])}"
                                                        for m in REACH_METRICS))]
     grown = r["reach"].get("over_time") or []
@@ -260,10 +262,13 @@ def html_context(r: dict[str, Any], media_dir: Path) -> dict[str, Any]:
     file and for the workspace's page alike."""
     t, c = r["totals"], r["clips"]
     kpis = [(_("Posts"), t["posts"]), (_("Deliveries published"), t["published"]), (_("Failed"), t["failed"]),
-            (_("Needs checking"), t["needs_attention"]), (_("Clips received"), c["received"]),
+            (_("Needs checking"), t["needs_attention"]),
+            *([(_("TikTok drafts in the inbox (not published)"), t["in_inbox"])] if t.get("in_inbox") else []),
+            (_("Clips received"), c["received"]),
             (_("Clips accepted"), c["accepted"])]
     state_keys = [(k, state_label(k), STATE_COLOR[k]) for k in ("published", "failed", "missed", "needs_attention",
-                                                               "scheduled", "retry_wait", "processing", "cancelled")]
+                                                               "scheduled", "retry_wait", "processing", "in_inbox",
+                                                               "cancelled")]
     clip_keys = [("accepted", _("Accepted"), "#2e7d32"), ("rejected", _("Rejected"), "#c62828"),
                  ("withdrawn", _("Withdrawn"), "#757575")]
     clip_charts = [_bars(_("By school"), c["by_school"], clip_keys), _bars(_("By age"), c["by_age"], clip_keys),

@@ -25,6 +25,14 @@ class Sandbox(State):
         facebook.settle(self)
         tiktok.settle_all(self)
 
+    def post_draft(self, publish_id: str, privacy: str = "PUBLIC_TO_EVERYONE") -> int:
+        """The person posts, in the TikTok app, a draft loa sent to the inbox."""
+        return tiktok.post_draft(self, publish_id, privacy)
+
+    def drafts(self) -> list[dict[str, Any]]:
+        self.tick()
+        return tiktok.drafts(self)
+
     def duplicates(self) -> list[dict[str, Any]]:
         """Ledger entries published more than once (same platform, account, text and file)."""
         self.tick()

@@ -93,6 +93,13 @@ TT_PRIVACY_MISSING = ("invalid_param", "privacy_level is required for a direct p
 # SELF_ONLY" (the guideline; Zernio's TikTok reference says the same). UNVERIFIED: the code and words
 # the API answers it with.
 TT_BRANDED_PRIVATE = ("invalid_param", "Branded content visibility cannot be set to private")
+# The inbox route (video.upload, /inbox/video/init/): the status becomes SEND_TO_USER_INBOX, "a
+# draft in the creator's TikTok inbox": nothing is public until the person posts it in the app
+# (Content Posting API, Upload; Get Post Status). When they do, the status answers PUBLISH_COMPLETE
+# with the public id, as for a direct post. UNVERIFIED: the status page draws the Content Upload
+# flow ending in the creator's post, but its text does not name the status then answered.
+TT_INBOX_STATUS = "SEND_TO_USER_INBOX"
+TT_INBOX_POSTED_STATUS = "PUBLISH_COMPLETE"  # UNVERIFIED (see above)
 TT_MAX_DURATION = 600  # creator_info's max_video_post_duration_sec of a sandbox account (10 minutes)
 
 

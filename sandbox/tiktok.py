@@ -282,15 +282,34 @@ def _settle(sb: State, job: dict[str, Any]) -> None:
         return
     if sb.clock() - job["complete_at"] < sb.processing_seconds:
         return
-    if job["inbox"]:
-        job["status"] = "SEND_TO_USER_INBOX"
-        sb.record("tiktok", job["user"], job["publish_id"], "inbox", job["title"], sha256=job.get("sha256"))
+    if job["inbox"]:  # a draft in the creator's inbox: nothing is public until they post it in the app
+        job["status"] = R.TT_INBOX_STATUS
         return
     job["status"] = "PUBLISH_COMPLETE"
     job["post_id"] = int(new_id())
     job["published_at"] = sb.clock()
     sb.record("tiktok", job["user"], str(job["post_id"]), "video", job["title"], sha256=job.get("sha256"),
               size=job["size"], settings=job["settings"])
+
+
+def post_draft(sb: State, publish_id: str, privacy: str = "PUBLIC_TO_EVERYONE") -> int:
+    """The person opens the TikTok app and posts the draft loa sent to their inbox, choosing who
+    sees it there: it is public now (the ledger records it) and its status says so."""
+    with sb.lock:
+        job = next(j for j in sb.tiktok_jobs.values() if j["publish_id"] == publish_id)
+        _settle(sb, job)
+        if job["status"] != R.TT_INBOX_STATUS:
+            raise ValueError(f"{publish_id} is not a draft in the inbox ({job['status']})")
+        job.update(status=R.TT_INBOX_POSTED_STATUS, post_id=int(new_id()), published_at=sb.clock(), privacy=privacy)
+        sb.record("tiktok", job["user"], str(job["post_id"]), "video", job["title"], sha256=job.get("sha256"),
+                  size=job["size"], settings={"privacy": privacy, "posted_from": "inbox"})
+        return job["post_id"]
+
+
+def drafts(sb: State) -> list[dict[str, Any]]:
+    """The drafts waiting in creators' inboxes (not public, not in the ledger)."""
+    with sb.lock:
+        return [dict(j) for j in sb.tiktok_jobs.values() if j["inbox"] and j["status"] == R.TT_INBOX_STATUS]
 
 
 def settle_all(sb: State) -> None:

@@ -67,6 +67,7 @@ class Policy:
     backoff_base: float = 30.0
     backoff_cap: float = 3600.0
     follow_every: float = 15.0  # seconds between checks of an item processing on the platform
+    inbox_every: float = 3600.0  # seconds between asks whether a TikTok draft was posted in the app
     reconcile_every: float = 30.0
     max_reconciles: int = 20  # then the officer decides (needs_attention)
     lease_seconds: float = 90.0  # a worker silent this long has stopped; its claims are recovered
@@ -86,6 +87,7 @@ class Policy:
 class PassReport:
     published: int = 0
     processing: int = 0
+    in_inbox: int = 0  # sent to the TikTok inbox as drafts: not published
     retry: int = 0
     failed: int = 0
     unknown: int = 0

@@ -9,6 +9,8 @@ A read that fails is always "cannot tell": never a reason to publish again.
 """
 from __future__ import annotations
 
+from itertools import chain
+
 import logging
 from datetime import datetime, timedelta
 
@@ -46,8 +48,10 @@ class FollowUp:
 
     # --- follow-up --------------------------------------------------------------------------
     def follow_processing(self, report=None) -> int:
+        """Ask the platform about what it is still processing, and whether a TikTok draft left in
+        the inbox has been posted in the app since (every ``policy.inbox_every``)."""
         done = 0
-        for delivery_id, job in self._due_jobs(S.processing):
+        for delivery_id, job in chain(self._due_jobs(S.processing), self._due_jobs(S.in_inbox)):
             state = dict(job.remote_state)
             state.pop("platform_status", None)
             try:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 from datetime import datetime, timedelta
 
+from connectors.base import IN_INBOX
 from connectors import CredentialsDead, NotPublished, OutcomeUnknown, Rejected, Result, RetryLater
 from connectors.credentials import scrub
 from content_queue.lifecycle import Action, ErrorKind, Outcome, label
@@ -99,12 +100,18 @@ class Publishing:
             d.remote_id = result.remote_id or d.remote_id
             d.remote_url = result.url or d.remote_url
             # an attempt appended here (none was opened) says what found the answer: budgets count publishes
-            action = {S.unknown: Action.reconcile, S.processing: Action.follow}.get(d.state, Action.publish)
+            action = {S.unknown: Action.reconcile, S.processing: Action.follow,
+                      S.in_inbox: Action.follow}.get(d.state, Action.publish)
             if result.status == "published":
                 d.published_at, d.next_attempt_at = now, None
                 d.preflight = result.detail
                 self._lifecycle_move(s, d, S.published, action, Outcome.published, attempt_id=attempt,
                                      detail=result.detail or result.url, kind=ErrorKind.none, reason="")
+            elif result.status == IN_INBOX:  # a draft: the person posts it in the app; asked now and then
+                d.next_attempt_at = now + timedelta(seconds=self.policy.inbox_every)
+                if d.state is not S.in_inbox:
+                    self._lifecycle_move(s, d, S.in_inbox, action, Outcome.in_inbox, attempt_id=attempt,
+                                         detail=result.detail, kind=ErrorKind.none, reason=result.detail)
             else:
                 d.remote_state = {**d.remote_state, "platform_status": result.status}
                 d.next_attempt_at = self._follow_time(d, result)
@@ -117,6 +124,8 @@ class Publishing:
         if report is not None:
             if state is S.published:
                 report.published += 1
+            elif state is S.in_inbox:
+                report.in_inbox += 1
             else:
                 report.processing += 1
         self.event(_("delivery {delivery_id}: {status}", delivery_id=delivery_id, status=label(result.status).lower()) + (f" {result.url}" if result.url else ""), report)

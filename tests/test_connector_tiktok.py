@@ -123,7 +123,7 @@ def test_inbox_mode(rsps, video):
     rsps.put(UPLOAD, status=201)
     rsps.post(f"{API}/post/publish/status/fetch/", **ok({"status": "SEND_TO_USER_INBOX"}))
     r = tt({"mode": "inbox"}).publish(Item(text="x", media=video, choices=CHOSEN))
-    assert r.status == "published" and "inbox" in r.detail
+    assert r.status == "in_inbox" and "inbox" in r.detail  # a draft, never "published"
     assert "post_info" not in json.loads(rsps.calls[1].request.body)
 
 

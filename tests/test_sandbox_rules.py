@@ -308,3 +308,22 @@ def test_creator_info_says_what_the_creator_turned_off_and_the_longest_video(tik
     info = tiktok.post(f"{tiktok.base}/creator_info/query/").json()["data"]
     assert info["duet_disabled"] is True and info["comment_disabled"] is False
     assert info["privacy_level_options"] == ["SELF_ONLY"] and info["max_video_post_duration_sec"] == R.TT_MAX_DURATION
+
+
+def test_an_inbox_draft_is_not_public_until_the_person_posts_it():
+    """The connector called SEND_TO_USER_INBOX "published"; it is a draft in the creator's inbox."""
+    sb = Sandbox(processing_seconds=0)
+    with SandboxServer(sb) as server:
+        creds = sb.new_account("tiktok")
+        api = f"{server.base}/open.tiktokapis.com/v2/post/publish"
+        auth = {"Authorization": f"Bearer {creds['access_token']}"}
+        source = {"source": "FILE_UPLOAD", "video_size": 4, "chunk_size": 4, "total_chunk_count": 1}
+        data = requests.post(f"{api}/inbox/video/init/", json={"source_info": source}, headers=auth).json()["data"]
+        upload = data["upload_url"].replace("https://open-upload.tiktokapis.com", f"{server.base}/open-upload.tiktokapis.com")
+        assert requests.put(upload, data=b"abcd", headers={"Content-Range": "bytes 0-3/4"}).status_code == 201
+        status = requests.post(f"{api}/status/fetch/", json={"publish_id": data["publish_id"]}, headers=auth).json()
+        assert status["data"]["status"] == R.TT_INBOX_STATUS and sb.ledger == []
+        post_id = sb.post_draft(data["publish_id"])
+        status = requests.post(f"{api}/status/fetch/", json={"publish_id": data["publish_id"]}, headers=auth).json()
+        assert status["data"]["status"] == R.TT_INBOX_POSTED_STATUS
+        assert status["data"]["publicaly_available_post_id"] == [post_id] and len(sb.ledger) == 1

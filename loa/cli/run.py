@@ -104,6 +104,8 @@ def status(app: App, as_json: bool) -> None:
                 fg=None if space["uploads_accepted"] else "red")
     sections = [  # (key, title, colour)
         ("needs_attention", _("Needs your attention"), "red"),
+        ("in_inbox", _("In the TikTok inbox, waiting for you to post it in the app (`loa resolve ID --published URL` "
+                       "or `--dismiss`)"), "yellow"),
         ("failed", _("Failed"), "red"),
         ("missed", _("Missed while loa was off"), "yellow"),
         ("preflight_warnings", _("Warnings for the next day"), "yellow"),
@@ -161,19 +163,26 @@ def retry(app: App, delivery_ids: tuple[int, ...], all_failed: bool, channel: st
 @click.argument("delivery_id", type=int)
 @click.option("--published", "url", help="It is on the platform: its link.")
 @click.option("--not-published", is_flag=True, help="It is not on the platform: publish it again.")
+@click.option("--dismiss", is_flag=True, help="A TikTok inbox draft you will not post: stop the reminders.")
 @pass_app
-def resolve(app: App, delivery_id: int, url: str | None, not_published: bool) -> None:
+def resolve(app: App, delivery_id: int, url: str | None, not_published: bool, dismiss: bool) -> None:
     """Settle a delivery that loa could not settle by asking the platform: look at the page,
-    then say whether the post is there.
+    then say whether the post is there. A draft sent to the TikTok inbox is settled the same way
+    once posted in the app (its link), or dismissed.
 
     \b
     Examples:
       loa resolve 17 --published https://www.facebook.com/100200300/posts/123
       loa resolve 17 --not-published
+      loa resolve 21 --published https://www.tiktok.com/@doanxa/video/7312345678901234567
+      loa resolve 21 --dismiss
     """
-    if bool(url) == bool(not_published):
-        raise click.UsageError(_("Give exactly one of --published URL or --not-published."))
+    if sum(map(bool, (url, not_published, dismiss))) != 1:
+        raise click.UsageError(_("Give exactly one of --published URL, --not-published or --dismiss."))
     with app.session() as s:
-        d = D.resolve(s, app.campaign(s), delivery_id, published_url=url, now=app.now())
+        if dismiss:
+            d = D.dismiss_draft(s, app.campaign(s), delivery_id, now=app.now())
+        else:
+            d = D.resolve(s, app.campaign(s), delivery_id, published_url=url, now=app.now())
         state = d.state.value
     click.echo(_("Delivery {delivery_id}: {state}.", delivery_id=delivery_id, state=state))

@@ -144,6 +144,10 @@ def resolve(delivery_id: int):
     url = request.form.get("url", "").strip()
 
     def act(s, campaign):
+        if request.form.get("outcome") == "dismiss":  # a TikTok inbox draft the officer will not post
+            d = deliveries.dismiss_draft(s, campaign, delivery_id, now=context()["now"]())
+            record(s, g.user.name, "resolved", post_id=d.post_id, channel_id=d.channel_id, detail="draft dismissed")
+            return _("Delivery {id}: the TikTok draft is dismissed; no more reminders.", id=delivery_id)
         d = deliveries.resolve(s, campaign, delivery_id, published_url=url if published else None,
                                now=context()["now"]())
         record(s, g.user.name, "resolved", post_id=d.post_id, channel_id=d.channel_id,
