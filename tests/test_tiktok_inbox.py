@@ -4,8 +4,6 @@ and loa learns its link) or the officer dismisses it. Against the sandbox, where
 public (not in the ledger) until the person posts it."""
 from __future__ import annotations
 
-from datetime import timedelta
-
 from content_queue import channels as ch_service
 from content_queue import deliveries as D
 from content_queue.errors import UserError
@@ -15,21 +13,21 @@ from tests.test_scheduler_engine import clock, reel, server, world  # noqa: F401
 S = DeliveryState
 
 
-def _inbox_channel(world) -> int:
-    cid = world.add_channel("tiktok", "tiktok-doan")
+def _drafted(world, clock, reel, text: str):
+    """A video queued to a TikTok channel that sends drafts to the inbox, nothing chosen (the
+    person chooses in the app), and sent: ``(delivery id, engine, the pass that saw it settle)``."""
+    world.add_channel("tiktok", "tiktok-doan")
     with world.sessions.begin() as s:
         ch_service.update_settings(s, s.get(Campaign, world.campaign_id), "tiktok-doan", {"mode": "inbox"})
-    return cid
-
-
-def test_a_draft_is_its_own_state_until_the_person_posts_it(world, clock, reel):  # noqa: F811
-    _inbox_channel(world)
-    # nothing chosen: the person chooses who may see it in the app
-    [d] = world.post("Video giới thiệu", "tiktok", media=reel, variants={})
+    [d] = world.post(text, "tiktok", media=reel, variants={})
     eng = world.engine()
     eng.run_pass()
     clock.advance(seconds=10)
-    report = eng.run_pass()
+    return d, eng, eng.run_pass()
+
+
+def test_a_draft_is_its_own_state_until_the_person_posts_it(world, clock, reel):  # noqa: F811
+    d, eng, report = _drafted(world, clock, reel, "Video giới thiệu")
     got = world.delivery(d)
     assert got.state is S.in_inbox and got.published_at is None and report.in_inbox == 1
     assert world.sandbox.ledger == []  # a draft is not public
@@ -60,12 +58,7 @@ def test_a_draft_is_its_own_state_until_the_person_posts_it(world, clock, reel):
 
 
 def test_a_draft_can_be_dismissed_but_not_sent_again(world, clock, reel):  # noqa: F811
-    _inbox_channel(world)
-    [d] = world.post("Bản nháp bỏ qua", "tiktok", media=reel, variants={})
-    eng = world.engine()
-    eng.run_pass()
-    clock.advance(seconds=10)
-    eng.run_pass()
+    d, eng, _report = _drafted(world, clock, reel, "Bản nháp bỏ qua")
     assert world.delivery(d).state is S.in_inbox
     with world.sessions.begin() as s:
         campaign = s.get(Campaign, world.campaign_id)

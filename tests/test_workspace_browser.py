@@ -3,6 +3,7 @@ overview, send a failed post again. Screenshots are written under artifacts/ to 
 from __future__ import annotations
 
 import threading
+from contextlib import contextmanager
 
 import pytest
 
@@ -105,8 +106,6 @@ def test_the_composer_s_tiktok_part_on_a_phone(ws, tmp_path, monkeypatch):  # no
     Confirmation; then the video goes out on TikTok exactly as chosen."""
     import json
 
-    from waitress.server import create_server
-
     from sandbox import Sandbox, SandboxServer
     from tests.conftest import make_video
 
@@ -120,49 +119,59 @@ def test_the_composer_s_tiktok_part_on_a_phone(ws, tmp_path, monkeypatch):  # no
                                                             max_duration=60)))
         assert ws.loa("channel", "add", "tiktok", "--name", "tiktok-doan", "--credentials", str(f)).exit_code == 0
         app = create_app(ws.folder, now=ws.clock)
-        server = create_server(app, host="127.0.0.1", port=0, threads=4)
-        threading.Thread(target=server.run, daemon=True).start()
-        base = f"http://127.0.0.1:{server.effective_port}"
         errors: list[str] = []
-        try:
-            with browser() as b:
-                page = b.new_page(viewport={"width": 390, "height": 844}, is_mobile=True, has_touch=True)
-                page.on("pageerror", lambda e: errors.append(str(e)))
-                page.goto(base + "/sign-in")
-                page.fill("input[name=username]", "can-bo")
-                page.fill("input[name=password]", PASSWORDS["can-bo"])
-                page.click("button[type=submit]")
-                page.goto(base + "/posts/new")
-                part = page.locator("#tt-choices")
-                assert "đăng lên TikTok với tên doanthanhnien" in part.inner_text()
-                assert part.locator("select[name=variant_tiktok_privacy]").input_value() == ""  # no default
-                assert part.locator("input[value=stitch]").is_disabled()  # the creator turned it off
-                assert not part.locator("input[value=comment]").is_checked()  # off until turned on
-                assert "tối đa 60 giây" in part.inner_text()
-                page.fill("textarea[name=text]", "Video giới thiệu chiến dịch Không một mình")
-                page.check(f"input[name=to][value='{_channel_id(ws, 'tiktok-doan')}']")
-                page.set_input_files("input[name=media]", str(video))
-                page.check("input[name=now]")
-                page.click("button[value=preview]")
-                assert "chưa ai chọn ai được xem video này" in page.locator(".problems").inner_text()
-                page.screenshot(path=str(artifact("compose-tiktok-unchosen-phone.png")), full_page=True)
-                page.select_option("select[name=variant_tiktok_privacy]", "MUTUAL_FOLLOW_FRIENDS")
-                page.check("#tt-choices input[value=comment]")
-                page.check("#tt-choices input[value=own]")
-                page.check("input[name=variant_tiktok_music]")
-                width = page.evaluate("document.documentElement.scrollWidth")
-                assert width <= 391, f"the composer is {width} px wide at 390 px"
-                page.locator("#tt-choices").screenshot(path=str(artifact("compose-tiktok-chosen-phone.png")))
-                page.click("button[value=save]")
-                assert "Đã lưu bài đăng" in page.locator(".flash.ok").inner_text()
-        finally:
-            server.close()
+        with _signed_in_on_a_phone(app, errors) as (page, base):
+            page.goto(base + "/posts/new")
+            part = page.locator("#tt-choices")
+            assert "đăng lên TikTok với tên doanthanhnien" in part.inner_text()
+            assert part.locator("select[name=variant_tiktok_privacy]").input_value() == ""  # no default
+            assert part.locator("input[value=stitch]").is_disabled()  # the creator turned it off
+            assert not part.locator("input[value=comment]").is_checked()  # off until turned on
+            assert "tối đa 60 giây" in part.inner_text()
+            page.fill("textarea[name=text]", "Video giới thiệu chiến dịch Không một mình")
+            page.check(f"input[name=to][value='{_channel_id(ws, 'tiktok-doan')}']")
+            page.set_input_files("input[name=media]", str(video))
+            page.check("input[name=now]")
+            page.click("button[value=preview]")
+            assert "chưa ai chọn ai được xem video này" in page.locator(".problems").inner_text()
+            page.screenshot(path=str(artifact("compose-tiktok-unchosen-phone.png")), full_page=True)
+            page.select_option("select[name=variant_tiktok_privacy]", "MUTUAL_FOLLOW_FRIENDS")
+            page.check("#tt-choices input[value=comment]")
+            page.check("#tt-choices input[value=own]")
+            page.check("input[name=variant_tiktok_music]")
+            width = page.evaluate("document.documentElement.scrollWidth")
+            assert width <= 391, f"the composer is {width} px wide at 390 px"
+            page.locator("#tt-choices").screenshot(path=str(artifact("compose-tiktok-chosen-phone.png")))
+            page.click("button[value=save]")
+            assert "Đã lưu bài đăng" in page.locator(".flash.ok").inner_text()
         assert errors == []
         r = ws.loa("run", "--until-idle", "--timeout", "60", "--quiet")
         assert r.exit_code == 0, r.output
         [posted] = [e for e in sandbox.sandbox.ledger if e["platform"] == "tiktok"]
         assert posted["settings"] == {"privacy": "MUTUAL_FOLLOW_FRIENDS", "comment": True, "duet": False,
                                       "stitch": False, "brand_content": False, "brand_organic": True}
+
+
+@contextmanager
+def _signed_in_on_a_phone(app, errors: list[str]):
+    """``app`` served on a loopback port, and chromium at 390x844 signed in as the officer:
+    ``(page, base)``; the page's script errors go to ``errors``."""
+    from waitress.server import create_server
+
+    server = create_server(app, host="127.0.0.1", port=0, threads=4)
+    threading.Thread(target=server.run, daemon=True).start()
+    base = f"http://127.0.0.1:{server.effective_port}"
+    try:
+        with browser() as b:
+            page = b.new_page(viewport={"width": 390, "height": 844}, is_mobile=True, has_touch=True)
+            page.on("pageerror", lambda e: errors.append(str(e)))
+            page.goto(base + "/sign-in")
+            page.fill("input[name=username]", "can-bo")
+            page.fill("input[name=password]", PASSWORDS["can-bo"])
+            page.click("button[type=submit]")
+            yield page, base
+    finally:
+        server.close()
 
 
 def _channel_id(ws, name: str) -> int:
@@ -179,8 +188,6 @@ def test_the_go_live_check_on_a_phone(ws, tmp_path, monkeypatch):  # noqa: F811
     "no read_insights" and "unaudited TikTok app" modes: each condition said, nothing too wide."""
     import json
 
-    from waitress.server import create_server
-
     from sandbox import Sandbox, SandboxServer
 
     with SandboxServer(Sandbox(processing_seconds=0.1)) as sandbox:
@@ -195,34 +202,22 @@ def test_the_go_live_check_on_a_phone(ws, tmp_path, monkeypatch):  # noqa: F811
             f = tmp_path / f"{name}.json"
             f.write_text(json.dumps(sandbox.sandbox.new_account(platform, **account)))
             assert ws.loa("channel", "add", platform, "--name", name, "--credentials", str(f)).exit_code == 0
-        server = create_server(app, host="127.0.0.1", port=0, threads=4)
-        threading.Thread(target=server.run, daemon=True).start()
-        base = f"http://127.0.0.1:{server.effective_port}"
         errors: list[str] = []
-        try:
-            with browser() as b:
-                page = b.new_page(viewport={"width": 390, "height": 844}, is_mobile=True, has_touch=True)
-                page.on("pageerror", lambda e: errors.append(str(e)))
-                page.goto(base + "/sign-in")
-                page.fill("input[name=username]", "can-bo")
-                page.fill("input[name=password]", PASSWORDS["can-bo"])
-                page.click("button[type=submit]")
-                page.goto(base + "/channels")
-                for name, said in (("trang-that", "read_insights"), ("tiktok-that", "--mode inbox")):
-                    row = page.locator(".chan", has_text=name)
-                    row.get_by_role("button", name="Kiểm tra trước khi đăng thật").click()
-                    page.wait_for_load_state()
-                    result = page.locator(".chan", has_text=name).locator(".golive")
-                    assert "CHƯA ĐẠT" in result.inner_text() and said in result.inner_text()
-                    result.scroll_into_view_if_needed()
-                    page.screenshot(path=str(artifact(f"channels-check-{name}-phone.png")))
-                width = page.evaluate("document.documentElement.scrollWidth")
-                assert width <= 391, f"the page is {width} px wide at 390 px"
-                page.get_by_role("link", name="TikTok").first.click()  # the setup guide, linked from Kênh
-                assert page.locator("h1").inner_text() == "Hướng dẫn kết nối TikTok"
-                width = page.evaluate("document.documentElement.scrollWidth")
-                assert width <= 391, f"the guide is {width} px wide at 390 px"
-                page.screenshot(path=str(artifact("channels-guide-tiktok-phone.png")), full_page=True)
-        finally:
-            server.close()
+        with _signed_in_on_a_phone(app, errors) as (page, base):
+            page.goto(base + "/channels")
+            for name, said in (("trang-that", "read_insights"), ("tiktok-that", "--mode inbox")):
+                row = page.locator(".chan", has_text=name)
+                row.get_by_role("button", name="Kiểm tra trước khi đăng thật").click()
+                page.wait_for_load_state()
+                result = page.locator(".chan", has_text=name).locator(".golive")
+                assert "CHƯA ĐẠT" in result.inner_text() and said in result.inner_text()
+                result.scroll_into_view_if_needed()
+                page.screenshot(path=str(artifact(f"channels-check-{name}-phone.png")))
+            width = page.evaluate("document.documentElement.scrollWidth")
+            assert width <= 391, f"the page is {width} px wide at 390 px"
+            page.get_by_role("link", name="TikTok").first.click()  # the setup guide, linked from Kênh
+            assert page.locator("h1").inner_text() == "Hướng dẫn kết nối TikTok"
+            width = page.evaluate("document.documentElement.scrollWidth")
+            assert width <= 391, f"the guide is {width} px wide at 390 px"
+            page.screenshot(path=str(artifact("channels-guide-tiktok-phone.png")), full_page=True)
         assert errors == [] and sandbox.sandbox.ledger == []

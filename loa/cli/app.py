@@ -88,12 +88,12 @@ class App:
         with reading_account_facts(self.engine), transaction(self.folder.sessions) as s:
             yield s
 
-    def engine(self, clock: Callable[[], datetime] | None = None):
+    def engine(self, clock: Callable[[], datetime] | None = None, on_event=None):
         """The scheduler's engine on this folder (its reads of the platforms, publishing)."""
         from scheduler.engine import Engine
 
         return Engine(self.folder.sessions, media_dir=self.folder.media_dir, clock=clock or self.now,
-                      policy=self.settings.policy(), http=self.settings.http())
+                      policy=self.settings.policy(), http=self.settings.http(), on_event=on_event)
 
     def campaign(self, session: Session) -> Campaign:
         from content_queue.campaigns import get_campaign

@@ -160,11 +160,9 @@ def check(app: App, name: str, as_json: bool) -> None:
     """
     from scheduler.maintenance import mark, said
 
-    from .run import make_engine
-
     with app.session() as s:
         channel_id = ch.get_channel(s, app.campaign(s), name).id
-    rows = said(make_engine(app, app.now).check_channel(channel_id))
+    rows = said(app.engine().check_channel(channel_id))
     if as_json:
         emit_json(rows)
     else:

@@ -12,10 +12,7 @@ D = lazy("content_queue.deliveries")
 
 
 def make_engine(app: App, clock, echo=None):
-    from scheduler.engine import Engine
-
-    return Engine(app.folder.sessions, media_dir=app.folder.media_dir, clock=clock, policy=app.settings.policy(),
-                  http=app.settings.http(), on_event=echo)
+    return app.engine(clock, on_event=echo)
 
 
 @click.command("run", cls=LoaCommand)

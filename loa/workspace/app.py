@@ -117,7 +117,14 @@ def create_app(folder: loa_settings.Folder, *, public_url: str = "", portal=None
     def campaign(s):
         return get_campaign(s, folder.campaign_slug)
 
-    app.extensions["loa"].update(sessions=sessions, campaign=campaign)
+    def engine():
+        """The scheduler's engine on this folder, for a page's reads of the platforms."""
+        from scheduler.engine import Engine
+
+        return Engine(folder.sessions, media_dir=folder.media_dir, clock=now, policy=folder.settings.policy(),
+                      http=settings.http())
+
+    app.extensions["loa"].update(sessions=sessions, campaign=campaign, engine=engine)
 
     language_set = settings.lang  # LOA_LANG, read once: it wins over the campaign's
 
@@ -151,12 +158,6 @@ def create_app(folder: loa_settings.Folder, *, public_url: str = "", portal=None
         """The platforms' own posting facts for the rules, read only if this request queues a post
         to such a platform (one rule with the command line: content_queue.posts.ACCOUNT_FACTS)."""
         from content_queue.posts import reading_account_facts
-
-        def engine():
-            from scheduler.engine import Engine
-
-            return Engine(folder.sessions, media_dir=folder.media_dir, clock=now, policy=folder.settings.policy(),
-                          http=settings.http())
 
         return reading_account_facts(engine)
 

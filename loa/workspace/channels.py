@@ -258,7 +258,6 @@ def check(channel_id: int):
     so it is a change, for the roles that may change."""
     from content_queue.channels import get_channel
     from content_queue.errors import UserError
-    from scheduler.engine import Engine
     from scheduler.maintenance import said
 
     ctx = context()
@@ -267,10 +266,7 @@ def check(channel_id: int):
             channel_id = get_channel(s, ctx["campaign"](s), channel_id).id
     except UserError:
         abort(404)
-    folder = ctx["folder"]
-    engine = Engine(folder.sessions, media_dir=folder.media_dir, clock=ctx["now"], policy=folder.settings.policy(),
-                    http=ctx["http"]())
-    return channels_page(checked={channel_id: said(engine.check_channel(channel_id), web=True)})
+    return channels_page(checked={channel_id: said(ctx["engine"]().check_channel(channel_id), web=True)})
 
 
 @requires("change")
