@@ -24,7 +24,7 @@ import click
 from . import demo_content as C
 from content_queue.i18n import _
 
-SPEED = 60.0  # one real second is a minute of campaign time
+SPEED = 120.0  # one real second is two minutes of campaign time
 
 
 def _runner(commands: click.Group):

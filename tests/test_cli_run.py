@@ -13,6 +13,7 @@ def sandbox_env(monkeypatch):
     with SandboxServer(Sandbox(processing_seconds=0.2)) as s:
         monkeypatch.setenv("LOA_API_BASE", s.base)
         monkeypatch.setenv("LOA_HTTP_READ_TIMEOUT", "1")
+        monkeypatch.setenv("LOA_FOLLOW_EVERY", "0.5")  # a video's processing asked after twice a second, not 15 s
         yield s
 
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
-import threading
 from datetime import date, timedelta
 
 import pytest
@@ -150,34 +149,27 @@ def test_content_is_probed_not_trusted_and_names_never_paths(portal, loa):
 @pytest.mark.slow
 def test_phone_browser_sends_a_clip(portal, clip, loa):
 
-    from waitress.server import create_server
+    from tests.serving import served
 
-    server = create_server(portal, host="127.0.0.1", port=0, threads=2)  # a port the system gives
-    port = server.effective_port
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
     errors: list[str] = []
-    try:
-        with browser() as b:
-            page = b.new_page(viewport={"width": 390, "height": 844}, device_scale_factor=2, is_mobile=True,
-                              has_touch=True, locale="vi-VN")
-            page.on("pageerror", lambda e: errors.append(str(e)))
-            page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
-            page.goto(f"http://127.0.0.1:{port}/c/{portal.token}")
-            page.fill("#name", "Trần Minh Khang")
-            page.fill("#school", "THCS Kon Chiêng")
-            page.fill("#class", "9B")
-            page.fill("#age", "15")
-            page.fill("#guardian", "Trần Thị Lan")
-            page.check("#guardianConfirmed")
-            page.set_input_files("#file", str(clip))
-            page.screenshot(path=str(artifact("portal-form.png")), full_page=True)
-            page.click("#send")
-            page.wait_for_selector("#done", state="visible", timeout=30000)
-            assert "Cảm ơn em" in page.inner_text("#done")
-            page.screenshot(path=str(artifact("portal-done.png")), full_page=True)
-    finally:
-        server.close()
+    with served(portal, threads=2) as (_server, base), browser() as b:
+        page = b.new_page(viewport={"width": 390, "height": 844}, device_scale_factor=2, is_mobile=True,
+                          has_touch=True, locale="vi-VN")
+        page.on("pageerror", lambda e: errors.append(str(e)))
+        page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+        page.goto(f"{base}/c/{portal.token}")
+        page.fill("#name", "Trần Minh Khang")
+        page.fill("#school", "THCS Kon Chiêng")
+        page.fill("#class", "9B")
+        page.fill("#age", "15")
+        page.fill("#guardian", "Trần Thị Lan")
+        page.check("#guardianConfirmed")
+        page.set_input_files("#file", str(clip))
+        page.screenshot(path=str(artifact("portal-form.png")), full_page=True)
+        page.click("#send")
+        page.wait_for_selector("#done", state="visible", timeout=30000)
+        assert "Cảm ơn em" in page.inner_text("#done")
+        page.screenshot(path=str(artifact("portal-done.png")), full_page=True)
     assert errors == []
     [listed] = json.loads(loa("clips", "list", "--json").output)
     assert listed["status"] == "pending" and listed["participant"] == "Trần Minh Khang"

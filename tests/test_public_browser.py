@@ -8,10 +8,10 @@ artifacts/public-page-weights.json."""
 from __future__ import annotations
 
 import json
-import threading
 
 import pytest
 
+from tests import serving
 from tests.browser import artifact, browser
 from tests.test_portal import clip, portal  # noqa: F401 (fixtures)
 
@@ -22,15 +22,8 @@ WEIGHT_LIMIT = 100 * 1024
 
 @pytest.fixture
 def served(portal):
-    from waitress.server import create_server
-
-    server = create_server(portal, host="127.0.0.1", port=0, threads=4)  # a port the system gives
-    port = server.effective_port
-    threading.Thread(target=server.run, daemon=True).start()
-    try:
-        yield f"http://127.0.0.1:{port}/c/{portal.token}"
-    finally:
-        server.close()
+    with serving.served(portal) as (_server, base):
+        yield f"{base}/c/{portal.token}"
 
 
 class Phone:

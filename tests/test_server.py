@@ -9,13 +9,13 @@ import http.client
 import shutil
 import socket
 import subprocess
-import threading
 import time
 from datetime import timedelta
 
 import pytest
 
 from tests.scheduler_helpers import make_world
+from tests.serving import served
 from tests.test_scheduler_engine import clock, server  # noqa: F401 (fixtures)
 
 
@@ -25,15 +25,11 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def serve_wsgi(app, trusted_proxy: str = "") -> tuple[int, object]:
+def serve_wsgi(app, trusted_proxy: str = ""):
     """As `loa serve` serves it: waitress, with loa's settings for a proxy in front (or none)."""
-    from waitress.server import create_server
-
     from loa.proxy import waitress_options
 
-    srv = create_server(app, host="127.0.0.1", port=0, threads=4, **waitress_options(trusted_proxy))
-    threading.Thread(target=srv.run, daemon=True).start()
-    return srv.effective_port, srv
+    return served(app, **waitress_options(trusted_proxy))
 
 
 def meta(**form) -> str:
@@ -74,46 +70,43 @@ def test_behind_caddy_the_upload_limit_counts_per_phone_not_per_proxy(world, tmp
     if not caddy:
         pytest.skip("Debian's caddy is not installed (`apt-get install caddy`)")
     portal = portal_for(world, tmp_path, per_address=2)
-    app_port, srv = serve_wsgi(portal, trusted_proxy="127.0.0.1")
-    proxy_port = free_port()
-    conf = tmp_path / "Caddyfile"
-    conf.write_text("{\n  admin off\n  auto_https off\n}\n"
-                    f"http://127.0.0.1:{proxy_port} {{\n  request_body {{\n    max_size 600MB\n  }}\n"
-                    f"  reverse_proxy 127.0.0.1:{app_port} {{\n    flush_interval -1\n  }}\n}}\n", encoding="utf-8")
-    proc = subprocess.Popen([caddy, "run", "--config", str(conf), "--adapter", "caddyfile"],
-                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    try:
-        for _ in range(100):
-            try:
-                socket.create_connection(("127.0.0.1", proxy_port), timeout=0.2).close()
-                break
-            except OSError:
-                time.sleep(0.1)
-        # two phones, each allowed two uploads an hour, both through the same proxy
-        assert [create_from("127.0.0.2", proxy_port, portal.token) for _ in range(3)] == [201, 201, 429]
-        assert [create_from("127.0.0.3", proxy_port, portal.token) for _ in range(2)] == [201, 201]
-        # a phone that writes its own X-Forwarded-For to the proxy does not become someone else
-        assert create_from("127.0.0.2", proxy_port, portal.token, extra={"X-Forwarded-For": "10.9.9.9"}) == 429
-        # and straight to loa (not from the proxy), forwarded headers are not believed either
-        assert create_from("127.0.0.4", app_port, portal.token, extra={"X-Forwarded-For": "10.8.8.8"}) == 201
-        assert create_from("127.0.0.4", app_port, portal.token, extra={"X-Forwarded-For": "10.7.7.7"}) == 201
-        assert create_from("127.0.0.4", app_port, portal.token, extra={"X-Forwarded-For": "10.6.6.6"}) == 429
-    finally:
-        proc.terminate()
-        proc.wait(timeout=10)
-        srv.close()
+    with serve_wsgi(portal, trusted_proxy="127.0.0.1") as (srv, _base):
+        app_port = srv.effective_port
+        proxy_port = free_port()
+        conf = tmp_path / "Caddyfile"
+        conf.write_text("{\n  admin off\n  auto_https off\n}\n"
+                        f"http://127.0.0.1:{proxy_port} {{\n  request_body {{\n    max_size 600MB\n  }}\n"
+                        f"  reverse_proxy 127.0.0.1:{app_port} {{\n    flush_interval -1\n  }}\n}}\n", encoding="utf-8")
+        proc = subprocess.Popen([caddy, "run", "--config", str(conf), "--adapter", "caddyfile"],
+                                stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        try:
+            for _ in range(100):
+                try:
+                    socket.create_connection(("127.0.0.1", proxy_port), timeout=0.2).close()
+                    break
+                except OSError:
+                    time.sleep(0.1)
+            # two phones, each allowed two uploads an hour, both through the same proxy
+            assert [create_from("127.0.0.2", proxy_port, portal.token) for _ in range(3)] == [201, 201, 429]
+            assert [create_from("127.0.0.3", proxy_port, portal.token) for _ in range(2)] == [201, 201]
+            # a phone that writes its own X-Forwarded-For to the proxy does not become someone else
+            assert create_from("127.0.0.2", proxy_port, portal.token, extra={"X-Forwarded-For": "10.9.9.9"}) == 429
+            # and straight to loa (not from the proxy), forwarded headers are not believed either
+            assert create_from("127.0.0.4", app_port, portal.token, extra={"X-Forwarded-For": "10.8.8.8"}) == 201
+            assert create_from("127.0.0.4", app_port, portal.token, extra={"X-Forwarded-For": "10.7.7.7"}) == 201
+            assert create_from("127.0.0.4", app_port, portal.token, extra={"X-Forwarded-For": "10.6.6.6"}) == 429
+        finally:
+            proc.terminate()
+            proc.wait(timeout=10)
 
 
 def test_without_a_trusted_proxy_every_phone_behind_it_would_share_one_limit(world, tmp_path):
     """The problem the setting solves, shown: behind a proxy loa is not told about, the proxy's
     address is everyone's."""
     portal = portal_for(world, tmp_path, per_address=2)
-    port, srv = serve_wsgi(portal)
-    try:
-        got = [create_from("127.0.0.1", port, portal.token, extra={"X-Forwarded-For": f"10.0.0.{i}"})
+    with serve_wsgi(portal) as (srv, _base):
+        got = [create_from("127.0.0.1", srv.effective_port, portal.token, extra={"X-Forwarded-For": f"10.0.0.{i}"})
                for i in range(3)]
-    finally:
-        srv.close()
     assert got == [201, 201, 429]
 
 

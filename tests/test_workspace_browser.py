@@ -2,24 +2,19 @@
 overview, send a failed post again. Screenshots are written under artifacts/ to be looked at."""
 from __future__ import annotations
 
-import threading
 from contextlib import contextmanager
 
 import pytest
 
+from tests import serving
 from tests.browser import artifact, browser
 from tests.test_workspace import PASSWORDS, a_failed_delivery, ws  # noqa: F401 (fixture)
 
 
 @pytest.fixture
 def served(ws):  # noqa: F811
-    from waitress.server import create_server
-
-    server = create_server(ws, host="127.0.0.1", port=0, threads=4)  # a port the system gives
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    yield ws, f"http://127.0.0.1:{server.effective_port}"
-    server.close()
+    with serving.served(ws) as (_server, base):
+        yield ws, base
 
 
 @pytest.mark.parametrize("size", [(1280, 900), (390, 844)], ids=["desktop", "phone"])
@@ -112,6 +107,7 @@ def test_the_composer_s_tiktok_part_on_a_phone(ws, tmp_path, monkeypatch):  # no
     video = make_video(tmp_path / "trailer.mp4", size="540x960", seconds=4)
     with SandboxServer(Sandbox(processing_seconds=0.1, moderation_seconds=0.1)) as sandbox:
         monkeypatch.setenv("LOA_API_BASE", sandbox.base)
+        monkeypatch.setenv("LOA_FOLLOW_EVERY", "0.5")  # the video's processing asked after twice a second
         from loa.workspace import create_app
 
         f = tmp_path / "tt.json"
@@ -156,22 +152,14 @@ def test_the_composer_s_tiktok_part_on_a_phone(ws, tmp_path, monkeypatch):  # no
 def _signed_in_on_a_phone(app, errors: list[str]):
     """``app`` served on a loopback port, and chromium at 390x844 signed in as the officer:
     ``(page, base)``; the page's script errors go to ``errors``."""
-    from waitress.server import create_server
-
-    server = create_server(app, host="127.0.0.1", port=0, threads=4)
-    threading.Thread(target=server.run, daemon=True).start()
-    base = f"http://127.0.0.1:{server.effective_port}"
-    try:
-        with browser() as b:
-            page = b.new_page(viewport={"width": 390, "height": 844}, is_mobile=True, has_touch=True)
-            page.on("pageerror", lambda e: errors.append(str(e)))
-            page.goto(base + "/sign-in")
-            page.fill("input[name=username]", "can-bo")
-            page.fill("input[name=password]", PASSWORDS["can-bo"])
-            page.click("button[type=submit]")
-            yield page, base
-    finally:
-        server.close()
+    with serving.served(app) as (_server, base), browser() as b:
+        page = b.new_page(viewport={"width": 390, "height": 844}, is_mobile=True, has_touch=True)
+        page.on("pageerror", lambda e: errors.append(str(e)))
+        page.goto(base + "/sign-in")
+        page.fill("input[name=username]", "can-bo")
+        page.fill("input[name=password]", PASSWORDS["can-bo"])
+        page.click("button[type=submit]")
+        yield page, base
 
 
 def _channel_id(ws, name: str) -> int:

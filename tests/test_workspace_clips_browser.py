@@ -52,13 +52,12 @@ def studio(loa, monkeypatch, tmp_path):
         folder = settings.find(loa.folder)
         with transaction(folder.sessions) as s:
             users.add_user(s, "can-bo", "officer", PASSWORDS["can-bo"])
-        server, base = serve_at_its_own_address(lambda base: create_app(folder, public_url=base))
-        jobs = JobRunner(folder, poll=0.3).start()
-        try:
-            yield folder, base, sandbox
-        finally:
-            jobs.stop()
-            server.close()
+        with serve_at_its_own_address(lambda base: create_app(folder, public_url=base)) as base:
+            jobs = JobRunner(folder, poll=0.3).start()
+            try:
+                yield folder, base, sandbox
+            finally:
+                jobs.stop()
 
 
 def _playing(page, selector: str) -> float:

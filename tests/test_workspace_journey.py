@@ -6,7 +6,7 @@ let the scheduler publish it, and see its links. No console error on any page; t
 are written under artifacts/."""
 from __future__ import annotations
 
-import threading
+from contextlib import contextmanager
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -15,6 +15,7 @@ from sqlalchemy import select
 
 from sandbox import Sandbox, SandboxServer
 from tests.browser import artifact, browser
+from tests.serving import served
 from tests.test_workspace import PASSWORDS
 
 TZ = ZoneInfo("Asia/Ho_Chi_Minh")
@@ -22,16 +23,13 @@ REHEARSAL = {"LOA_FOLLOW_EVERY": "1", "LOA_RECONCILE_EVERY": "1", "LOA_PROCESSIN
              "LOA_BACKOFF_BASE": "1", "LOA_HTTP_READ_TIMEOUT": "10"}
 
 
+@contextmanager
 def serve_at_its_own_address(make_app):
     """Waitress listening on a port the system gives, then serving ``make_app(base)``: the
     workspace has to know its own address (the platforms send the browser back there)."""
-    from waitress.server import create_server
-
-    server = create_server(lambda environ, start_response: [], host="127.0.0.1", port=0, threads=4)
-    base = f"http://127.0.0.1:{server.effective_port}"
-    server.application = make_app(base)
-    threading.Thread(target=server.run, daemon=True).start()
-    return server, base
+    with served(None) as (server, base):
+        server.application = make_app(base)
+        yield base
 
 
 @pytest.fixture
@@ -54,11 +52,8 @@ def journey(loa, monkeypatch):
         with transaction(folder.sessions) as s:
             users.add_user(s, "can-bo", "officer", PASSWORDS["can-bo"])
             users.add_user(s, "lanh-dao", "approver", PASSWORDS["lanh-dao"])
-        server, base = serve_at_its_own_address(lambda base: create_app(folder, public_url=base))
-        try:
+        with serve_at_its_own_address(lambda base: create_app(folder, public_url=base)) as base:
             yield folder, base, sandbox
-        finally:
-            server.close()
 
 
 def _sign_in(page, base: str, name: str) -> None:
