@@ -109,3 +109,7 @@ TIKTOK_PRIVACY_LEVELS = (
 def utf16_units(text: str) -> int:
     """Length of ``text`` in UTF-16 code units, the unit TikTok counts captions in."""
     return len(text.encode("utf-16-le")) // 2
+
+# What a TikTok account must grant loa (Login Kit scopes): video.publish for a direct post, video.upload
+# for a draft in the inbox, video.list for the videos' numbers (Content Posting API; Display API).
+TIKTOK_SCOPES_NEEDED = ("video.publish", "video.upload", "video.list")

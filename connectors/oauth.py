@@ -24,7 +24,7 @@ from .text import _
 # posts and their numbers (pages_read_engagement, and read_insights for /insights: Meta's Page
 # Insights docs; without it every post's views and reach are refused).
 FACEBOOK_SCOPES = "pages_manage_posts,pages_read_engagement,pages_show_list,publish_video,read_insights"
-TIKTOK_SCOPES = "user.info.basic,video.publish,video.upload,video.list"  # video.list: the videos' counts
+TIKTOK_SCOPES = ",".join(("user.info.basic", *L.TIKTOK_SCOPES_NEEDED))  # user.info.basic: the nickname
 
 
 def pkce(encoding: str = "base64url") -> tuple[str, str]:
@@ -209,7 +209,7 @@ class TikTokAuth(_Auth):
         return {"client_key": self.client_key, "client_secret": self.client_secret, "open_id": body["open_id"],
                 "access_token": body["access_token"], "refresh_token": body["refresh_token"],
                 "expires_at": _expires(body.get("expires_in")),
-                "refresh_expires_at": _expires(body.get("refresh_expires_in"))}
+                "refresh_expires_at": _expires(body.get("refresh_expires_in")), "scope": body.get("scope") or ""}
 
 
 AUTH = {L.FACEBOOK: FacebookAuth, L.ZALO: ZaloAuth, L.TIKTOK: TikTokAuth}  # by platform

@@ -178,6 +178,7 @@ class TikTokConnector(Connector):
     platform = L.TIKTOK
     label = "TikTok"
     required = ("client_key", "client_secret", "open_id", "access_token", "refresh_token")
+    extra = ("scope",)  # what the person granted, as the last token answer said it (comma separated)
     account_key = "open_id"
     app_keys = ("client_key", "client_secret")
     settings_keys = frozenset({"mode"})  # the privacy and the interactions are chosen per post (Choice)
@@ -244,7 +245,10 @@ class TikTokConnector(Connector):
                                                     "private (SELF_ONLY)"),
                                 _("Until TikTok audits the app, send videos to the TikTok inbox instead "
                                   "(`loa channel set NAME --mode inbox`): the person posts the draft in the app and "
-                                  "chooses who sees it there.")))
+                                  "chooses who sees it there."),
+                                _("Until TikTok audits the app, choose “Send to the TikTok inbox” under “How videos go "
+                                  "to TikTok” beside the channel: the person posts the draft in the app and chooses who "
+                                  "sees it there.")))
         else:
             checks.append(Check("audited", bool(offered), _("privacy levels offered: {value}",
                                                             value=", ".join(offered) or "-")))
@@ -255,7 +259,26 @@ class TikTokConnector(Connector):
         if info.get("max_video_post_duration_sec"):
             checks.append(Check("duration", True, _("videos of at most {limit} s",
                                                     limit=info["max_video_post_duration_sec"])))
-        return checks
+        return checks + [self._scopes_check()]
+
+    def _scopes_check(self):
+        """The scopes the person granted, as the last token answer gave them (no call reads them
+        otherwise): video.publish to post, video.upload for the inbox, video.list for the numbers."""
+        from .base import Check
+
+        stored = self.credentials.get("scope")
+        if not stored:
+            return Check("scopes", None, _("the permissions granted were not recorded when the account was connected"),
+                         _("Connect the account again (`loa channel connect tiktok --replace`) so that loa knows what "
+                           "it may do."), _("Press “Reconnect” beside the channel so that loa knows what it may do."))
+        granted = [s.strip() for s in str(stored).split(",") if s.strip()]
+        missing = [s for s in L.TIKTOK_SCOPES_NEEDED if s not in granted]
+        if not missing:
+            return Check("scopes", True, _("permissions granted: {value}", value=", ".join(granted)))
+        return Check("scopes", False, _("permissions not granted: {value}", value=", ".join(missing)),
+                     _("Connect the account again (`loa channel connect tiktok --replace`) and tick every permission "
+                       "on TikTok's screen."),
+                     _("Press “Reconnect” beside the channel and tick every permission on TikTok's screen."))
 
     # --- publish --------------------------------------------------------------------------
     def creator_info(self) -> dict[str, Any]:
@@ -478,6 +501,8 @@ class TikTokConnector(Connector):
                                     "(`loa channel connect tiktok`).", reason=reason), platform=self.platform, code=body.get("error"))
         new = {"access_token": body["access_token"], "refresh_token": body.get("refresh_token") or self.secret("refresh_token"),
                "expires_at": self.expires_at(body.get("expires_in"))}
+        if body.get("scope"):  # each answer says again what the person granted
+            new["scope"] = body["scope"]
         if body.get("refresh_expires_in"):
             new["refresh_expires_at"] = self.expires_at(body["refresh_expires_in"])
         self._store_credentials(new)

@@ -101,6 +101,14 @@ TT_BRANDED_PRIVATE = ("invalid_param", "Branded content visibility cannot be set
 TT_INBOX_STATUS = "SEND_TO_USER_INBOX"
 TT_INBOX_POSTED_STATUS = "PUBLISH_COMPLETE"  # UNVERIFIED (see above)
 TT_MAX_DURATION = 600  # creator_info's max_video_post_duration_sec of a sandbox account (10 minutes)
+# The token answers, to the code grant and to each refresh, carry ``scope``: "A comma-separated list
+# (,) of the scopes the user has agreed to authorize"; "Users have the rights to only agree to a
+# subset of scopes you requested" (Login Kit, Manage User Access Tokens with OAuth v2). A direct post
+# needs video.publish, an inbox draft video.upload (Content Posting API, Direct Post / Upload), the
+# counts video.list (Display API, Query Videos); a call without its scope is refused with
+# scope_not_authorized (401). What a sandbox account has granted unless a test says otherwise:
+TT_SCOPES_GRANTED = ("user.info.basic", "video.publish", "video.upload", "video.list")
+TT_SCOPE_OF = {"direct": "video.publish", "inbox": "video.upload", "counts": "video.list"}
 
 
 def utf16_units(text: str) -> int:

@@ -85,7 +85,7 @@ class State:
             if platform == "facebook":
                 page_id = str(100000000 + n)
                 self.fb_pages[page_id] = {"name": name or f"Trang {n}", "posts": [], "reels": []}
-                if scopes is not None:  # a Facebook Page connected with only these permissions
+                if scopes is not None:  # a Facebook Page connected with only these permissions (TikTok: these scopes)
                     self.fb_scopes[page_id] = list(scopes)
                 user = self._token(page_id, "user", 60 * 86400, "EAAU")
                 page = self._token(page_id, "page", life if expired else 0, "EAAP")
@@ -105,11 +105,12 @@ class State:
                     "client_key": key, "client_secret": secret, "username": name or f"truong{n}",
                     "privacy": privacy_options or ["PUBLIC_TO_EVERYONE", "MUTUAL_FOLLOW_FRIENDS", "SELF_ONLY"],
                     "off": tuple(tiktok_off),  # interactions the creator turned off in the app (comment, duet, stitch)
-                    "max_duration": max_duration or R.TT_MAX_DURATION}
+                    "max_duration": max_duration or R.TT_MAX_DURATION,
+                    "scopes": ",".join(R.TT_SCOPES_GRANTED if scopes is None else scopes)}
                 access = self._token(open_id, "access", life or self.access_lifetime["tiktok"], "act.")
                 refresh = self._token(open_id, "refresh", 365 * 86400, "rft.")
                 return {"client_key": key, "client_secret": secret, "open_id": open_id, "access_token": access,
-                        "refresh_token": refresh}
+                        "refresh_token": refresh, "scope": self.tiktok_users[open_id]["scopes"]}
         raise ValueError(platform)
 
     def expire_access_tokens(self) -> int:

@@ -57,6 +57,16 @@ def _user(sb: State, r: Request) -> tuple[str | None, Response | None]:
     return t.account, None
 
 
+def _granted(sb: State, user: str, scope: str) -> bool:
+    with sb.lock:
+        return scope in sb.tiktok_users[user]["scopes"].split(",")
+
+
+def _no_scope() -> Response:
+    return fail("scope_not_authorized", "The user did not authorize the scope required for completing this request.",
+                401)
+
+
 def _challenge_of(verifier: str, kind: str) -> str:
     """The challenge TikTok expects of this verifier: hex SHA-256 for a desktop app."""
     return hashlib.sha256(verifier.encode()).hexdigest() if kind == "desktop" else s256(verifier)
@@ -82,6 +92,7 @@ def authorize(sb: State, r: Request) -> Response:
         with sb.lock:
             sb.codes[code] = {"platform": "tiktok", "user": user, "challenge": r.args.get("code_challenge", ""),
                               "redirect_uri": r.args.get("redirect_uri", ""), "scope": r.args.get("scope", "")}
+            sb.tiktok_users[user]["scopes"] = r.args.get("scope", "")  # the person agreed to what was asked
         return redirect_with(r.args.get("redirect_uri", ""), code=code, scopes=r.args.get("scope", ""),
                              state=r.args.get("state", ""))
 
@@ -119,7 +130,7 @@ def oauth_token(sb: State, r: Request) -> Response:
             return json_response({"error": "invalid_grant", "error_description": "Refresh token is invalid or expired.",
                                   "log_id": log_id()}, 400)
         del sb.tokens[old.value]  # rotated: the old one no longer works
-        return _tokens(sb, user, "user.info.basic,video.publish,video.upload")
+        return _tokens(sb, user, sb.tiktok_users[user]["scopes"])  # what the person granted, again
 
 
 def video_query(sb: State, r: Request) -> Response:
@@ -127,9 +138,8 @@ def video_query(sb: State, r: Request) -> Response:
     user, e = _user(sb, r)
     if e:
         return e
-    if "video.list" not in sb.tiktok_users[user].get("scopes", "video.list"):
-        return fail("scope_not_authorized", "The user did not authorize the scope required for completing this "
-                                            "request.", 401)
+    if not _granted(sb, user, R.TT_SCOPE_OF["counts"]):
+        return _no_scope()
     wanted = [str(i) for i in ((r.get_json(force=True, silent=True) or {}).get("filters") or {}).get("video_ids", [])]
     if len(wanted) > 20:
         return fail("invalid_params", "at most 20 video ids", 400)
@@ -188,6 +198,8 @@ def _init(sb: State, r: Request, inbox: bool) -> Response:
     user, e = _user(sb, r)
     if e:
         return e
+    if not _granted(sb, user, R.TT_SCOPE_OF["inbox" if inbox else "direct"]):
+        return _no_scope()
     if not sb._window(f"tt-init:{user}", R.TT_INITS_A_MINUTE, 60):
         return fail("rate_limit_exceeded", "init: 6 requests per minute", 429)
     body = r.get_json(force=True, silent=True) or {}

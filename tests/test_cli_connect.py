@@ -151,7 +151,7 @@ def test_sandbox_commands_against_a_served_sandbox(tmp_path):
                 break
             time.sleep(0.1)
         creds = json.loads(out.stdout)
-        assert set(creds) == {"client_key", "client_secret", "open_id", "access_token", "refresh_token"}
+        assert set(creds) == {"client_key", "client_secret", "open_id", "access_token", "refresh_token", "scope"}
         ledger = subprocess.run(loa + ["sandbox", "ledger"], env=env, capture_output=True, text=True)
         assert "0 published, 0 published more than once." in ledger.stdout
     finally:

@@ -51,6 +51,34 @@ def test_an_unaudited_tiktok_app_is_said_plainly_with_the_inbox_route(loa, sandb
     assert got["duration"]["met"] is True
 
 
+def test_a_tiktok_account_that_did_not_grant_video_list_is_told_to_connect_again(loa, sandbox_env, tmp_path):  # noqa: F811
+    """The scopes the person granted, as TikTok's token answer said them: without video.list a post
+    goes out but its numbers never come; the check names the missing one and the fix."""
+    add_channel(loa, sandbox_env, "tiktok", "tiktok", tmp_path, scopes=["user.info.basic", "video.publish",
+                                                                        "video.upload"])
+    code, got = checks(loa, "tiktok")
+    assert code == 1
+    assert got["scopes"]["met"] is False and got["scopes"]["found"] == "permissions not granted: video.list"
+    assert "--replace" in got["scopes"]["fix"] and "tick every permission" in got["scopes"]["fix"]
+    assert got["audited"]["met"] is True
+
+
+def test_a_tiktok_account_whose_grant_was_not_recorded_cannot_be_said_ready(loa, sandbox_env, tmp_path):  # noqa: F811
+    """Credentials given by hand without TikTok's `scope` (or kept from before loa recorded it):
+    not readable, never "met"."""
+    creds = sandbox_env.sandbox.new_account("tiktok")
+    creds.pop("scope")
+    f = tmp_path / "tt.json"
+    f.write_text(json.dumps(creds))
+    assert loa("channel", "add", "tiktok", "--name", "tiktok", "--credentials", str(f)).exit_code == 0
+    code, got = checks(loa, "tiktok")
+    assert code == 1 and got["scopes"]["met"] is None and "not recorded" in got["scopes"]["found"]
+    add_channel(loa, sandbox_env, "tiktok", "tiktok-2", tmp_path)
+    assert checks(loa, "tiktok-2")[1]["scopes"] == {
+        "check": "scopes", "met": True, "fix": "",
+        "found": "permissions granted: user.info.basic, video.publish, video.upload, video.list"}
+
+
 def test_a_zalo_oa_says_its_name_and_who_signs_the_articles(loa, sandbox_env, tmp_path):  # noqa: F811
     add_channel(loa, sandbox_env, "zalo", "zalo-oa", tmp_path, name="Công an xã Kon Chiêng")
     code, got = checks(loa, "zalo-oa")

@@ -327,3 +327,42 @@ def test_an_inbox_draft_is_not_public_until_the_person_posts_it():
         status = requests.post(f"{api}/status/fetch/", json={"publish_id": data["publish_id"]}, headers=auth).json()
         assert status["data"]["status"] == R.TT_INBOX_POSTED_STATUS
         assert status["data"]["publicaly_available_post_id"] == [post_id] and len(sb.ledger) == 1
+
+
+def test_a_refresh_answers_the_scopes_granted_and_a_call_without_its_scope_is_refused():
+    """TikTok's token answers carry the scopes the person agreed to; the sandbox's refresh used to
+    answer a fixed list without video.list, and loa kept none of them, so no check could say what the
+    account may do. A direct post without video.publish is refused; the inbox needs only video.upload."""
+    from connectors import CONNECTORS
+    from connectors.credentials import Secret
+    from connectors.http import Http
+
+    sb = Sandbox(processing_seconds=0)
+    with SandboxServer(sb) as server:
+        creds = sb.new_account("tiktok", scopes=["user.info.basic", "video.upload"])
+        assert creds["scope"] == "user.info.basic,video.upload"
+        token = requests.post(f"{server.base}/open.tiktokapis.com/v2/oauth/token/", data={
+            "client_key": creds["client_key"], "client_secret": creds["client_secret"],
+            "grant_type": "refresh_token", "refresh_token": creds["refresh_token"]}).json()
+        assert token["scope"] == "user.info.basic,video.upload"  # the same grant, said again
+        auth = {"Authorization": f"Bearer {token['access_token']}"}
+        api = f"{server.base}/open.tiktokapis.com/v2/post/publish"
+        source = {"source": "FILE_UPLOAD", "video_size": 4, "chunk_size": 4, "total_chunk_count": 1}
+        direct = requests.post(f"{api}/video/init/", headers=auth, json={
+            "post_info": {"title": "x", "privacy_level": "SELF_ONLY"}, "source_info": source})
+        assert direct.status_code == 401 and direct.json()["error"]["code"] == "scope_not_authorized"
+        assert requests.post(f"{api}/inbox/video/init/", headers=auth,
+                             json={"source_info": source}).json()["error"]["code"] == "ok"
+
+        # the connector keeps what each answer says: a refresh records the grant anew
+        stored: list[dict] = []
+        old = {k: v for k, v in creds.items() if k != "scope"}
+        old["refresh_token"] = token["refresh_token"]
+        connector = CONNECTORS["tiktok"](old, {}, http=Http(base=server.base, timeout=(2, 5)),
+                                         on_credentials=lambda new: stored.append(
+                                             {k: (v.reveal() if isinstance(v, Secret) else v) for k, v in new.items()}))
+        assert connector._scopes_check().met is None  # nothing recorded yet
+        connector.refresh()
+        assert stored[-1]["scope"] == "user.info.basic,video.upload"
+        check = connector._scopes_check()
+        assert check.met is False and "video.publish" in str(check.found) and "video.list" in str(check.found)

@@ -193,7 +193,7 @@ def test_the_go_live_check_on_a_phone(ws, tmp_path, monkeypatch):  # noqa: F811
         errors: list[str] = []
         with _signed_in_on_a_phone(app, errors) as (page, base):
             page.goto(base + "/channels")
-            for name, said in (("trang-that", "read_insights"), ("tiktok-that", "--mode inbox")):
+            for name, said in (("trang-that", "read_insights"), ("tiktok-that", "“Gửi vào hộp thư TikTok”")):
                 row = page.locator(".chan", has_text=name)
                 row.get_by_role("button", name="Kiểm tra trước khi đăng thật").click()
                 page.wait_for_load_state()
@@ -203,6 +203,12 @@ def test_the_go_live_check_on_a_phone(ws, tmp_path, monkeypatch):  # noqa: F811
                 page.screenshot(path=str(artifact(f"channels-check-{name}-phone.png")))
             width = page.evaluate("document.documentElement.scrollWidth")
             assert width <= 391, f"the page is {width} px wide at 390 px"
+            row = page.locator(".chan", has_text="tiktok-that")  # the fix, done where it is said
+            row.locator("select[name=mode]").select_option("inbox")
+            row.get_by_role("button", name="Lưu cách đăng").click()
+            assert "Gửi vào hộp thư TikTok" in page.locator(".flash.ok").inner_text()
+            assert page.locator(".chan", has_text="tiktok-that").locator("select[name=mode]").input_value() == "inbox"
+            page.locator(".chan", has_text="tiktok-that").screenshot(path=str(artifact("channels-tiktok-inbox-phone.png")))
             page.get_by_role("link", name="TikTok").first.click()  # the setup guide, linked from Kênh
             assert page.locator("h1").inner_text() == "Hướng dẫn kết nối TikTok"
             width = page.evaluate("document.documentElement.scrollWidth")

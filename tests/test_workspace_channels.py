@@ -201,7 +201,7 @@ def test_the_go_live_check_on_the_kenh_page_says_what_is_missing(app, tmp_path):
     import json
 
     from content_queue.channels import get_channel
-    from content_queue.models import Campaign
+    from content_queue.models import Campaign, Channel
 
     ids = {}
     for platform, name, account in (("facebook", "trang-that", {"scopes": OLD_SCOPES}),
@@ -222,12 +222,24 @@ def test_the_go_live_check_on_the_kenh_page_says_what_is_missing(app, tmp_path):
     assert "Graph API v26.0" in body
     r = client.post(f"/channels/{ids['tiktok-that']}/check", data={"csrf_token": token(page)})
     body = r.get_data(as_text=True)
-    assert "TikTok chưa duyệt (audit) ứng dụng" in body and "--mode inbox" in body
+    assert "TikTok chưa duyệt (audit) ứng dụng" in body and "“Gửi vào hộp thư TikTok”" in body
+    assert "--mode inbox" not in body  # the fix is the form beside the channel, not a command
+    # ...and the form is there: the same core call as `loa channel set NAME --mode inbox`
+    r = client.post(f"/channels/{ids['tiktok-that']}/mode", data={"csrf_token": token(page), "mode": "inbox"},
+                    follow_redirects=True)
+    assert "Kênh tiktok-that: Gửi vào hộp thư TikTok" in r.get_data(as_text=True)
+    r = client.post(f"/channels/{ids['tiktok-that']}/mode", data={"csrf_token": token(page), "mode": "public"},
+                    follow_redirects=True)
+    assert "public" in r.get_data(as_text=True) and "direct, inbox" in r.get_data(as_text=True)  # refused, said
+    with app.folder.sessions() as s:
+        assert s.get(Channel, ids["tiktok-that"]).settings["mode"] == "inbox"
     assert app.server.sandbox.ledger == []
     viewer = app.test_client()
     sign_in(viewer, "xem")
     page = viewer.get("/channels").get_data(as_text=True)
     assert viewer.post(f"/channels/{ids['tiktok-that']}/check", data={"csrf_token": token(page)}).status_code == 403
+    assert viewer.post(f"/channels/{ids['tiktok-that']}/mode",
+                       data={"csrf_token": token(page), "mode": "direct"}).status_code == 403
 
 
 @pytest.mark.parametrize("platform", ["facebook", "zalo", "tiktok"])

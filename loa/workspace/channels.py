@@ -12,7 +12,7 @@ from datetime import timezone
 from flask import abort, g, redirect, render_template, request, url_for
 
 from content_queue.errors import UserError
-from content_queue.i18n import _
+from content_queue.i18n import N_, _
 from content_queue.users import record
 
 from .common import apply_change, context, requires, say_done, say_refused
@@ -66,6 +66,7 @@ def register(app) -> None:
     app.add_url_rule("/channels/callback", "channel_callback", callback)
     app.add_url_rule("/channels/<int:channel_id>/slots", "channel_slots", slots, methods=["POST"])
     app.add_url_rule("/channels/<int:channel_id>/check", "channel_check", check, methods=["POST"])
+    app.add_url_rule("/channels/<int:channel_id>/mode", "channel_mode", mode, methods=["POST"])
     app.add_url_rule("/channels/guide/<platform>", "channel_guide", guide)
     app.add_url_rule("/channels/callback/page", "channel_page_chosen", page_chosen, methods=["POST"])
 
@@ -107,7 +108,7 @@ def channels_page(form: dict | None = None, error: str | None = None, status: in
                 "waiting": sum(mine.get(st, 0) for st in ("scheduled", "retry_wait")),
                 "published": mine.get("published", 0),
                 "can_reconnect": all(c.credentials.get(k) for k in CONNECTORS[c.platform.value].app_keys),
-                "slots": c.slots,
+                "slots": c.slots, "mode": (c.settings or {}).get("mode", ""),
             })
     platforms = [{"code": p, "label": CONNECTORS[p].label, "key": connecting.key_label(p)[0],
                   "secret": connecting.key_label(p)[1]} for p in PLATFORMS]
@@ -115,7 +116,7 @@ def channels_page(form: dict | None = None, error: str | None = None, status: in
 
     return render_template("workspace/channels.html", rows=rows, platforms=platforms, form=form or {},
                            error=error, redirect_uri=redirect_uri(), nav="channels", checked=checked or {},
-                           mark=mark), status
+                           mark=mark, modes=MODES), status
 
 
 def _go_to_consent(attempt):
@@ -267,6 +268,25 @@ def check(channel_id: int):
     except UserError:
         abort(404)
     return channels_page(checked={channel_id: said(ctx["engine"]().check_channel(channel_id), web=True)})
+
+
+MODES = {"direct": N_("Post directly"), "inbox": N_("Send to the TikTok inbox")}
+
+
+@requires("change")
+def mode(channel_id: int):
+    """How a TikTok channel posts, as `loa channel set NAME --mode` sets it (the same core call):
+    until TikTok audits the app, the inbox is the way to post in public."""
+    from content_queue.channels import update_settings
+
+    chosen = request.form.get("mode", "")
+
+    def act(s, campaign):
+        c = update_settings(s, campaign, channel_id, {"mode": chosen})
+        record(s, g.user.name, "channel_mode", channel_id=c.id, detail=c.settings.get("mode"))
+        return _("Channel {name}: {mode}.", name=c.name, mode=_(MODES[c.settings["mode"]]))
+
+    return apply_change(act, "channels")
 
 
 @requires("change")
