@@ -309,6 +309,15 @@ class Connector(ABC):
             checkpoint(state)
             raise
 
+    @classmethod
+    def live_warnings(cls, settings: dict[str, Any], unmet: list[tuple[str, str]], choices: dict[str, str],
+                      facts: dict[str, Any] | None, duration: float | None) -> list[tuple[str, str]]:
+        """What the platform says now that would stop a post of a channel with ``settings`` (the
+        day-ahead preflight's): the go-live check's conditions not met (``unmet``: key, what was
+        found), as ``("channel", found)``; a platform with per-post choices adds ``("post", why)``
+        from ``facts`` (:meth:`posting_facts`) against the post's ``choices``."""
+        return [("channel", found) for _key, found in unmet]
+
     def golive(self) -> list[Check]:
         """What this account needs to publish for real, each read with a harmless call (no post)."""
         return []

@@ -240,7 +240,10 @@ class TikTokConnector(Connector):
         offered = list(info.get("privacy_level_options") or [])
         nickname = info.get("creator_nickname") or info.get("creator_username") or "?"
         checks = [Check("creator", True, _("posts as {nickname}", nickname=nickname))]
-        if offered == ["SELF_ONLY"]:
+        if offered == ["SELF_ONLY"] and self.settings.get("mode") == "inbox":
+            checks.append(Check("audited", True, _("TikTok has not audited the app; videos go to the TikTok inbox, where "
+                                                   "the person posts each one and chooses who sees it")))
+        elif offered == ["SELF_ONLY"]:
             checks.append(Check("audited", False, _("TikTok has not audited the app: a direct post can only be "
                                                     "private (SELF_ONLY)"),
                                 _("Until TikTok audits the app, send videos to the TikTok inbox instead "
@@ -260,6 +263,16 @@ class TikTokConnector(Connector):
             checks.append(Check("duration", True, _("videos of at most {limit} s",
                                                     limit=info["max_video_post_duration_sec"])))
         return checks + [self._scopes_check()]
+
+    @classmethod
+    def live_warnings(cls, settings, unmet, choices, facts, duration):
+        direct = settings.get("mode", "direct") != "inbox"
+        # unaudited is said per post by its own choices (a private post goes out unaudited)
+        out = [("channel", found) for key, found in unmet if not (key == "audited" and direct)]
+        if direct and facts and not facts.get("unreadable"):
+            out += [("post", said) for code, said in choice_problems(Choice.of(choices), facts, duration)
+                    if code != "interaction_off"]  # sent off at publish: the creator's own setting wins
+        return out
 
     def _scopes_check(self):
         """The scopes the person granted, as the last token answer gave them (no call reads them

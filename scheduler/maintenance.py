@@ -19,6 +19,7 @@ SCHEDULERS = [p for p, c in CONNECTORS.items() if c.native_scheduling]  # platfo
 
 
 REFRESH_WARNING = timedelta(days=14)  # the go-live check warns this long before a refresh token ends
+LIVE_FACTS_EVERY = timedelta(hours=1)  # the preflight asks a platform about a channel at most this often
 MARKS = {True: N_("met"), False: N_("NOT MET"), None: N_("not readable")}
 
 
@@ -79,6 +80,27 @@ class Maintenance:
         except ConnectorError as exc:
             return {"unreadable": say(exc)}
 
+    def _live_facts(self, channel: Channel, now) -> dict:
+        """What the platform says of ``channel`` now, for the preflight: the go-live check's
+        conditions not met (``unmet``, what was found) and the per-post facts (``posting``). Read
+        again after ``LIVE_FACTS_EVERY``, or at once when the channel's credentials or settings
+        change; a read that fails says nothing (the post's own attempt will say it)."""
+        from connectors import ConnectorError
+
+        cache = self.__dict__.setdefault("_live_cache", {})
+        key = (channel.credentials_version, repr(sorted((channel.settings or {}).items())))
+        hit = cache.get(channel.id)
+        if hit and hit[1] == key and now - hit[0] < LIVE_FACTS_EVERY:
+            return hit[2]
+        try:
+            checks = self._connector(channel).golive()
+        except ConnectorError:
+            checks = []
+        facts = {"unmet": [(c.key, say(c.found)) for c in checks if c.met is False],
+                 "posting": self.account_facts(channel)}
+        cache[channel.id] = (now, key, facts)
+        return facts
+
     def refresh_tokens(self, report=None) -> int:
         """Refresh access tokens well before they expire."""
         horizon = self.clock() + self.policy.refresh_ahead
@@ -103,18 +125,28 @@ class Maintenance:
         return refreshed
 
     def preflight(self, report=None) -> int:
-        """Look at every delivery due in the next day and note what would stop it."""
+        """Look at every delivery due in the next day and note what would stop it: the post and
+        its file, the channel's tokens, and what the platform says now (the go-live check's
+        conditions not met, TikTok's creator_info against the post's choices), read once an hour
+        per channel, outside any transaction."""
         from .preflight import check_delivery
 
         now = self.clock()
+        horizon = now + self.policy.preflight_ahead
+        with self.sessions() as s:
+            ids = list(s.scalars(select(Delivery.channel_id).where(Delivery.state.in_(WAITING), Delivery.due_at <= horizon)
+                                 .distinct()))
+            channels = [c for c in (s.get(Channel, i) for i in ids)
+                        if c is not None and c.active and c.health is not ChannelHealth.reconnect]
+            s.expunge_all()
+        live = {c.id: self._live_facts(c, now) for c in channels}
         warned = 0
         with self._tx() as s:
             rows = list(s.scalars(select(Delivery).options(selectinload(Delivery.post).selectinload(Post.media),
                                                             selectinload(Delivery.channel))
-                                  .where(Delivery.state.in_(WAITING),
-                                         Delivery.due_at <= now + self.policy.preflight_ahead)))
+                                  .where(Delivery.state.in_(WAITING), Delivery.due_at <= horizon)))
             for d in rows:
-                warnings = check_delivery(d, self.media_dir, now)
+                warnings = check_delivery(d, self.media_dir, now, live.get(d.channel_id))
                 text = "; ".join(warnings)
                 if text != d.preflight:
                     d.preflight = text

@@ -9,7 +9,9 @@ from content_queue.models import ChannelHealth, Delivery
 from content_queue.i18n import _
 
 
-def check_delivery(d: Delivery, media_dir: Path, now: datetime) -> list[str]:
+def check_delivery(d: Delivery, media_dir: Path, now: datetime, live: dict | None = None) -> list[str]:
+    """What would stop ``d``; ``live``: what the platform says of its channel now (see
+    Maintenance._live_facts), the same facts as the go-live check and the composer's."""
     warnings: list[str] = []
     ch = d.channel
     if not ch.active:
@@ -30,6 +32,20 @@ def check_delivery(d: Delivery, media_dir: Path, now: datetime) -> list[str]:
             warnings.append(_("the media file {original_name} changed size in the store", original_name=media.original_name))
     if CONNECTORS[ch.platform.value].cover_url and not (d.post.cover_url or (ch.settings or {}).get("cover_url")):
         warnings.append(_("channel {name}: no cover photo address for the Zalo article", name=ch.name))
+    warnings += _live_warnings(d, live or {})
     if ch.campaign.approval == "required" and d.post.approved_at is None:
         warnings.append(_("not approved yet: it is held at its time until an approver approves it"))
     return warnings
+
+
+
+def _live_warnings(d: Delivery, live: dict) -> list[str]:
+    ch, media = d.channel, d.post.media
+    platform = CONNECTORS[ch.platform.value]
+    out = []
+    for where, said in platform.live_warnings(ch.settings or {}, live.get("unmet") or [],
+                                              platform.stored_choices((d.post.variants or {}).get(ch.platform.value) or {}),
+                                              live.get("posting"), media.duration if media else None):
+        out.append(_("channel {name}: {found} (the channel's go-live check says what to do)", name=ch.name, found=said)
+                   if where == "channel" else _("{platform}: {said}", platform=platform.label, said=said))
+    return out

@@ -49,6 +49,9 @@ def test_an_unaudited_tiktok_app_is_said_plainly_with_the_inbox_route(loa, sandb
     assert got["audited"]["met"] is False and "SELF_ONLY" in got["audited"]["found"]
     assert "--mode inbox" in got["audited"]["fix"]
     assert got["duration"]["met"] is True
+    assert loa("channel", "set", "tiktok", "--mode", "inbox").exit_code == 0  # the fix it gave
+    code, got = checks(loa, "tiktok")
+    assert code == 0 and got["audited"]["met"] is True and "inbox" in got["audited"]["found"]
 
 
 def test_a_tiktok_account_that_did_not_grant_video_list_is_told_to_connect_again(loa, sandbox_env, tmp_path):  # noqa: F811

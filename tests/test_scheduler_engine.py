@@ -311,6 +311,55 @@ def test_preflight_warns_ahead(world, clock, reel):
     assert "must be connected again" in warning and "missing from the store" in warning
 
 
+def test_preflight_says_what_the_platform_says_now_read_once_an_hour(world, clock, reel):
+    """The day-ahead preflight uses the go-live check's facts: a Page without read_insights and a
+    TikTok account that no longer offers the privacy the post chose are said on their posts a day
+    ahead; the platform is asked once an hour per channel, and again at once after a reconnect."""
+
+    fb = world.add_channel("facebook", "fanpage", scopes=["pages_manage_posts", "pages_read_engagement",
+                                                          "pages_show_list", "publish_video"])
+    world.add_channel("tiktok", "tiktok")
+    [d_fb] = world.post("Sắp tới", "facebook", at=clock() + timedelta(hours=5))
+    [d_tt] = world.post("Video", "tiktok", at=clock() + timedelta(hours=6), media=reel)
+    user = next(iter(world.sandbox.tiktok_users.values()))
+    user["privacy"] = ["SELF_ONLY"]  # the account's app lost its audit, or never had it
+    engine = world.engine()
+    engine.preflight()
+    assert "read_insights" in world.delivery(d_fb).preflight
+    assert "go-live check" in world.delivery(d_fb).preflight
+    said = world.delivery(d_tt).preflight
+    assert said.startswith("TikTok: ") and "PUBLIC_TO_EVERYONE" in said and "SELF_ONLY" in said
+
+    def asked() -> int:
+        with world.sandbox.lock:
+            return sum(1 for c in world.sandbox.calls if c["path"].endswith("/permissions")
+                       or "creator_info" in c["path"])
+
+    before = asked()
+    engine.preflight()
+    assert asked() == before  # the same hour: nothing asked again
+    clock.advance(minutes=61)
+    engine.preflight()
+    assert asked() > before
+    before = asked()
+    with world.sessions.begin() as s:  # reconnected with every permission
+        ch = s.get(Channel, fb)
+        ch.credentials_version += 1
+    world.sandbox.fb_scopes.clear()
+    engine.preflight()
+    assert asked() == before + 1 and world.delivery(d_fb).preflight == ""
+    assert world.sandbox.ledger == []  # nothing posted by a check
+
+
+def test_an_unaudited_app_sending_to_the_inbox_is_not_a_warning(world, clock, reel):
+    cid = world.add_channel("tiktok", "tiktok", privacy_options=["SELF_ONLY"])
+    with world.sessions.begin() as s:
+        s.get(Channel, cid).settings = {"mode": "inbox"}
+    [d] = world.post("Video", "tiktok", at=clock() + timedelta(hours=6), media=reel, variants={})
+    world.engine().preflight()
+    assert world.delivery(d).preflight == ""
+
+
 @pytest.mark.parametrize("platform", ["facebook", "zalo"])
 def test_reconcile_survives_an_office_clock_hours_off(db_url, tmp_path, platform):
     """The computer's clock is three hours fast: a post that went out unanswered is still found."""

@@ -106,8 +106,13 @@ def test_review_clips_build_render_and_publish_a_recap_in_the_browser(studio):
         page.get_by_role("button", name="Loại", exact=True).click()
         page.goto(base + "/clips")
         page.locator(".clip", has_text="H'Nhung").click()
+        withdrawn = page.url.rstrip("/").rsplit("/", 1)[1]
         page.get_by_role("button", name="Rút lại (người tham gia yêu cầu)").click()
         assert "Đã rút lại video" in page.locator(".flash.ok").inner_text()
+        assert page.locator("video").count() == 0  # its page no longer offers the erased file
+        # the file is erased at once, under the page that was playing it: a range request the
+        # browser still had in flight is refused (logged as a 404), and nothing else is
+        errors[:] = [e for e in errors if f"/clips/{withdrawn}/video" not in e or "404" not in e]
         page.goto(base + "/clips?status=rejected")
         assert "Lộ số điện thoại trong video" in page.locator("main").inner_text()
         with folder.sessions() as s:
