@@ -25,6 +25,15 @@ from .text import _
 
 VERSION = L.FACEBOOK_GRAPH_VERSION
 GRAPH = "https://graph.facebook.com"
+# Where a non-Reel video goes. Two of Meta's pages disagree: the Video API overview says "The
+# graph-video.facebook.com host for video uploads has been deprecated ... Upload videos using the
+# Resumable Upload API" (POST /{app-id}/uploads with a *user* token, then upload:{session} with
+# file_offset, then /{page-id}/videos with fbuploader_video_file_chunk); "Publish with the Video API"
+# (v27.0) still sends that last call to graph-video.facebook.com, and the chunked /videos upload
+# there (start/transfer/finish, the official python business SDK's video_uploader.py) still
+# answers. Taken: the chunked upload on this host, which needs only the Page token (a channel added
+# from a file has no app id or user token for the Resumable Upload API). UNVERIFIED: when Meta
+# stops answering it; the vertical 3-90 s videos (the trailer, the recap) go as Reels (rupload).
 GRAPH_VIDEO = "https://graph-video.facebook.com"
 
 RETRY_CODES = {1, 2, 4, 17, 32, 341, 368, 613, 80001}

@@ -208,6 +208,7 @@ def test_expired_token_refreshed_with_rotation(rsps, video):
     assert stored[0]["refresh_token"].reveal() == "rft.new"
     assert stored[0]["access_token"].reveal() == "act.new"
     assert stored[0]["refresh_expires_at"] is not None
+    assert stored[0]["scope"] == "video.publish"  # what the person granted, kept for the go-live check
 
 
 def test_refused_refresh_is_credentials_dead(rsps):
