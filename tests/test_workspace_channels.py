@@ -268,3 +268,50 @@ def test_each_platform_s_setup_guide_says_what_loa_itself_asks_for(app, platform
     else:
         assert f"tối đa {L.ZALO_TITLE_MAX_CHARS} ký tự" in body and "-224" in body
     assert client.get("/channels/guide/myspace").status_code == 404
+
+
+def test_a_zalo_channel_s_cover_from_a_picture_sent_on_the_kenh_page(app, tmp_path):
+    """The same core call as `loa channel set --cover-picture`: the picture becomes a JPEG under
+    1 MB on the public pages and the channel's cover; the sent file is not kept; a viewer may not."""
+    import io
+    import json
+
+    from PIL import Image
+
+    from connectors import limits as L
+    from content_queue.models import Channel
+
+    f = tmp_path / "oa.json"
+    f.write_text(json.dumps(app.server.sandbox.new_account("zalo")))
+    assert app.loa("channel", "add", "zalo", "--name", "oa-bia", "--credentials", str(f), "--cover-url",
+                   "https://example.org/bia.jpg").exit_code == 0
+    assert app.loa("campaign", "set", "--public-url", PUBLIC).exit_code == 0  # where Zalo will fetch it
+    client = app.test_client()
+    sign_in(client, "can-bo")
+    page = client.get("/channels").get_data(as_text=True)
+    with app.folder.sessions() as s:
+        cid = s.scalar(select(Channel).where(Channel.name == "oa-bia")).id
+    assert f'action="/channels/{cid}/cover"' in page
+    picture = io.BytesIO()
+    Image.new("RGB", (2400, 1600), "#1565c0").save(picture, "PNG")
+    picture.seek(0)
+    r = client.post(f"/channels/{cid}/cover", data={"csrf_token": token(page), "picture": (picture, "bìa.png")},
+                    content_type="multipart/form-data", follow_redirects=True)
+    body = r.get_data(as_text=True)
+    assert "ảnh bìa đã sẵn sàng cho Zalo" in body, body[:2000]
+    with app.folder.sessions() as s:
+        url = s.get(Channel, cid).settings["cover_url"]
+    name = url.rsplit("/", 1)[1]
+    stored = app.folder.media_dir / "covers" / name
+    assert url.startswith(PUBLIC) and "/covers/" in url and stored.stat().st_size < L.ZALO_IMAGE_MAX_BYTES
+    assert url in body  # the page says the channel's cover now
+    assert not any((app.folder.root / "uploads" / "workspace").glob("*.png"))  # the sent file is not kept
+    r = client.post(f"/channels/{cid}/cover", data={"csrf_token": token(page), "picture": (io.BytesIO(b"not"),
+                                                                                           "x.png")},
+                    content_type="multipart/form-data", follow_redirects=True)
+    assert "không phải là ảnh mà loa đọc được" in r.get_data(as_text=True)
+    viewer = app.test_client()
+    sign_in(viewer, "xem")
+    vpage = viewer.get("/channels").get_data(as_text=True)
+    assert f'action="/channels/{cid}/cover"' not in vpage
+    assert viewer.post(f"/channels/{cid}/cover", data={"csrf_token": token(vpage)}).status_code == 403

@@ -39,6 +39,10 @@ def _keys() -> list[str]:
     return keys + [k for k in OPTIONAL_KEYS if k not in keys]
 
 
+COVER_PICTURE_HELP = N_("Zalo: a picture of your own as the articles' cover (loa makes it a JPEG under 1 MB and "
+                        "serves it at the campaign's public address for Zalo to fetch)")
+
+
 def _who(pred) -> str:
     return ", ".join(c.label for c in CONNECTORS.values() if pred(c)) or _("all")
 
@@ -206,17 +210,26 @@ def list_(app: App, as_json: bool) -> None:
 @channel.command("set")
 @click.argument("name")
 @_setting_options
+@click.option("--cover-picture", "cover_picture", type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              help=Deferred(lambda: _(COVER_PICTURE_HELP)))
 @pass_app
-def set_(app: App, name: str, cover_url, mode, author) -> None:
+def set_(app: App, name: str, cover_url, mode, author, cover_picture: Path | None) -> None:
     """Change a channel's settings.
 
     \b
     Examples:
       loa channel set zalo-oa --cover-url https://example.org/bia.jpg
+      loa channel set zalo-oa --cover-picture bia-chien-dich.png
       loa channel set zalo-oa --author "Công an xã Kon Chiêng"
       loa channel set tiktok-doan --mode inbox     # until TikTok audits the app
     """
     with app.session() as s:
+        if cover_picture is not None:
+            if cover_url:
+                raise UserError(_("Give --cover-url or --cover-picture, not both."))
+            from content_queue.covers import make_cover
+
+            cover_url = make_cover(s, app.campaign(s), cover_picture, app.folder.media_dir)
         c = ch.update_settings(s, app.campaign(s), name,
                                {"cover_url": cover_url, "mode": mode,
                                 "author": author})

@@ -178,6 +178,8 @@ class Portal:
                 return self.patch(r, upload_id)
         if len(rest) == 3 and rest[0] == "uploads" and rest[2] == "result" and r.method == "GET":
             return self.result(rest[1])
+        if len(rest) == 2 and rest[0] == "covers" and r.method in ("GET", "HEAD"):
+            return self.cover(rest[1])
         if len(rest) == 1 and rest[0] in pages.ROUTES:
             return pages.ROUTES[rest[0]](self, r, token)
         if r.method == "OPTIONS":
@@ -187,6 +189,17 @@ class Portal:
             resp.headers["Tus-Max-Size"] = str(self.max_bytes)
             return self._tus(resp)
         return Response(_("Page not found."), status=404, content_type="text/plain; charset=utf-8")
+
+    def cover(self, name: str) -> Response:
+        """A Zalo cover loa made (content_queue.covers), for Zalo to fetch: only a name loa gave."""
+        from content_queue.covers import cover_file
+
+        path = cover_file(self.media_dir, name)
+        if path is None:
+            return Response(_("Page not found."), status=404, content_type="text/plain; charset=utf-8")
+        return Response(path.read_bytes(), content_type="image/jpeg", headers={
+            "Cache-Control": "public, max-age=86400, immutable",  # the name is the picture's own hash
+            "X-Content-Type-Options": "nosniff"})
 
     # --- the page ---------------------------------------------------------------------------
     def page(self, token: str) -> Response:

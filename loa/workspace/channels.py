@@ -67,6 +67,7 @@ def register(app) -> None:
     app.add_url_rule("/channels/<int:channel_id>/slots", "channel_slots", slots, methods=["POST"])
     app.add_url_rule("/channels/<int:channel_id>/check", "channel_check", check, methods=["POST"])
     app.add_url_rule("/channels/<int:channel_id>/mode", "channel_mode", mode, methods=["POST"])
+    app.add_url_rule("/channels/<int:channel_id>/cover", "channel_cover", cover, methods=["POST"])
     app.add_url_rule("/channels/guide/<platform>", "channel_guide", guide)
     app.add_url_rule("/channels/callback/page", "channel_page_chosen", page_chosen, methods=["POST"])
 
@@ -109,6 +110,7 @@ def channels_page(form: dict | None = None, error: str | None = None, status: in
                 "published": mine.get("published", 0),
                 "can_reconnect": all(c.credentials.get(k) for k in CONNECTORS[c.platform.value].app_keys),
                 "slots": c.slots, "mode": (c.settings or {}).get("mode", ""),
+                "takes_cover": CONNECTORS[c.platform.value].cover_url, "cover_url": (c.settings or {}).get("cover_url", ""),
             })
     platforms = [{"code": p, "label": CONNECTORS[p].label, "key": connecting.key_label(p)[0],
                   "secret": connecting.key_label(p)[1]} for p in PLATFORMS]
@@ -287,6 +289,37 @@ def mode(channel_id: int):
         return _("Channel {name}: {mode}.", name=c.name, mode=_(MODES[c.settings["mode"]]))
 
     return apply_change(act, "channels")
+
+
+@requires("change")
+def cover(channel_id: int):
+    """A Zalo channel's cover from a picture sent here, as `loa channel set NAME --cover-picture`
+    (the same core call, content_queue.covers.make_cover): a JPEG under 1 MB on the public pages."""
+    import secrets
+
+    from content_queue.channels import update_settings
+    from content_queue.covers import make_cover
+
+    from .common import file_suffix, upload_dir
+
+    sent = request.files.get("picture")
+    if sent is None or not sent.filename:
+        say_refused(_("Choose the picture first."))
+        return redirect(url_for("channels"))
+    folder = upload_dir()
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / f"{secrets.token_hex(16)}.{file_suffix(sent.filename)}"
+    sent.save(path)
+    media_dir = context()["folder"].media_dir
+    try:
+        def act(s, campaign):
+            c = update_settings(s, campaign, channel_id, {"cover_url": make_cover(s, campaign, path, media_dir)})
+            record(s, g.user.name, "channel_cover", channel_id=c.id, detail=c.settings["cover_url"])
+            return _("Channel {name}: the cover picture is ready for Zalo.", name=c.name)
+
+        return apply_change(act, "channels")
+    finally:
+        path.unlink(missing_ok=True)  # the JPEG made from it is what is kept
 
 
 @requires("change")
