@@ -9,6 +9,7 @@ import hashlib
 import io
 import os
 import re
+import warnings
 from pathlib import Path
 
 from sqlalchemy.orm import Session
@@ -24,6 +25,7 @@ FOLDER = "covers"
 NAME = re.compile(r"[0-9a-f]{64}\.jpg")
 LONGEST_SIDE = 1600  # px: a cover shown across a phone, kept well under the size limit
 LIMIT = L.ZALO_IMAGE_MAX_BYTES - 64 * 1024  # a margin under "about 1 MB"
+MAX_PIXELS = 50_000_000  # a 50-megapixel phone photo; read from the header, before anything is decoded
 
 
 def jpeg_under_limit(src: Path) -> bytes:
@@ -33,7 +35,15 @@ def jpeg_under_limit(src: Path) -> bytes:
     from PIL import Image, ImageOps, UnidentifiedImageError
 
     try:
-        with Image.open(src) as im:
+        with warnings.catch_warnings():  # Pillow's own bomb warning: the size is checked here, below
+            warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+            im = Image.open(src)  # lazy: only the header is read here
+        with im:
+            if im.width * im.height > MAX_PIXELS:
+                raise UserError(_("{path} is {width}x{height} pixels, too large a picture to open.", path=src.name,
+                                  width=im.width, height=im.height),
+                                fix=_("Give a picture of at most {count} million pixels (e.g. 8000x6000).",
+                                      count=MAX_PIXELS // 1_000_000))
             im = ImageOps.exif_transpose(im)
             if im.mode in ("RGBA", "LA", "P"):
                 im = im.convert("RGBA")
@@ -49,7 +59,7 @@ def jpeg_under_limit(src: Path) -> bytes:
                     return out.getvalue()
                 if quality == 50:
                     im.thumbnail((im.width * 3 // 4, im.height * 3 // 4))
-    except (UnidentifiedImageError, OSError) as exc:
+    except (UnidentifiedImageError, OSError, Image.DecompressionBombError) as exc:
         raise UserError(_("{path} is not a picture loa can read ({exc}).", path=src.name, exc=exc),
                         fix=_("Give a JPEG or PNG picture.")) from None
     raise UserError(_("{path} could not be made smaller than 1 MB.", path=src.name), fix=_("Give a smaller picture."))

@@ -111,3 +111,20 @@ def test_zalo_fetches_the_made_cover_from_the_served_public_pages_and_the_articl
         assert status["counts"] == {"published": 1}, status
         assert len(sandbox.sandbox.ledger) == 1
         assert [p for p in asked if "/covers/" in p] != []  # Zalo fetched the cover loa made, and took it
+
+
+def test_a_picture_of_too_many_pixels_is_refused_before_it_is_decoded(loa, tmp_path):
+    """Issue 28's rule for every picture loa opens: a small file of 9500x9500 pixels would take the
+    server to about 1 GB decoded; it is refused from its header, with what to give instead."""
+    big = tmp_path / "bia-khong-lo.png"
+    Image.new("1", (9500, 9500)).save(big)
+    assert big.stat().st_size < 200_000
+    sb = Sandbox()
+    f = tmp_path / "zalo.json"
+    f.write_text(json.dumps(sb.new_account("zalo")))
+    assert loa("channel", "add", "zalo", "--name", "oa", "--credentials", str(f), "--cover-url",
+               "https://example.org/bia.jpg").exit_code == 0
+    assert loa("campaign", "set", "--public-url", "https://loa.xa.example").exit_code == 0
+    r = loa("channel", "set", "oa", "--cover-picture", str(big))
+    assert r.exit_code == 1 and "9500x9500 pixels" in r.output and "50 million" in r.output
+    assert "Traceback" not in r.output

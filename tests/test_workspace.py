@@ -235,12 +235,23 @@ def test_a_session_ends_after_its_hours_or_when_idle_or_when_the_password_change
     assert client.get("/").status_code == 302
 
 
-def test_signing_in_never_sends_you_to_another_site(ws):
+@pytest.mark.parametrize("target", ["//evil.example/x", "/%09/evil.example", "/%0a/x", "/%0d%0aSet-Cookie:x=1",
+                                    "/%20/evil.example", "/\\evil.example", "https://evil.example/"])
+def test_signing_in_never_sends_you_to_another_site(ws, target):
+    """Issue 28: "/<tab>/evil.com" went to //evil.com (a browser drops the tab), "/<newline>/x" was a 500."""
     client = ws.test_client()
-    page = client.get("/sign-in?next=//evil.example/x").get_data(as_text=True)
-    r = client.post("/sign-in?next=//evil.example/x", data={"username": "can-bo", "password": PASSWORDS["can-bo"],
-                                                            "csrf_token": token(page)})
-    assert r.headers["Location"] == "/"
+    page = client.get(f"/sign-in?next={target}").get_data(as_text=True)
+    r = client.post(f"/sign-in?next={target}", data={"username": "can-bo", "password": PASSWORDS["can-bo"],
+                                                     "csrf_token": token(page)})
+    assert r.status_code == 302 and r.headers["Location"] == "/"
+
+
+def test_signing_in_still_goes_back_to_the_page_asked_for(ws):
+    client = ws.test_client()
+    page = client.get("/sign-in?next=/posts?status=failed").get_data(as_text=True)
+    r = client.post("/sign-in?next=/posts%3Fstatus%3Dfailed", data={"username": "can-bo", "password": PASSWORDS["can-bo"],
+                                                                    "csrf_token": token(page)})
+    assert r.headers["Location"] == "/posts?status=failed"
 
 
 def test_the_overview_s_statements_do_not_grow_with_the_campaign(ws):

@@ -29,8 +29,17 @@ def requires(what: str):
 
 
 def safe_next(target: str | None) -> str:
-    """Only a path of this site (never another site's address) after signing in."""
-    if not target or not target.startswith("/") or target.startswith("//") or "\\" in target:
+    """Only a path of this site (never another site's address) after signing in: no scheme, no
+    host, no backslash, and no control character or space anywhere (a browser drops a tab or a
+    newline from an address, so "/<tab>/evil.example" would become "//evil.example"; a newline
+    would also break the Location header)."""
+    from urllib.parse import urlsplit
+
+    if (not target or not target.startswith("/") or target.startswith("//") or "\\" in target
+            or any(ord(ch) <= 0x20 or ord(ch) == 0x7F for ch in target)):
+        return url_for("overview")
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc:
         return url_for("overview")
     return target
 
