@@ -359,6 +359,7 @@ class User(Base):
     """A person who signs in to the workspace. Only a salted scrypt hash of the password is kept."""
 
     __tablename__ = "users"
+    __table_args__ = {"sqlite_autoincrement": True}  # a removed user's id is never given to the next one
 
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(String(80), unique=True)
@@ -366,7 +367,8 @@ class User(Base):
     password_hash: Mapped[str] = mapped_column(String(300))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     last_sign_in_at: Mapped[Optional[datetime]] = mapped_column()
-    sessions_from: Mapped[Optional[datetime]] = mapped_column()  # sessions signed in before this have ended
+    # Every session of this user carries this key; a new one (sign-out, a new password) ends them all.
+    session_key: Mapped[str] = mapped_column(String(64), default="", server_default="")
 
     def __repr__(self) -> str:  # never the hash
         return f"<User {self.name} ({self.role.value})>"

@@ -7,7 +7,6 @@ case. Roles: an officer prepares and publishes, an approver also signs posts off
 from __future__ import annotations
 
 import secrets
-from datetime import datetime, timezone
 from functools import lru_cache
 from typing import Any
 
@@ -89,19 +88,33 @@ def add_user(s: Session, name: str, role: str, password: str, *, by: str = "") -
         raise UserError(_("A user named {name!r} already exists.", name=name),
                         fix=_("Choose another name, or change the password with `loa user password {name}`.",
                               name=name))
-    user = User(name=name, role=Role(role), password_hash=_hash(password))
+    user = User(name=name, role=Role(role), password_hash=_hash(password), session_key=new_session_key())
     s.add(user)
     s.flush()
     record(s, by or name, "user_added", detail=f"{name} ({role})")
     return user
 
 
-def set_password(s: Session, name: str, password: str, *, by: str = "", now: datetime | None = None) -> User:
+def set_password(s: Session, name: str, password: str, *, by: str = "") -> User:
     user = get_user(s, name)
     user.password_hash = _hash(password)
-    user.sessions_from = now or datetime.now(timezone.utc)  # ends every session signed in before
+    end_sessions(user)
     record(s, by or user.name, "password_changed", detail=user.name)
     return user
+
+
+def new_session_key() -> str:
+    return secrets.token_urlsafe(32)
+
+
+def end_sessions(user: User) -> None:
+    """Every session this user has open, in any browser, ends: each carries the key, which changes."""
+    user.session_key = new_session_key()
+
+
+def session_is_current(user: User | None, key: object) -> bool:
+    return (user is not None and bool(user.session_key) and isinstance(key, str)
+            and secrets.compare_digest(user.session_key, key))
 
 
 def remove_user(s: Session, name: str, *, by: str = "") -> None:

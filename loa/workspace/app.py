@@ -22,12 +22,13 @@ from .. import settings as loa_settings
 log = logging.getLogger("loa.workspace")
 SESSION_HOURS = 8  # a signed-in session ends after this long, whatever happens
 IDLE_MINUTES = 60  # or after this long without a page
+ADDRESS_FREE = 20  # wrong passwords from one address, for any names, before it is slowed down
 PUBLIC = {"sign_in", "health", "healthz", "static"}
 
 
 class Throttle:
-    """Wrong passwords slow the next try down: after 5 failures for a name or an address within 15
-    minutes, each further try waits twice as long as the last (from 2 s up to 15 minutes)."""
+    """Wrong passwords slow the next try down: after ``free`` failures for a key within 15 minutes,
+    each further try waits twice as long as the last (from 2 s up to 15 minutes)."""
 
     def __init__(self, clock: Callable[[], float] = time.monotonic, free: int = 5, window: float = 900) -> None:
         self.clock, self.free, self.window = clock, free, window
@@ -106,7 +107,9 @@ def create_app(folder: loa_settings.Folder, *, public_url: str = "", portal=None
                 "campaign_name": g.campaign_name if user is not None else "",
                 "approvals_on": user is not None and g.get("approvals") == "required"}
     CSRFProtect(app)
-    throttle = Throttle()
+    # Wrong passwords for a name from one address, and from one address for any names (looser: an
+    # office's computers may share one address).
+    throttle = {"name": Throttle(free=5), "address": Throttle(free=ADDRESS_FREE)}
     settings = loa_settings.Settings.read()
     app.extensions["loa"] = {"folder": folder, "throttle": throttle, "now": now, "public_url": public_url,
                              "http": settings.http}
@@ -219,6 +222,7 @@ def create_app(folder: loa_settings.Folder, *, public_url: str = "", portal=None
 
 def _signed_in_user(folder, now: datetime):
     from content_queue.models import User
+    from content_queue.users import session_is_current
 
     uid, since, seen = session.get("uid"), session.get("since"), session.get("seen")
     if not uid or not since or not seen:
@@ -228,7 +232,7 @@ def _signed_in_user(folder, now: datetime):
         return None
     with folder.sessions() as s:
         user = s.get(User, uid)
-        if user is None or (user.sessions_from and since_at < user.sessions_from):
+        if not session_is_current(user, session.get("key")):  # signed out, a new password, removed
             return None
         s.expunge(user)
     session["seen"] = now.isoformat()

@@ -66,7 +66,7 @@ def healthz():
 
 
 def sign_in():
-    from content_queue.users import check_password, find_user
+    from content_queue.users import check_password, end_sessions, find_user
 
     ctx = context()
     error = None
@@ -74,8 +74,10 @@ def sign_in():
         name = request.form.get("username", "")[:100]
         password = request.form.get("password", "")[:1000]
         address = request.remote_addr or "?"
-        keys = (f"name:{name.strip().lower()}", f"address:{address}")
-        wait = ctx["throttle"].wait(*keys)
+        # Counted for a name from one address (someone guessing an officer's password from elsewhere
+        # does not lock the officer out) and, more loosely, for an address trying any names.
+        keys = {"name": f"{name.strip().lower()}@{address}", "address": address}
+        wait = max(ctx["throttle"][kind].wait(key) for kind, key in keys.items())
         if wait > 0:
             log.warning("sign-in refused for %r from %s: too many wrong passwords, %.0f s to wait", name, address,
                         wait)
@@ -86,16 +88,19 @@ def sign_in():
                 ok = check_password(user, password)
                 if ok:
                     user.last_sign_in_at = ctx["now"]()
+                    if not user.session_key:
+                        end_sessions(user)
                     record(s, user.name, "signed_in", detail=address)
-                    uid = user.id
+                    uid, key = user.id, user.session_key
             if ok:
-                ctx["throttle"].succeeded(*keys)
+                ctx["throttle"]["name"].succeeded(keys["name"])
                 session.clear()
                 session.permanent = True
                 now = ctx["now"]().isoformat()
-                session.update(uid=uid, since=now, seen=now)
+                session.update(uid=uid, key=key, since=now, seen=now)
                 return redirect(safe_next(request.args.get("next")))
-            ctx["throttle"].failed(*keys)
+            for kind, key in keys.items():
+                ctx["throttle"][kind].failed(key)
             log.warning("sign-in failed for %r from %s", name, address)
             time.sleep(0.2)  # a little, every time: guessing is slow even below the throttle
             error = _("The user name or the password is wrong.")
@@ -104,7 +109,18 @@ def sign_in():
 
 
 def sign_out():
+    """Ends this user's sessions in every browser (a copied cookie stops working too)."""
+    from content_queue.models import User
+    from content_queue.users import end_sessions, session_is_current
+
+    ctx = context()
+    uid, key = session.get("uid"), session.get("key")
     session.clear()
+    if uid:
+        with ctx["sessions"]() as s:
+            user = s.get(User, uid)
+            if session_is_current(user, key):
+                end_sessions(user)
     return redirect(url_for("sign_in"))
 
 
