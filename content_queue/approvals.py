@@ -80,10 +80,24 @@ def approve(s: Session, campaign: Campaign, post_id: int, *, by: str, now: datet
                         web_fix=_("Turn them on in the campaign's settings."))
     if not waiting_deliveries(post):
         raise UserError(_("Post {id} has nothing left to publish.", id=post.id))
+    if nfc(by).strip().lower() in authors(s, post):
+        raise UserError(_("{name} wrote or edited post {id}, so cannot approve it.", name=by, id=post.id),
+                        fix=_("Another approver approves it. A campaign run by one person turns approvals off "
+                              "(`loa campaign set --approval off`)."),
+                        web_fix=_("Another approver approves it. A campaign run by one person turns approvals "
+                                  "off on the campaign page."))
     post.approved_at, post.approved_by, post.approval_comment = now or datetime.now(timezone.utc), by, ""
     record(s, by, "approved", post_id=post.id)
     s.flush()
     return post
+
+
+def authors(s: Session, post: Post) -> set[str]:
+    """Who wrote or edited the post (names in lower case): none of them may approve it."""
+    from .models import Activity
+
+    return {nfc(w).strip().lower() for w in s.scalars(
+        select(Activity.who).where(Activity.post_id == post.id, Activity.action.in_(("created", "edited"))))}
 
 
 def send_back(s: Session, campaign: Campaign, post_id: int, *, by: str, comment: str) -> Post:

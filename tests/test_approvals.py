@@ -47,7 +47,9 @@ def test_editing_an_approved_post_asks_for_approval_again_and_preflight_warns(lo
 
     tomorrow = (datetime.now(ZoneInfo("Asia/Ho_Chi_Minh")) + timedelta(hours=12)).strftime("%Y-%m-%d %H:%M")
     assert loa("post", "add", "--text", "Ngày mai", "--at", tomorrow, "--to", "facebook").exit_code == 0
-    assert loa("post", "approve", "1").exit_code == 0
+    r = loa("post", "approve", "1")  # the computer's user wrote it
+    assert r.exit_code == 1 and "cannot approve it" in r.output and "Another approver" in r.output
+    assert loa("post", "approve", "1", "--by", "lanh-dao").exit_code == 0
     assert json.loads(loa("post", "show", "1", "--json").output)["approval"] == "approved"
     assert loa("post", "edit", "1", "--text", "Ngày mai, nội dung mới").exit_code == 0
     assert json.loads(loa("post", "show", "1", "--json").output)["approval"] == "awaiting"
@@ -114,3 +116,51 @@ def test_the_overview_shows_posts_awaiting_approval_to_approvers(loa, channels, 
     assert "Đã duyệt bài đăng 1." in r.get_data(as_text=True)
     assert json.loads(loa("post", "show", "1", "--json").output)["approved_by"] == "lanh-dao"
     assert 'id="s-approve"' not in approver.get("/").get_data(as_text=True)  # nothing left awaiting
+
+
+def test_nobody_approves_their_own_post_and_only_an_approver_turns_approvals_off(loa, channels, monkeypatch):
+    from tests.test_workspace import PASSWORDS, sign_in, token
+
+    from content_queue import users
+    from content_queue.models import Campaign
+    from content_queue.store import transaction
+    from loa import settings
+    from loa.workspace import create_app
+
+    monkeypatch.delenv("LOA_LANG", raising=False)
+    folder = settings.find(loa.folder)
+    with transaction(folder.sessions) as s:
+        users.add_user(s, "can-bo", "officer", PASSWORDS["can-bo"])
+        users.add_user(s, "lanh-dao", "approver", PASSWORDS["lanh-dao"])
+    loa("campaign", "set", "--approval", "required")
+    app = create_app(folder)
+    officer, approver = app.test_client(), app.test_client()
+    sign_in(officer, "can-bo")
+    sign_in(approver, "lanh-dao")
+    page = officer.get("/campaign").get_data(as_text=True)
+    assert 'name="approval" disabled' in page and "Chỉ người duyệt" in page
+    r = officer.post("/campaign", data={"csrf_token": token(page), "name": "Không một mình", "approval": "off"},
+                     follow_redirects=True)
+    assert "Chỉ người duyệt" in r.get_data(as_text=True)
+    with folder.sessions() as s:
+        assert s.query(Campaign).one().approval == "required"
+
+    soon = (datetime.now().astimezone() + timedelta(days=2)).strftime("%Y-%m-%d %H:%M")
+    page = approver.get("/posts/new").get_data(as_text=True)
+    r = approver.post("/posts/new", data={"csrf_token": token(page), "text": "Bài của người duyệt", "at": soon,
+                                        "to": "fanpage", "action": "save"}, follow_redirects=True)
+    assert r.status_code == 200
+    with folder.sessions() as s:
+        from content_queue.models import Post
+
+        post_id = s.query(Post).filter_by(text="Bài của người duyệt").one().id
+    page = approver.get("/approvals").get_data(as_text=True)
+    r = approver.post(f"/posts/{post_id}/approve", data={"csrf_token": token(page), "back": "approvals"},
+                      follow_redirects=True)
+    assert "không thể duyệt" in r.get_data(as_text=True)
+    assert json.loads(loa("post", "show", str(post_id), "--json").output)["approval"] == "awaiting"
+    page = approver.get("/campaign").get_data(as_text=True)  # alone, the approver turns approvals off
+    r = approver.post("/campaign", data={"csrf_token": token(page), "name": "Không một mình", "approval": "off"},
+                      follow_redirects=True)
+    with folder.sessions() as s:
+        assert s.query(Campaign).one().approval == "off"

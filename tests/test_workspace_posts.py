@@ -101,8 +101,8 @@ def test_reschedule_and_cancel_from_the_post_page(ws):  # noqa: F811
     assert "đã huỷ 1 lượt đăng" in body and "can-bo: đã đổi giờ" in body and "can-bo: đã huỷ" in body
     with ws.folder.sessions() as s:
         assert s.scalars(select(Delivery)).one().state is DeliveryState.cancelled
-        assert [a.action for a in s.scalars(select(Activity).where(Activity.post_id == 1))] == ["rescheduled",
-                                                                                           "cancelled"]
+        assert [a.action for a in s.scalars(select(Activity).where(Activity.post_id == 1))] == [
+            "created", "rescheduled", "cancelled"]  # `loa post add` records its author too
 
 
 def test_the_post_list_pages_and_a_viewer_cannot_write(ws):  # noqa: F811
@@ -227,7 +227,7 @@ def test_edit_a_waiting_post_asks_for_approval_again_and_keeps_its_media(ws, tmp
                "--to", "fanpage,tiktok", "--tiktok-text", "TikTok cũ", "--tiktok-privacy", "SELF_ONLY",
                "--tiktok-music-ok")
     assert r.exit_code == 0, r.output
-    assert ws.loa("post", "approve", "1").exit_code == 0
+    assert ws.loa("post", "approve", "1", "--by", "lanh-dao").exit_code == 0
     client = ws.test_client()
     sign_in(client, "can-bo")
     page = client.get("/posts/1/edit").get_data(as_text=True)

@@ -60,6 +60,19 @@ def test_the_strip_starts_from_the_planner_and_changes_without_a_script(ws, read
     assert _strip(body) == first[1:] + [first[0]] and f'name="sec_{first[1]}" value="2.5"' in body
 
 
+def test_a_link_that_asks_for_a_render_starts_nothing(ws, ready):  # noqa: F811
+    """A GET changes nothing: a link on another site, or a viewer, cannot start a render."""
+    from content_queue.models import Job
+
+    for who in ("can-bo", "xem"):
+        client = ws.test_client()
+        sign_in(client, who)
+        r = client.get(f"/recap?action=render&fmt=square&clip={ready[0]}&sec_{ready[0]}=4")
+        assert r.status_code == 200
+        with ws.folder.sessions() as s:
+            assert s.scalars(select(Job)).all() == []
+
+
 @pytest.mark.slow
 def test_a_render_is_a_job_run_in_its_own_process_and_its_recap_is_published(ws, ready):  # noqa: F811
     from content_queue.models import Job, Post, Recap

@@ -18,6 +18,7 @@ P = lazy("content_queue.posts")
 A = lazy("content_queue.approvals")
 lifecycle = lazy("content_queue.lifecycle")
 V = lazy("content_queue.validation")
+U = lazy("content_queue.users")
 
 
 @click.group(cls=LoaGroup)
@@ -190,6 +191,9 @@ def add(app: App, text, text_file, title, media, at, now, next_slot, to, quiz_te
                                                answer_at=answer_at, media_dir=app.folder.media_dir, now=app.now())
         else:
             new, warnings = P.add_post(s, campaign, inp, media_dir=app.folder.media_dir, now=app.now())
+        for written in (new, answer):  # on record: whoever wrote a post may not approve it
+            if written is not None:
+                U.record(s, _computer_user(), "created", post_id=written.id)
         new = P.get_post(s, campaign, new.id)
         data = _post_dict(new, app.show_time(campaign), app.iso_time(campaign), campaign)
         accounts = P.posting_as(new)
@@ -357,6 +361,7 @@ def edit(app: App, post_id: int, text, text_file, title, media, link, cover_url,
     with app.session() as s:
         p, warnings = P.edit_post(s, app.campaign(s), post_id, changes, media_dir=app.folder.media_dir,
                                   base_dir=Path.cwd(), now=app.now())
+        U.record(s, _computer_user(), "edited", post_id=p.id)
         status = P.states_said(p)
     for w in warnings:
         warn(w)

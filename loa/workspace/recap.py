@@ -115,7 +115,7 @@ def builder():
                 problem = exc.on_the_web()
         ids = [i for i in ids if i in clips]
         total = INTRO_SECONDS + OUTRO_SECONDS + sum(seconds[i] for i in ids)
-        if action == "render":
+        if action == "render" and request.method == "POST":  # nothing starts on a GET (a link elsewhere)
             try:
                 started = _submit(s, campaign, fmt, ids, seconds, total, look)
             except UserError as exc:

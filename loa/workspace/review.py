@@ -9,6 +9,7 @@ from flask import g, render_template, request
 
 from content_queue.errors import UserError
 from content_queue.i18n import _
+from content_queue.users import may
 
 from .common import apply_change, context, requires
 
@@ -80,6 +81,9 @@ def campaign_set():
     f = request.form
 
     def act(s, c):
+        if f.get("approval") not in (None, c.approval) and not may(g.user, "approve"):
+            raise UserError(_("Only an approver may turn approvals on or off."),
+                            fix=_("Ask an approver; the other details can be saved with approvals as they are."))
         update_campaign(s, c, name=f.get("name"), message=f.get("message"), hashtags=f.get("hashtags"),
                         starts_on=_day(f.get("starts_on", ""), _("The first day")),
                         ends_on=_day(f.get("ends_on", ""), _("The last day")), approval=f.get("approval"),
