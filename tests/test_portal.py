@@ -220,7 +220,7 @@ def test_stored_text_is_escaped_on_the_public_page(portal, loa):
     assert r.status_code == 200
     assert "<script>alert(1)" not in r.text and "<img src=x" not in r.text
     assert "&lt;img src=x onerror=alert(2)&gt;" in r.text  # the title, escaped
-    assert r.text.count("</script>") == 1  # only the page's own script ends
+    assert r.text.count("</script>") == 2  # only the page's data block and its script file end
 
 
 def test_the_last_chunk_returns_before_the_check_and_a_check_is_claimed_once(portal, clip, loa):

@@ -280,3 +280,27 @@ def test_the_frame_page_counts_downloads_and_takes_no_data(portal, loa):
         assert c.post(f"/c/{portal.token}/frame-downloaded").status_code == 204
     assert c.get(f"/c/{portal.token}/frame-downloaded").status_code == 405
     assert json.loads(loa("report", "--format", "json").output)["frame_downloads"] == 3
+
+
+def test_every_public_page_refuses_framing_and_other_sites_forms_and_runs_no_inline_script(portal, loa):
+    """The upload page, the wall, the frame, the withdrawal page, the privacy notice and a 404: one
+    policy (no inline script, forms sent only here, never framed); the scripts are loa's files."""
+    c = Client(portal)
+    base = f"/c/{portal.token}"
+    for page in ("", "/wall", "/frame", "/withdraw", "/privacy", "/no-such-page"):
+        r = c.get(base + page)
+        if r.mimetype != "text/html":
+            continue
+        csp = r.headers["Content-Security-Policy"]
+        assert "frame-ancestors 'none'" in csp and "form-action 'self'" in csp and "script-src 'self'" in csp, page
+        assert "unsafe-inline" not in csp.split("script-src")[1].split(";")[0], page
+        assert "Strict-Transport-Security" not in r.headers  # plain http here
+        for tag in re.findall(r"<script\b[^>]*>", r.text):
+            assert "src=" in tag or 'type="application/json"' in tag, (page, tag)
+        for src in re.findall(r'<script src="([^"]+)"', r.text):
+            js = c.get(src)
+            assert js.status_code == 200 and js.mimetype == "text/javascript" and b"function" in js.data, src
+    assert c.get(base + "/js/../app.py").status_code == 404 and c.get(base + "/js/nothing.js").status_code == 404
+    assert loa("campaign", "set", "--public-url", "https://loa.congan-xa.example").exit_code == 0
+    r = c.get(base + "/privacy")
+    assert r.headers["Strict-Transport-Security"].startswith("max-age=")

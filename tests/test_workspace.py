@@ -132,13 +132,16 @@ def test_sign_in_page_is_a_plain_form_and_signing_in_opens_the_overview(ws):
     assert home.headers["Cache-Control"] == "no-store"
 
 
-def test_https_public_address_makes_cookies_secure(ws):
+def test_https_public_address_makes_cookies_secure_and_asks_for_https_from_then_on(ws):
     from loa.workspace import create_app
 
+    plain = ws.test_client().get("/sign-in")
+    assert "Strict-Transport-Security" not in plain.headers
+    assert "form-action 'self'" in plain.headers["Content-Security-Policy"]
     app = create_app(ws.folder, public_url="https://loa.example.org")
     client = app.test_client()
     r = sign_in(client, "can-bo")
-    assert "Secure" in r.headers["Set-Cookie"]
+    assert "Secure" in r.headers["Set-Cookie"] and r.headers["Strict-Transport-Security"].startswith("max-age=")
 
 
 def test_a_post_without_the_form_token_is_refused(ws):

@@ -153,12 +153,18 @@ class Portal:
     def __call__(self, environ, start_response):
         request = Request(environ)
         with self.sessions() as s:
-            language = self.campaign(s).language  # the public pages speak the campaign's language
+            c = self.campaign(s)
+            language, https = c.language, c.public_url.startswith("https://")  # the campaign's language
         with use(language):
             try:
                 response = self.dispatch(request)
             except HTTPException as exc:
                 response = exc.get_response()
+        if response.mimetype == "text/html":  # whichever page it is, an error's too
+            response.headers["Content-Security-Policy"] = pages.CSP
+            response.headers.setdefault("X-Content-Type-Options", "nosniff")
+        if https or request.scheme == "https":  # the scheme a trusted proxy forwarded (loa/proxy.py)
+            response.headers.setdefault("Strict-Transport-Security", pages.HSTS)
         return response(environ, start_response)
 
     def dispatch(self, r: Request) -> Response:
@@ -180,6 +186,8 @@ class Portal:
             return self.result(rest[1])
         if len(rest) == 2 and rest[0] == "covers" and r.method in ("GET", "HEAD"):
             return self.cover(rest[1])
+        if len(rest) == 2 and rest[0] == "js" and r.method in ("GET", "HEAD"):
+            return pages.script(rest[1])
         if len(rest) == 1 and rest[0] in pages.ROUTES:
             return pages.ROUTES[rest[0]](self, r, token)
         if r.method == "OPTIONS":
@@ -213,10 +221,7 @@ class Portal:
         from ..templating import render
 
         html = render("portal.html", config=data, closed=self._closed() or "")
-        return Response(html, content_type="text/html; charset=utf-8",
-                        headers={"Content-Security-Policy": "default-src 'self'; style-src 'unsafe-inline'; "
-                                                            "script-src 'unsafe-inline'; img-src 'self' data:",
-                                 "X-Content-Type-Options": "nosniff", "Referrer-Policy": "no-referrer"})
+        return Response(html, content_type="text/html; charset=utf-8", headers=pages.HEADERS)
 
     # --- tus --------------------------------------------------------------------------------
     def create(self, r: Request, token: str) -> Response:

@@ -27,9 +27,25 @@ class Portal(Protocol):
 
 FORM_LIMIT = 16 * 1024  # a public form is a few short fields
 LOOKUPS_PER_HOUR = 30  # withdrawal codes tried per address: enough for a family, too few to guess
-HEADERS = {"Content-Security-Policy": "default-src 'self'; style-src 'unsafe-inline'; script-src 'unsafe-inline'; "
-                                      "img-src 'self' data: blob:; form-action 'self'; frame-ancestors 'none'",
-           "X-Content-Type-Options": "nosniff", "Referrer-Policy": "no-referrer", "Cache-Control": "no-store"}
+# Every public page: scripts only from loa's own files (no inline script runs), forms sent only
+# here, never framed by another site (the upload page holds a child's name).
+CSP = ("default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data: blob:; "
+       "form-action 'self'; frame-ancestors 'none'; base-uri 'none'; object-src 'none'")
+HEADERS = {"Content-Security-Policy": CSP, "X-Content-Type-Options": "nosniff", "Referrer-Policy": "no-referrer",
+           "Cache-Control": "no-store"}
+HSTS = "max-age=31536000"  # under https only: a year of https for this host
+SCRIPTS = {"upload.js", "frame.js", "withdraw.js"}  # loa/portal/static, the public pages' only scripts
+
+
+def script(name: str) -> Response:
+    """One of the public pages' scripts (a file of loa's, never a name from the request)."""
+    from pathlib import Path
+
+    if name not in SCRIPTS:
+        return Response(_("Page not found."), status=404, content_type="text/plain; charset=utf-8")
+    body = (Path(__file__).resolve().parent / "static" / name).read_bytes()
+    return Response(body, content_type="text/javascript; charset=utf-8",
+                    headers={"Cache-Control": "public, max-age=3600", "X-Content-Type-Options": "nosniff"})
 
 
 def html(portal: "Portal", token: str, template: str, status: int = 200, **context) -> Response:

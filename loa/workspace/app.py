@@ -176,7 +176,10 @@ def create_app(folder: loa_settings.Folder, *, public_url: str = "", portal=None
     @app.after_request
     def headers(resp):
         resp.headers.setdefault("Content-Security-Policy", "default-src 'self'; style-src 'self' 'unsafe-inline'; "
-                                "img-src 'self' data:; frame-ancestors 'none'")
+                                "img-src 'self' data:; form-action 'self'; frame-ancestors 'none'; base-uri 'none'; "
+                                "object-src 'none'")
+        if app.config["SESSION_COOKIE_SECURE"] or request.scheme == "https":
+            resp.headers.setdefault("Strict-Transport-Security", "max-age=31536000")
         resp.headers.setdefault("X-Content-Type-Options", "nosniff")
         resp.headers.setdefault("Referrer-Policy", "same-origin")
         if g.get("user") is not None:
