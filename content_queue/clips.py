@@ -14,7 +14,7 @@ from typing import Any, Callable
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from .consent import consent_ok, consent_problems, portal_consent, source_label
+from .consent import consent_ok, consent_problems, needs_guardian, portal_consent, source_label
 from .errors import NotFound, UserError, ValidationFailed
 from .i18n import _
 from .media import store_file
@@ -51,6 +51,10 @@ def check_sender(sender: Sender, guardian_age: int) -> list[str]:
         problems.append(_("age {age} is not plausible", age=sender.age))
     if sender.display not in {d.value for d in NameDisplay}:
         problems.append(_("display {value!r} must be full, first or anonymous", value=sender.display))
+    elif sender.display == NameDisplay.full.value and needs_guardian(sender.age, guardian_age):
+        # The wall's rule (content_queue.pledges): under the guardian age, never a full name in public.
+        problems.append(_("under {age}, only the first name can be shown, or no name (display first or anonymous)",
+                          age=guardian_age))
     problems += consent_problems(sender.age, sender.consent, nfc(sender.guardian), guardian_age)
     return problems
 
@@ -132,7 +136,10 @@ def record(s: Session, campaign: Campaign, ex: Examined, sender: Sender, *, medi
     """Record an examined clip (a short write): pending, rejected with its reason, or a
     duplicate of the clip first sent with the same file."""
     now = now or datetime.now(timezone.utc)
-    base = dict(campaign_id=campaign.id, original_name=ex.name, participant_name=nfc(sender.participant).strip(),
+    name = nfc(sender.participant).strip()
+    if needs_guardian(sender.age, campaign.guardian_age):  # as on the wall: a minor's given name only is kept
+        name = name.split()[-1] if name else ""
+    base = dict(campaign_id=campaign.id, original_name=ex.name, participant_name=name,
                 school=nfc(sender.school).strip(), class_name=nfc(sender.class_name).strip(), age=sender.age,
                 consent=Consent(sender.consent), guardian_name=nfc(sender.guardian).strip(),
                 display=NameDisplay(sender.display), source=sender.source, received_at=now)
@@ -429,7 +436,72 @@ def withdraw(s: Session, campaign: Campaign, clip_id: int, *, delete_media: bool
             s.delete(media)
             deleted = True
     ids = {c.id for c in rows}
+    erase_recaps_with(s, campaign, ids, media_dir)
     return Withdrawal(clip, sorted(ids - {clip.id}), deleted, kept, published_recaps_with(s, campaign, ids))
+
+
+def recaps_with(s: Session, campaign: Campaign, clip_ids: set[int]) -> list[Recap]:
+    return [r for r in s.scalars(select(Recap).where(Recap.campaign_id == campaign.id).order_by(Recap.id))
+            if clip_ids & set((r.clip_ids or {}).get("ids", []))]
+
+
+def erase_recaps_with(s: Session, campaign: Campaign, clip_ids: set[int], media_dir: Path) -> list[int]:
+    """A recap holding a withdrawn clip can never go out again: its video, its feed cut and the
+    copies made for a platform's size limit leave the store (a queued post of it is refused when
+    its time comes, scheduler.publishing). Returns the recaps' ids."""
+    erased = []
+    for recap in recaps_with(s, campaign, clip_ids):
+        media_ids = set(s.scalars(select(Post.media_id).where(Post.campaign_id == campaign.id,
+                                                                Post.source == f"recap {recap.id}",
+                                                                Post.media_id.is_not(None))))
+        if recap.media_id is not None:
+            media_ids.add(recap.media_id)
+        shas = list((recap.settings or {}).get("erased_sha256", []))
+        for media in s.scalars(select(Media).where(Media.id.in_(media_ids))):
+            shas.append(media.sha256)  # a copy kept elsewhere is still known as this recap's
+            f = media_dir / media.relpath
+            if f.exists():
+                f.unlink()
+            if media.id == recap.media_id:
+                recap.media_id = None
+            s.flush()
+            if s.scalar(select(Post.id).where(Post.media_id == media.id).limit(1)) is None and \
+                    s.scalar(select(Recap.id).where(Recap.media_id == media.id).limit(1)) is None:
+                s.delete(media)  # nothing points at it any more; a queued post keeps its row, not its file
+        recap.settings = {**(recap.settings or {}), "erased_sha256": sorted(set(shas)),
+                          "erased_for": sorted(clip_ids & set(recap.clip_ids.get("ids", [])))}
+        erased.append(recap.id)
+    s.flush()
+    return erased
+
+
+def recap_refusal(s: Session, campaign: Campaign, recap_id: int) -> str | None:
+    """Why recap ``recap_id`` may not go out (None: it may): the clips in it that were withdrawn,
+    lack consent, or are no longer approved. One rule for `loa recap publish`, the workspace and
+    the scheduler's last look before a platform is called."""
+    recap = s.get(Recap, recap_id)
+    if recap is None or recap.campaign_id != campaign.id:
+        return None
+    why = []
+    ids = (recap.clip_ids or {}).get("ids", [])
+    for c in s.scalars(select(Clip).where(Clip.id.in_(ids)).order_by(Clip.id)):
+        if c.status is ClipStatus.withdrawn:
+            why.append(_("clip {id} was withdrawn", id=c.id))
+        elif not consent_ok(c, campaign.guardian_age):
+            why.append(_("clip {id} has no valid consent", id=c.id))
+        elif c.status is not ClipStatus.approved:
+            why.append(_("clip {id} is no longer approved", id=c.id))
+    if not why:
+        return None
+    return _("recap {id} can no longer be shown: {why}", id=recap.id, why="; ".join(why))
+
+
+def source_refusal(s: Session, campaign: Campaign, source: str) -> str | None:
+    """Why a post of this source may not go out because of the clips it shows (``recap N``), or None."""
+    kind, _sep, number = (source or "").partition(" ")
+    if kind != "recap" or not number.isdigit():
+        return None
+    return recap_refusal(s, campaign, int(number))
 
 
 def published_recaps_with(s: Session, campaign: Campaign, clip_ids: set[int]) -> list[dict[str, Any]]:

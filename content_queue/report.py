@@ -117,7 +117,8 @@ def collect(s: Session, campaign: Campaign, now: datetime, show: Callable[[datet
             "by_consent": {k: dict(v) for k, v in sorted(by_consent.items())},
             "list": [{"id": c.id, "status": c.status.value, "shown_as": displayed_name(c) or _("(anonymous)"),
                       "school": c.school, "age_band": age_band(c.age), "consent": c.consent.value,
-                      "reason": c.reason or None, "poster": c.poster_relpath} for c in clips],
+                      "reason": c.reason or None,  # a poster only of a clip that may be shown in public
+                      "poster": c.poster_relpath if publishable(c, guardian_age) else None} for c in clips],
         },
         "recaps": recaps,
         "reach": {**reach_totals(channels), "over_time": views_over_time(s, campaign, zone_of(campaign))},

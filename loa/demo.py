@@ -102,7 +102,7 @@ PARTICIPANTS = [  # name, school, class, age, consent, guardian, display, kind
     ("Nguyễn Thị Hoa", 0, "8A", 14, "guardian", "Nguyễn Văn Nam", "first", "portrait"),
     ("Trần Minh Khang", 0, "9B", 15, "guardian", "Trần Thị Lan", "first", "rotated"),
     ("Lê Thu Trang", 1, "5A", 11, "guardian", "Lê Văn Hải", "first", "silent"),
-    ("Y Nhi Niê", 2, "7C", 13, "guardian", "Niê Thị Hương", "full", "fast"),
+    ("Y Nhi Niê", 2, "7C", 13, "guardian", "Niê Thị Hương", "first", "fast"),
     ("Phạm Quốc Bảo", 0, "9A", 16, "self", "", "full", "landscape"),
     ("Cô Đinh Thị Mơ", 1, "Giáo viên", 34, "self", "", "full", "portrait"),
     ("Rơ Mah Thương", 2, "8B", 14, "guardian", "Rơ Mah Blơi", "first", "hevc"),

@@ -12,6 +12,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from content_queue import posts as P
+from content_queue.clips import source_refusal
 from content_queue.errors import UserError
 from content_queue.media import probe, store_file
 from content_queue.models import Campaign, Media, Recap
@@ -112,6 +113,11 @@ def publish_recap(s: Session, campaign: Campaign, file: Path, *, at: str | datet
         _check_feed_cut(Path(feed), feed_channels)
     title = _("Looking back: {name}", name=campaign.name)
     source = recap_source(s, file)
+    for src in {source, *([recap_source(s, Path(feed))] if feed is not None else [])}:
+        refusal = source_refusal(s, campaign, src)
+        if refusal:  # a withdrawn clip, or one without consent, never goes out again
+            raise UserError(refusal, fix=_("Render a new recap: withdrawn clips and clips without consent are left "
+                                           "out of it."))
     batches = [(file, by_limit.get(None, []), source)]
     for limit, group in sorted((k, v) for k, v in by_limit.items() if k is not None):
         copy = file
@@ -145,6 +151,9 @@ def recap_source(s: Session, file: Path) -> str:
             digest.update(chunk)
     recap_id = s.scalar(select(Recap.id).join(Media, Recap.media_id == Media.id)
                         .where(Media.sha256 == digest.hexdigest()).order_by(Recap.id.desc()).limit(1))
+    if recap_id is None:  # a copy of a recap whose files were erased (a clip in it was withdrawn)
+        recap_id = next((r.id for r in s.scalars(select(Recap).order_by(Recap.id.desc()))
+                         if digest.hexdigest() in (r.settings or {}).get("erased_sha256", [])), None)
     return f"recap {recap_id}" if recap_id else "recap"
 
 

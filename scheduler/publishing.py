@@ -15,7 +15,7 @@ from connectors.base import IN_INBOX
 from connectors import CredentialsDead, NotPublished, OutcomeUnknown, Rejected, Result, RetryLater
 from connectors.credentials import scrub
 from content_queue.lifecycle import Action, ErrorKind, Outcome, label
-from content_queue.models import Channel, ChannelHealth, Delivery, DeliveryState
+from content_queue.models import Campaign, Channel, ChannelHealth, Delivery, DeliveryState
 
 from .items import Job
 from content_queue.i18n import _, say
@@ -39,6 +39,9 @@ class Publishing:
                 self._release(delivery_id, self.clock() + timedelta(seconds=wait[0]), wait[1])
                 self.event(_("delivery {delivery_id}: {value}; waiting {value2:.0f} s", delivery_id=delivery_id, value=wait[1], value2=wait[0]), report)
                 return "waiting"
+            refusal = self._clips_refusal(delivery_id)
+            if refusal:  # a clip in it was withdrawn, or lost its consent, since it was queued
+                return self._fail(delivery_id, None, refusal, ErrorKind.rejected, report)
             media = job.item.media
             if media is not None and not media.path.is_file():
                 return self._fail(delivery_id, None, _("the media file is missing from the store ({name}); add "
@@ -46,6 +49,13 @@ class Publishing:
             return self._send(delivery_id, job, self._open_attempt(delivery_id, Action.publish), report)
         finally:
             self._done(delivery_id)
+
+    def _clips_refusal(self, delivery_id: int) -> str | None:
+        from content_queue.clips import source_refusal
+
+        with self.sessions() as s:
+            d = s.get(Delivery, delivery_id)
+            return source_refusal(s, s.get(Campaign, d.post.campaign_id), d.post.source)
 
     def _send(self, delivery_id: int, job: Job, attempt: int, report) -> str:
         """The one call that can publish, and what each outcome means for the delivery."""

@@ -162,6 +162,7 @@ def test_phone_browser_sends_a_clip(portal, clip, loa):
         page.fill("#school", "THCS Kon Chiêng")
         page.fill("#class", "9B")
         page.fill("#age", "15")
+        assert page.locator('#display option[value="full"]').is_disabled()  # under 16: never the full name
         page.fill("#guardian", "Trần Thị Lan")
         page.check("#guardianConfirmed")
         page.set_input_files("#file", str(clip))
@@ -172,8 +173,8 @@ def test_phone_browser_sends_a_clip(portal, clip, loa):
         page.screenshot(path=str(artifact("portal-done.png")), full_page=True)
     assert errors == []
     [listed] = json.loads(loa("clips", "list", "--json").output)
-    assert listed["status"] == "pending" and listed["participant"] == "Trần Minh Khang"
-    assert listed["consent"] == "guardian" and listed["guardian"] == "Trần Thị Lan"
+    assert listed["status"] == "pending" and listed["participant"] == "Khang"  # 15: the given name only is kept
+    assert listed["display"] == "first" and listed["consent"] == "guardian" and listed["guardian"] == "Trần Thị Lan"
 
 
 def test_portal_link_and_qr(loa):

@@ -59,7 +59,7 @@ def recap_folder(loa, clips_dir):
               "minor": ("Đinh Thị Lan", "THCS Đak Tơ Pang", "14", "none", "")}
     for key, (name, school, age, consent, guardian) in people.items():
         args = ["clips", "add", str(clips_dir[key]), "--participant", name, "--school", school, "--age", age,
-                "--consent", consent, "--display", "full", "--json"]
+                "--consent", consent, "--display", "full" if int(age) >= 16 else "first", "--json"]
         if guardian:
             args += ["--guardian", guardian]
         r = loa(*args)

@@ -137,7 +137,7 @@ def test_https_public_address_makes_cookies_secure_and_asks_for_https_from_then_
 
     plain = ws.test_client().get("/sign-in")
     assert "Strict-Transport-Security" not in plain.headers
-    assert "form-action 'self'" in plain.headers["Content-Security-Policy"]
+    assert "frame-ancestors 'none'" in plain.headers["Content-Security-Policy"]
     app = create_app(ws.folder, public_url="https://loa.example.org")
     client = app.test_client()
     r = sign_in(client, "can-bo")

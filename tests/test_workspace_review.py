@@ -14,11 +14,12 @@ def _add(ws, text: str, hours: int = 3) -> None:  # noqa: F811
     assert r.exit_code == 0, r.output
 
 
-def test_the_officer_turns_approvals_on_from_the_campaign_page(ws):  # noqa: F811
+def test_an_approver_turns_approvals_on_from_the_campaign_page(ws):  # noqa: F811
+    """(An officer may not: tests/test_approvals.py.)"""
     from content_queue.models import Activity, Campaign
 
-    officer = ws.test_client()
-    sign_in(officer, "can-bo")
+    officer = ws.test_client()  # an approver, who also changes the campaign's details
+    sign_in(officer, "lanh-dao")
     page = officer.get("/campaign").get_data(as_text=True)
     assert "Không một mình" in page and "lanh-dao" in page and 'value="off" selected' in page
     r = officer.post("/campaign", data={"csrf_token": token(page), "name": "Không một mình", "approval": "required",

@@ -175,9 +175,10 @@ def create_app(folder: loa_settings.Folder, *, public_url: str = "", portal=None
 
     @app.after_request
     def headers(resp):
+        # No form-action here: connecting a channel is a form whose answer sends the officer on to the
+        # platform's own consent page (a browser holds a redirect after a form to form-action too).
         resp.headers.setdefault("Content-Security-Policy", "default-src 'self'; style-src 'self' 'unsafe-inline'; "
-                                "img-src 'self' data:; form-action 'self'; frame-ancestors 'none'; base-uri 'none'; "
-                                "object-src 'none'")
+                                "img-src 'self' data:; frame-ancestors 'none'; base-uri 'none'; object-src 'none'")
         if app.config["SESSION_COOKIE_SECURE"] or request.scheme == "https":
             resp.headers.setdefault("Strict-Transport-Security", "max-age=31536000")
         resp.headers.setdefault("X-Content-Type-Options", "nosniff")

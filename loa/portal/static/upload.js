@@ -12,7 +12,9 @@ var fields = ["name", "school", "class", "age", "display", "guardian"];
 fields.forEach(function(k){ var v = localStorage.getItem("loa-form:" + k); if (v) $(k).value = v;
   $(k).addEventListener("input", function(){ localStorage.setItem("loa-form:" + k, $(k).value); }); });
 function ageChanged(){ var a = parseInt($("age").value, 10), minor = a > 0 && a < C.guardianAge;
-  $("minor").hidden = !minor; $("adult").hidden = minor; }
+  $("minor").hidden = !minor; $("adult").hidden = minor;
+  var full = $("display").querySelector('option[value="full"]'); full.disabled = minor;  // the server refuses it too
+  if (minor && $("display").value === "full") $("display").value = "first"; }
 $("age").addEventListener("input", ageChanged); ageChanged();
 function say(text, kind){ var m = $("msg"); m.className = "msg " + kind; m.textContent = text; }
 function b64(s){ return btoa(unescape(encodeURIComponent(s))); }
