@@ -169,6 +169,9 @@ class Campaign(Base):
     # password kept like the channels' tokens), and what was last told, per kind
     notify: Mapped[dict[str, Any]] = mapped_column(default=dict)
     notified: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    # once the keeping period is over (content_queue/privacy.py): when, what was erased, and the
+    # figures the report keeps ({} until then)
+    purged: Mapped[dict[str, Any]] = mapped_column(default=dict)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     channels: Mapped[list["Channel"]] = relationship(back_populates="campaign")

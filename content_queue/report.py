@@ -56,16 +56,8 @@ def collect(s: Session, campaign: Campaign, now: datetime, show: Callable[[datet
                 "url": d.remote_url, "reason": d.last_error or None, "platform_message": d.platform_message or None,
                 "attempts": d.attempt_count, "recap": recap_ref(d.post.source)[0],
                 "numbers": numbers.get(d.id)} for d in rows]})
-    clips = list(s.scalars(select(Clip).where(Clip.campaign_id == campaign.id).order_by(Clip.id)))
-    by_school: dict[str, Counter] = defaultdict(Counter)
-    by_age: dict[str, Counter] = defaultdict(Counter)
-    by_consent: dict[str, Counter] = defaultdict(Counter)
-    for c in clips:
-        outcome = "rejected" if c.status is ClipStatus.rejected else (
-            "withdrawn" if c.status is ClipStatus.withdrawn else "accepted")
-        for table, key in ((by_school, c.school or _(UNKNOWN_AGE)), (by_age, age_band(c.age)), (by_consent, c.consent.value)):
-            table[key]["received"] += 1
-            table[key][outcome] += 1
+    kept = campaign.purged or None  # after the keeping period: the figures taken before the erasure
+    clips = ({**kept["clips"], "list": []} if kept else clip_figures(s, campaign, guardian_age))
     recaps = []
     made = list(s.scalars(select(Recap).where(Recap.campaign_id == campaign.id).order_by(Recap.created_at, Recap.id)))
     for i, r in enumerate(made):
@@ -104,26 +96,12 @@ def collect(s: Session, campaign: Campaign, now: datetime, show: Callable[[datet
                        "title": " ".join((d.post.title or d.post.text).split())[:90], "reason": d.last_error,
                        "platform_message": d.platform_message or None}
                       for d in attention],
-        "clips": {
-            "received": len(clips),
-            "accepted": sum(c.status in (ClipStatus.pending, ClipStatus.approved) for c in clips),
-            "approved": sum(c.status is ClipStatus.approved for c in clips),
-            "rejected": sum(c.status is ClipStatus.rejected for c in clips),
-            "withdrawn": sum(c.status is ClipStatus.withdrawn for c in clips),
-            "in_public_recap": sum(publishable(c, guardian_age) for c in clips),
-            "by_school": {k: dict(v) for k, v in sorted(by_school.items())},
-            "by_age": {band: dict(by_age[band]) for band in [_(b[2]) for b in AGE_BANDS] + [_(UNKNOWN_AGE)]
-                       if band in by_age},
-            "by_consent": {k: dict(v) for k, v in sorted(by_consent.items())},
-            "list": [{"id": c.id, "status": c.status.value, "shown_as": displayed_name(c) or _("(anonymous)"),
-                      "school": c.school, "age_band": age_band(c.age), "consent": c.consent.value,
-                      "reason": c.reason or None,  # a poster only of a clip that may be shown in public
-                      "poster": c.poster_relpath if publishable(c, guardian_age) else None} for c in clips],
-        },
+        "clips": clips,
         "recaps": recaps,
         "reach": {**reach_totals(channels), "over_time": views_over_time(s, campaign, zone_of(campaign))},
         "quizzes": quiz_pairs(deliveries, show),
-        "pledges": pledge_counts(s, campaign),
+        "pledges": kept["pledges"] if kept else pledge_counts(s, campaign),
+        "purged": {"at": show(datetime.fromisoformat(kept["at"])), "erased": kept.get("erased", {})} if kept else None,
         "frame_downloads": campaign.frame_downloads,
     }
 
@@ -238,6 +216,36 @@ def quiz_pairs(deliveries: list[Delivery], show) -> list[dict[str, Any]]:
                                                   and a.channel_id == d.channel_id and a.published_at), None)}
                                  for d in deliveries if d.post_id == quiz.id]})
     return out
+
+
+def clip_figures(s: Session, campaign: Campaign, guardian_age: int) -> dict[str, Any]:
+    """The clips received: counts by outcome, school, age band and consent, and the list."""
+    clips = list(s.scalars(select(Clip).where(Clip.campaign_id == campaign.id).order_by(Clip.id)))
+    by_school: dict[str, Counter] = defaultdict(Counter)
+    by_age: dict[str, Counter] = defaultdict(Counter)
+    by_consent: dict[str, Counter] = defaultdict(Counter)
+    for c in clips:
+        outcome = "rejected" if c.status is ClipStatus.rejected else (
+            "withdrawn" if c.status is ClipStatus.withdrawn else "accepted")
+        for table, key in ((by_school, c.school or _(UNKNOWN_AGE)), (by_age, age_band(c.age)), (by_consent, c.consent.value)):
+            table[key]["received"] += 1
+            table[key][outcome] += 1
+    return {
+        "received": len(clips),
+        "accepted": sum(c.status in (ClipStatus.pending, ClipStatus.approved) for c in clips),
+        "approved": sum(c.status is ClipStatus.approved for c in clips),
+        "rejected": sum(c.status is ClipStatus.rejected for c in clips),
+        "withdrawn": sum(c.status is ClipStatus.withdrawn for c in clips),
+        "in_public_recap": sum(publishable(c, guardian_age) for c in clips),
+        "by_school": {k: dict(v) for k, v in sorted(by_school.items())},
+        "by_age": {band: dict(by_age[band]) for band in [_(b[2]) for b in AGE_BANDS] + [_(UNKNOWN_AGE)]
+                   if band in by_age},
+        "by_consent": {k: dict(v) for k, v in sorted(by_consent.items())},
+        "list": [{"id": c.id, "status": c.status.value, "shown_as": displayed_name(c) or _("(anonymous)"),
+                  "school": c.school, "age_band": age_band(c.age), "consent": c.consent.value,
+                  "reason": c.reason or None,  # a poster only of a clip that may be shown in public
+                  "poster": c.poster_relpath if publishable(c, guardian_age) else None} for c in clips],
+    }
 
 
 def pledge_counts(s: Session, campaign: Campaign) -> dict[str, Any]:

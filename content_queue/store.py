@@ -107,7 +107,7 @@ def current_revision(engine: Engine) -> str | None:
 
 # The newest migration, written here so that every command checks the schema with one query
 # instead of loading Alembic (tests/test_store.py holds it to Alembic's own head).
-HEAD = "0017"
+HEAD = "0018"
 
 
 def schema_is_current(engine: Engine) -> bool:
@@ -138,3 +138,23 @@ def transaction(factory: sessionmaker[Session]) -> Iterator[Session]:
     with factory() as session:
         with session.begin():
             yield session
+
+
+def reclaim(engine: Engine) -> bool:
+    """After erasing people's data: SQLite keeps deleted rows' bytes in free pages and in the WAL
+    until they are reused, so the file is rebuilt (VACUUM) and the WAL emptied; PostgreSQL's
+    VACUUM marks the space reusable. Returns False when another connection held the database
+    (tried again at the next step)."""
+    from sqlalchemy.exc import OperationalError
+
+    try:
+        with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+            if engine.dialect.name == "sqlite":
+                conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
+                conn.exec_driver_sql("VACUUM")
+                conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
+            else:
+                conn.exec_driver_sql("VACUUM")
+        return True
+    except OperationalError:
+        return False

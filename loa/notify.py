@@ -26,7 +26,8 @@ STOPPED_AFTER = timedelta(minutes=5)
 KINDS = {"failed": N_("Failed or missed posts"), "attention": N_("Deliveries to check"),
          "reconnect": N_("Channels to connect again"), "preflight": N_("Warnings for the next day's posts"),
          "scheduler": N_("The scheduler has stopped"),
-         "inbox": N_("TikTok drafts waiting for you to post them in the app")}
+         "inbox": N_("TikTok drafts waiting for you to post them in the app"),
+         "privacy": N_("What people sent is erased soon")}
 
 
 def configure(s, campaign: Campaign, *, host: str, port: int = 587, user: str = "", password: str | None = None,
@@ -90,11 +91,24 @@ def troubles(s, campaign: Campaign, now: datetime) -> dict[str, list[tuple[str, 
     for ch in s.scalars(select(Channel).where(Channel.campaign_id == campaign.id, Channel.active.is_(True),
                                               Channel.health == ChannelHealth.reconnect)):
         out["reconnect"].append((f"{ch.id}", f"{ch.name} ({ch.platform.value}): {ch.health_detail or ''}".rstrip(": ")))
+    from content_queue.privacy import notice
+
+    day = notice(campaign, now)
+    if day is not None:
+        out["privacy"].append((f"erase:{day.isoformat()}", erasure_notice(campaign, day)))
     beat = s.scalar(select(func.max(Worker.heartbeat_at)))
     if beat is not None and now - beat > STOPPED_AFTER:
         out["scheduler"].append((beat.isoformat(), _("Last heartbeat {time}; nothing is published until `loa serve` "
                                                       "or `loa run` runs again.", time=local(beat, campaign.timezone))))
     return out
+
+
+def erasure_notice(campaign: Campaign, day) -> str:
+    """The week-before notice (e-mail and the workspace's overview)."""
+    return _("On {day} ({days} days after the campaign's end) loa erases the clips with their videos and pictures, "
+             "the participants' names and the signatures, as the privacy notice promises. The report keeps its "
+             "figures; download anything the province needs before then.", day=day.strftime("%d/%m/%Y"),
+             days=campaign.keep_days)
 
 
 def check(sessions, campaign_id: int, now: datetime, *, link: str = "",

@@ -55,6 +55,15 @@ def _numbers_line(numbers: dict[str, Any]) -> str:
     return "; ".join(parts) + " – " + _("read {time}", time=numbers["read"])
 
 
+def purged_line(purged: dict[str, Any]) -> str:
+    """What the keeping period erased, and when: the figures above were taken just before."""
+    e = purged.get("erased") or {}
+    return _("On {at}, as the privacy notice promises, loa erased what people sent: {clips} clips with their videos "
+             "and pictures, {signatures} signatures and {uploads} unfinished uploads. These figures were counted "
+             "just before.", at=purged["at"], clips=e.get("clips", 0), signatures=e.get("signatures", 0),
+             uploads=e.get("uploads", 0))
+
+
 def as_text(r: dict[str, Any]) -> str:
     t = r["totals"]
     c = r["clips"]
@@ -94,6 +103,8 @@ def as_text(r: dict[str, Any]) -> str:
                    "{withdrawn}; in a public recap: {in_public_recap}.",
                    received=c["received"], accepted=c["accepted"], rejected=c["rejected"], withdrawn=c["withdrawn"],
                    in_public_recap=c["in_public_recap"]))
+    if r.get("purged"):
+        lines.append("  " + purged_line(r["purged"]))
     for title, table in ((_("By school"), c["by_school"]), (_("By age"), c["by_age"]),
                          (_("By consent"), _by_consent(c["by_consent"]))):
         lines.append(f"  {title}: " + "; ".join(
@@ -278,6 +289,7 @@ def html_context(r: dict[str, Any], media_dir: Path) -> dict[str, Any]:
                                  state_keys),
                 clip_charts=[chart for chart in clip_charts if chart],
                 thumbs={clip["id"]: _thumb(media_dir, clip["poster"]) for clip in c["list"]},
+                purged=purged_line(r["purged"]) if r.get("purged") else "",
                 platform=PLATFORM_LABEL, state=state_label, color=STATE_COLOR, recap_format=_format,
                 reach_metrics=REACH_METRICS, metric_label=metric_label)
 

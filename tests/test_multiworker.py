@@ -106,7 +106,9 @@ def test_a_long_upload_keeps_its_claim(db_url, tmp_path):
         b.start_lease()
         t = threading.Thread(target=a.run_pass)
         t.start()
-        _time.sleep(0.3)
+        deadline = _time.monotonic() + 30  # a loaded machine may take a while to claim it; no timing is asserted
+        while w.delivery(d).state is DeliveryState.scheduled and _time.monotonic() < deadline:
+            _time.sleep(0.05)
         assert w.delivery(d).state is DeliveryState.publishing and w.delivery(d).claimed_by == a.worker_id
         passes = 0
         while t.is_alive():

@@ -154,7 +154,7 @@ def demo(directory: Path | None) -> None:
 
 def _register() -> None:
     from . import (backup, campaign, channel, clips, connect, frame, insights, materials, notify, pledge, portal, post,
-                   queue, recap, report, run, sandbox, serve, series, user)
+                   privacy, queue, recap, report, run, sandbox, serve, series, user)
 
     cli.add_command(campaign.campaign)
     channel.channel.add_command(connect.connect)
@@ -163,6 +163,7 @@ def _register() -> None:
     cli.add_command(sandbox.sandbox)
     cli.add_command(clips.clips)
     cli.add_command(pledge.pledge)
+    cli.add_command(privacy.privacy)
     cli.add_command(frame.frame)
     cli.add_command(queue.queue)
     cli.add_command(backup.backup)

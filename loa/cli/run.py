@@ -52,6 +52,10 @@ def run(app: App, once: bool, until_idle: bool, speed: float, timeout: float | N
     echo = None if quiet else (lambda m: click.echo(f"[{show(clock(), tz, seconds=True)}] {m}"))
     engine = make_engine(app, clock, echo)
     runner = Runner(engine, clock, echo=click.echo)
+    from .. import keeping
+
+    if once or until_idle:  # the keeping period's step (loa/keeping.py); forever: once an hour, below
+        keeping.step(app.folder, campaign_id, clock())
     if once:
         report = runner.once()
         engine.retire()
@@ -61,10 +65,12 @@ def run(app: App, once: bool, until_idle: bool, speed: float, timeout: float | N
         from ..notify import Notifier
 
         notices = Notifier(app.folder, campaign_id, link=link).start()  # e-mail when something goes wrong
+        keeper = keeping.Keeper(app.folder, campaign_id, clock=clock).start()  # the privacy notice's promise
         try:
             runner.forever()
         finally:
             notices.stop()
+            keeper.stop()
         return
     click.echo(_("published {published}, processing {processing}, retrying {retry}, failed {failed}, unknown "
                  "{unknown}, missed {missed}, reconciled {reconciled}",

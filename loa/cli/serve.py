@@ -55,6 +55,9 @@ def serve(app: App, host: str, port: int, no_scheduler: bool, public_url: str, t
     from ..notify import Notifier
 
     notices = Notifier(app.folder, campaign_id, link=address).start()  # e-mail when something goes wrong
+    from ..keeping import Keeper
+
+    keeper = Keeper(app.folder, campaign_id).start()  # erases what people sent when the keeping period is over
     runner = thread = None
     if not no_scheduler:
         from scheduler.runner import Runner, SpeedClock
@@ -79,6 +82,7 @@ def serve(app: App, host: str, port: int, no_scheduler: bool, public_url: str, t
                        max_request_body_size=600 * 1024 * 1024, **proxy)
     finally:
         notices.stop()
+        keeper.stop()
         jobs.stop()
         if runner is not None:  # the call in flight finishes, the worker retires, then the process ends
             runner.stop()

@@ -406,6 +406,7 @@ class Portal:
                             original_name=_safe_name(form.get("filename", "")))
             up.clip_id = clip.id
             up.code = give_withdraw_code(clip)  # shown once on the thank-you page, then only its hash
+            up.address, up.form = "", {}  # the phone's address and the form: not kept once the clip is (privacy.html)
         self._path(upload_id).unlink(missing_ok=True)
 
     def result(self, upload_id: str) -> Response:

@@ -49,13 +49,16 @@ def script(name: str) -> Response:
 
 
 def html(portal: "Portal", token: str, template: str, status: int = 200, **context) -> Response:
+    from content_queue.privacy import erase_on
+
     from ..templating import render
 
     with portal.sessions() as s:
         c = portal.campaign(s)
         campaign = {"name": c.name, "message": c.message, "hashtags": c.hashtags, "help_line": c.help_line,
                     "guardian_age": c.guardian_age, "keep_days": c.keep_days,
-                    "ends_on": c.ends_on.strftime("%d/%m/%Y") if c.ends_on else ""}
+                    "ends_on": c.ends_on.strftime("%d/%m/%Y") if c.ends_on else "",
+                    "erase_on": erase_on(c).strftime("%d/%m/%Y") if erase_on(c) else ""}
     body = render(template, campaign=campaign, base=f"/c/{token}", **context)
     return Response(body, status=status, content_type="text/html; charset=utf-8", headers=HEADERS)
 

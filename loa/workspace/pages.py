@@ -65,6 +65,9 @@ def healthz():
     return body, 200 if ok else 503, {"Cache-Control": "no-store"}
 
 
+WRONG_PASSWORD_PAUSE = 0.2  # seconds, after each wrong password
+
+
 def sign_in():
     from content_queue.users import check_password, end_sessions, find_user
 
@@ -102,7 +105,7 @@ def sign_in():
             for kind, key in keys.items():
                 ctx["throttle"][kind].failed(key)
             log.warning("sign-in failed for %r from %s", name, address)
-            time.sleep(0.2)  # a little, every time: guessing is slow even below the throttle
+            time.sleep(WRONG_PASSWORD_PAUSE)  # a little, every time: guessing is slow even below the throttle
             error = _("The user name or the password is wrong.")
     # The form again, with what went wrong (200: a page to read, not an error of the browser's).
     return render_template("workspace/sign_in.html", error=error, next=request.args.get("next", ""))
@@ -133,10 +136,16 @@ def overview():
         campaign = ctx["campaign"](s)
         data = read_overview(s, campaign, now, days=7)
         tz = campaign.timezone
+        from content_queue.privacy import notice
+
+        from ..notify import erasure_notice
+
+        day = notice(campaign, now)  # a week before what people sent is erased
+        erasure = erasure_notice(campaign, day) if day else ""
     space = ctx["folder"].space()
     disk = {"free_gb": space["free_bytes"] / 2 ** 30, "margin_gb": space["margin_bytes"] / 2 ** 30,
             "ok": space["uploads_accepted"]}
-    return render_template("workspace/overview.html", data=data, tz=tz, disk=disk, nav="overview")
+    return render_template("workspace/overview.html", data=data, tz=tz, disk=disk, erasure=erasure, nav="overview")
 
 
 @requires("change")
