@@ -211,12 +211,18 @@ def _drop_if_unused(s: Session, stored: Path, sha: str, media_dir: Path) -> None
 
 # --- manifest -------------------------------------------------------------------------------
 
-def read_manifest(path: Path, folder: Path, guardian_age: int) -> list[tuple[Path, Sender]]:
-    """Check the whole manifest first; every bad row is listed with its line and reason."""
+def read_manifest(path: Path, folder: Path, guardian_age: int, *, shown: str = "",
+                  folder_shown: str = "") -> list[tuple[Path, Sender]]:
+    """Check the whole manifest first; every bad row is listed with its line and reason. A row's
+    file must be inside ``folder`` (no absolute path, no ~, no ..). ``shown``/``folder_shown``: how
+    the manifest and the folder are named in a problem (the workspace: never the server's paths)."""
+    where = shown or path
+    folder_said = folder_shown or folder
     try:
         text = Path(path).read_bytes().decode("utf-8-sig")
     except (OSError, UnicodeDecodeError) as exc:
-        raise UserError(_("Cannot read {path} as UTF-8 text ({exc}).", path=path, exc=exc),
+        raise UserError(_("Cannot read {path} as UTF-8 text ({exc}).", path=where,
+                          exc=type(exc).__name__ if shown else exc),
                         fix=_("In Excel choose \"CSV UTF-8\" when saving.")) from None
     try:
         dialect = csv.Sniffer().sniff(text[:4096], delimiters=",;\t")
@@ -227,7 +233,7 @@ def read_manifest(path: Path, folder: Path, guardian_age: int) -> list[tuple[Pat
     unknown = [h for h in headers if h and h not in MANIFEST_COLUMNS]
     if unknown or "file" not in headers or "participant" not in headers:
         raise UserError(_("{path}: the columns must be {names} (file and participant required)",
-                          path=path, names=', '.join(MANIFEST_COLUMNS))
+                          path=where, names=', '.join(MANIFEST_COLUMNS))
                         + (_("; unknown: {names}", names=', '.join(unknown)) if unknown else "") + ".")
     reader.fieldnames = headers
     rows, problems = [], []
@@ -238,11 +244,14 @@ def read_manifest(path: Path, folder: Path, guardian_age: int) -> list[tuple[Pat
         if not any(row.values()):
             continue
         errs = []
-        file = folder / row.get("file", "")
-        if not row.get("file"):
+        named = row.get("file", "")
+        file = folder / named
+        inside = bool(named) and not Path(named).is_absolute() and not named.startswith("~") and \
+            file.resolve().is_relative_to(folder.resolve())
+        if not named:
             errs.append(_("no file named"))
-        elif not file.is_file():
-            errs.append(_("file {file!r} is not in {folder}", file=row['file'], folder=folder))
+        elif not inside or not file.is_file():  # only the file's own name said: nothing of elsewhere
+            errs.append(_("file {file!r} is not in {folder}", file=Path(named).name, folder=folder_said))
         elif row["file"] in seen:
             errs.append(_("file {file!r} is listed twice", file=row['file']))
         seen.add(row.get("file", ""))

@@ -9,7 +9,6 @@ import hashlib
 import io
 import os
 import re
-import warnings
 from pathlib import Path
 
 from sqlalchemy.orm import Session
@@ -19,13 +18,13 @@ from connectors import limits as L
 from .campaigns import portal_link
 from .errors import UserError
 from .i18n import _
+from .media import open_picture
 from .models import Campaign
 
 FOLDER = "covers"
 NAME = re.compile(r"[0-9a-f]{64}\.jpg")
 LONGEST_SIDE = 1600  # px: a cover shown across a phone, kept well under the size limit
 LIMIT = L.ZALO_IMAGE_MAX_BYTES - 64 * 1024  # a margin under "about 1 MB"
-MAX_PIXELS = 50_000_000  # a 50-megapixel phone photo; read from the header, before anything is decoded
 
 
 def jpeg_under_limit(src: Path) -> bytes:
@@ -35,15 +34,7 @@ def jpeg_under_limit(src: Path) -> bytes:
     from PIL import Image, ImageOps, UnidentifiedImageError
 
     try:
-        with warnings.catch_warnings():  # Pillow's own bomb warning: the size is checked here, below
-            warnings.simplefilter("ignore", Image.DecompressionBombWarning)
-            im = Image.open(src)  # lazy: only the header is read here
-        with im:
-            if im.width * im.height > MAX_PIXELS:
-                raise UserError(_("{path} is {width}x{height} pixels, too large a picture to open.", path=src.name,
-                                  width=im.width, height=im.height),
-                                fix=_("Give a picture of at most {count} million pixels (e.g. 8000x6000).",
-                                      count=MAX_PIXELS // 1_000_000))
+        with open_picture(src) as im:  # lazy: only the header is read, and its size checked
             im = ImageOps.exif_transpose(im)
             if im.mode in ("RGBA", "LA", "P"):
                 im = im.convert("RGBA")

@@ -63,17 +63,50 @@ def probe(path: Path) -> MediaFacts:
     return _probe_video(path, size, suffix)
 
 
+MAX_PIXELS = 50_000_000  # a 50-megapixel phone photo; read from the header, before anything is decoded
+
+
+def open_picture(path: Path):
+    """Pillow's lazy open of ``path`` (only its header is read), refused before anything is decoded
+    when it holds more than :data:`MAX_PIXELS` pixels: a picture of a few kB may claim to be
+    20000x20000 and take gigabytes to open. Every picture loa opens goes through here (a post's,
+    the frame, the recap's logo, a Zalo cover). Raises PIL's UnidentifiedImageError for what is
+    not a picture."""
+    import warnings
+
+    from PIL import Image
+
+    import re
+
+    fix = _("Give a picture of at most {count} million pixels (e.g. 8000x6000).", count=MAX_PIXELS // 1_000_000)
+    with warnings.catch_warnings():  # Pillow's own bomb warning and error: the size is said here
+        warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+        try:
+            im = Image.open(path)
+        except Image.DecompressionBombError as exc:  # over twice Pillow's own limit: it says how many
+            found = re.search(r"\((\d+) pixels\)", str(exc))
+            raise UserError(_("{path} has {count} million pixels, too large a picture to open.", path=Path(path).name,
+                              count=int(found.group(1)) // 1_000_000 if found else "?"), fix=fix) from None
+    if im.width * im.height > MAX_PIXELS:
+        im.close()
+        raise UserError(_("{path} is {width}x{height} pixels, too large a picture to open.", path=Path(path).name,
+                          width=im.width, height=im.height), fix=fix)
+    return im
+
+
 def _probe_image(path: Path, size: int, suffix: str) -> MediaFacts | None:
-    from PIL import Image, UnidentifiedImageError
+    from PIL import UnidentifiedImageError
 
     try:
-        with Image.open(path) as im:
+        with open_picture(path) as im:
             fmt = (im.format or "").lower()
             width, height = im.size
             frames = getattr(im, "n_frames", 1)
             im.verify()
     except UnidentifiedImageError:
         return None
+    except UserError:
+        raise
     except Exception as exc:  # truncated or corrupt picture
         raise UserError(_("{name} is a damaged picture ({exc}).", name=path.name, exc=exc), fix=_("Export it again.")) from None
     if frames > 1 and fmt != "gif":

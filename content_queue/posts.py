@@ -184,9 +184,25 @@ def resolve_targets(channels: list[Channel], to: str) -> tuple[list[Channel], li
     return chosen, problems
 
 
-def _read_media(path_text: str, base_dir: Path) -> tuple[Path | None, MediaFacts | None, list[Problem]]:
+def _read_media(path_text: str, base_dir: Path, confined: bool = False,
+                ) -> tuple[Path | None, MediaFacts | None, list[Problem]]:
+    """The media a post names. ``confined`` (a sheet sent to the workspace): only a file sent with
+    it, inside ``base_dir`` (no absolute path, no ~, no ..), and a problem names only the file's
+    own name, never where the server keeps it or whether some other path exists."""
     if not path_text:
         return None, None, []
+    if confined:
+        name = Path(path_text).name
+        inside = (not Path(path_text).is_absolute() and not path_text.startswith("~")
+                  and (base_dir / path_text).resolve().is_relative_to(base_dir.resolve()))
+        path = base_dir / path_text
+        if not inside or not path.is_file():
+            return None, None, [Problem(_("the media {name!r} was not sent with the sheet", name=name),
+                                        fix=_("Choose it with the sheet, under the same name as in the media column."))]
+        try:
+            return path, probe(path), []
+        except UserError as exc:
+            return path, None, [Problem(str(exc).replace(str(path), name))]
     path = Path(path_text).expanduser()
     if not path.is_absolute():
         path = base_dir / path
@@ -197,7 +213,7 @@ def _read_media(path_text: str, base_dir: Path) -> tuple[Path | None, MediaFacts
 
 
 def prepare(session: Session, campaign: Campaign, inp: PostInput, *, base_dir: Path,
-            now: datetime, where: str = "") -> tuple[Prepared | None, list[Problem]]:
+            now: datetime, where: str = "", confined: bool = False) -> tuple[Prepared | None, list[Problem]]:
     """Check one post; return it ready to store, or every problem found."""
     problems: list[Problem] = []
     due: datetime | None = None
@@ -231,7 +247,7 @@ def prepare(session: Session, campaign: Campaign, inp: PostInput, *, base_dir: P
             else:
                 slot_times[ch.id] = when
         due = min(slot_times.values()) if slot_times else None
-    media_path, facts, media_problems = _read_media(inp.media, base_dir)
+    media_path, facts, media_problems = _read_media(inp.media, base_dir, confined)
     problems.extend(media_problems)
     unknown_variants = [p for p in inp.variants if p not in VARIANT_FIELDS]
     if unknown_variants:
@@ -417,9 +433,10 @@ class CheckedRow:
 
 
 def check_csv(session: Session, campaign: Campaign, path: Path, *, now: datetime, base_dir: Path | None = None,
-              name: str = "", progress=None) -> list[CheckedRow]:
+              name: str = "", progress=None, confined: bool = False) -> list[CheckedRow]:
     """Every row of ``path`` checked, nothing written: what `loa post import` and the workspace's
-    import table show. Media paths are relative to ``base_dir`` (else the CSV's folder)."""
+    import table show. Media paths are relative to ``base_dir`` (else the CSV's folder);
+    ``confined`` (the workspace): only files inside it (see _read_media)."""
     rows = read_csv(path, name)
     if not rows:
         raise UserError(_("{path} has no posts in it.", path=name or path),
@@ -428,7 +445,7 @@ def check_csv(session: Session, campaign: Campaign, path: Path, *, now: datetime
     out = []
     for line, row in rows:
         p, errs = prepare(session, campaign, row_input(row, f"csv:{name or Path(path).name}:{line}"), base_dir=base,
-                          now=now, where=_("line {line}", line=line))
+                          now=now, where=_("line {line}", line=line), confined=confined)
         out.append(CheckedRow(line, row, p if not errs else None, errs))
         if progress:
             progress(1)
@@ -437,10 +454,11 @@ def check_csv(session: Session, campaign: Campaign, path: Path, *, now: datetime
 
 def import_csv(session: Session, campaign: Campaign, path: Path, *, media_dir: Path,
                now: datetime | None = None, progress=None, base_dir: Path | None = None,
-               name: str = "") -> tuple[list[Post], list[str]]:
+               name: str = "", confined: bool = False) -> tuple[list[Post], list[str]]:
     """Import every row of ``path`` or none: all rows are checked first, all problems listed."""
     now = now or datetime.now(timezone.utc)
-    checked = check_csv(session, campaign, path, now=now, base_dir=base_dir, name=name, progress=progress)
+    checked = check_csv(session, campaign, path, now=now, base_dir=base_dir, name=name, progress=progress,
+                        confined=confined)
     problems = [p for r in checked for p in r.problems]
     if problems:
         raise ValidationFailed(problems)

@@ -26,10 +26,12 @@ def frame_paths(media_dir: Path) -> tuple[Path, Path]:
 
 def check(path: Path) -> "Image.Image":  # noqa: F821 (Pillow's, imported when used)
     """The frame, opened, or a UserError saying what is wrong with the file and how to fix it."""
-    from PIL import Image, UnidentifiedImageError
+    from PIL import UnidentifiedImageError
+
+    from content_queue.media import open_picture
 
     try:
-        img = Image.open(path)
+        img = open_picture(path)  # its size checked from the header, before it is decoded
         img.load()
     except FileNotFoundError:
         raise UserError(_("There is no file {name}.", name=Path(path).name)) from None

@@ -207,7 +207,8 @@ def _clips_import(folder, campaign_id: int, p: dict[str, Any], r: Reporter) -> d
     source = Path(p["folder"])
     with folder.sessions() as s:
         guardian_age = s.get(Campaign, campaign_id).guardian_age
-    files = C.read_manifest(source / p.get("manifest", "manifest.csv"), source, guardian_age)
+    files = C.read_manifest(source / p.get("manifest", "manifest.csv"), source, guardian_age,
+                            shown=p.get("name") or "manifest.csv", folder_shown=_("the videos sent with it"))
     done = [0]
 
     def step(n: int) -> None:

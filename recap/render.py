@@ -376,10 +376,12 @@ def _check_inputs(plan: Plan, look: Look, music: Path | None) -> None:
         raise UserError(_("{music} has no sound ffmpeg can read.", music=music), fix=_("Give an MP3, M4A, WAV or OGG file as "
                                                                         "--music."))
     if look.logo:
-        from PIL import Image, UnidentifiedImageError
+        from PIL import UnidentifiedImageError
+
+        from content_queue.media import open_picture
 
         try:
-            with Image.open(look.logo) as img:
+            with open_picture(look.logo) as img:  # its size checked from the header, before it is decoded
                 img.verify()
         except (UnidentifiedImageError, OSError, SyntaxError, ValueError):
             raise UserError(_("{logo} is not a picture Pillow can read.", logo=look.logo), fix=_("Give a PNG (transparent is "

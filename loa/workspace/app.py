@@ -22,6 +22,7 @@ from .. import settings as loa_settings
 log = logging.getLogger("loa.workspace")
 SESSION_HOURS = 8  # a signed-in session ends after this long, whatever happens
 IDLE_MINUTES = 60  # or after this long without a page
+ROOM_CHECKED_FROM = 256 * 1024  # a request larger than this (a file) is measured against the disk's margin
 ADDRESS_FREE = 20  # wrong passwords from one address, for any names, before it is slowed down
 PUBLIC = {"sign_in", "health", "healthz", "static"}
 
@@ -155,6 +156,16 @@ def create_app(folder: loa_settings.Folder, *, public_url: str = "", portal=None
             wanted = request.full_path.rstrip("?") if request.method == "GET" else None
             return redirect(url_for("sign_in", next=wanted if wanted != "/" else None))
         g.user = user
+        if request.method == "POST" and (request.content_length or 0) > ROOM_CHECKED_FROM:
+            space = folder.space()  # before the body is read: a file that would eat the margin is not taken
+            if space["free_bytes"] - request.content_length < space["margin_bytes"]:
+                log.warning("a %d-byte request refused: %d bytes free, %d kept free", request.content_length,
+                            space["free_bytes"], space["margin_bytes"])
+                return render_template("workspace/error.html", title=_("Not enough space on the server"),
+                                       message=_("This file would leave less than {margin:.1f} GB free on the "
+                                                 "server's disk, which loa keeps for the campaign's videos. Free "
+                                                 "some space, or send a smaller file.",
+                                                 margin=space["margin_bytes"] / 2 ** 30)), 507
         return None
 
     def _reading_account_facts():

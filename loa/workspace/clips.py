@@ -283,7 +283,9 @@ def import_page():
     try:
         with ctx["sessions"]() as s:
             campaign = ctx["campaign"](s)
-            rows = C.read_manifest(folder / ".manifest.csv", folder, campaign.guardian_age)
+            rows = C.read_manifest(folder / ".manifest.csv", folder, campaign.guardian_age,
+                                   shown=file_name(manifest.filename) or "manifest.csv",
+                                   folder_shown=_("the videos sent with it"))
             job = submit(s, campaign, "clips_import", {"folder": str(folder), "manifest": ".manifest.csv",
                                                        "name": file_name(manifest.filename)}, by=g.user.name)
             job_id = job.id

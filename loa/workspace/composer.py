@@ -387,7 +387,7 @@ def import_page():
             if request.form.get("action") == "import":
                 try:
                     posts, _warnings = P.import_csv(s, campaign, sheet_path, media_dir=ctx["folder"].media_dir,
-                                                    now=ctx["now"](), base_dir=folder, name=name)
+                                                    now=ctx["now"](), base_dir=folder, name=name, confined=True)
                     for post in posts:
                         record(s, g.user.name, "created", post_id=post.id, detail=name)
                     imported = [p.id for p in posts]
@@ -395,7 +395,7 @@ def import_page():
                     pass  # something changed since the check (a time passed): the table says what
             if imported is None:
                 rows = _import_rows(P.check_csv(s, campaign, sheet_path, now=ctx["now"](), base_dir=folder,
-                                                name=name))
+                                                name=name, confined=True))
     except UserError as exc:  # not UTF-8, unknown columns, no rows: the file as a whole
         refusal = exc.on_the_web()
     if imported is not None:
