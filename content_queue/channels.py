@@ -187,3 +187,24 @@ def describe(ch: Channel, tz_show) -> dict[str, Any]:
         "settings": ch.settings,
         "credentials": {k: (mask(v.reveal()) if k in SECRET_KEYS else v) for k, v in sorted(creds.items())},
     }
+
+
+def seal_plain_rows(session) -> int:
+    """Seal what an older loa left in plain text: channels' credentials, the SMTP password."""
+    from .vault import is_sealed, seal
+
+    n = 0
+    for ch in session.scalars(select(Channel)):
+        if ch.credentials_json and ch.credentials_json != "{}" and not is_sealed(ch.credentials_json):
+            sealed = seal(ch.credentials_json)
+            if sealed != ch.credentials_json:
+                ch.credentials_json = sealed
+                n += 1
+    for c in session.scalars(select(Campaign)):
+        cfg = dict(c.notify or {})
+        if cfg.get("password") and not is_sealed(cfg["password"]):
+            cfg["password"] = seal(cfg["password"])
+            if is_sealed(cfg["password"]):
+                c.notify = cfg
+                n += 1
+    return n

@@ -216,7 +216,9 @@ class Channel(Base):
     @property
     def credentials(self) -> dict[str, Any]:
         """The credentials, secret values wrapped in :class:`Secret`."""
-        return split_credentials(json.loads(self.credentials_json or "{}"))
+        from .vault import unseal
+
+        return split_credentials(json.loads(unseal(self.credentials_json or "{}") or "{}"))
 
     @property
     def refreshable(self) -> bool:
@@ -226,7 +228,9 @@ class Channel(Base):
 
     def set_credentials(self, data: dict[str, Any]) -> None:
         plain = {k: (v.reveal() if isinstance(v, Secret) else v) for k, v in data.items()}
-        self.credentials_json = json.dumps(plain, ensure_ascii=False, sort_keys=True)
+        from .vault import seal  # at rest, sealed with the folder's key (content_queue/vault.py)
+
+        self.credentials_json = seal(json.dumps(plain, ensure_ascii=False, sort_keys=True))
 
     def __repr__(self) -> str:
         return f"Channel(id={self.id!r}, platform={self.platform!r}, name={self.name!r})"

@@ -35,9 +35,11 @@ def configure(s, campaign: Campaign, *, host: str, port: int = 587, user: str = 
     if not host or not sender or not to or any("@" not in a for a in [sender, *to]):
         raise UserError(_("The e-mail settings need a server, a sender and at least one address to send to."),
                         fix=_("Give --smtp HOST[:PORT], --from ADDRESS and --to ADDRESS[,ADDRESS]."))
+    from content_queue.vault import seal
+
     old = dict(campaign.notify or {})
-    campaign.notify = {"host": host, "port": port, "user": user,
-                       "password": password if password is not None else old.get("password", ""),
+    campaign.notify = {"host": host, "port": port, "user": user,  # the password sealed, as the tokens are
+                       "password": seal(password) if password else old.get("password", ""),
                        "from": sender, "to": to, "starttls": starttls, "cafile": cafile}
     s.flush()
     return shown(campaign.notify)
@@ -59,7 +61,9 @@ def send(cfg: dict, subject: str, body: str) -> None:
             smtp.starttls(context=ssl.create_default_context(cafile=cfg.get("cafile") or None))
             smtp.ehlo()
         if cfg.get("user"):
-            smtp.login(cfg["user"], cfg.get("password", ""))
+            from content_queue.vault import unseal
+
+            smtp.login(cfg["user"], unseal(cfg.get("password", "")))
         smtp.send_message(msg)
 
 

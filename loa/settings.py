@@ -67,6 +67,10 @@ class Settings:
     trusted_proxy: str = ""
     disk_margin_mb: float = 2048.0
     media_quota_mb: float | None = None
+    # secrets, never in a repr: the key that seals the tokens (else the folder's .secret-key), and the
+    # passphrase of encrypted backups for a timer (else it is asked for)
+    secret_key: str = field(default="", repr=False)
+    backup_passphrase: str = field(default="", repr=False)
 
     @classmethod
     def read(cls, environ=None) -> "Settings":
@@ -92,7 +96,9 @@ class Settings:
                    zalo_rate_limit_wait=number("LOA_ZALO_RATE_LIMIT_WAIT"),
                    processing_window=number("LOA_PROCESSING_WINDOW"),
                    trusted_proxy=(env.get("LOA_TRUSTED_PROXY") or "").strip(),
-                   disk_margin_mb=number("LOA_DISK_MARGIN_MB", 2048.0), media_quota_mb=number("LOA_MEDIA_QUOTA_MB"))
+                   disk_margin_mb=number("LOA_DISK_MARGIN_MB", 2048.0), media_quota_mb=number("LOA_MEDIA_QUOTA_MB"),
+                   secret_key=(env.get("LOA_SECRET_KEY") or "").strip(),
+                   backup_passphrase=env.get("LOA_BACKUP_PASSPHRASE") or "")
 
     def http(self):
         """The HTTP helper every platform call goes through, with these settings."""
@@ -170,7 +176,10 @@ class Folder:
 
     @cached_property
     def engine(self):
+        from content_queue import vault
         from content_queue.store import make_engine
+
+        vault.use(self.root, self.settings.secret_key)  # the key that seals the tokens in this database
 
         return make_engine(self.database_url, create_file=False)
 

@@ -173,3 +173,38 @@ def test_a_backup_while_the_scheduler_publishes_restores_with_tokens_that_still_
     finally:
         w.engine_db.dispose()
 
+
+
+def test_an_encrypted_backup_reads_nothing_alone_and_restores_with_its_passphrase(loa, channels, tmp_path,
+                                                                                  monkeypatch):
+    """Issue 28: `loa backup --encrypt` writes every file age-encrypted (the database, the keys, the
+    media), nothing of the campaign readable on the stick; `loa restore` asks for the passphrase and
+    makes a folder whose channels still hold their tokens; a wrong passphrase is refused."""
+    from content_queue.models import Channel
+    from loa import settings
+
+    clip = make_video(tmp_path / "clip.mp4", seconds=2)
+    assert loa("clips", "add", str(clip), "--participant", "Đoàn Văn Khải", "--age", "19",
+               "--consent", "self").exit_code == 0
+    target = tmp_path / "usb"
+    r = loa("backup", str(target), "--encrypt", input="mot cum mat khau dai\nmot cum mat khau dai\n")
+    assert r.exit_code == 0, r.output
+    written = [p for p in target.rglob("*") if p.is_file()]
+    assert written and all(p.name.endswith(".age") or p.name == "manifest.json" for p in written)
+    raw = b"".join(p.read_bytes() for p in written)
+    token = channels["facebook"]["access_token"]
+    assert token.encode() not in raw and "Đoàn Văn Khải".encode() not in raw and b"SQLite format" not in raw
+    assert clip.read_bytes()[:4096] not in raw
+    assert not list(loa.folder.glob(".backup-*"))  # the plain copy made on the campaign's disk is gone
+
+    r = loa("restore", str(target), "--into", str(tmp_path / "sai"), input="khong phai mat khau nay\n")
+    assert r.exit_code == 1 and "not this backup's" in r.output
+    r = loa("restore", str(target), "--into", str(tmp_path / "lai"), input="mot cum mat khau dai\n")
+    assert r.exit_code == 0, r.output
+    monkeypatch.chdir(tmp_path)
+    back = settings.find(tmp_path / "lai")
+    with back.sessions() as s:
+        fb = s.query(Channel).filter_by(name="fanpage").one()
+        assert fb.credentials["access_token"].reveal() == token
+    stored = [p for p in (tmp_path / "lai" / "media").rglob("*.mp4")]
+    assert stored and stored[0].read_bytes() == clip.read_bytes()

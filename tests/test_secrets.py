@@ -98,3 +98,64 @@ def test_no_token_in_a_fresh_loa_run_log(loa, tmp_path):
     for text in (log, out.stdout, out.stderr):
         leaked = [s for s in secrets if s in text]
         assert leaked == []
+
+
+def test_tokens_and_the_smtp_password_are_sealed_at_rest_with_a_key_outside_the_database(loa, channels):
+    """Issue 28: a copy of loa.db alone holds no usable token; the key is the folder's .secret-key
+    (owner only), and the channels still work through it."""
+    import json
+    import sqlite3
+
+    folder = loa.folder
+    r = loa("notify", "set", "--smtp", "smtp.example.org:587", "--user", "canbo", "--password-stdin",
+            "--from", "loa@example.org", "--to", "canbo@example.org", input="smtp-mat-khau-99\n")
+    assert r.exit_code == 0, r.output
+    key = folder / ".secret-key"
+    assert key.is_file() and (key.stat().st_mode & 0o777) == 0o600
+    raw = b"".join(p.read_bytes() for p in folder.glob("loa.db*"))
+    secrets = [v for creds in channels.values() for k, v in creds.items() if "secret" in k or "token" in k]
+    assert secrets and all(s.encode() not in raw for s in secrets + ["smtp-mat-khau-99"])
+    con = sqlite3.connect(folder / "loa.db")
+    stored = [row[0] for row in con.execute("SELECT credentials_json FROM channels")]
+    con.close()
+    assert all(v.startswith("loa-fernet:") for v in stored)
+    listed = json.loads(loa("channel", "list", "--json").output)  # read back through the key
+    assert {c["name"] for c in listed} == {"fanpage", "zalo-oa", "tiktok"}
+
+
+def test_plain_tokens_an_older_loa_left_are_sealed_when_the_folder_is_opened(loa, channels):
+    import sqlite3
+
+    from content_queue.models import Channel
+    from content_queue.vault import is_sealed
+    from loa import settings
+
+    plain = '{"access_token": "EAAB-cu-chua-khoa-1", "page_id": "1001"}'
+    con = sqlite3.connect(loa.folder / "loa.db")
+    con.execute("UPDATE channels SET credentials_json = ? WHERE name = 'fanpage'", (plain,))
+    con.commit()
+    con.close()
+    assert loa("channel", "list").exit_code == 0  # any command opens the folder
+    with settings.find(loa.folder).sessions() as s:
+        ch = s.query(Channel).filter_by(name="fanpage").one()
+        assert is_sealed(ch.credentials_json) and ch.credentials["access_token"].reveal() == "EAAB-cu-chua-khoa-1"
+    raw = b"".join(p.read_bytes() for p in loa.folder.glob("loa.db*"))
+    assert b"EAAB-cu-chua-khoa-1" not in raw  # nor its old bytes in the file
+
+
+def test_without_its_key_a_copy_of_the_database_opens_no_token(loa, channels, tmp_path):
+    import subprocess
+    import sys
+
+    copy = tmp_path / "stick"
+    copy.mkdir()
+    for p in loa.folder.glob("loa.*"):
+        (copy / p.name).write_bytes(p.read_bytes())  # the database and its settings, not the key
+    code = ("import sys; from pathlib import Path; from loa import settings; from content_queue.models import Channel\n"
+            "from content_queue.errors import UserError\n"
+            "f = settings.find(Path(sys.argv[1]))\n"
+            "s = f.sessions()\n"
+            "try:\n    s.query(Channel).first().credentials; print('OPENED')\n"
+            "except UserError as e:\n    print('REFUSED', e)\n")
+    done = subprocess.run([sys.executable, "-c", code, str(copy)], capture_output=True, text=True, timeout=60)
+    assert "REFUSED" in done.stdout and "OPENED" not in done.stdout, done.stdout + done.stderr

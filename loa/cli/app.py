@@ -59,14 +59,28 @@ class App:
 
     @staticmethod
     def _remember_secrets(folder: settings.Folder) -> None:
-        """Teach the log scrubber every stored secret, whatever path might log one."""
+        """Teach the log scrubber every stored secret, whatever path might log one; and seal what an
+        older loa kept in plain text (content_queue/vault.py)."""
         from sqlalchemy import select
 
         from content_queue.models import Channel
+        from content_queue.store import transaction
+        from content_queue.channels import seal_plain_rows
+
+        with transaction(folder.sessions) as s:
+            sealed = seal_plain_rows(s)
+        if sealed:
+            from content_queue.store import reclaim
+
+            reclaim(folder.engine)  # the plain text's old bytes, out of the database file
+        from content_queue.errors import UserError
 
         with folder.sessions() as s:
             for channel in s.scalars(select(Channel)):
-                channel.credentials  # noqa: B018 (reading it wraps the values in Secret, which remembers them)
+                try:
+                    channel.credentials  # noqa: B018 (reading it wraps the values in Secret, which remembers them)
+                except UserError:  # sealed with a key that is not here: said where the channel is used
+                    continue
 
     def _ensure_schema(self, folder: settings.Folder) -> None:
         from content_queue.store import is_sqlite, migrate, schema_is_current
