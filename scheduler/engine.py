@@ -34,11 +34,12 @@ from typing import Any, Callable
 from sqlalchemy import and_, func, or_, select, update
 from sqlalchemy.orm import Session, selectinload, sessionmaker
 
-from connectors import CONNECTORS, Connector
+from connectors import CONNECTORS, Connector, CredentialsDead
 from connectors.credentials import Secret
 from connectors.http import Http
 from content_queue import lifecycle
 from content_queue.approvals import held
+from content_queue.errors import UserError
 from content_queue.lifecycle import IN_FLIGHT, WAITING, Action, Outcome
 from content_queue.models import Attempt, Campaign, Channel, ChannelHealth, Delivery, DeliveryState, Post
 
@@ -148,7 +149,11 @@ class Engine(Claims, Publishing, FollowUp, Maintenance, Insights):
         def store(new: dict[str, Any]) -> None:
             self._store_credentials(channel_id, version, new)
 
-        creds = job_or_channel.credentials
+        try:
+            creds = job_or_channel.credentials
+        except UserError as exc:  # sealed with a key that is not here (content_queue/vault.py)
+            self._flag_reconnect(channel_id, exc)
+            raise CredentialsDead(str(exc)) from None
         settings = job_or_channel.settings if isinstance(job_or_channel, Job) else dict(job_or_channel.settings or {})
         platform = job_or_channel.platform if isinstance(job_or_channel, Job) else job_or_channel.platform.value
         return self.connector_factory(platform, creds, settings, store)

@@ -14,6 +14,7 @@ from datetime import datetime, timedelta
 from connectors.base import IN_INBOX
 from connectors import CredentialsDead, NotPublished, OutcomeUnknown, Rejected, Result, RetryLater
 from connectors.credentials import scrub
+from content_queue.errors import UserError
 from content_queue.lifecycle import Action, ErrorKind, Outcome, label
 from content_queue.models import Campaign, Channel, ChannelHealth, Delivery, DeliveryState
 
@@ -30,7 +31,10 @@ class Publishing:
     def publish(self, delivery_id: int, report=None) -> str:
         """Publish one claimed delivery; returns the state it ends in."""
         try:
-            loaded = self._load_job(delivery_id)
+            try:
+                loaded = self._load_job(delivery_id)
+            except UserError as exc:  # the channel's tokens do not open (sealed with a key not here)
+                return self._unreadable_credentials(delivery_id, exc, report)
             if loaded is None:
                 return "gone"
             job, campaign = loaded
@@ -49,6 +53,17 @@ class Publishing:
             return self._send(delivery_id, job, self._open_attempt(delivery_id, Action.publish), report)
         finally:
             self._done(delivery_id)
+
+    def _unreadable_credentials(self, delivery_id: int, exc: UserError, report) -> str:
+        """Nothing is sent: the channel is flagged to be connected again (its deliveries wait, none
+        is claimed until then) and this claim is given back untouched."""
+        with self.sessions() as s:
+            channel_id = s.get(Delivery, delivery_id).channel_id
+        self._flag_reconnect(channel_id, exc)
+        self._release(delivery_id, self.clock(), str(exc))
+        self.event(_("delivery {delivery_id}: its channel's credentials do not open: {exc}",
+                     delivery_id=delivery_id, exc=exc), report)
+        return "waiting"
 
     def _clips_refusal(self, delivery_id: int) -> str | None:
         from content_queue.clips import source_refusal

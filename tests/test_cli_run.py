@@ -189,3 +189,28 @@ def test_loa_run_picks_up_new_posts_and_stops_cleanly_on_sigterm(loa, sandbox_en
 
     with settings.find(loa.folder).sessions() as s:
         assert s.query(Worker).count() == 0  # it signed off: no claim is left to recover
+
+
+def test_a_channel_whose_tokens_do_not_open_is_flagged_and_nothing_is_sent(loa, sandbox_env, tmp_path, monkeypatch):
+    """The key that sealed the tokens is not here (a folder copied without its .secret-key): the
+    delivery is given back untouched, the channel asks to be connected again, the platform is not
+    called, and nothing is claimed for it until then."""
+    from sqlalchemy import select
+
+    from content_queue import vault
+    from content_queue.models import Channel, ChannelHealth, Delivery, DeliveryState
+    from loa import settings
+
+    add_channel(loa, sandbox_env, "facebook", "fanpage", tmp_path)
+    assert loa("post", "add", "--text", "Khoá đâu rồi", "--now", "--to", "fanpage").exit_code == 0
+    monkeypatch.setattr(vault, "_keys", {})  # as in a process that never had the key
+    monkeypatch.setattr(vault, "folder_key", lambda root, given="": __import__(
+        "cryptography.fernet", fromlist=["Fernet"]).Fernet.generate_key())
+    r = loa("run", "--once")
+    assert r.exit_code == 0, r.output
+    assert sandbox_env.sandbox.ledger == []
+    with settings.find(loa.folder).sessions() as s:
+        assert s.scalars(select(Delivery)).one().state is DeliveryState.scheduled
+        ch = s.scalars(select(Channel)).one()
+        assert ch.health is ChannelHealth.reconnect and "key" in ch.health_detail
+    assert "published 0" in loa("run", "--once").output
