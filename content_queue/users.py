@@ -19,6 +19,7 @@ from .models import Activity, Role, User
 from .text import nfc
 
 MIN_PASSWORD = 10
+PASSWORD_METHOD = "scrypt"  # Werkzeug's scrypt at its own cost (N=2^15); the tests lower it (tests/conftest.py)
 ROLE_LABELS = {"officer": N_("officer"), "approver": N_("approver"), "viewer": N_("viewer")}
 # What each role may do; a viewer reads everything and changes nothing.
 CAN = {
@@ -66,7 +67,7 @@ def _hash(password: str) -> str:
         raise UserError(_("The password is too short ({count} characters).", count=len(password)),
                         fix=_("Use at least {n} characters; a few words together are easy to remember.",
                               n=MIN_PASSWORD))
-    return generate_password_hash(password, method="scrypt")
+    return generate_password_hash(password, method=PASSWORD_METHOD)
 
 
 def find_user(s: Session, name: str) -> User | None:
@@ -155,4 +156,4 @@ def describe(user: User, show) -> dict[str, Any]:
 def _dummy_hash() -> str:
     from werkzeug.security import generate_password_hash
 
-    return generate_password_hash(secrets.token_hex(16), method="scrypt")
+    return generate_password_hash(secrets.token_hex(16), method=PASSWORD_METHOD)

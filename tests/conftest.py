@@ -14,6 +14,13 @@ PG_URL = os.environ.get("LOA_TEST_DATABASE_URL")
 # The suite reads loa's messages in English, the catalogue's source language; the tests that are
 # about the officer's language (tests/test_language.py, the portal's) ask for Vietnamese themselves.
 os.environ["LOA_LANG"] = "en"
+
+# A signed-in test needs a hash and a check of a password: at Werkzeug's own scrypt cost that is
+# 0.14 s each here, some 40 s of a run. The tests hash at a lower cost (still scrypt, still salted);
+# what they check is who may sign in, not how slow a guess is. loa itself keeps the full cost.
+from content_queue import users as _users  # noqa: E402
+
+_users.PASSWORD_METHOD = "scrypt:1024:8:1"
 CAMPAIGN = "Không một mình – Cùng nhau an toàn trực tuyến"
 HASHTAGS = "#khongmotminh #antoantructuyen #niemtinso"
 
