@@ -10,7 +10,7 @@ CAMPAIGN_NAME = "Không một mình – Cùng nhau an toàn trực tuyến"
 HASHTAGS = "#khongmotminh #antoantructuyen #niemtinso"
 MESSAGE = "Em không một mình: khi gặp nguy hiểm trên mạng, hãy nói với gia đình, thầy cô và Công an xã."
 HELP_LINE = "Cần giúp đỡ? Gọi Công an xã hoặc đường dây nóng 111 (Tổng đài quốc gia bảo vệ trẻ em)."
-HELP_CONTACT = "gọi Công an xã hoặc đường dây nóng 111 (Tổng đài quốc gia bảo vệ trẻ em)"  # the materials' help line
+HELP_CONTACT = "Công an xã hoặc đường dây nóng 111 (Tổng đài quốc gia bảo vệ trẻ em)"  # the materials' help line: whom to call
 
 LAUNCH = (
     "📢 PHÁT ĐỘNG CHIẾN DỊCH “KHÔNG MỘT MÌNH” – “CÙNG NHAU AN TOÀN TRỰC TUYẾN”\n\n"

@@ -271,7 +271,7 @@ def test_the_frame_page_counts_downloads_and_takes_no_data(portal, loa):
 
     c = Client(portal)
     page = c.get(f"/c/{portal.token}/frame")
-    assert page.status_code == 200 and "Ảnh của em ở yên trên điện thoại" in page.text
+    assert page.status_code == 200 and "Ảnh của em chỉ nằm trên điện thoại" in page.text
     assert "#khongmotminh" in page.text  # the caption to post with it
     image = c.get(f"/c/{portal.token}/frame.png")
     assert image.status_code == 200 and image.data[:8] == b"\x89PNG\r\n\x1a\n" and len(image.data) < 60 * 1024
