@@ -83,13 +83,13 @@ def test_a_held_post_is_not_marked_missed_and_approvals_need_the_setting(loa, sa
     assert r.exit_code == 1
 
 
-def test_the_overview_shows_posts_awaiting_approval_to_approvers(loa, channels, monkeypatch):
-    from tests.test_workspace import PASSWORDS, sign_in, token, ws as make_ws  # noqa: F401
+def _officer_and_approver(loa, monkeypatch):
+    """The campaign folder with approvals required, an officer and an approver; no LOA_LANG."""
+    from tests.test_workspace import PASSWORDS
 
     from content_queue import users
     from content_queue.store import transaction
     from loa import settings
-    from loa.workspace import create_app
 
     monkeypatch.delenv("LOA_LANG", raising=False)
     folder = settings.find(loa.folder)
@@ -97,6 +97,15 @@ def test_the_overview_shows_posts_awaiting_approval_to_approvers(loa, channels, 
         users.add_user(s, "can-bo", "officer", PASSWORDS["can-bo"])
         users.add_user(s, "lanh-dao", "approver", PASSWORDS["lanh-dao"])
     loa("campaign", "set", "--approval", "required")
+    return folder
+
+
+def test_the_overview_shows_posts_awaiting_approval_to_approvers(loa, channels, monkeypatch):
+    from tests.test_workspace import sign_in, token
+
+    from loa.workspace import create_app
+
+    folder = _officer_and_approver(loa, monkeypatch)
     from zoneinfo import ZoneInfo
 
     soon = (datetime.now(ZoneInfo("Asia/Ho_Chi_Minh")) + timedelta(days=2)).strftime("%Y-%m-%d %H:%M")
@@ -119,20 +128,12 @@ def test_the_overview_shows_posts_awaiting_approval_to_approvers(loa, channels, 
 
 
 def test_nobody_approves_their_own_post_and_only_an_approver_turns_approvals_off(loa, channels, monkeypatch):
-    from tests.test_workspace import PASSWORDS, sign_in, token
+    from tests.test_workspace import sign_in, token
 
-    from content_queue import users
     from content_queue.models import Campaign
-    from content_queue.store import transaction
-    from loa import settings
     from loa.workspace import create_app
 
-    monkeypatch.delenv("LOA_LANG", raising=False)
-    folder = settings.find(loa.folder)
-    with transaction(folder.sessions) as s:
-        users.add_user(s, "can-bo", "officer", PASSWORDS["can-bo"])
-        users.add_user(s, "lanh-dao", "approver", PASSWORDS["lanh-dao"])
-    loa("campaign", "set", "--approval", "required")
+    folder = _officer_and_approver(loa, monkeypatch)
     app = create_app(folder)
     officer, approver = app.test_client(), app.test_client()
     sign_in(officer, "can-bo")

@@ -67,20 +67,19 @@ class App:
         from content_queue.store import transaction
         from content_queue.channels import seal_plain_rows
 
-        with transaction(folder.sessions) as s:
-            sealed = seal_plain_rows(s)
-        if sealed:
-            from content_queue.store import reclaim
-
-            reclaim(folder.engine)  # the plain text's old bytes, out of the database file
         from content_queue.errors import UserError
 
-        with folder.sessions() as s:
+        with transaction(folder.sessions) as s:  # one transaction at every command's start, not two
+            sealed = seal_plain_rows(s)
             for channel in s.scalars(select(Channel)):
                 try:
                     channel.credentials  # noqa: B018 (reading it wraps the values in Secret, which remembers them)
                 except UserError:  # sealed with a key that is not here: said where the channel is used
                     continue
+        if sealed:
+            from content_queue.store import reclaim
+
+            reclaim(folder.engine)  # the plain text's old bytes, out of the database file
 
     def _ensure_schema(self, folder: settings.Folder) -> None:
         from content_queue.store import is_sqlite, migrate, schema_is_current
